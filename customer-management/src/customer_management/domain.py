@@ -1,0 +1,169 @@
+"""Customer rules in plain Python: what a valid customer is, how contact data is
+normalised, what consent is currently given, and what erasure leaves behind."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from service_kit.problems import Conflict, NotFound, Unprocessable
+
+KINDS = ("person", "business")
+STATUSES = ("active", "erased")
+CHANNELS = ("email", "sms", "none")
+CONSENT_CHANNELS = ("email", "sms")
+PURPOSES = ("service", "marketing")
+CONSENT_SOURCES = ("counter", "web", "phone", "email", "sms_stop", "import")
+# Service messages (appointment confirmations, "vehicle ready") rest on the contract
+# with the customer, so they are allowed until withdrawn; marketing needs a grant.
+DEFAULT_CONSENT = {"service": True, "marketing": False}
+COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS)
+ERASED_NAME = "Erased customer"
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+_VAT_NUMBER = re.compile(r"^[A-Z]{2}[0-9A-Z+*.]{2,13}$")
+
+
+class CustomerNotFound(NotFound):
+    def __init__(self, customer_id: object) -> None:
+        super().__init__(f"customer {customer_id} does not exist")
+
+
+class CustomerErased(Conflict):
+    def __init__(self, customer_id: object) -> None:
+        super().__init__(f"customer {customer_id} has been erased and cannot be changed")
+
+
+class EmailAlreadyInUse(Conflict):
+    def __init__(self, email: str) -> None:
+        super().__init__(f"an active customer already uses the email address {email}", field="email")
+
+
+class InvalidCustomer(Unprocessable):
+    """One or more fields break a customer rule; ``errors`` says which."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("the customer data breaks one or more rules", errors=errors)
+
+
+def normalise_email(raw: str) -> str:
+    """Syntax-checked, domain lower-cased; the local part keeps its case as entered."""
+    result = validate_email(raw, check_deliverability=False)
+    return result.normalized
+
+
+def normalise_phone(raw: str, *, region: str) -> str:
+    """E.164 (``+31612345678``); local numbers are read in ``region``."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("not a phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def search_fragment(q: str) -> str:
+    """What to look for in the search text: phone-like input becomes its digits,
+    without the trunk zero, so "06 1234 5678" finds "+31612345678"."""
+    stripped = q.strip()
+    if re.fullmatch(r"[+\d][\d\s().-]*", stripped) and sum(c.isdigit() for c in stripped) >= 3:
+        return re.sub(r"\D", "", stripped).lstrip("0") or "0"
+    return stripped.lower()
+
+
+def validate_customer(fields: Mapping[str, Any], *, default_region: str) -> dict[str, Any]:
+    """Check a customer's complete field set; return it with email and phone normalised."""
+    errors: dict[str, list[str]] = {}
+    result = dict(fields)
+
+    def fail(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    if not (result.get("name") or "").strip():
+        fail("name", "must not be blank")
+    else:
+        result["name"] = result["name"].strip()
+
+    if result.get("email"):
+        try:
+            result["email"] = normalise_email(result["email"])
+        except EmailNotValidError as exc:
+            fail("email", str(exc))
+    if result.get("phone"):
+        region = result.get("country") or default_region
+        try:
+            result["phone"] = normalise_phone(result["phone"], region=region)
+        except ValueError as exc:
+            fail("phone", str(exc))
+    if not result.get("email") and not result.get("phone"):
+        fail("email", "give an email address or a phone number (or both)")
+
+    if result.get("kind") == "person":
+        for business_only in ("vat_number", "contact_person"):
+            if result.get(business_only):
+                fail(business_only, "only a business customer has this")
+    if result.get("vat_number"):
+        vat = re.sub(r"[\s.-]", "", result["vat_number"]).upper()
+        if not _VAT_NUMBER.match(vat):
+            fail("vat_number", "must be a country code followed by the number, e.g. NL123456789B01")
+        result["vat_number"] = vat
+
+    country = result.get("country")
+    if country and country not in COUNTRIES:
+        fail("address.country", "must be an ISO 3166-1 alpha-2 code, e.g. NL")
+    language = result.get("preferred_language")
+    if language and not _LANGUAGE.match(language):
+        fail("preferred_language", "must be a language tag such as 'nl' or 'en-GB'")
+
+    channel = result.get("preferred_channel")
+    if channel == "email" and not result.get("email"):
+        fail("preferred_channel", "email is preferred but no email address is given")
+    if channel == "sms" and not result.get("phone"):
+        fail("preferred_channel", "sms is preferred but no phone number is given")
+
+    if errors:
+        raise InvalidCustomer(errors)
+    return result
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    channel: str
+    purpose: str
+    granted: bool
+    recorded_at: datetime
+
+
+def current_consents(events: Iterable[ConsentEvent], *, erased: bool = False) -> dict[str, dict[str, bool]]:
+    """The state per channel and purpose: the latest event wins, else the default.
+    An erased customer may not be contacted at all."""
+    state = {channel: dict(DEFAULT_CONSENT) for channel in CONSENT_CHANNELS}
+    for event in sorted(events, key=lambda e: e.recorded_at):
+        state[event.channel][event.purpose] = event.granted
+    if erased:
+        state = {channel: {purpose: False for purpose in PURPOSES} for channel in CONSENT_CHANNELS}
+    return state
+
+
+def erased_fields() -> dict[str, Any]:
+    """What is left of a customer after GDPR erasure: no personal data at all."""
+    return {
+        "name": ERASED_NAME,
+        "vat_number": None,
+        "contact_person": None,
+        "email": None,
+        "phone": None,
+        "street": None,
+        "postal_code": None,
+        "city": None,
+        "country": None,
+        "notes": None,
+        "preferred_channel": "none",
+        "status": "erased",
+    }

@@ -1,0 +1,118 @@
+"""Tables of the ``customers`` schema (created by migrations, never by create_all)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service_kit.db import make_database
+from service_kit.ids import uuid7
+
+SCHEMA = "customers"
+db = make_database(SCHEMA)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# Everything `q` can match, lower-cased, in one trigram-indexed column.
+SEARCH_TEXT = (
+    "lower(name || ' ' || coalesce(email, '') || ' ' || coalesce(phone, '') || ' ' "
+    "|| coalesce(contact_person, '') || ' ' || coalesce(vat_number, ''))"
+)
+
+
+class Customer(db.Model):
+    __tablename__ = "customers"
+    __table_args__ = (
+        CheckConstraint("kind IN ('person', 'business')", name="kind"),
+        CheckConstraint("status IN ('active', 'erased')", name="status"),
+        CheckConstraint("preferred_channel IN ('email', 'sms', 'none')", name="preferred_channel"),
+        CheckConstraint("status = 'erased' OR email IS NOT NULL OR phone IS NOT NULL", name="contactable"),
+        Index(
+            "uq_customers_active_email",
+            func.lower(text("email")),
+            unique=True,
+            postgresql_where=text("status = 'active' AND email IS NOT NULL"),
+        ),
+        Index("ix_customers_search_text_trgm", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}),
+        Index("ix_customers_phone", "phone"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    vat_number: Mapped[str | None] = mapped_column(String(20))
+    contact_person: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    street: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
+    preferred_channel: Mapped[str] = mapped_column(String(8), default="email")
+    preferred_language: Mapped[str] = mapped_column(String(10), default="en")
+    notes: Mapped[str | None] = mapped_column(Text)
+    consents: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    search_text: Mapped[str] = mapped_column(Text, Computed(SEARCH_TEXT, persisted=True))
+
+    # UPDATE ... WHERE version = <read version>: a concurrent writer cannot be overwritten.
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def address(self) -> dict[str, str | None]:
+        return {
+            "street": self.street,
+            "postal_code": self.postal_code,
+            "city": self.city,
+            "country": self.country,
+        }
+
+    @property
+    def marketing_consent(self) -> bool:
+        return any(purposes.get("marketing") for purposes in self.consents.values())
+
+
+class ConsentRecord(db.Model):
+    """One grant or withdrawal, as it happened; never updated or deleted."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (
+        CheckConstraint("channel IN ('email', 'sms')", name="channel"),
+        CheckConstraint("purpose IN ('service', 'marketing')", name="purpose"),
+        Index("ix_consent_records_customer_recorded", "customer_id", "recorded_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.customers.id"))
+    channel: Mapped[str] = mapped_column(String(8))
+    purpose: Mapped[str] = mapped_column(String(16))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(16))
+    wording: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

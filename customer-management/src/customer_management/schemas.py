@@ -1,0 +1,130 @@
+"""The API's shapes (marshmallow); the OpenAPI contract is generated from them."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from customer_management.domain import CHANNELS, CONSENT_CHANNELS, CONSENT_SOURCES, KINDS, PURPOSES, STATUSES
+from service_kit.pagination import PageArgsSchema, page_schema
+
+
+class AddressSchema(ma.Schema):
+    street = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
+    postal_code = ma.fields.String(allow_none=True, validate=validate.Length(max=20))
+    city = ma.fields.String(allow_none=True, validate=validate.Length(max=100))
+    country = ma.fields.String(
+        allow_none=True,
+        validate=validate.Length(equal=2),
+        metadata={"description": "ISO 3166-1 alpha-2, e.g. NL"},
+    )
+
+
+class ConsentStateSchema(ma.Schema):
+    service = ma.fields.Boolean(required=True, metadata={"description": "service messages allowed"})
+    marketing = ma.fields.Boolean(required=True)
+
+
+class ConsentsSchema(ma.Schema):
+    email = ma.fields.Nested(ConsentStateSchema, required=True)
+    sms = ma.fields.Nested(ConsentStateSchema, required=True)
+
+
+class ConsentCreateSchema(ma.Schema):
+    channel = ma.fields.String(required=True, validate=validate.OneOf(CONSENT_CHANNELS))
+    purpose = ma.fields.String(required=True, validate=validate.OneOf(PURPOSES))
+    granted = ma.fields.Boolean(required=True, metadata={"description": "true grants, false withdraws"})
+    source = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(CONSENT_SOURCES),
+        metadata={"description": "how it was given or withdrawn"},
+    )
+    wording = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "the text the customer was shown"},
+    )
+
+
+class ConsentSchema(ConsentCreateSchema):
+    id = ma.fields.UUID(required=True)
+    customer_id = ma.fields.UUID(required=True)
+    recorded_by = ma.fields.String(required=True)
+    recorded_at = ma.fields.DateTime(required=True)
+
+
+class ConsentLedgerSchema(ma.Schema):
+    current = ma.fields.Nested(ConsentsSchema, required=True)
+    history = ma.fields.List(ma.fields.Nested(ConsentSchema), required=True, metadata={"description": "newest first"})
+
+
+def _editable_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
+    required = {"required": True} if creating else {}
+    return {
+        "kind": ma.fields.String(validate=validate.OneOf(KINDS), **required),
+        "name": ma.fields.String(
+            validate=validate.Length(min=1, max=200),
+            metadata={"description": "a person's full name, or the company name of a business"},
+            **required,
+        ),
+        "vat_number": ma.fields.String(allow_none=True, validate=validate.Length(max=20)),
+        "contact_person": ma.fields.String(allow_none=True, validate=validate.Length(max=200)),
+        "email": ma.fields.String(allow_none=True, validate=validate.Length(max=320)),
+        "phone": ma.fields.String(
+            allow_none=True,
+            validate=validate.Length(max=40),
+            metadata={"description": "any usual spelling; stored and shown as E.164"},
+        ),
+        "address": ma.fields.Nested(AddressSchema),
+        "preferred_channel": ma.fields.String(validate=validate.OneOf(CHANNELS)),
+        "preferred_language": ma.fields.String(
+            validate=validate.Length(min=2, max=10), metadata={"description": "e.g. nl, en-GB"}
+        ),
+        "notes": ma.fields.String(allow_none=True, validate=validate.Length(max=5000)),
+    }
+
+
+CustomerUpdateSchema = ma.Schema.from_dict(_editable_fields(creating=False), name="CustomerUpdateSchema")
+
+
+class CustomerCreateSchema(ma.Schema.from_dict(_editable_fields(creating=True), name="CustomerCreateBase")):  # type: ignore[misc]
+    consents = ma.fields.List(
+        ma.fields.Nested(ConsentCreateSchema),
+        metadata={"description": "consent given while registering, recorded in the ledger"},
+    )
+
+
+class CustomerSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(KINDS))
+    name = ma.fields.String(required=True)
+    vat_number = ma.fields.String(required=True, allow_none=True)
+    contact_person = ma.fields.String(required=True, allow_none=True)
+    email = ma.fields.String(required=True, allow_none=True)
+    phone = ma.fields.String(required=True, allow_none=True, metadata={"description": "E.164"})
+    address = ma.fields.Nested(AddressSchema, required=True)
+    preferred_channel = ma.fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    preferred_language = ma.fields.String(required=True)
+    notes = ma.fields.String(required=True, allow_none=True)
+    consents = ma.fields.Nested(ConsentsSchema, required=True)
+    marketing_consent = ma.fields.Boolean(required=True)
+    status = ma.fields.String(required=True, validate=validate.OneOf(STATUSES))
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+    erased_at = ma.fields.DateTime(required=True, allow_none=True)
+    version = ma.fields.Integer(required=True)
+
+
+CustomerPageSchema = page_schema(CustomerSchema)
+
+
+class CustomerQueryArgsSchema(PageArgsSchema):
+    q = ma.fields.String(
+        validate=validate.Length(min=3, max=100),
+        metadata={"description": "fragment of name, email, phone, contact person or VAT number (3+ characters)"},
+    )
+    status = ma.fields.String(load_default="active", validate=validate.OneOf(STATUSES))
+    kind = ma.fields.String(validate=validate.OneOf(KINDS))
+    email = ma.fields.String(validate=validate.Length(max=320))
+    phone = ma.fields.String(validate=validate.Length(max=40))
+    preferred_channel = ma.fields.String(validate=validate.OneOf(CHANNELS))

@@ -1,0 +1,202 @@
+"""Assembling a service: config, logging, errors, auth, database, docs, health."""
+
+from __future__ import annotations
+
+import http
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, Response, json, request
+from flask_cors import CORS
+from flask_smorest import Api, Blueprint
+from flask_smorest.utils import prepare_response
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from service_kit.auth import init_auth
+from service_kit.cli import register_commands
+from service_kit.db import CONFLICT_SQLSTATES, conflict_sqlstate, init_database
+from service_kit.observability import configure_logging, init_observability
+from service_kit.problems import PROBLEM_CONTENT_TYPE, Conflict, PreconditionFailed, Problem
+
+log = logging.getLogger("service_kit")
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details."""
+
+    type = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String()
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Raw(),
+        metadata={"description": "field -> messages, on validation errors"},
+    )
+    dependency = ma.fields.String(metadata={"description": "the failed dependency, on 503"})
+
+
+def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    response = Response(json.dumps(problem), status=problem["status"], mimetype=PROBLEM_CONTENT_TYPE)
+    response.headers.update(headers or {})
+    return response
+
+
+def _flatten_webargs(messages: Any) -> dict[str, Any]:
+    """webargs nests errors by location ({"json": {"email": [...]}}); clients want fields."""
+    flat: dict[str, Any] = {}
+    if isinstance(messages, dict):
+        for location, fields in messages.items():
+            if isinstance(fields, dict):
+                flat.update(fields)
+            else:
+                flat[location] = fields
+    return flat
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api answering every error as application/problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = "DEFAULT_ERROR"
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        data = getattr(error, "data", None) or {}
+        body: dict[str, Any] = {
+            "type": "about:blank",
+            "title": error.name,
+            "status": error.code,
+            "detail": data.get("message") or error.description,
+        }
+        if error.code == 400 and "messages" in data:
+            body["detail"] = "the request body is not valid JSON"
+        elif "messages" in data or "errors" in data:
+            body["detail"] = "the request has invalid fields"
+            body["errors"] = _flatten_webargs(data.get("errors") or data.get("messages"))
+        headers = dict(data.get("headers") or {})
+        if error.code == 405 and error.valid_methods:  # type: ignore[attr-defined]
+            headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+        return problem_response(body, headers)
+
+
+def _register_error_handlers(app: Flask, db: SQLAlchemy) -> None:
+    @app.errorhandler(Problem)
+    def _problem(problem: Problem) -> Response:
+        if problem.status >= 500:
+            log.warning("answering %s: %s", problem.status, problem.detail)
+        return problem_response(problem.to_dict(), problem.headers)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError) -> Response:
+        # Another request updated the row between our read and our write.
+        db.session.rollback()
+        problem_class = PreconditionFailed if request.headers.get("If-Match") else Conflict
+        return problem_response(problem_class("the resource was changed by another request").to_dict())
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError) -> Response:
+        db.session.rollback()
+        sqlstate = conflict_sqlstate(exc)
+        if sqlstate:
+            log.info("database conflict %s: %s", sqlstate, exc.orig)
+            return problem_response(
+                {
+                    "type": f"urn:garage:problem:{CONFLICT_SQLSTATES[sqlstate].replace('_', '-')}",
+                    "title": "Conflict",
+                    "status": 409,
+                    "detail": "the change conflicts with another one made at the same time; "
+                    "read the resource again and retry",
+                }
+            )
+        if isinstance(exc, OperationalError):
+            log.error("database unavailable", exc_info=exc)
+            return problem_response(
+                {
+                    "type": "urn:garage:problem:dependency-unavailable",
+                    "title": "Service Unavailable",
+                    "status": 503,
+                    "detail": "the database is unavailable",
+                    "dependency": "database",
+                }
+            )
+        return _unexpected(exc)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.error("unhandled exception", exc_info=exc)
+        return problem_response(
+            {
+                "type": "about:blank",
+                "title": "Internal Server Error",
+                "status": 500,
+                "detail": "something went wrong on our side; the request id identifies it in our logs",
+            }
+        )
+
+
+def create_service_app(
+    import_name: str,
+    *,
+    title: str,
+    version: str,
+    config: dict[str, Any],
+    db: SQLAlchemy,
+    blueprints: Iterable[Blueprint],
+    description: str = "",
+) -> Flask:
+    """A Flask app with everything CONVENTIONS.md asks of every service."""
+    app = Flask(import_name)
+    app.config.update(config)
+    app.json.sort_keys = False  # keep fields in the order the schema declares them
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION=version,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={
+            "info": {"description": description},
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+        },
+    )
+    if not app.testing:
+        configure_logging(app.config["SERVICE_NAME"], app.config["LOG_LEVEL"])
+    init_observability(app)
+    init_database(app, db)
+    init_auth(app)
+    if app.config["CORS_ORIGINS"]:
+        CORS(
+            app,
+            origins=app.config["CORS_ORIGINS"],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID"],
+            max_age=600,
+        )
+    api = ProblemApi(app)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    _register_error_handlers(app, db)
+    register_commands(app)
+    return app

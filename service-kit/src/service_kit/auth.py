@@ -1,0 +1,135 @@
+"""Bearer JWTs: verified for signature, expiry, issuer and audience; roles from the
+``roles`` claim. Keys come from a JWKS URL in production or a configured key in
+development (an HS256 secret or an RSA/EC public key)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+import jwt
+from flask import Flask, current_app, g, request
+
+from service_kit.problems import Forbidden, Unauthorized
+
+ROLES = ("admin", "advisor", "technician", "accountant", "service")
+EXTENSION = "garage_auth"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    roles: frozenset[str]
+
+
+class TokenVerifier:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.issuer = config["JWT_ISSUER"]
+        self.audience = config["JWT_AUDIENCE"]
+        self.leeway = config["JWT_LEEWAY_SECONDS"]
+        self._jwks = jwt.PyJWKClient(config["JWT_JWKS_URL"], cache_keys=True, lifespan=300) if config["JWT_JWKS_URL"] else None
+        if config["JWT_PUBLIC_KEY"]:
+            self._key: Any = config["JWT_PUBLIC_KEY"]
+            self.algorithms = config["JWT_ALGORITHMS"] or ["RS256", "ES256"]
+        else:
+            self._key = config["JWT_SECRET"]
+            self.algorithms = config["JWT_ALGORITHMS"] or (["RS256", "ES256"] if self._jwks else ["HS256"])
+
+    def _signing_key(self, token: str) -> Any:
+        if self._jwks is not None:
+            return self._jwks.get_signing_key_from_jwt(token).key
+        return self._key
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._signing_key(token),
+                algorithms=self.algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("the token has expired", headers=_challenge("invalid_token")) from exc
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise Unauthorized(f"the token is not valid: {exc}", headers=_challenge("invalid_token")) from exc
+        roles = claims.get("roles", [])
+        if isinstance(roles, str):
+            roles = roles.split()
+        return Principal(subject=str(claims["sub"]), roles=frozenset(r for r in roles if isinstance(r, str)))
+
+
+def _challenge(error: str | None = None) -> dict[str, str]:
+    value = 'Bearer realm="garage"'
+    if error:
+        value += f', error="{error}"'
+    return {"WWW-Authenticate": value}
+
+
+def init_auth(app: Flask) -> None:
+    app.extensions[EXTENSION] = TokenVerifier(app.config)
+
+
+def current_principal() -> Principal:
+    return g.principal
+
+
+def authenticate() -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("a bearer token is required", headers=_challenge())
+    principal = current_app.extensions[EXTENSION].verify(token.strip())
+    g.principal = principal
+    return principal
+
+
+def requires_roles(*allowed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Let a view run only for a valid token holding one of ``allowed``."""
+    unknown = set(allowed) - set(ROLES)
+    if unknown or not allowed:
+        raise ValueError(f"unknown roles {sorted(unknown)}; roles are {ROLES}")
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = authenticate()
+            if not principal.roles & set(allowed):
+                raise Forbidden(f"this needs one of the roles: {', '.join(allowed)}")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def mint_token(
+    config: dict[str, Any],
+    *,
+    roles: Iterable[str],
+    subject: str = "dev-user",
+    ttl_seconds: int = 3600,
+    private_key: Any = None,
+    algorithm: str = "HS256",
+    extra_claims: dict[str, Any] | None = None,
+) -> str:
+    """Sign a token with the configured development key (or a given private key)."""
+    now = int(time.time())
+    claims = {
+        "sub": subject,
+        "iss": config["JWT_ISSUER"],
+        "aud": config["JWT_AUDIENCE"],
+        "iat": now,
+        "exp": now + ttl_seconds,
+        "roles": sorted(set(roles)),
+        **(extra_claims or {}),
+    }
+    key = private_key if private_key is not None else config["JWT_SECRET"]
+    if not key:
+        raise RuntimeError("no signing key: set JWT_SECRET (development only)")
+    return jwt.encode(claims, key, algorithm=algorithm)

@@ -1,0 +1,67 @@
+"""A flask-smorest Blueprint that documents what the kit enforces.
+
+``@blp.auth(...)`` checks the token and roles *and* writes them into the OpenAPI
+document (security, ``x-roles``, 401/403); ``@blp.idempotent`` and
+``@blp.transactional`` make a write one transaction and document
+``Idempotency-Key``. Put them above ``@blp.arguments``/``@blp.response`` so they
+see the finished response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from copy import deepcopy
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from service_kit.auth import requires_roles
+from service_kit.idempotency import idempotent, transactional
+
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Repeat a create safely: the same key and body return the first "
+    "response; the same key with another body is a 422.",
+}
+IF_MATCH_PARAMETER = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The ETag you read; a stale one is answered 412.",
+}
+
+View = Callable[..., Any]
+
+
+class ServiceBlueprint(Blueprint):
+    def auth(self, *roles: str) -> Callable[[View], View]:
+        def decorator(view: View) -> View:
+            wrapped = requires_roles(*roles)(view)
+            wrapped = self.doc(security=[{"bearerAuth": []}], **{"x-roles": list(roles)})(wrapped)
+            wrapped = self.alt_response(401, response="UNAUTHORIZED")(wrapped)
+            return self.alt_response(403, response="FORBIDDEN")(wrapped)
+
+        return decorator
+
+    def idempotent(self, view: View) -> View:
+        wrapped = idempotent(view)
+        wrapped = self._add_parameter(wrapped, IDEMPOTENCY_KEY_PARAMETER)
+        return self.alt_response(409, response="CONFLICT")(wrapped)
+
+    def transactional(self, view: View) -> View:
+        return self.alt_response(409, response="CONFLICT")(transactional(view))
+
+    def if_match(self, view: View) -> View:
+        wrapped = self._add_parameter(view, IF_MATCH_PARAMETER)
+        return self.alt_response(412, response="PRECONDITION_FAILED")(wrapped)
+
+    def _add_parameter(self, view: View, parameter: dict[str, Any]) -> View:
+        # Append rather than smorest's doc(), whose deep update would replace the list.
+        apidoc = deepcopy(getattr(view, "_apidoc", {}))
+        apidoc.setdefault("manual_doc", {}).setdefault("parameters", []).append(parameter)
+        view._apidoc = apidoc  # type: ignore[attr-defined]
+        return view

@@ -1,0 +1,99 @@
+"""One PostgreSQL schema per service.
+
+``make_database(schema)`` gives a service its Flask-SQLAlchemy object whose models
+live in that schema, with the kit's own tables (idempotency keys) beside them, so a
+service's migrations create everything it needs in its own schema and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names make Alembic migrations reproducible.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLSTATEs that mean "someone else got there first": answered 409, never 500.
+CONFLICT_SQLSTATES = {
+    "23505": "unique_violation",
+    "23P01": "exclusion_violation",
+    "40001": "serialization_failure",
+    "40P01": "deadlock_detected",
+}
+
+
+def make_database(schema: str) -> SQLAlchemy:
+    """The service's database object; its models and kit tables live in ``schema``."""
+    from service_kit.idempotency import define_idempotency_table
+
+    class Base(DeclarativeBase):
+        metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+    db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+    define_idempotency_table(db.metadata)
+    return db
+
+
+def normalise_url(url: str) -> str:
+    """Accept the ``postgres://`` and ``postgresql://`` spellings operators paste."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed.render_as_string(hide_password=False)
+
+
+def engine_options(config: dict[str, Any]) -> dict[str, Any]:
+    schema = config["DB_SCHEMA"]
+    return {
+        # A connection the database dropped (restart, failover) is replaced, not used.
+        "pool_pre_ping": True,
+        "pool_size": config["DB_POOL_SIZE"],
+        "max_overflow": config["DB_MAX_OVERFLOW"],
+        "pool_timeout": 5,
+        "connect_args": {
+            "connect_timeout": 5,
+            "application_name": config["SERVICE_NAME"],
+            # The service sees its own schema first; public holds extensions (pg_trgm).
+            "options": f"-c search_path={schema},public "
+            f"-c statement_timeout={config['DB_STATEMENT_TIMEOUT_MS']}",
+        },
+    }
+
+
+def init_database(app: Flask, db: SQLAlchemy) -> None:
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_url(app.config["DATABASE_URL"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+    db.init_app(app)
+
+
+def current_db() -> SQLAlchemy:
+    return current_app.extensions["sqlalchemy"]
+
+
+def database_is_ready() -> bool:
+    try:
+        with current_db().engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        current_app.logger.warning("readiness check: database unreachable", exc_info=True)
+        return False
+
+
+def conflict_sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a DB error that means a conflict, else None."""
+    code = getattr(getattr(exc, "orig", None), "pgcode", None)
+    return code if code in CONFLICT_SQLSTATES else None
