@@ -3,11 +3,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from customer_management import create_app
+from customer_management.models import SCHEMA, db
 from flask import Flask
 from flask.testing import FlaskClient
 
-from customer_management import create_app
-from customer_management.models import SCHEMA, db
 from service_kit.migrations import upgrade
 from service_kit.testing import truncate_schema
 

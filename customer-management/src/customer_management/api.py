@@ -20,8 +20,8 @@ from customer_management.schemas import (
     CustomerSchema,
     CustomerUpdateSchema,
 )
-from service_kit.blueprint import ServiceBlueprint
 from service_kit.auth import current_principal
+from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
 
 READERS = ("admin", "advisor", "technician", "accountant", "service")

@@ -53,8 +53,12 @@ class Customer(db.Model):
             unique=True,
             postgresql_where=text("status = 'active' AND email IS NOT NULL"),
         ),
-        Index("ix_customers_search_text_trgm", "search_text", postgresql_using="gin",
-              postgresql_ops={"search_text": "gin_trgm_ops"}),
+        Index(
+            "ix_customers_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
         Index("ix_customers_phone", "phone"),
     )
 

@@ -55,7 +55,9 @@ class ConsentSchema(ConsentCreateSchema):
 
 class ConsentLedgerSchema(ma.Schema):
     current = ma.fields.Nested(ConsentsSchema, required=True)
-    history = ma.fields.List(ma.fields.Nested(ConsentSchema), required=True, metadata={"description": "newest first"})
+    history = ma.fields.List(
+        ma.fields.Nested(ConsentSchema), required=True, metadata={"description": "newest first"}
+    )
 
 
 def _editable_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
@@ -121,7 +123,9 @@ CustomerPageSchema = page_schema(CustomerSchema)
 class CustomerQueryArgsSchema(PageArgsSchema):
     q = ma.fields.String(
         validate=validate.Length(min=3, max=100),
-        metadata={"description": "fragment of name, email, phone, contact person or VAT number (3+ characters)"},
+        metadata={
+            "description": "fragment of name, email, phone, contact person or VAT number (3+ characters)"
+        },
     )
     status = ma.fields.String(load_default="active", validate=validate.OneOf(STATUSES))
     kind = ma.fields.String(validate=validate.OneOf(KINDS))

@@ -17,8 +17,16 @@ from service_kit.pagination import Page, keyset_page
 
 ADDRESS_FIELDS = ("street", "postal_code", "city", "country")
 EDITABLE_FIELDS = (
-    "kind", "name", "vat_number", "contact_person", "email", "phone", *ADDRESS_FIELDS,
-    "preferred_channel", "preferred_language", "notes",
+    "kind",
+    "name",
+    "vat_number",
+    "contact_person",
+    "email",
+    "phone",
+    *ADDRESS_FIELDS,
+    "preferred_channel",
+    "preferred_language",
+    "notes",
 )
 
 
@@ -32,9 +40,7 @@ def _flatten(data: dict[str, Any]) -> dict[str, Any]:
 def _ensure_email_free(session: Session, email: str | None, *, except_id: uuid.UUID | None = None) -> None:
     if not email:
         return
-    stmt = select(Customer.id).where(
-        func.lower(Customer.email) == email.lower(), Customer.status == "active"
-    )
+    stmt = select(Customer.id).where(func.lower(Customer.email) == email.lower(), Customer.status == "active")
     if except_id is not None:
         stmt = stmt.where(Customer.id != except_id)
     if session.scalar(stmt.limit(1)) is not None:
@@ -144,7 +150,9 @@ def erase_customer(*, session: Session, customer_id: uuid.UUID) -> None:
     session.flush()
 
 
-def _add_consent(session: Session, customer: Customer, data: dict[str, Any], *, recorded_by: str) -> ConsentRecord:
+def _add_consent(
+    session: Session, customer: Customer, data: dict[str, Any], *, recorded_by: str
+) -> ConsentRecord:
     record = ConsentRecord(
         customer_id=customer.id,
         channel=data["channel"],

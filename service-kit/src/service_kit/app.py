@@ -175,9 +175,7 @@ def create_service_app(
         API_SPEC_OPTIONS={
             "info": {"description": description},
             "components": {
-                "securitySchemes": {
-                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-                }
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
             },
         },
     )

@@ -30,7 +30,11 @@ class TokenVerifier:
         self.issuer = config["JWT_ISSUER"]
         self.audience = config["JWT_AUDIENCE"]
         self.leeway = config["JWT_LEEWAY_SECONDS"]
-        self._jwks = jwt.PyJWKClient(config["JWT_JWKS_URL"], cache_keys=True, lifespan=300) if config["JWT_JWKS_URL"] else None
+        self._jwks = (
+            jwt.PyJWKClient(config["JWT_JWKS_URL"], cache_keys=True, lifespan=300)
+            if config["JWT_JWKS_URL"]
+            else None
+        )
         if config["JWT_PUBLIC_KEY"]:
             self._key: Any = config["JWT_PUBLIC_KEY"]
             self.algorithms = config["JWT_ALGORITHMS"] or ["RS256", "ES256"]

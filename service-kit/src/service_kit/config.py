@@ -33,9 +33,7 @@ def _list(raw: str | None) -> list[str]:
     return [item.strip() for item in (raw or "").split(",") if item.strip()]
 
 
-def kit_settings(
-    *, service: str, schema: str, env: Mapping[str, str] | None = None
-) -> dict[str, Any]:
+def kit_settings(*, service: str, schema: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The settings service-kit reads, as Flask config keys."""
     env = os.environ if env is None else env
     production = env.get("GARAGE_ENV", "development") == "production"

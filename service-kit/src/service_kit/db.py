@@ -88,7 +88,7 @@ def database_is_ready() -> bool:
         with current_db().engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
+    except Exception:
         current_app.logger.warning("readiness check: database unreachable", exc_info=True)
         return False
 

@@ -124,9 +124,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _replay(session: Any, table: Table, scope: str, key: str, fingerprint: str) -> Response:
-    row = session.execute(
-        select(table).where(table.c.scope == scope, table.c.key == key)
-    ).one()
+    row = session.execute(select(table).where(table.c.scope == scope, table.c.key == key)).one()
     session.rollback()
     if row.fingerprint != fingerprint:
         raise Unprocessable(

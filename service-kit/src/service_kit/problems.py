@@ -90,7 +90,7 @@ class Unprocessable(Problem):
     title = "Unprocessable Content"
 
     @classmethod
-    def on_field(cls, field: str, message: str) -> "Unprocessable":
+    def on_field(cls, field: str, message: str) -> Unprocessable:
         return cls(message, errors={field: [message]})
 
 

@@ -35,7 +35,7 @@ def _docker_answers() -> bool:
 
         docker.from_env(timeout=3).ping()
         return True
-    except Exception:  # noqa: BLE001 - no engine, no socket, no permission: all "no"
+    except Exception:
         return False
 
 
@@ -85,7 +85,7 @@ def postgres_server_url() -> Iterator[str]:
     try:
         with _postgres_server() as url:
             yield url
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         message = f"no PostgreSQL server for the tests: {exc}"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
@@ -110,13 +110,17 @@ def fresh_database_url(postgres_server_url: str) -> Iterator[str]:
 def truncate_schema(engine: Any, schema: str) -> None:
     """Empty every table of ``schema`` except Alembic's version table."""
     with engine.begin() as connection:
-        tables = connection.execute(
-            text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = :schema "
-                "AND tablename <> 'alembic_version'"
-            ),
-            {"schema": schema},
-        ).scalars().all()
+        tables = (
+            connection.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = :schema "
+                    "AND tablename <> 'alembic_version'"
+                ),
+                {"schema": schema},
+            )
+            .scalars()
+            .all()
+        )
         if tables:
             names = ", ".join(f'"{schema}"."{table}"' for table in tables)
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

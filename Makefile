@@ -1,0 +1,43 @@
+# Garage Management System: one command to run, one to test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SERVICES := customer-management
+ROLE ?= advisor
+
+.PHONY: venv run test lint openapi openapi-check token bench clean
+
+$(VENV)/.installed: service-kit/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e 'service-kit[test]' $(foreach s,$(SERVICES),-e '$(s)[test]') ruff==0.17.6
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv ## start PostgreSQL (embedded unless DATABASE_URL is set) and every service
+	$(PY) tools/run.py $(SERVICES)
+
+test: venv ## every test of the repository, against a real PostgreSQL
+	$(PY) -m pytest
+	$(MAKE) --no-print-directory openapi-check
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+openapi: venv ## regenerate contracts/ from the code
+	@for s in $(SERVICES); do $(PY) -m service_kit.contracts write $${s//-/_} contracts/$$s.yaml && echo "contracts/$$s.yaml"; done
+
+openapi-check: venv ## fail when the code and a committed contract differ
+	@for s in $(SERVICES); do $(PY) -m service_kit.contracts check $${s//-/_} contracts/$$s.yaml || exit 1; done
+	@echo "contracts match the code"
+
+token: venv ## print a development token: make token ROLE=advisor
+	@$(VENV)/bin/flask --app customer_management token $(ROLE)
+
+bench: venv ## load benchmarks with wrk; prints requests/s and latency
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .run
