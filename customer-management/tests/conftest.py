@@ -33,3 +33,24 @@ def session(app: Flask) -> Iterator[object]:
         yield db.session
         db.session.rollback()
         truncate_schema(db.engine, SCHEMA)
+
+
+@pytest.fixture
+def advisor(auth_headers):
+    return auth_headers("advisor")
+
+
+@pytest.fixture
+def register(client, advisor):
+    """POST a customer (with sensible defaults) and return the created JSON."""
+    counter = iter(range(1, 1_000_000))
+
+    def make(**fields):
+        n = next(counter)
+        body = {"kind": "person", "name": f"Customer {n}", "email": f"customer{n}@example.com"}
+        body.update(fields)
+        response = client.post("/api/v1/customers", json=body, headers=advisor)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return make

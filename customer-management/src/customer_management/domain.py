@@ -122,6 +122,10 @@ def validate_customer(fields: Mapping[str, Any], *, default_region: str) -> dict
         fail("preferred_language", "must be a language tag such as 'nl' or 'en-GB'")
 
     channel = result.get("preferred_channel")
+    if channel is None:  # not chosen: the channel the customer can actually be reached on
+        channel = result["preferred_channel"] = (
+            "email" if result.get("email") else "sms" if result.get("phone") else "none"
+        )
     if channel == "email" and not result.get("email"):
         fail("preferred_channel", "email is preferred but no email address is given")
     if channel == "sms" and not result.get("phone"):

@@ -14,8 +14,10 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg2
@@ -135,3 +137,16 @@ def auth_headers(app: Any) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+def run_concurrently(action: Callable[[Any], Any], inputs: Iterable[Any]) -> list[Any]:
+    """Run ``action`` on every input at the same moment (one thread each); results in order."""
+    inputs = list(inputs)
+    barrier = threading.Barrier(len(inputs))
+
+    def start(value: Any) -> Any:
+        barrier.wait()
+        return action(value)
+
+    with ThreadPoolExecutor(max_workers=len(inputs)) as pool:
+        return list(pool.map(start, inputs))

@@ -1,0 +1,155 @@
+"""Customer rules, no I/O."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from customer_management import domain
+
+
+def valid(**overrides):
+    fields = {"kind": "person", "name": "Ann de Vries", "email": "ann@example.com", "phone": None}
+    fields.update(overrides)
+    return fields
+
+
+def errors_of(fields):
+    with pytest.raises(domain.InvalidCustomer) as caught:
+        domain.validate_customer(fields, default_region="NL")
+    return caught.value.errors
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "e164"),
+    [
+        ("06 1234 5678", "NL", "+31612345678"),
+        ("+31 6-12345678", "NL", "+31612345678"),
+        ("0031612345678", "NL", "+31612345678"),
+        ("030 123 4567", "NL", "+31301234567"),
+        ("(202) 555-0143", "US", "+12025550143"),
+        ("+44 20 7946 0958", "NL", "+442079460958"),
+    ],
+)
+def test_phone_numbers_are_normalised_to_e164(raw, region, e164):
+    assert domain.normalise_phone(raw, region=region) == e164
+
+
+@pytest.mark.parametrize("raw", ["12", "not a phone", "+31 6 1234", "0000000000000"])
+def test_invalid_phone_numbers_are_refused(raw):
+    with pytest.raises(ValueError):
+        domain.normalise_phone(raw, region="NL")
+
+
+def test_local_phone_is_read_in_the_customers_country():
+    result = domain.validate_customer(valid(phone="0171 234 5678", country="DE"), default_region="NL")
+    assert result["phone"] == "+491712345678"
+
+
+def test_email_domain_is_normalised_and_syntax_checked():
+    assert domain.validate_customer(valid(email="Ann@EXAMPLE.com"), default_region="NL")["email"] == (
+        "Ann@example.com"
+    )
+    assert "email" in errors_of(valid(email="ann@@example"))
+    assert "email" in errors_of(valid(email="ann example.com"))
+
+
+def test_needs_an_email_or_a_phone():
+    assert errors_of(valid(email=None, phone=None)) == {
+        "email": ["give an email address or a phone number (or both)"]
+    }
+    assert domain.validate_customer(valid(email=None, phone="0612345678"), default_region="NL")
+
+
+def test_name_must_not_be_blank():
+    assert "name" in errors_of(valid(name="   "))
+
+
+def test_vat_number_and_contact_person_belong_to_businesses():
+    errors = errors_of(valid(vat_number="NL123456789B01", contact_person="Bob"))
+    assert set(errors) == {"vat_number", "contact_person"}
+    business = domain.validate_customer(
+        valid(kind="business", name="Acme BV", vat_number="nl 1234.56789.B01", contact_person="Bob"),
+        default_region="NL",
+    )
+    assert business["vat_number"] == "NL123456789B01"
+
+
+def test_vat_number_shape_is_checked():
+    assert "vat_number" in errors_of(valid(kind="business", vat_number="123"))
+
+
+def test_preferred_channel_needs_its_contact_data():
+    assert "preferred_channel" in errors_of(valid(preferred_channel="sms"))
+    assert "preferred_channel" in errors_of(valid(email=None, phone="0612345678", preferred_channel="email"))
+
+
+def test_country_and_language_are_checked():
+    errors = errors_of(valid(country="XX", preferred_language="Dutch"))
+    assert set(errors) == {"address.country", "preferred_language"}
+
+
+def test_every_broken_rule_is_reported_at_once():
+    errors = errors_of({"kind": "person", "name": "", "email": "bad", "phone": "1"})
+    assert {"name", "email", "phone"} <= set(errors)
+
+
+@pytest.mark.parametrize(
+    ("q", "fragment"),
+    [
+        ("06 1234 5678", "612345678"),
+        ("+31 6 1234", "3161234"),
+        ("De Vries", "de vries"),
+        ("ANN@example", "ann@example"),
+        ("100", "100"),
+    ],
+)
+def test_search_fragment(q, fragment):
+    assert domain.search_fragment(q) == fragment
+
+
+def test_consent_defaults_allow_service_messages_only():
+    assert domain.current_consents([]) == {
+        "email": {"service": True, "marketing": False},
+        "sms": {"service": True, "marketing": False},
+    }
+
+
+def test_latest_consent_event_wins_whatever_the_order_given():
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    events = [
+        domain.ConsentEvent("sms", "marketing", False, t0 + timedelta(days=2)),
+        domain.ConsentEvent("sms", "marketing", True, t0),
+        domain.ConsentEvent("email", "service", False, t0 + timedelta(days=1)),
+    ]
+    state = domain.current_consents(events)
+    assert state["sms"]["marketing"] is False
+    assert state["email"]["service"] is False
+    assert state["sms"]["service"] is True
+
+
+def test_erased_customer_may_not_be_contacted_at_all():
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    state = domain.current_consents([domain.ConsentEvent("email", "marketing", True, t0)], erased=True)
+    assert not any(allowed for purposes in state.values() for allowed in purposes.values())
+
+
+def test_erasure_leaves_no_personal_data():
+    erased = domain.erased_fields()
+    for personal in (
+        "email",
+        "phone",
+        "street",
+        "postal_code",
+        "city",
+        "notes",
+        "vat_number",
+        "contact_person",
+    ):
+        assert erased[personal] is None
+    assert erased["name"] == domain.ERASED_NAME
+    assert erased["status"] == "erased"
+
+
+def test_preferred_channel_defaults_to_a_channel_the_customer_has():
+    assert domain.validate_customer(valid(), default_region="NL")["preferred_channel"] == "email"
+    phone_only = domain.validate_customer(valid(email=None, phone="0612345678"), default_region="NL")
+    assert phone_only["preferred_channel"] == "sms"

@@ -1,0 +1,52 @@
+"""A toy service assembled with the kit, with no domain, to test the plumbing alone."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.views import MethodView
+
+from service_kit.app import create_service_app
+from service_kit.blueprint import ServiceBlueprint
+from service_kit.config import kit_settings
+from service_kit.db import make_database
+from service_kit.problems import Conflict
+
+toy = ServiceBlueprint("toy", __name__, url_prefix="/api/v1/toys")
+
+
+@toy.route("")
+class Toys(MethodView):
+    @toy.auth("advisor")
+    @toy.response(200)
+    def get(self):
+        return {"toys": []}
+
+
+@toy.route("/boom")
+class Boom(MethodView):
+    @toy.response(200)
+    def get(self):
+        raise RuntimeError("secret internals")
+
+
+@toy.route("/conflict")
+class Clash(MethodView):
+    @toy.response(200)
+    def get(self):
+        raise Conflict("the toy is already taken", current_owner="someone")
+
+
+@pytest.fixture
+def app() -> Flask:
+    config = kit_settings(service="toy", schema="toy", env={})
+    # Nothing listens on port 9: the database is "down" for readiness tests.
+    config.update(TESTING=True, DATABASE_URL="postgresql://nobody@127.0.0.1:9/none")
+    return create_service_app(
+        "toy", title="toy", version="1", config=config, db=make_database("toy"), blueprints=[toy]
+    )
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

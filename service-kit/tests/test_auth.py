@@ -1,0 +1,98 @@
+"""Token verification with keys from a JWKS URL (production) or a public key."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from service_kit.auth import TokenVerifier, mint_token
+from service_kit.config import kit_settings
+from service_kit.problems import Unauthorized
+
+
+@pytest.fixture(scope="module")
+def rsa_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def jwks_url(rsa_key):
+    jwk = json.loads(RSAAlgorithm.to_jwk(rsa_key.public_key()))
+    jwk.update(kid="key-1", use="sig", alg="RS256")
+    body = json.dumps({"keys": [jwk]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
+    server.shutdown()
+
+
+def settings(**env):
+    return kit_settings(service="x", schema="x", env=env)
+
+
+def rs256_token(config, key, **extra):
+    return mint_token(config, roles=["advisor"], private_key=key, algorithm="RS256", **extra)
+
+
+def test_jwks_verifies_rs256_tokens(jwks_url, rsa_key):
+    config = settings(JWT_JWKS_URL=jwks_url)
+    token = mint_token(
+        config, roles=["accountant"], private_key=rsa_key, algorithm="RS256", extra_claims=None
+    )
+    token = jwt.encode(
+        jwt.decode(token, options={"verify_signature": False}),
+        rsa_key,
+        algorithm="RS256",
+        headers={"kid": "key-1"},
+    )
+    principal = TokenVerifier(config).verify(token)
+    assert principal.roles == {"accountant"}
+
+
+def test_jwks_mode_refuses_a_token_signed_with_the_shared_secret(jwks_url):
+    # The algorithm-confusion attack: an HS256 token must not pass an RS256 verifier.
+    config = settings(JWT_JWKS_URL=jwks_url)
+    forged = mint_token({**config, "JWT_SECRET": "whatever-secret-value-long-enough"}, roles=["admin"])
+    with pytest.raises(Unauthorized):
+        TokenVerifier(config).verify(forged)
+
+
+def test_configured_public_key(rsa_key):
+    pem = (
+        rsa_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    config = settings(JWT_PUBLIC_KEY=pem)
+    assert TokenVerifier(config).verify(rs256_token(config, rsa_key)).roles == {"advisor"}
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(Unauthorized):
+        TokenVerifier(config).verify(rs256_token(config, other_key))
+
+
+def test_leeway_tolerates_small_clock_skew_only():
+    config = settings()
+    now = int(time.time())
+    base = {"sub": "s", "iss": config["JWT_ISSUER"], "aud": config["JWT_AUDIENCE"], "roles": ["advisor"]}
+    skewed = jwt.encode({**base, "exp": now - 5}, config["JWT_SECRET"], "HS256")
+    assert TokenVerifier(config).verify(skewed)
+    expired = jwt.encode({**base, "exp": now - 120}, config["JWT_SECRET"], "HS256")
+    with pytest.raises(Unauthorized):
+        TokenVerifier(config).verify(expired)

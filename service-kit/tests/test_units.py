@@ -1,0 +1,87 @@
+"""Kit pieces with no I/O: ids, config, cursors, ETags."""
+
+import uuid
+
+import pytest
+from flask import Flask
+
+from service_kit.config import DEV_JWT_SECRET, ConfigError, kit_settings
+from service_kit.etag import ensure_version, if_match_versions
+from service_kit.ids import uuid7
+from service_kit.pagination import encode_cursor
+from service_kit.problems import PreconditionFailed, Unprocessable
+
+
+def test_uuid7_is_version_7_unique_and_increasing():
+    ids = [uuid7() for _ in range(20_000)]
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_development_defaults_need_no_environment():
+    settings = kit_settings(service="x", schema="x", env={})
+    assert settings["JWT_SECRET"] == DEV_JWT_SECRET
+    assert settings["CORS_ORIGINS"] == ["*"]
+
+
+def test_production_names_every_missing_setting():
+    with pytest.raises(ConfigError) as caught:
+        kit_settings(service="x", schema="x", env={"GARAGE_ENV": "production"})
+    assert "DATABASE_URL" in str(caught.value) and "JWT_JWKS_URL" in str(caught.value)
+
+
+def test_production_refuses_the_development_secret():
+    env = {"GARAGE_ENV": "production", "DATABASE_URL": "postgresql://db/garage", "JWT_SECRET": DEV_JWT_SECRET}
+    with pytest.raises(ConfigError):
+        kit_settings(service="x", schema="x", env=env)
+
+
+def test_production_with_jwks_is_accepted_and_closes_cors():
+    env = {
+        "GARAGE_ENV": "production",
+        "DATABASE_URL": "postgresql://db/g",
+        "JWT_JWKS_URL": "https://idp/jwks",
+    }
+    settings = kit_settings(service="x", schema="x", env=env)
+    assert settings["CORS_ORIGINS"] == []
+
+
+def test_integer_settings_are_checked():
+    with pytest.raises(ConfigError):
+        kit_settings(service="x", schema="x", env={"DB_POOL_SIZE": "lots"})
+
+
+class _Column:
+    """Stands in for a mapped column in cursor decoding."""
+
+    class type:
+        python_type = uuid.UUID
+
+
+def test_cursor_round_trip_and_garbage():
+    from service_kit.pagination import decode_cursor
+
+    value = uuid7()
+    assert decode_cursor(encode_cursor([value]), [_Column]) == [value]
+    for garbage in ("garbage", encode_cursor([1, 2]), encode_cursor(["not-a-uuid"]), "!!!"):
+        with pytest.raises(Unprocessable):
+            decode_cursor(garbage, [_Column])
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [(None, None), ("*", None), ('"3"', {3}), ('"3", "4"', {3, 4}), ('W/"3"', set()), ("3", set())],
+)
+def test_if_match_parsing(header, expected):
+    app = Flask("t")
+    headers = {"If-Match": header} if header else {}
+    with app.test_request_context(headers=headers):
+        assert if_match_versions() == expected
+
+
+def test_ensure_version():
+    ensure_version(3, None)
+    ensure_version(3, {3})
+    with pytest.raises(PreconditionFailed):
+        ensure_version(3, {2})
