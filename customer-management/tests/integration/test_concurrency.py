@@ -18,7 +18,7 @@ def test_two_patches_with_the_same_if_match_exactly_one_wins(app, client, adviso
     for attempt in range(5):
         version = client.get(url, headers=advisor).get_json()["version"]
         statuses = run_concurrently(
-            lambda note: (
+            lambda note, version=version: (
                 app.test_client()
                 .patch(url, json={"notes": note}, headers={**advisor, "If-Match": f'"{version}"'})
                 .status_code
