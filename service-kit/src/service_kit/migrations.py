@@ -37,7 +37,9 @@ def run_migrations(metadata: MetaData) -> None:
     engine = create_engine(
         normalise_url(flask_config["DATABASE_URL"]),
         poolclass=pool.NullPool,
-        connect_args={**options["connect_args"], "options": f"-c search_path={schema},public"},
+        # Not the service's schema first: Alembic would take it for the default schema
+        # and autogenerate would no longer see the service's tables.
+        connect_args={**options["connect_args"], "options": "-c search_path=public"},
     )
     with engine.connect() as connection:
         # Two replicas migrating at once must not interleave: serialise on an advisory lock.
