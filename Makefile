@@ -36,8 +36,9 @@ openapi-check: venv ## fail when the code and a committed contract differ
 token: venv ## print a development token: make token ROLE=advisor
 	@$(VENV)/bin/flask --app customer_management token $(ROLE)
 
-bench: venv ## load benchmarks with wrk; prints requests/s and latency
-	$(PY) bench/run.py
+bench: venv ## load benchmarks (wrk, from Debian's wrk package); print requests/s and latency
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .run
