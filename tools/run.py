@@ -7,6 +7,7 @@ service under gunicorn, in the foreground; Ctrl-C stops everything.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -89,7 +90,15 @@ def main(services: list[str]) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     for service in services:
-        subprocess.run([BIN / "flask", "--app", package(service), "migrate"], env=env, check=True)
+        subprocess.run(
+            [BIN / "flask", "--app", package(service), "migrate"],
+            env={**env, "LOG_LEVEL": "WARNING"},
+            check=True,
+        )
+        # Several gunicorn workers share one /metrics through prometheus-client's multiprocess mode.
+        metrics_dir = RUN_DIR / "prometheus" / service
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
         log = open(RUN_DIR / "logs" / f"{service}.log", "ab")  # noqa: SIM115 - lives as long as the child
         processes.append(
             subprocess.Popen(
@@ -105,7 +114,7 @@ def main(services: list[str]) -> int:
                     os.environ.get("GUNICORN_THREADS", "8"),
                     f"{package(service)}:create_app()",
                 ],
-                env=env,
+                env={**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
                 stdout=log,
                 stderr=log,
             )
