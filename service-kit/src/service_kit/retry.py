@@ -42,7 +42,9 @@ class RetryPolicy:
 
     def delay(self, attempts: int, *, rng: Callable[[], float] = random.random, at_least: float = 0) -> float:
         """Seconds to wait after ``attempts`` failed tries; ``at_least`` is e.g. a Retry-After."""
-        wait = backoff_seconds(attempts, base_seconds=self.base_seconds, max_seconds=self.max_seconds, rng=rng)
+        wait = backoff_seconds(
+            attempts, base_seconds=self.base_seconds, max_seconds=self.max_seconds, rng=rng
+        )
         return max(wait, min(at_least, self.max_seconds))
 
     def gives_up(self, attempts: int) -> bool:
