@@ -33,8 +33,9 @@ CONFLICT_SQLSTATES = {
 }
 
 
-def make_database(schema: str) -> SQLAlchemy:
-    """The service's database object; its models and kit tables live in ``schema``."""
+def make_database(schema: str, *, outbox: bool = False) -> SQLAlchemy:
+    """The service's database object; its models and kit tables live in ``schema``.
+    ``outbox=True`` adds the outbox table (``service_kit.outbox``)."""
     from service_kit.idempotency import define_idempotency_table
 
     class Base(DeclarativeBase):
@@ -42,6 +43,10 @@ def make_database(schema: str) -> SQLAlchemy:
 
     db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
     define_idempotency_table(db.metadata)
+    if outbox:
+        from service_kit.outbox import define_outbox_table
+
+        define_outbox_table(db.metadata)
     return db
 
 
