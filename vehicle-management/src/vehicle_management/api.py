@@ -1,0 +1,179 @@
+"""HTTP layer: parse, one service call, serialise. Rules live in service/domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, url_for
+from flask.views import MethodView
+
+from service_kit.auth import current_principal
+from service_kit.blueprint import ServiceBlueprint
+from service_kit.etag import etag_header, if_match_versions
+from service_kit.pagination import PageArgsSchema
+from vehicle_management import service
+from vehicle_management.clients.customer_management import customer_management
+from vehicle_management.models import db
+from vehicle_management.schemas import (
+    OdometerReadingCreateSchema,
+    OdometerReadingPageSchema,
+    OdometerReadingSchema,
+    OwnershipPageSchema,
+    VehicleCreateSchema,
+    VehiclePageSchema,
+    VehicleQueryArgsSchema,
+    VehicleSchema,
+    VehicleTransferSchema,
+    VehicleUpdateSchema,
+)
+
+READERS = ("admin", "advisor", "technician", "accountant", "service")
+WRITERS = ("admin", "advisor")
+ODOMETER_WRITERS = ("admin", "advisor", "technician")
+
+blp = ServiceBlueprint(
+    "vehicles",
+    __name__,
+    url_prefix="/api/v1/vehicles",
+    description="Vehicles, their owners over time and their odometer readings",
+)
+
+View = Callable[..., Any]
+
+
+def _not_found(view: View) -> View:
+    return blp.alt_response(404, response="NOT_FOUND")(view)
+
+
+def _owner_checked(view: View) -> View:
+    """Documents the answers of an endpoint that asks customer-management."""
+    view = blp.alt_response(422, response="UNPROCESSABLE_ENTITY")(view)
+    return blp.alt_response(503, response="SERVICE_UNAVAILABLE")(view)
+
+
+def _default_country() -> str:
+    return current_app.config["DEFAULT_REGISTRATION_COUNTRY"]
+
+
+@blp.route("")
+class Vehicles(MethodView):
+    @blp.auth(*READERS)
+    @blp.arguments(VehicleQueryArgsSchema, location="query")
+    @blp.response(200, VehiclePageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List vehicles, oldest first; filter by owner, plate (any spelling), country or VIN"""
+        limit, cursor = args.pop("limit"), args.pop("cursor", None)
+        return service.list_vehicles(
+            session=db.session, filters=service.VehicleFilters(**args), limit=limit, cursor=cursor
+        )
+
+    @blp.auth(*WRITERS)
+    @blp.idempotent
+    @_owner_checked
+    @blp.arguments(VehicleCreateSchema)
+    @blp.response(201, VehicleSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Register a vehicle for an existing customer (checked with customer-management)"""
+        vehicle = service.register_vehicle(
+            session=db.session,
+            customers=customer_management(),
+            data=data,
+            default_country=_default_country(),
+            recorded_by=current_principal().subject,
+        )
+        return vehicle, {
+            "Location": url_for("vehicles.Vehicle", vehicle_id=vehicle.id),
+            **etag_header(vehicle.version),
+        }
+
+
+@blp.route("/<uuid:vehicle_id>")
+class Vehicle(MethodView):
+    @blp.auth(*READERS)
+    @_not_found
+    @blp.response(200, VehicleSchema)
+    def get(self, vehicle_id: uuid.UUID) -> Any:
+        """Get a vehicle"""
+        vehicle = service.get_vehicle(session=db.session, vehicle_id=vehicle_id)
+        return vehicle, etag_header(vehicle.version)
+
+    @blp.auth(*WRITERS)
+    @blp.transactional
+    @blp.if_match
+    @_not_found
+    @blp.arguments(VehicleUpdateSchema)
+    @blp.response(200, VehicleSchema)
+    def patch(self, changes: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
+        """Change some of a vehicle's fields; `null` clears an optional one. The owner
+        changes only through a transfer"""
+        vehicle = service.update_vehicle(
+            session=db.session,
+            vehicle_id=vehicle_id,
+            changes=changes,
+            expected_versions=if_match_versions(),
+            default_country=_default_country(),
+        )
+        return vehicle, etag_header(vehicle.version)
+
+
+@blp.route("/<uuid:vehicle_id>/transfer")
+class Transfer(MethodView):
+    @blp.auth(*WRITERS)
+    @blp.idempotent
+    @blp.if_match
+    @_not_found
+    @_owner_checked
+    @blp.arguments(VehicleTransferSchema)
+    @blp.response(200, VehicleSchema)
+    def post(self, data: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
+        """Transfer the vehicle to another customer; the previous ownership stays in its history"""
+        vehicle = service.transfer_vehicle(
+            session=db.session,
+            customers=customer_management(),
+            vehicle_id=vehicle_id,
+            new_owner_id=data["new_owner_id"],
+            transferred_at=data.get("transferred_at"),
+            expected_versions=if_match_versions(),
+            recorded_by=current_principal().subject,
+        )
+        return vehicle, etag_header(vehicle.version)
+
+
+@blp.route("/<uuid:vehicle_id>/owners")
+class Owners(MethodView):
+    @blp.auth(*READERS)
+    @_not_found
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, OwnershipPageSchema)
+    def get(self, args: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
+        """Who owned the vehicle when, the current owner first"""
+        return service.ownership_history(
+            session=db.session, vehicle_id=vehicle_id, limit=args["limit"], cursor=args.get("cursor")
+        )
+
+
+@blp.route("/<uuid:vehicle_id>/odometer-readings")
+class OdometerReadings(MethodView):
+    @blp.auth(*READERS)
+    @_not_found
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, OdometerReadingPageSchema)
+    def get(self, args: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
+        """Odometer readings, the latest first"""
+        return service.list_odometer_readings(
+            session=db.session, vehicle_id=vehicle_id, limit=args["limit"], cursor=args.get("cursor")
+        )
+
+    @blp.auth(*ODOMETER_WRITERS)
+    @blp.idempotent
+    @_not_found
+    @blp.arguments(OdometerReadingCreateSchema)
+    @blp.response(201, OdometerReadingSchema)
+    def post(self, data: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
+        """Record an odometer reading: never lower than an earlier one unless flagged `corrected`"""
+        reading = service.record_odometer_reading(
+            session=db.session, vehicle_id=vehicle_id, data=data, recorded_by=current_principal().subject
+        )
+        return reading, {"Location": url_for("vehicles.OdometerReadings", vehicle_id=vehicle_id)}

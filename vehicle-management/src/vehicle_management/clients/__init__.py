@@ -1,0 +1,1 @@
+"""Small typed clients for the services vehicle-management calls."""

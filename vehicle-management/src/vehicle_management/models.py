@@ -1,0 +1,129 @@
+"""Tables of the ``vehicles`` schema (created by migrations, never by create_all)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service_kit.db import make_database
+from service_kit.ids import uuid7
+from vehicle_management import domain
+
+SCHEMA = "vehicles"
+db = make_database(SCHEMA)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Vehicle(db.Model):
+    __tablename__ = "vehicles"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'deregistered')", name="status"),
+        CheckConstraint("vin IS NULL OR vin ~ '^[A-HJ-NPR-Z0-9]{17}$'", name="vin_format"),
+        CheckConstraint("odometer_unit IS NULL OR odometer_unit IN ('km', 'mi')", name="odometer_unit"),
+        # One active vehicle per plate and country; a plate of a deregistered vehicle
+        # can be issued again. Leading with the plate also serves look-ups by plate alone.
+        Index(
+            "uq_vehicles_active_plate",
+            "plate_normalised",
+            "country",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
+        # A VIN names one physical vehicle for its whole life.
+        Index("uq_vehicles_vin", "vin", unique=True, postgresql_where=text("vin IS NOT NULL")),
+        Index("ix_vehicles_owner_id", "owner_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    owner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    plate: Mapped[str] = mapped_column(String(20))
+    plate_normalised: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+    vin: Mapped[str | None] = mapped_column(String(17))
+    make: Mapped[str] = mapped_column(String(60))
+    model: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int | None] = mapped_column(Integer)
+    fuel_type: Mapped[str | None] = mapped_column(String(16))
+    colour: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    # The latest reading, kept beside the vehicle so every read of it shows the mileage.
+    odometer_value: Mapped[int | None] = mapped_column(Integer)
+    odometer_unit: Mapped[str | None] = mapped_column(String(2))
+    odometer_read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    deregistered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # UPDATE ... WHERE version = <read version>: a concurrent writer cannot be overwritten.
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def odometer(self) -> dict[str, Any] | None:
+        if self.odometer_value is None:
+            return None
+        return {"value": self.odometer_value, "unit": self.odometer_unit, "read_at": self.odometer_read_at}
+
+    @property
+    def warnings(self) -> list[str]:
+        return domain.vehicle_warnings(self.vin, self.year)
+
+
+class Ownership(db.Model):
+    """Who owned a vehicle when; the row without ``owned_until`` is the current owner."""
+
+    __tablename__ = "ownerships"
+    __table_args__ = (
+        CheckConstraint("owned_until IS NULL OR owned_until >= owned_from", name="period"),
+        Index(
+            "uq_ownerships_current", "vehicle_id", unique=True, postgresql_where=text("owned_until IS NULL")
+        ),
+        Index("ix_ownerships_vehicle_owned_from", "vehicle_id", "owned_from"),
+        Index("ix_ownerships_owner_id", "owner_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    vehicle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.vehicles.id"))
+    owner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    owned_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    owned_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def current(self) -> bool:
+        return self.owned_until is None
+
+
+class OdometerReading(db.Model):
+    """One reading as it was taken; never updated or deleted."""
+
+    __tablename__ = "odometer_readings"
+    __table_args__ = (
+        CheckConstraint("value >= 0", name="value"),
+        CheckConstraint("unit IN ('km', 'mi')", name="unit"),
+        CheckConstraint("source IN ('workshop', 'customer', 'inspection', 'import', 'other')", name="source"),
+        Index("ix_odometer_readings_vehicle_read_at", "vehicle_id", "read_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    vehicle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.vehicles.id"))
+    value: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(2))
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(16))
+    corrected: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def as_domain(self) -> domain.Reading:
+        return domain.Reading(self.value, self.unit, self.read_at, self.corrected)

@@ -1,0 +1,154 @@
+"""The API's shapes (marshmallow); the OpenAPI contract is generated from them."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from service_kit.pagination import PageArgsSchema, page_schema
+from vehicle_management.domain import FUEL_TYPES, ODOMETER_SOURCES, ODOMETER_UNITS, STATUSES
+
+
+def _editable_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
+    required = {"required": True} if creating else {}
+    return {
+        "plate": ma.fields.String(
+            validate=validate.Length(min=1, max=20),
+            metadata={
+                "description": "as on the plate; any spelling (AB-12-CD, ab 12 cd, AB12CD) is the same plate"
+            },
+            **required,
+        ),
+        "country": ma.fields.String(
+            validate=validate.Length(equal=2),
+            metadata={"description": "country of registration, ISO 3166-1 alpha-2; default the garage's"},
+        ),
+        "vin": ma.fields.String(
+            allow_none=True,
+            validate=validate.Length(max=30),
+            metadata={"description": "17 characters, no I, O or Q; check digit enforced for North America"},
+        ),
+        "make": ma.fields.String(validate=validate.Length(min=1, max=60), **required),
+        "model": ma.fields.String(validate=validate.Length(min=1, max=60), **required),
+        "year": ma.fields.Integer(
+            allow_none=True, metadata={"description": "model year; read from the VIN when not given"}
+        ),
+        "fuel_type": ma.fields.String(allow_none=True, validate=validate.OneOf(FUEL_TYPES)),
+        "colour": ma.fields.String(allow_none=True, validate=validate.Length(max=40)),
+    }
+
+
+class VehicleCreateSchema(ma.Schema.from_dict(_editable_fields(creating=True), name="VehicleCreateBase")):  # type: ignore[misc]
+    owner_id = ma.fields.UUID(
+        required=True, metadata={"description": "an existing, not erased customer of customer-management"}
+    )
+
+
+class VehicleUpdateSchema(ma.Schema.from_dict(_editable_fields(creating=False), name="VehicleUpdateBase")):  # type: ignore[misc]
+    status = ma.fields.String(
+        validate=validate.OneOf(STATUSES),
+        metadata={"description": "`deregistered` frees the plate; `active` takes it back if still free"},
+    )
+
+
+class OdometerSummarySchema(ma.Schema):
+    value = ma.fields.Integer(required=True)
+    unit = ma.fields.String(required=True, validate=validate.OneOf(ODOMETER_UNITS))
+    read_at = ma.fields.AwareDateTime(required=True)
+
+
+class VehicleSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    owner_id = ma.fields.UUID(required=True)
+    plate = ma.fields.String(required=True, metadata={"description": "as entered"})
+    plate_normalised = ma.fields.String(
+        required=True, metadata={"description": "upper case, no spaces or dashes: what uniqueness compares"}
+    )
+    country = ma.fields.String(required=True)
+    vin = ma.fields.String(required=True, allow_none=True)
+    make = ma.fields.String(required=True)
+    model = ma.fields.String(required=True)
+    year = ma.fields.Integer(required=True, allow_none=True)
+    fuel_type = ma.fields.String(required=True, allow_none=True, validate=validate.OneOf(FUEL_TYPES))
+    colour = ma.fields.String(required=True, allow_none=True)
+    status = ma.fields.String(required=True, validate=validate.OneOf(STATUSES))
+    odometer = ma.fields.Nested(
+        OdometerSummarySchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "the latest reading; null before the first"},
+    )
+    warnings = ma.fields.List(
+        ma.fields.String(),
+        required=True,
+        metadata={
+            "description": "what looks wrong but is accepted, e.g. a non-North-American VIN check digit"
+        },
+    )
+    created_at = ma.fields.AwareDateTime(required=True)
+    updated_at = ma.fields.AwareDateTime(required=True)
+    deregistered_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+    version = ma.fields.Integer(required=True)
+
+
+VehiclePageSchema = page_schema(VehicleSchema)
+
+
+class VehicleQueryArgsSchema(PageArgsSchema):
+    owner_id = ma.fields.UUID(metadata={"description": "all vehicles of this customer"})
+    plate = ma.fields.String(
+        validate=validate.Length(min=1, max=20), metadata={"description": "any spelling: AB-12-CD = ab 12 cd"}
+    )
+    country = ma.fields.String(validate=validate.Length(equal=2))
+    vin = ma.fields.String(validate=validate.Length(min=1, max=30))
+    status = ma.fields.String(load_default="active", validate=validate.OneOf(STATUSES))
+
+
+class VehicleTransferSchema(ma.Schema):
+    new_owner_id = ma.fields.UUID(
+        required=True, metadata={"description": "an existing, not erased customer of customer-management"}
+    )
+    transferred_at = ma.fields.AwareDateTime(
+        metadata={"description": "when the vehicle changed hands; default now"}
+    )
+
+
+class OwnershipSchema(ma.Schema):
+    owner_id = ma.fields.UUID(required=True)
+    owned_from = ma.fields.AwareDateTime(required=True)
+    owned_until = ma.fields.AwareDateTime(required=True, allow_none=True)
+    current = ma.fields.Boolean(required=True)
+    recorded_by = ma.fields.String(required=True)
+
+
+OwnershipPageSchema = page_schema(OwnershipSchema)
+
+
+class OdometerReadingCreateSchema(ma.Schema):
+    value = ma.fields.Integer(required=True, validate=validate.Range(min=0, max=9_999_999))
+    unit = ma.fields.String(load_default="km", validate=validate.OneOf(ODOMETER_UNITS))
+    read_at = ma.fields.AwareDateTime(metadata={"description": "default now"})
+    source = ma.fields.String(load_default="workshop", validate=validate.OneOf(ODOMETER_SOURCES))
+    corrected = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "the meter was replaced or reset: the reading may be lower than earlier ones"
+        },
+    )
+    note = ma.fields.String(allow_none=True, validate=validate.Length(max=500))
+
+
+class OdometerReadingSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    vehicle_id = ma.fields.UUID(required=True)
+    value = ma.fields.Integer(required=True)
+    unit = ma.fields.String(required=True, validate=validate.OneOf(ODOMETER_UNITS))
+    read_at = ma.fields.AwareDateTime(required=True)
+    source = ma.fields.String(required=True, validate=validate.OneOf(ODOMETER_SOURCES))
+    corrected = ma.fields.Boolean(required=True)
+    note = ma.fields.String(required=True, allow_none=True)
+    recorded_by = ma.fields.String(required=True)
+    recorded_at = ma.fields.AwareDateTime(required=True)
+
+
+OdometerReadingPageSchema = page_schema(OdometerReadingSchema)
