@@ -42,7 +42,7 @@ import click
 import marshmallow as ma
 import requests
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask.views import MethodView
 from prometheus_client import Counter
 from sqlalchemy import (
@@ -73,6 +73,7 @@ from service_kit.ids import uuid7
 from service_kit.observability import REQUEST_ID_HEADER, current_request_id
 from service_kit.pagination import PageArgsSchema, decode_cursor, encode_cursor, page_schema
 from service_kit.problems import Conflict, NotFound
+from service_kit.retry import RetryPolicy
 
 log = logging.getLogger("service_kit.outbox")
 
@@ -206,26 +207,6 @@ def enqueue(
 
 
 # ----------------------------------------------------------------------------- policy
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Up to ``max_attempts`` tries; before try n+1 a wait of base * 2**(n-1) seconds,
-    capped at ``max_seconds``, of which a random half is jitter (so relays that failed
-    together do not retry together)."""
-
-    max_attempts: int = 20
-    base_seconds: float = 2.0
-    max_seconds: float = 3600.0
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1 or self.base_seconds <= 0 or self.max_seconds < self.base_seconds:
-            raise ValueError("need max_attempts >= 1 and 0 < base_seconds <= max_seconds")
-
-    def delay(self, attempts: int, *, rng: Callable[[], float] = random.random, at_least: float = 0) -> float:
-        """Seconds to wait after ``attempts`` failed tries; ``at_least`` is a Retry-After."""
-        ceiling = min(self.max_seconds, self.base_seconds * 2 ** min(attempts - 1, 60))
-        return max(ceiling * (0.5 + rng() / 2), min(at_least, self.max_seconds))
 
 
 def classify(status: int) -> str:
@@ -445,7 +426,7 @@ class OutboxRelay:
             "last_status": status,
             "last_error": error[:MAX_ERROR_LENGTH] if error else None,
         }
-        if outcome == RETRY and attempts >= self.policy.max_attempts:
+        if outcome == RETRY and self.policy.gives_up(attempts):
             outcome = DEAD
         if outcome == DELIVERED:
             values.update(status=DELIVERED, delivered_at=now)
@@ -674,6 +655,7 @@ def register_outbox_commands(app: Flask) -> None:
 
     @click.command("relay")
     @click.option("--once", is_flag=True, help="deliver what is due now, then exit")
+    @with_appcontext
     def relay(once: bool) -> None:
         """Deliver the outbox to the other services (long-running)."""
         runner = OutboxRelay.for_app(current_app)
