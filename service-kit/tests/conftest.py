@@ -37,9 +37,16 @@ class Clash(MethodView):
         raise Conflict("the toy is already taken", current_owner="someone")
 
 
+@toy.route("/echo")
+class Echo(MethodView):
+    @toy.response(200)
+    def post(self):
+        return {"ok": True}
+
+
 @pytest.fixture
-def app() -> Flask:
-    config = kit_settings(service="toy", schema="toy", env={})
+def app(request) -> Flask:
+    config = kit_settings(service="toy", schema="toy", env=getattr(request, "param", {}))
     # Nothing listens on port 9: the database is "down" for readiness tests.
     config.update(TESTING=True, DATABASE_URL="postgresql://nobody@127.0.0.1:9/none")
     return create_service_app(

@@ -90,7 +90,13 @@ def test_configured_public_key(rsa_key):
 def test_leeway_tolerates_small_clock_skew_only():
     config = settings()
     now = int(time.time())
-    base = {"sub": "s", "iss": config["JWT_ISSUER"], "aud": config["JWT_AUDIENCE"], "roles": ["advisor"]}
+    base = {
+        "sub": "s",
+        "iss": config["JWT_ISSUER"],
+        "aud": config["JWT_AUDIENCE"],
+        "iat": now - 600,
+        "roles": ["advisor"],
+    }
     skewed = jwt.encode({**base, "exp": now - 5}, config["JWT_SECRET"], "HS256")
     assert TokenVerifier(config).verify(skewed)
     expired = jwt.encode({**base, "exp": now - 120}, config["JWT_SECRET"], "HS256")

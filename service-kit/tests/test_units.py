@@ -28,7 +28,8 @@ def test_development_defaults_need_no_environment():
 def test_production_names_every_missing_setting():
     with pytest.raises(ConfigError) as caught:
         kit_settings(service="x", schema="x", env={"GARAGE_ENV": "production"})
-    assert "DATABASE_URL" in str(caught.value) and "JWT_JWKS_URL" in str(caught.value)
+    for setting in ("DATABASE_URL", "JWT_JWKS_URL", "RATE_LIMIT_STORAGE_URL"):
+        assert setting in str(caught.value)
 
 
 def test_production_refuses_the_development_secret():
@@ -42,6 +43,7 @@ def test_production_with_jwks_is_accepted_and_closes_cors():
         "GARAGE_ENV": "production",
         "DATABASE_URL": "postgresql://db/g",
         "JWT_JWKS_URL": "https://idp/jwks",
+        "RATE_LIMIT_STORAGE_URL": "redis://redis:6379/0",
     }
     settings = kit_settings(service="x", schema="x", env=env)
     assert settings["CORS_ORIGINS"] == []

@@ -59,7 +59,8 @@ def test_expired_token_is_401(client, app):
 
 
 @pytest.mark.parametrize(
-    "claim", [{"aud": "another-system"}, {"iss": "somebody-else"}, {"exp": None}, {"sub": None}]
+    "claim",
+    [{"aud": "another-system"}, {"iss": "somebody-else"}, {"exp": None}, {"sub": None}, {"iat": None}],
 )
 def test_wrong_audience_issuer_or_missing_claims_is_401(client, app, claim):
     assert_401(client.get("/api/v1/customers", headers=bearer(token(app, **claim))))

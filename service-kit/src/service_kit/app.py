@@ -22,6 +22,7 @@ from service_kit.cli import register_commands
 from service_kit.db import CONFLICT_SQLSTATES, conflict_sqlstate, init_database
 from service_kit.observability import configure_logging, init_observability
 from service_kit.problems import PROBLEM_CONTENT_TYPE, Conflict, PreconditionFailed, Problem
+from service_kit.security import init_security
 
 log = logging.getLogger("service_kit")
 
@@ -184,6 +185,7 @@ def create_service_app(
     init_observability(app)
     init_database(app, db)
     init_auth(app)
+    init_security(app)
     if app.config["CORS_ORIGINS"]:
         CORS(
             app,

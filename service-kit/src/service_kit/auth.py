@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any
 
 import jwt
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 
 from service_kit.problems import Forbidden, Unauthorized
 
@@ -56,7 +56,7 @@ class TokenVerifier:
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=self.leeway,
-                options={"require": ["exp", "iss", "aud", "sub"]},
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("the token has expired", headers=_challenge("invalid_token")) from exc
@@ -88,7 +88,9 @@ def authenticate() -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("a bearer token is required", headers=_challenge())
-    principal = current_app.extensions[EXTENSION].verify(token.strip())
+    from service_kit.security import request_principal
+
+    principal = request_principal(token.strip())
     g.principal = principal
     return principal
 

@@ -55,9 +55,16 @@ def kit_settings(*, service: str, schema: str, env: Mapping[str, str] | None = N
         "CORS_ORIGINS": _list(env.get("CORS_ORIGINS", "" if production else "*")),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "IDEMPOTENCY_TTL_HOURS": _int(env, "IDEMPOTENCY_TTL_HOURS", 48),
+        "MAX_BODY_BYTES": _int(env, "MAX_BODY_BYTES", 1024 * 1024),
+        # Counted per client and per method class; Redis shares the counts across
+        # workers and pods, memory is for development only.
+        "RATE_LIMIT_STORAGE_URL": env.get("RATE_LIMIT_STORAGE_URL") or ("" if production else "memory://"),
+        "RATE_LIMIT_READ": env.get("RATE_LIMIT_READ", "600 per minute"),
+        "RATE_LIMIT_WRITE": env.get("RATE_LIMIT_WRITE", "120 per minute"),
+        "RATE_LIMIT_ENABLED": env.get("RATE_LIMIT_ENABLED", "true").lower() != "false",
     }
     if production:
-        missing = [name for name in ("DATABASE_URL",) if not settings[name]]
+        missing = [name for name in ("DATABASE_URL", "RATE_LIMIT_STORAGE_URL") if not settings[name]]
         if not (settings["JWT_JWKS_URL"] or settings["JWT_PUBLIC_KEY"] or settings["JWT_SECRET"]):
             missing.append("JWT_JWKS_URL (or JWT_PUBLIC_KEY)")
         if settings["JWT_SECRET"] == DEV_JWT_SECRET:

@@ -1,0 +1,94 @@
+"""Limits every service applies before its own code runs: request body size, rate
+limits per client and endpoint class, and security headers on every response."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Flask, Response, g, request
+from flask_limiter import Limiter
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from service_kit.auth import EXTENSION as AUTH_EXTENSION
+from service_kit.problems import Problem
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-site",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+}
+# JSON APIs load nothing; only the docs page needs its scripts and styles.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def client_key() -> str:
+    """Who is asking: the verified token's subject, else the client address.
+
+    An invalid token counts against the address, so forging tokens buys no quota.
+    """
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        try:
+            principal = request_principal(token.strip())
+            return f"sub:{principal.subject}"
+        except Problem:
+            pass
+    return f"ip:{request.remote_addr}"
+
+
+def request_principal(token: str):  # type: ignore[no-untyped-def]
+    """Verify a token once per request (the rate limiter and the role check share it)."""
+    cached = g.get("_verified_token")
+    if cached is not None and cached[0] == hashlib.sha256(token.encode()).digest():
+        return cached[1]
+    from flask import current_app
+
+    principal = current_app.extensions[AUTH_EXTENSION].verify(token)
+    g._verified_token = (hashlib.sha256(token.encode()).digest(), principal)
+    return principal
+
+
+def init_security(app: Flask) -> Limiter:
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
+    read_limit, write_limit = app.config["RATE_LIMIT_READ"], app.config["RATE_LIMIT_WRITE"]
+
+    limiter = Limiter(
+        key_func=client_key,
+        app=app,
+        storage_uri=app.config["RATE_LIMIT_STORAGE_URL"],
+        default_limits=[lambda: read_limit if request.method in SAFE_METHODS else write_limit],
+        default_limits_per_method=True,
+        default_limits_exempt_when=lambda: request.path in UNLIMITED_PATHS,
+        headers_enabled=True,
+        key_prefix=app.config["SERVICE_NAME"],
+        enabled=app.config["RATE_LIMIT_ENABLED"],
+        # A Redis outage must not take the API down with it: count in memory meanwhile.
+        in_memory_fallback_enabled=True,
+        swallow_errors=True,
+    )
+
+    @app.before_request
+    def _refuse_oversized_body() -> None:
+        # Werkzeug enforces MAX_CONTENT_LENGTH only when the body is read; refuse early.
+        if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
+            raise RequestEntityTooLarge(
+                f"the request body may be at most {app.config['MAX_BODY_BYTES']} bytes"
+            )
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.path.startswith("/docs"):
+            response.headers.setdefault("Content-Security-Policy", API_CSP)
+        if request.path.startswith("/api/"):
+            # Personal data must not linger in shared caches or the browser's.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return limiter

@@ -1,0 +1,69 @@
+"""Limits applied before any service code: body size, rate limits, headers, masking."""
+
+import pytest
+
+from service_kit.observability import mask_personal_data
+
+LIMITED = {
+    "RATE_LIMIT_ENABLED": "true",
+    "RATE_LIMIT_READ": "3 per minute",
+    "RATE_LIMIT_WRITE": "2 per minute",
+}
+
+
+def test_security_headers_on_every_response(client):
+    for response in (client.get("/healthz"), client.get("/api/v1/toys"), client.get("/nowhere")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert client.get("/api/v1/toys").headers["Cache-Control"] == "no-store"
+
+
+def test_oversized_body_is_a_413_problem(client):
+    response = client.post(
+        "/api/v1/toys/echo", data=b"x" * (1024 * 1024 + 1), content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("app", [LIMITED], indirect=True)
+def test_rate_limit_answers_429_problem_with_retry_after(client):
+    statuses = [client.get("/api/v1/toys").status_code for _ in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
+    limited = client.get("/api/v1/toys")
+    assert limited.mimetype == "application/problem+json"
+    assert int(limited.headers["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("app", [LIMITED], indirect=True)
+def test_reads_and_writes_are_counted_apart_and_health_never(client):
+    assert [client.post("/api/v1/toys/echo").status_code for _ in range(3)] == [200, 200, 429]
+    assert client.get("/api/v1/toys").status_code == 401  # reads still have quota
+    assert all(client.get("/healthz").status_code == 200 for _ in range(10))
+
+
+@pytest.mark.parametrize("app", [LIMITED], indirect=True)
+def test_each_client_has_its_own_quota(app, client):
+    from service_kit.auth import mint_token
+
+    def as_user(subject):
+        return {"Authorization": f"Bearer {mint_token(app.config, roles=['advisor'], subject=subject)}"}
+
+    assert [client.get("/api/v1/toys", headers=as_user("anna")).status_code for _ in range(4)] == [
+        200
+    ] * 3 + [429]
+    assert client.get("/api/v1/toys", headers=as_user("bram")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("sent to ann.de.vries@example.com", "sent to a***@example.com"),
+        ("sms to +31612345678 failed", "sms to +3********78 failed"),
+        ("call 0612345678", "call 06******78"),
+        ("invoice 2026-000042 on 2026-11-25", "invoice 2026-000042 on 2026-11-25"),
+    ],
+)
+def test_personal_data_is_masked_in_logs(text, masked):
+    assert mask_personal_data(text) == masked
