@@ -601,7 +601,9 @@ OutboxMessagePageSchema = page_schema(OutboxMessageSchema)
 
 class OutboxMessageQueryArgsSchema(PageArgsSchema):
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
-    target = ma.fields.String(validate=ma.validate.Length(max=100))
+    target = ma.fields.String(
+        validate=ma.validate.Regexp(r"^[a-z0-9-]{1,100}$"), metadata={"description": "a service name"}
+    )
 
 
 def outbox_blueprint(*, url_prefix: str, roles: tuple[str, ...] = ("admin",)) -> Any:
@@ -630,6 +632,7 @@ def outbox_blueprint(*, url_prefix: str, roles: tuple[str, ...] = ("admin",)) ->
     @blp.route("/<uuid:message_id>")
     class OutboxMessageItem(MethodView):
         @blp.auth(*roles)
+        @blp.alt_response(404, response="NOT_FOUND")
         @blp.response(200, OutboxMessageSchema)
         def get(self, message_id: uuid.UUID) -> Any:
             """Get one outbox message with its attempts and last error"""
@@ -638,6 +641,7 @@ def outbox_blueprint(*, url_prefix: str, roles: tuple[str, ...] = ("admin",)) ->
     @blp.route("/<uuid:message_id>/retry")
     class OutboxMessageRetry(MethodView):
         @blp.auth(*roles)
+        @blp.alt_response(404, response="NOT_FOUND")
         @blp.transactional
         @blp.response(200, OutboxMessageSchema)
         def post(self, message_id: uuid.UUID) -> Any:

@@ -1,0 +1,400 @@
+"""HTTP layer: parse, one service call, serialise. Rules live in service/domain.
+
+Lines, estimates and the time clock are parts of a job: their changes give the job a
+new ``version``, and a line's ETag is its job's."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app, url_for
+from flask.views import MethodView
+
+from maintenance_job_management import service
+from maintenance_job_management.models import db
+from maintenance_job_management.schemas import (
+    ApprovalPageSchema,
+    ClockSchema,
+    CompleteSchema,
+    EstimateCreateSchema,
+    EstimateDecisionSchema,
+    EstimatePageSchema,
+    EstimateSchema,
+    JobCreateSchema,
+    JobPageSchema,
+    JobQueryArgsSchema,
+    JobSchema,
+    JobUpdateSchema,
+    LineCreateSchema,
+    LineSchema,
+    LineUpdateSchema,
+    ReasonSchema,
+    RecommendationPageSchema,
+    RecommendationQueryArgsSchema,
+    RescheduleSchema,
+    StartSchema,
+    TimeEntrySchema,
+    TimeSheetSchema,
+)
+from service_kit.auth import current_principal
+from service_kit.blueprint import ServiceBlueprint
+from service_kit.etag import etag_header, if_match_versions
+from service_kit.pagination import PageArgsSchema
+from service_kit.problems import Forbidden
+
+READERS = ("admin", "advisor", "technician", "accountant", "service")
+CREATORS = ("admin", "advisor", "service")
+CANCELLERS = ("admin", "advisor", "service")
+SCHEDULING = ("service",)  # planned times move only through workshop-scheduling
+WORKSHOP = ("admin", "technician")  # start, complete, the clock
+HOLDERS = ("admin", "advisor", "technician")
+EDITORS = ("admin", "advisor", "technician")  # job details and lines
+ESTIMATORS = ("admin", "advisor")
+
+blp = ServiceBlueprint(
+    "jobs",
+    __name__,
+    url_prefix="/api/v1/maintenance-jobs",
+    description="Maintenance jobs: lifecycle, lines, estimates and approval, time clock",
+)
+
+
+def _actor() -> str:
+    return current_principal().subject
+
+
+def _margin() -> int:
+    return current_app.config["APPROVAL_MARGIN_PERCENT"]
+
+
+def _job_response(job: Any, status: int = 200) -> Any:
+    return job, status, etag_header(job.version)
+
+
+def _job_location(job_id: uuid.UUID) -> str:
+    return url_for("jobs.Job", job_id=job_id)
+
+
+# --------------------------------------------------------------------------------- jobs
+
+
+@blp.route("")
+class Jobs(MethodView):
+    @blp.auth(*READERS)
+    @blp.arguments(JobQueryArgsSchema, location="query")
+    @blp.response(200, JobPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List jobs, newest planned first; `vehicle_id` or `customer_id` give a history"""
+        limit, cursor = args.pop("limit"), args.pop("cursor", None)
+        return service.list_jobs(
+            session=db.session, filters=service.JobFilters(**args), limit=limit, cursor=cursor
+        )
+
+    @blp.auth(*CREATORS)
+    @blp.idempotent
+    @blp.arguments(JobCreateSchema)
+    @blp.response(201, JobSchema)
+    @blp.alt_response(200, schema=JobSchema, description="The appointment already has this job")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create the job of an appointment (once per appointment id)"""
+        job, created = service.create_job(
+            session=db.session, data=data, currency=current_app.config["CURRENCY"]
+        )
+        return job, 201 if created else 200, {"Location": _job_location(job.id), **etag_header(job.version)}
+
+
+@blp.route("/<uuid:job_id>")
+class Job(MethodView):
+    @blp.auth(*READERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.response(200, JobSchema)
+    def get(self, job_id: uuid.UUID) -> Any:
+        """Get a job with its lines, totals, progress and clocked time"""
+        return _job_response(service.get_job(session=db.session, job_id=job_id))
+
+    @blp.auth(*EDITORS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.transactional
+    @blp.if_match
+    @blp.arguments(JobUpdateSchema)
+    @blp.response(200, JobSchema)
+    def patch(self, changes: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """Change description, assigned technician, odometer at intake or technician notes"""
+        job = service.update_job(
+            session=db.session, job_id=job_id, changes=changes, expected_versions=if_match_versions()
+        )
+        return _job_response(job)
+
+
+@blp.route("/<uuid:job_id>/reschedule")
+class Reschedule(MethodView):
+    @blp.auth(*SCHEDULING)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.transactional
+    @blp.arguments(RescheduleSchema)
+    @blp.response(200, JobSchema)
+    def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """Move the planned times (workshop-scheduling only; a scheduled or on_hold job)"""
+        return _job_response(service.reschedule_job(session=db.session, job_id=job_id, **data))
+
+
+@blp.route("/<uuid:job_id>/start")
+class Start(MethodView):
+    @blp.auth(*WORKSHOP)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.transactional
+    @blp.arguments(StartSchema)
+    @blp.response(200, JobSchema)
+    def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """scheduled -> in_progress: record the start, the technician and the odometer"""
+        job = service.start_job(
+            session=db.session, job_id=job_id, data=data, actor=_actor(), margin_percent=_margin()
+        )
+        return _job_response(job)
+
+
+@blp.route("/<uuid:job_id>/hold")
+class Hold(MethodView):
+    @blp.auth(*HOLDERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.transactional
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, JobSchema)
+    def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """in_progress -> on_hold (waiting for parts or the customer); tells the customer"""
+        return _job_response(service.hold_job(session=db.session, job_id=job_id, reason=data["reason"]))
+
+
+@blp.route("/<uuid:job_id>/resume")
+class Resume(MethodView):
+    @blp.auth(*HOLDERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.transactional
+    @blp.response(200, JobSchema)
+    def post(self, job_id: uuid.UUID) -> Any:
+        """on_hold -> in_progress (409 while the work exceeds the approval)"""
+        return _job_response(service.resume_job(session=db.session, job_id=job_id, margin_percent=_margin()))
+
+
+@blp.route("/<uuid:job_id>/complete")
+class Complete(MethodView):
+    @blp.auth(*WORKSHOP)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.transactional
+    @blp.arguments(CompleteSchema)
+    @blp.response(200, JobSchema)
+    def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """in_progress -> completed; asks invoicing for the invoice and tells the customer"""
+        job = service.complete_job(session=db.session, job_id=job_id, data=data, margin_percent=_margin())
+        return _job_response(job)
+
+
+@blp.route("/<uuid:job_id>/cancel")
+class Cancel(MethodView):
+    @blp.auth(*CANCELLERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.transactional
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, JobSchema)
+    def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """scheduled or on_hold -> cancelled (409 once started); again is a no-op"""
+        return _job_response(service.cancel_job(session=db.session, job_id=job_id, reason=data["reason"]))
+
+
+# -------------------------------------------------------------------------------- lines
+
+
+@blp.route("/<uuid:job_id>/lines")
+class Lines(MethodView):
+    @blp.auth(*EDITORS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.idempotent
+    @blp.arguments(LineCreateSchema)
+    @blp.response(201, LineSchema)
+    def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """Add a labour or parts line (pending the customer's approval unless booked)"""
+        line = service.add_line(
+            session=db.session,
+            job_id=job_id,
+            data=data,
+            actor=_actor(),
+            default_vat_rate=current_app.config["DEFAULT_VAT_RATE"],
+        )
+        return line, {
+            "Location": url_for("jobs.Line", job_id=job_id, line_id=line.id),
+            **etag_header(line.job.version),
+        }
+
+
+@blp.route("/<uuid:job_id>/lines/<uuid:line_id>")
+class Line(MethodView):
+    @blp.auth(*READERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.response(200, LineSchema)
+    def get(self, job_id: uuid.UUID, line_id: uuid.UUID) -> Any:
+        """Get one line"""
+        line = service.get_line(session=db.session, job_id=job_id, line_id=line_id)
+        return line, etag_header(line.job.version)
+
+    @blp.auth(*EDITORS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.transactional
+    @blp.if_match
+    @blp.arguments(LineUpdateSchema)
+    @blp.response(200, LineSchema)
+    def patch(self, changes: dict[str, Any], job_id: uuid.UUID, line_id: uuid.UUID) -> Any:
+        """Change a line or mark it done; growing past the approval puts the job on hold"""
+        line = service.update_line(
+            session=db.session,
+            job_id=job_id,
+            line_id=line_id,
+            changes=changes,
+            expected_versions=if_match_versions(),
+            margin_percent=_margin(),
+        )
+        return line, etag_header(line.job.version)
+
+    @blp.auth(*EDITORS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.transactional
+    @blp.if_match
+    @blp.response(204)
+    def delete(self, job_id: uuid.UUID, line_id: uuid.UUID) -> Any:
+        """Remove a line that awaits the customer's decision"""
+        job = service.remove_line(
+            session=db.session, job_id=job_id, line_id=line_id, expected_versions=if_match_versions()
+        )
+        return None, 204, etag_header(job.version)
+
+
+@blp.route("/recommendations")
+class Recommendations(MethodView):
+    @blp.auth(*READERS)
+    @blp.arguments(RecommendationQueryArgsSchema, location="query")
+    @blp.response(200, RecommendationPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Declined work of a vehicle or customer, newest first: offer it at the next visit"""
+        return service.list_recommendations(
+            session=db.session,
+            vehicle_id=args.get("vehicle_id"),
+            customer_id=args.get("customer_id"),
+            limit=args["limit"],
+            cursor=args.get("cursor"),
+        )
+
+
+# ---------------------------------------------------------------------------- estimates
+
+
+@blp.route("/<uuid:job_id>/estimates")
+class Estimates(MethodView):
+    @blp.auth(*READERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, EstimatePageSchema)
+    def get(self, args: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """A job's estimates, newest first"""
+        return service.list_estimates(
+            session=db.session, job_id=job_id, limit=args["limit"], cursor=args.get("cursor")
+        )
+
+    @blp.auth(*ESTIMATORS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.idempotent
+    @blp.arguments(EstimateCreateSchema)
+    @blp.response(201, EstimateSchema)
+    def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """Put the lines awaiting approval before the customer, recording what they see"""
+        estimate = service.send_estimate(session=db.session, job_id=job_id, data=data, actor=_actor())
+        return estimate, {"Location": url_for("jobs.Estimate", job_id=job_id, estimate_id=estimate.id)}
+
+
+@blp.route("/<uuid:job_id>/estimates/<uuid:estimate_id>")
+class Estimate(MethodView):
+    @blp.auth(*READERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.response(200, EstimateSchema)
+    def get(self, job_id: uuid.UUID, estimate_id: uuid.UUID) -> Any:
+        """Get an estimate exactly as the customer saw it"""
+        return service.get_estimate(session=db.session, job_id=job_id, estimate_id=estimate_id)
+
+
+@blp.route("/<uuid:job_id>/estimates/<uuid:estimate_id>/decision")
+class Decision(MethodView):
+    @blp.auth(*ESTIMATORS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.idempotent
+    @blp.arguments(EstimateDecisionSchema)
+    @blp.response(200, EstimateSchema)
+    def post(self, data: dict[str, Any], job_id: uuid.UUID, estimate_id: uuid.UUID) -> Any:
+        """Record the customer's approval or refusal of each line: who, when, how"""
+        return service.decide_estimate(
+            session=db.session,
+            job_id=job_id,
+            estimate_id=estimate_id,
+            data=data,
+            actor=_actor(),
+            margin_percent=_margin(),
+        )
+
+
+@blp.route("/<uuid:job_id>/approvals")
+class Approvals(MethodView):
+    @blp.auth(*READERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, ApprovalPageSchema)
+    def get(self, args: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """The audit trail of the customer's decisions, newest first"""
+        return service.list_approvals(
+            session=db.session, job_id=job_id, limit=args["limit"], cursor=args.get("cursor")
+        )
+
+
+# --------------------------------------------------------------------------- time clock
+
+
+def _technician(data: dict[str, Any]) -> str:
+    principal = current_principal()
+    technician = data.get("technician") or principal.subject
+    if technician != principal.subject and "admin" not in principal.roles:
+        raise Forbidden("only an admin can clock another technician in or out")
+    return technician
+
+
+@blp.route("/<uuid:job_id>/clock-in")
+class ClockIn(MethodView):
+    @blp.auth(*WORKSHOP)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.idempotent
+    @blp.arguments(ClockSchema)
+    @blp.response(201, TimeEntrySchema)
+    def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """Start a technician's clock on an in-progress job (one running clock each)"""
+        entry = service.clock_in(
+            session=db.session, job_id=job_id, technician=_technician(data), actor=_actor()
+        )
+        return entry, {"Location": url_for("jobs.TimeEntries", job_id=job_id)}
+
+
+@blp.route("/<uuid:job_id>/clock-out")
+class ClockOut(MethodView):
+    @blp.auth(*WORKSHOP)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.transactional
+    @blp.arguments(ClockSchema)
+    @blp.response(200, TimeEntrySchema)
+    def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """Stop a technician's clock on this job"""
+        return service.clock_out(session=db.session, job_id=job_id, technician=_technician(data))
+
+
+@blp.route("/<uuid:job_id>/time-entries")
+class TimeEntries(MethodView):
+    @blp.auth(*READERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.response(200, TimeSheetSchema)
+    def get(self, job_id: uuid.UUID) -> Any:
+        """Clocked time per technician beside the labour hours billed"""
+        return service.time_sheet(session=db.session, job_id=job_id)

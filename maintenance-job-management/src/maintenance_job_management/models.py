@@ -1,0 +1,244 @@
+"""Tables of the ``jobs`` schema (created by migrations, never by create_all)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from maintenance_job_management import domain
+from service_kit.db import make_database
+from service_kit.ids import uuid7
+
+SCHEMA = "jobs"
+db = make_database(SCHEMA, outbox=True)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Job(db.Model):
+    __tablename__ = "maintenance_jobs"
+    __table_args__ = (
+        CheckConstraint(_in("status", domain.STATUSES), name="status"),
+        CheckConstraint(f"hold_kind IS NULL OR {_in('hold_kind', domain.HOLD_KINDS)}", name="hold_kind"),
+        CheckConstraint(_in("odometer_unit", domain.ODOMETER_UNITS), name="odometer_unit"),
+        CheckConstraint("planned_start < planned_end", name="planned_order"),
+        CheckConstraint("odometer_in IS NULL OR odometer_in >= 0", name="odometer_in"),
+        # History of a vehicle or a customer, newest first: one index range scan per page.
+        Index("ix_maintenance_jobs_vehicle_history", "vehicle_id", "planned_start", "id"),
+        Index("ix_maintenance_jobs_customer_history", "customer_id", "planned_start", "id"),
+        Index("ix_maintenance_jobs_planned", "planned_start", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    appointment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), unique=True)
+    vehicle_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    planned_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    planned_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=domain.SCHEDULED)
+    hold_kind: Mapped[str | None] = mapped_column(String(16))
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    assigned_technician: Mapped[str | None] = mapped_column(String(100))
+    actual_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    actual_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    odometer_in: Mapped[int | None] = mapped_column(Integer)
+    odometer_unit: Mapped[str] = mapped_column(String(2), default="km")
+    technician_notes: Mapped[str | None] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    lines: Mapped[list[JobLine]] = relationship(
+        back_populates="job", order_by="JobLine.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+    time_entries: Mapped[list[TimeEntry]] = relationship(
+        order_by="TimeEntry.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    # UPDATE ... WHERE version = <read version>: a concurrent writer cannot be overwritten.
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def totals(self) -> domain.Totals:
+        return domain.totals(self.lines)
+
+    @property
+    def progress(self) -> domain.Progress:
+        return domain.progress(self.lines)
+
+    @property
+    def time(self) -> dict[str, Any]:
+        now = utcnow()
+        seconds = sum(
+            domain.seconds_between(entry.clocked_in_at, entry.clocked_out_at or now)
+            for entry in self.time_entries
+        )
+        return {
+            "clocked_seconds": seconds,
+            "clocked_hours_hundredths": domain.to_hours_hundredths(seconds),
+            "billed_labour_hours_hundredths": domain.billed_labour_hundredths(self.lines),
+            "clocked_in": sorted(e.technician for e in self.time_entries if e.clocked_out_at is None),
+        }
+
+
+class JobLine(db.Model):
+    """Labour (quantity = hours) or a part, priced in minor units, with its approval."""
+
+    __tablename__ = "job_lines"
+    __table_args__ = (
+        CheckConstraint(_in("kind", domain.LINE_KINDS), name="kind"),
+        CheckConstraint(_in("approval", domain.APPROVALS), name="approval"),
+        CheckConstraint("quantity_hundredths > 0", name="quantity_positive"),
+        CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
+        CheckConstraint("vat_rate >= 0 AND vat_rate <= 100", name="vat_rate_percent"),
+        CheckConstraint("kind = 'part' OR part_number IS NULL", name="labour_has_no_part_number"),
+        CheckConstraint("kind = 'labour' OR part_number IS NOT NULL", name="part_has_part_number"),
+        CheckConstraint("approval <> 'approved' OR approved_net IS NOT NULL", name="approved_has_amount"),
+        Index("ix_job_lines_job_id", "job_id"),
+        Index("ix_job_lines_declined", "job_id", postgresql_where=text("approval = 'declined'")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.maintenance_jobs.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    description: Mapped[str] = mapped_column(Text)
+    part_number: Mapped[str | None] = mapped_column(String(64))
+    quantity_hundredths: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(Integer)
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    approval: Mapped[str] = mapped_column(String(16), default=domain.PENDING)
+    approved_net: Mapped[int | None] = mapped_column(Integer)
+    covered_by_booking: Mapped[bool] = mapped_column(Boolean, default=False)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    job: Mapped[Job] = relationship(back_populates="lines")
+
+    @property
+    def net_amount(self) -> int:
+        return domain.net_of(self)
+
+    @property
+    def vat_amount(self) -> int:
+        return domain.vat_amount(self.net_amount, self.vat_rate)
+
+    @property
+    def quantity(self) -> Decimal:
+        return domain.from_hundredths(self.quantity_hundredths)
+
+    @property
+    def approved(self) -> bool:
+        return self.approval == domain.APPROVED
+
+    @property
+    def hours_hundredths(self) -> int | None:
+        return self.quantity_hundredths if self.kind == domain.LABOUR else None
+
+    @property
+    def hourly_rate(self) -> int | None:
+        return self.unit_price if self.kind == domain.LABOUR else None
+
+    @property
+    def needs_reapproval(self) -> bool:
+        return domain.needs_reapproval(self)
+
+
+class Estimate(db.Model):
+    """Lines put before the customer, exactly as shown, and the decision on them."""
+
+    __tablename__ = "estimates"
+    __table_args__ = (
+        CheckConstraint(_in("status", domain.ESTIMATE_STATUSES), name="status"),
+        CheckConstraint(_in("channel", domain.ESTIMATE_CHANNELS), name="channel"),
+        Index("ix_estimates_job_id_id", "job_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.maintenance_jobs.id"))
+    status: Mapped[str] = mapped_column(String(16), default=domain.ESTIMATE_SENT)
+    channel: Mapped[str] = mapped_column(String(16))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    sent_by: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Approval(db.Model):
+    """One decision on one line: the audit trail. Never updated or deleted."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (
+        CheckConstraint("decision IN ('approved', 'declined')", name="decision"),
+        CheckConstraint(_in("channel", domain.APPROVAL_CHANNELS), name="channel"),
+        Index("ix_approvals_job_id_id", "job_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.maintenance_jobs.id"))
+    line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.job_lines.id"))
+    estimate_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey(f"{SCHEMA}.estimates.id"))
+    decision: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    shown: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TimeEntry(db.Model):
+    __tablename__ = "time_entries"
+    __table_args__ = (
+        CheckConstraint("clocked_out_at IS NULL OR clocked_out_at >= clocked_in_at", name="out_after_in"),
+        # One running clock per technician, whichever job: holds under concurrency.
+        Index(
+            "uq_time_entries_open_per_technician",
+            "technician",
+            unique=True,
+            postgresql_where=text("clocked_out_at IS NULL"),
+        ),
+        Index("ix_time_entries_job_id", "job_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.maintenance_jobs.id"))
+    technician: Mapped[str] = mapped_column(String(100))
+    clocked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    clocked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+    @property
+    def seconds(self) -> int:
+        return domain.seconds_between(self.clocked_in_at, self.clocked_out_at or utcnow())

@@ -1,0 +1,422 @@
+"""The API's shapes (marshmallow); the OpenAPI contract is generated from them.
+
+Money is integer minor units of the job's ``currency``; quantities and VAT rates are
+decimal strings with two places ("1.50", "21.00"); labour lines use quantity for
+hours and unit price for the hourly rate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+from maintenance_job_management import domain
+from service_kit.pagination import PageArgsSchema, page_schema
+
+MAX_MONEY = 1_000_000_000  # ten million in a currency with cents: no line costs more
+MAX_HUNDREDTHS = domain.MAX_QUANTITY_HUNDREDTHS
+
+
+class InputSchema(ma.Schema):
+    """A request body: text PostgreSQL cannot store (NUL characters) is refused up front."""
+
+    @ma.pre_load
+    def _no_nul(self, data: Any, **_: Any) -> Any:
+        def bad(value: Any) -> bool:
+            if isinstance(value, str):
+                return "\x00" in value
+            if isinstance(value, dict):
+                return any(bad(v) for v in value.values())
+            if isinstance(value, list):
+                return any(bad(v) for v in value)
+            return False
+
+        if isinstance(data, dict):
+            errors = {name: ["must not contain NUL characters"] for name, value in data.items() if bad(value)}
+            if errors:
+                raise ma.ValidationError(errors)
+        return data
+
+
+class UtcDateTime(ma.fields.AwareDateTime):
+    """An RFC 3339 time with an offset, stored in UTC."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError) as exc:
+            raise ma.ValidationError("not a representable time") from exc
+
+
+def _money(**kwargs: Any) -> ma.fields.Integer:
+    return ma.fields.Integer(validate=validate.Range(min=0, max=MAX_MONEY), **kwargs)
+
+
+def _aware(**kwargs: Any) -> UtcDateTime:
+    return UtcDateTime(format="iso", **kwargs)
+
+
+def _technician(description: str = "the technician's id (the subject of their token)", **kwargs: Any) -> Any:
+    return ma.fields.String(
+        validate=validate.Length(min=1, max=100), metadata={"description": description}, **kwargs
+    )
+
+
+# --------------------------------------------------------------------------------- jobs
+
+
+class JobCreateSchema(InputSchema):
+    appointment_id = ma.fields.UUID(
+        required=True, metadata={"description": "unique: creating again returns the existing job"}
+    )
+    vehicle_id = ma.fields.UUID(required=True)
+    customer_id = ma.fields.UUID(required=True)
+    planned_start = _aware(required=True)
+    planned_end = _aware(required=True)
+    description = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "the booked request"},
+    )
+
+
+class JobUpdateSchema(InputSchema):
+    description = ma.fields.String(validate=validate.Length(min=1, max=2000))
+    assigned_technician = _technician(allow_none=True)
+    odometer_in = ma.fields.Integer(
+        allow_none=True, validate=validate.Range(min=0, max=10_000_000), metadata={"description": "at intake"}
+    )
+    odometer_unit = ma.fields.String(validate=validate.OneOf(domain.ODOMETER_UNITS))
+    technician_notes = ma.fields.String(allow_none=True, validate=validate.Length(max=10_000))
+
+
+class RescheduleSchema(InputSchema):
+    planned_start = _aware(required=True)
+    planned_end = _aware(required=True)
+
+
+class StartSchema(InputSchema):
+    assigned_technician = _technician("who does the work; default: the one already assigned, else the caller")
+    odometer_in = ma.fields.Integer(validate=validate.Range(min=0, max=10_000_000))
+    odometer_unit = ma.fields.String(validate=validate.OneOf(domain.ODOMETER_UNITS))
+
+
+class ReasonSchema(InputSchema):
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class CompleteSchema(InputSchema):
+    actual_end = _aware(metadata={"description": "when the work ended; default now"})
+    technician_notes = ma.fields.String(validate=validate.Length(max=10_000))
+    odometer_in = ma.fields.Integer(validate=validate.Range(min=0, max=10_000_000))
+
+
+class TotalsSchema(ma.Schema):
+    approved_net = ma.fields.Integer(
+        required=True, attribute="approved", metadata={"description": "what the customer approved"}
+    )
+    billable_net = ma.fields.Integer(
+        required=True, attribute="billable", metadata={"description": "what the approved lines come to now"}
+    )
+    billable_vat = ma.fields.Integer(required=True)
+    billable_gross = ma.fields.Integer(required=True)
+    pending_net = ma.fields.Integer(
+        required=True, attribute="pending", metadata={"description": "awaiting the customer's decision"}
+    )
+    declined_net = ma.fields.Integer(
+        required=True, attribute="declined", metadata={"description": "declined: recommendations"}
+    )
+
+
+class ProgressSchema(ma.Schema):
+    done = ma.fields.Integer(required=True)
+    total = ma.fields.Integer(required=True, metadata={"description": "lines that are not declined"})
+
+
+class TimeSummarySchema(ma.Schema):
+    clocked_seconds = ma.fields.Integer(required=True)
+    clocked_hours_hundredths = ma.fields.Integer(required=True)
+    billed_labour_hours_hundredths = ma.fields.Integer(
+        required=True, metadata={"description": "hours of the approved labour lines"}
+    )
+    clocked_in = ma.fields.List(
+        ma.fields.String(), required=True, metadata={"description": "technicians whose clock is running"}
+    )
+
+
+class LineSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(domain.LINE_KINDS))
+    description = ma.fields.String(required=True)
+    part_number = ma.fields.String(required=True, allow_none=True)
+    quantity = ma.fields.String(
+        required=True, metadata={"description": 'decimal with two places, e.g. "1.50"; hours for labour'}
+    )
+    quantity_hundredths = ma.fields.Integer(required=True)
+    unit_price = ma.fields.Integer(
+        required=True, metadata={"description": "minor units; the hourly rate for labour"}
+    )
+    hours_hundredths = ma.fields.Integer(required=True, allow_none=True)
+    hourly_rate = ma.fields.Integer(required=True, allow_none=True)
+    vat_rate = ma.fields.String(required=True, metadata={"description": 'percent, e.g. "21.00"'})
+    net_amount = ma.fields.Integer(
+        required=True, metadata={"description": "quantity x unit price, half-up to the minor unit"}
+    )
+    vat_amount = ma.fields.Integer(required=True)
+    approval = ma.fields.String(required=True, validate=validate.OneOf(domain.APPROVALS))
+    approved = ma.fields.Boolean(
+        required=True, metadata={"description": "billed when true; declined lines are recommendations"}
+    )
+    approved_net = ma.fields.Integer(required=True, allow_none=True)
+    needs_reapproval = ma.fields.Boolean(
+        required=True, metadata={"description": "approved, but its amount changed since"}
+    )
+    covered_by_booking = ma.fields.Boolean(required=True)
+    done = ma.fields.Boolean(required=True)
+    done_at = ma.fields.DateTime(required=True, allow_none=True)
+    created_by = ma.fields.String(required=True)
+    created_at = ma.fields.DateTime(required=True)
+
+
+class JobSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    appointment_id = ma.fields.UUID(required=True)
+    vehicle_id = ma.fields.UUID(required=True)
+    customer_id = ma.fields.UUID(required=True)
+    planned_start = ma.fields.DateTime(required=True)
+    planned_end = ma.fields.DateTime(required=True)
+    description = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, validate=validate.OneOf(domain.STATUSES))
+    hold_kind = ma.fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(domain.HOLD_KINDS),
+        metadata={"description": "approval: waiting for the customer to approve more work"},
+    )
+    hold_reason = ma.fields.String(required=True, allow_none=True)
+    cancel_reason = ma.fields.String(required=True, allow_none=True)
+    assigned_technician = ma.fields.String(required=True, allow_none=True)
+    actual_start = ma.fields.DateTime(required=True, allow_none=True)
+    actual_end = ma.fields.DateTime(required=True, allow_none=True)
+    completed_at = ma.fields.DateTime(required=True, allow_none=True)
+    cancelled_at = ma.fields.DateTime(required=True, allow_none=True)
+    odometer_in = ma.fields.Integer(required=True, allow_none=True)
+    odometer_unit = ma.fields.String(required=True, validate=validate.OneOf(domain.ODOMETER_UNITS))
+    technician_notes = ma.fields.String(required=True, allow_none=True)
+    currency = ma.fields.String(required=True, metadata={"description": "ISO 4217 of every amount"})
+    lines = ma.fields.List(ma.fields.Nested(LineSchema), required=True)
+    totals = ma.fields.Nested(TotalsSchema, required=True)
+    progress = ma.fields.Nested(ProgressSchema, required=True)
+    time = ma.fields.Nested(TimeSummarySchema, required=True)
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+    version = ma.fields.Integer(required=True)
+
+
+JobPageSchema = page_schema(JobSchema)
+
+
+class JobQueryArgsSchema(PageArgsSchema):
+    vehicle_id = ma.fields.UUID(metadata={"description": "a vehicle's history"})
+    customer_id = ma.fields.UUID(metadata={"description": "a customer's history"})
+    appointment_id = ma.fields.UUID()
+    status = ma.fields.String(validate=validate.OneOf(domain.STATUSES))
+
+
+# -------------------------------------------------------------------------------- lines
+
+
+def _line_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
+    fields: dict[str, ma.fields.Field] = {
+        "description": ma.fields.String(validate=validate.Length(min=1, max=2000), required=creating),
+        "part_number": ma.fields.String(
+            validate=validate.Length(min=1, max=64), metadata={"description": "parts"}
+        ),
+        "hours_hundredths": ma.fields.Integer(
+            validate=validate.Range(min=1, max=MAX_HUNDREDTHS),
+            metadata={"description": "labour: 150 = 1.5 h"},
+        ),
+        "hourly_rate": _money(metadata={"description": "labour, minor units"}),
+        # Decimal bounds are checked by the domain: apispec would publish them as strings.
+        "quantity": ma.fields.Decimal(
+            metadata={
+                "description": "parts, up to two decimals (4.5 litres)",
+                "exclusiveMinimum": True,
+                "minimum": 0,
+                "maximum": domain.MAX_QUANTITY_HUNDREDTHS // 100,
+            },
+        ),
+        "unit_price": _money(metadata={"description": "parts, minor units"}),
+        "vat_rate": ma.fields.Decimal(
+            metadata={
+                "description": "percent, up to two decimals; default the configured rate",
+                "minimum": 0,
+                "maximum": 100,
+            },
+        ),
+    }
+    if creating:
+        fields["kind"] = ma.fields.String(required=True, validate=validate.OneOf(domain.LINE_KINDS))
+        fields["covered_by_booking"] = ma.fields.Boolean(
+            load_default=False,
+            metadata={
+                "description": "the booked request covers this work, so the booking is its approval; "
+                "otherwise the line waits for the customer's decision on an estimate"
+            },
+        )
+    else:
+        fields["done"] = ma.fields.Boolean(metadata={"description": "the task is done"})
+    return fields
+
+
+LineCreateSchema = InputSchema.from_dict(_line_fields(creating=True), name="LineCreateSchema")
+LineUpdateSchema = InputSchema.from_dict(_line_fields(creating=False), name="LineUpdateSchema")
+
+
+class RecommendationSchema(LineSchema):
+    job_id = ma.fields.UUID(required=True)
+    vehicle_id = ma.fields.UUID(required=True, attribute="job.vehicle_id")
+    customer_id = ma.fields.UUID(required=True, attribute="job.customer_id")
+    job_planned_start = ma.fields.DateTime(required=True, attribute="job.planned_start")
+
+
+RecommendationPageSchema = page_schema(RecommendationSchema)
+
+
+class RecommendationQueryArgsSchema(PageArgsSchema):
+    vehicle_id = ma.fields.UUID()
+    customer_id = ma.fields.UUID()
+
+    @ma.validates_schema
+    def _one_subject(self, data: dict[str, Any], **_: Any) -> None:
+        if not data.get("vehicle_id") and not data.get("customer_id"):
+            raise ma.ValidationError("give vehicle_id or customer_id", field_name="vehicle_id")
+
+
+# ---------------------------------------------------------------------------- estimates
+
+
+class ShownLineSchema(ma.Schema):
+    line_id = ma.fields.UUID(required=True)
+    kind = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    part_number = ma.fields.String(required=True, allow_none=True)
+    quantity = ma.fields.String(required=True)
+    unit_price = ma.fields.Integer(required=True)
+    vat_rate = ma.fields.String(required=True)
+    net = ma.fields.Integer(required=True)
+    vat = ma.fields.Integer(required=True)
+    gross = ma.fields.Integer(required=True)
+
+
+class EstimateSnapshotSchema(ma.Schema):
+    currency = ma.fields.String(required=True)
+    message = ma.fields.String(required=True, allow_none=True)
+    lines = ma.fields.List(ma.fields.Nested(ShownLineSchema), required=True)
+    total_net = ma.fields.Integer(required=True)
+    total_vat = ma.fields.Integer(required=True)
+    total_gross = ma.fields.Integer(required=True)
+
+
+class EstimateCreateSchema(InputSchema):
+    channel = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(domain.ESTIMATE_CHANNELS),
+        metadata={"description": "email and sms send the customer an estimate_ready notification"},
+    )
+    message = ma.fields.String(validate=validate.Length(max=2000))
+    line_ids = ma.fields.List(
+        ma.fields.UUID(),
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "the lines to offer; default every line awaiting approval. A declined "
+            "line may be offered again"
+        },
+    )
+
+
+class EstimateSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    job_id = ma.fields.UUID(required=True)
+    status = ma.fields.String(required=True, validate=validate.OneOf(domain.ESTIMATE_STATUSES))
+    channel = ma.fields.String(required=True)
+    snapshot = ma.fields.Nested(
+        EstimateSnapshotSchema, required=True, metadata={"description": "exactly what the customer saw"}
+    )
+    sent_by = ma.fields.String(required=True)
+    sent_at = ma.fields.DateTime(required=True)
+    decided_at = ma.fields.DateTime(required=True, allow_none=True)
+
+
+EstimatePageSchema = page_schema(EstimateSchema)
+
+
+class LineDecisionSchema(InputSchema):
+    line_id = ma.fields.UUID(required=True)
+    approved = ma.fields.Boolean(required=True)
+
+
+class EstimateDecisionSchema(InputSchema):
+    decided_by = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "who decided for the customer, as they gave their name"},
+    )
+    channel = ma.fields.String(required=True, validate=validate.OneOf(domain.DECISION_CHANNELS))
+    decided_at = _aware(metadata={"description": "default now"})
+    note = ma.fields.String(validate=validate.Length(max=2000))
+    lines = ma.fields.List(
+        ma.fields.Nested(LineDecisionSchema),
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "a decision for every line of the estimate"},
+    )
+
+
+class ApprovalSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    job_id = ma.fields.UUID(required=True)
+    line_id = ma.fields.UUID(required=True)
+    estimate_id = ma.fields.UUID(required=True, allow_none=True)
+    decision = ma.fields.String(required=True, validate=validate.OneOf((domain.APPROVED, domain.DECLINED)))
+    decided_by = ma.fields.String(required=True)
+    channel = ma.fields.String(required=True, validate=validate.OneOf(domain.APPROVAL_CHANNELS))
+    decided_at = ma.fields.DateTime(required=True)
+    shown = ma.fields.Nested(ShownLineSchema, required=True, metadata={"description": "the line as shown"})
+    note = ma.fields.String(required=True, allow_none=True)
+    recorded_by = ma.fields.String(required=True)
+    recorded_at = ma.fields.DateTime(required=True)
+
+
+ApprovalPageSchema = page_schema(ApprovalSchema)
+
+
+# --------------------------------------------------------------------------- time clock
+
+
+class ClockSchema(InputSchema):
+    technician = _technician("the technician's id; default: the caller; another one needs admin")
+
+
+class TimeEntrySchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    job_id = ma.fields.UUID(required=True)
+    technician = ma.fields.String(required=True)
+    clocked_in_at = ma.fields.DateTime(required=True)
+    clocked_out_at = ma.fields.DateTime(required=True, allow_none=True)
+    seconds = ma.fields.Integer(required=True, metadata={"description": "so far, when still running"})
+    recorded_by = ma.fields.String(required=True)
+
+
+class TechnicianTimeSchema(ma.Schema):
+    technician = ma.fields.String(required=True)
+    clocked_seconds = ma.fields.Integer(required=True)
+    clocked_hours_hundredths = ma.fields.Integer(required=True)
+
+
+class TimeSheetSchema(TimeSummarySchema):
+    entries = ma.fields.List(ma.fields.Nested(TimeEntrySchema), required=True)
+    per_technician = ma.fields.List(ma.fields.Nested(TechnicianTimeSchema), required=True)
