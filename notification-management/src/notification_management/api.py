@@ -1,0 +1,170 @@
+"""HTTP layer: parse, one service call, serialise. Rules live in service/domain;
+delivery lives in the dispatcher."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app, request, url_for
+from flask.views import MethodView
+
+from notification_management import service
+from notification_management.config import attachment_bases
+from notification_management.models import db
+from notification_management.schemas import (
+    NotificationCreateSchema,
+    NotificationPageSchema,
+    NotificationQueryArgsSchema,
+    NotificationSchema,
+    TemplatePageSchema,
+    TemplatePreviewArgsSchema,
+    TemplatePreviewSchema,
+    TemplateQueryArgsSchema,
+    TemplateSchema,
+    TemplateUpdateSchema,
+)
+from service_kit.auth import current_principal
+from service_kit.blueprint import ServiceBlueprint
+from service_kit.etag import etag_header, if_match_versions
+from service_kit.observability import current_request_id
+
+# Accountants follow whether invoices and payment reminders went out; services may
+# check on what they asked for. Technicians do not deal with customer messages.
+READERS = ("admin", "advisor", "accountant", "service")
+STAFF = ("admin", "advisor")
+REQUESTERS = ("service", "admin")
+
+blp = ServiceBlueprint(
+    "notifications",
+    __name__,
+    url_prefix="/api/v1/notifications",
+    description="Messages to customers by email or SMS, and how their delivery went",
+)
+templates_blp = ServiceBlueprint(
+    "notification_templates",
+    __name__,
+    url_prefix="/api/v1/notification-templates",
+    description="The texts of each notification type, per language (Jinja2)",
+)
+
+
+@blp.route("")
+class Notifications(MethodView):
+    @blp.auth(*READERS)
+    @blp.arguments(NotificationQueryArgsSchema, location="query")
+    @blp.response(200, NotificationPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List notifications, newest first, with their attempts; e.g. one customer's history"""
+        limit, cursor = args.pop("limit"), args.pop("cursor", None)
+        return service.list_notifications(
+            session=db.session, filters=service.NotificationFilters(**args), limit=limit, cursor=cursor
+        )
+
+    @blp.auth(*REQUESTERS)
+    @blp.idempotent
+    @blp.arguments(NotificationCreateSchema)
+    @blp.response(202, NotificationSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Ask for a customer to be told something; stored now, delivered by the dispatcher"""
+        notification = service.accept_notification(
+            session=db.session,
+            data=data,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            request_id=current_request_id(),
+            requested_by=current_principal().subject,
+            attachment_bases=attachment_bases(current_app.config).values(),
+        )
+        return notification, {
+            "Location": url_for("notifications.Notification", notification_id=notification.id),
+            **etag_header(notification.version),
+        }
+
+
+@blp.route("/<uuid:notification_id>")
+class Notification(MethodView):
+    @blp.auth(*READERS)
+    @blp.response(200, NotificationSchema)
+    def get(self, notification_id: uuid.UUID) -> Any:
+        """Get a notification with every delivery attempt"""
+        notification = service.get_notification(session=db.session, notification_id=notification_id)
+        return notification, etag_header(notification.version)
+
+
+@blp.route("/<uuid:notification_id>/retry")
+class NotificationRetry(MethodView):
+    @blp.auth(*STAFF)
+    @blp.transactional
+    @blp.response(202, NotificationSchema)
+    def post(self, notification_id: uuid.UUID) -> Any:
+        """Send a dead or skipped notification again (409 for any other status)"""
+        notification = service.retry_notification(session=db.session, notification_id=notification_id)
+        return notification, etag_header(notification.version)
+
+
+@templates_blp.route("")
+class Templates(MethodView):
+    @templates_blp.auth(*STAFF)
+    @templates_blp.arguments(TemplateQueryArgsSchema, location="query")
+    @templates_blp.response(200, TemplatePageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List templates by type and language"""
+        limit, cursor = args.pop("limit"), args.pop("cursor", None)
+        return service.list_templates(
+            session=db.session, filters=service.TemplateFilters(**args), limit=limit, cursor=cursor
+        )
+
+
+@templates_blp.route("/<notification_type>/<language>")
+class Template(MethodView):
+    @templates_blp.auth(*STAFF)
+    @templates_blp.response(200, TemplateSchema)
+    def get(self, notification_type: str, language: str) -> Any:
+        """Get the template of a type in a language"""
+        template = service.get_template(session=db.session, type_=notification_type, language=language)
+        return template, etag_header(template.version)
+
+    @templates_blp.auth(*STAFF)
+    @templates_blp.transactional
+    @templates_blp.if_match
+    @templates_blp.arguments(TemplateUpdateSchema)
+    @templates_blp.response(200, TemplateSchema)
+    @templates_blp.alt_response(201, schema=TemplateSchema, description="the type now has this language")
+    def put(self, texts: dict[str, str], notification_type: str, language: str) -> Any:
+        """Replace a template's texts (they must compile), or add a language"""
+        template, created = service.put_template(
+            session=db.session,
+            type_=notification_type,
+            language=language,
+            texts=texts,
+            expected_versions=if_match_versions(),
+            precondition="If-Match" in request.headers,
+            updated_by=current_principal().subject,
+        )
+        headers = etag_header(template.version)
+        if created:
+            headers["Location"] = url_for(
+                "notification_templates.Template", notification_type=notification_type, language=language
+            )
+            return template, 201, headers
+        return template, headers
+
+
+@templates_blp.route("/<notification_type>/<language>/preview")
+class TemplatePreview(MethodView):
+    @templates_blp.auth(*STAFF)
+    @templates_blp.arguments(TemplatePreviewArgsSchema)
+    @templates_blp.response(200, TemplatePreviewSchema)
+    @templates_blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="it does not render")
+    def post(self, args: dict[str, Any], notification_type: str, language: str) -> Any:
+        """Render a template (or a draft of it) with the type's sample data"""
+        data = args.pop("data", None)
+        return service.preview_template(
+            session=db.session,
+            type_=notification_type,
+            language=language,
+            data=data,
+            draft=args,
+            garage_name=current_app.config["GARAGE_NAME"],
+            timezone=current_app.config["GARAGE_TIMEZONE"],
+        )

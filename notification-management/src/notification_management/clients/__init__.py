@@ -1,0 +1,1 @@
+"""Small clients for the services and providers this service calls."""

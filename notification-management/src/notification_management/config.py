@@ -1,0 +1,104 @@
+"""notification-management settings: the kit's, the downstreams', delivery's own."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from service_kit.config import ConfigError, kit_settings
+from service_kit.http_client import downstream_settings
+
+SERVICE = "notification-management"
+SCHEMA = "notifications"
+SMTP_SECURITY = ("none", "starttls", "tls")
+SMS_PROVIDERS = ("logging", "http")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, cast: type) -> Any:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return cast(default)
+    try:
+        return cast(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a {cast.__name__}, got {raw!r}") from exc
+
+
+def _list(raw: str | None) -> list[str]:
+    return [item.strip() for item in (raw or "").split(",") if item.strip()]
+
+
+def delivery_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """SMTP, the SMS provider, the dispatcher's pace and the message texts' context."""
+    production = env.get("GARAGE_ENV", "development") == "production"
+    settings: dict[str, Any] = {
+        "SMTP_HOST": env.get("SMTP_HOST") or ("" if production else "127.0.0.1"),
+        "SMTP_PORT": _number(env, "SMTP_PORT", 1025, int),
+        "SMTP_SECURITY": env.get("SMTP_SECURITY", "none"),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_CA_FILE": env.get("SMTP_CA_FILE", ""),
+        "SMTP_TIMEOUT_SECONDS": _number(env, "SMTP_TIMEOUT_SECONDS", 10.0, float),
+        "MAIL_FROM": env.get("MAIL_FROM") or ("" if production else "Garage <garage@localhost>"),
+        "SMS_PROVIDER": env.get("SMS_PROVIDER") or ("http" if production else "logging"),
+        "SMS_PROVIDER_URL": env.get("SMS_PROVIDER_URL", ""),
+        "SMS_PROVIDER_TOKEN": env.get("SMS_PROVIDER_TOKEN", ""),
+        "SMS_SENDER": env.get("SMS_SENDER", "Garage"),
+        "SMS_PROVIDER_TIMEOUT_SECONDS": _number(env, "SMS_PROVIDER_TIMEOUT_SECONDS", 10.0, float),
+        # Quick retries of one try (same Idempotency-Key); the dispatcher's backoff does the rest.
+        "SMS_PROVIDER_RETRIES": _number(env, "SMS_PROVIDER_RETRIES", 2, int),
+        "DISPATCH_MAX_ATTEMPTS": _number(env, "DISPATCH_MAX_ATTEMPTS", 15, int),
+        "DISPATCH_BACKOFF_BASE_SECONDS": _number(env, "DISPATCH_BACKOFF_BASE_SECONDS", 30.0, float),
+        "DISPATCH_BACKOFF_MAX_SECONDS": _number(env, "DISPATCH_BACKOFF_MAX_SECONDS", 3600.0, float),
+        "DISPATCH_POLL_SECONDS": _number(env, "DISPATCH_POLL_SECONDS", 1.0, float),
+        "ATTACHMENT_SOURCES": _list(env.get("ATTACHMENT_SOURCES", "invoicing")),
+        "ATTACHMENT_MAX_BYTES": _number(env, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, int),
+        "DEFAULT_LANGUAGE": env.get("DEFAULT_LANGUAGE", "en"),
+        "GARAGE_NAME": env.get("GARAGE_NAME", "The Garage"),
+        "GARAGE_TIMEZONE": env.get("GARAGE_TIMEZONE", "Europe/Amsterdam"),
+    }
+    problems = []
+    if settings["SMTP_SECURITY"] not in SMTP_SECURITY:
+        problems.append(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
+    if settings["SMS_PROVIDER"] not in SMS_PROVIDERS:
+        problems.append(f"SMS_PROVIDER must be one of {', '.join(SMS_PROVIDERS)}")
+    if settings["SMS_PROVIDER"] == "http" and not settings["SMS_PROVIDER_URL"]:
+        problems.append("SMS_PROVIDER=http needs SMS_PROVIDER_URL")
+    if production:
+        problems += [
+            f"missing production setting: {name}" for name in ("SMTP_HOST", "MAIL_FROM") if not settings[name]
+        ]
+        if settings["SMS_PROVIDER"] == "logging":
+            # The logging provider would report messages as sent that nobody receives.
+            problems.append("SMS_PROVIDER=logging is for development only")
+        if settings["SMS_PROVIDER"] == "http" and not settings["SMS_PROVIDER_TOKEN"]:
+            problems.append("missing production setting: SMS_PROVIDER_TOKEN")
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return settings
+
+
+def load_config(
+    overrides: dict[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    env = os.environ if env is None else env
+    config = kit_settings(service=SERVICE, schema=SCHEMA, env=env)
+    config.update(MIGRATIONS_LOCATION="notification_management:migrations")
+    config.update(downstream_settings("customer-management", default_url="http://127.0.0.1:8001", env=env))
+    config.update(delivery_settings(env))
+    for source in config["ATTACHMENT_SOURCES"]:
+        config.update(downstream_settings(source, default_url=_DEFAULT_URLS.get(source, ""), env=env))
+    config.update(overrides or {})
+    return config
+
+
+_DEFAULT_URLS = {"invoicing": "http://127.0.0.1:8005"}
+
+
+def attachment_bases(config: Mapping[str, Any]) -> dict[str, str]:
+    """Source name -> base URL of every service attachments may be fetched from."""
+    return {
+        source: config[f"{source.upper().replace('-', '_')}_URL"].rstrip("/")
+        for source in config["ATTACHMENT_SOURCES"]
+    }

@@ -1,0 +1,371 @@
+"""The dispatcher: delivers accepted notifications, one claimed row at a time.
+
+A claim is ``SELECT ... FOR UPDATE SKIP LOCKED`` on one due row (``pending``, or
+``failed`` and past its ``next_attempt_at``), and the row lock is held while that
+notification is delivered and its outcome recorded, in one transaction. So any
+number of dispatchers can run side by side: a row being delivered is invisible to
+the others, and a row delivered is no longer due. If a dispatcher dies mid-delivery
+its transaction rolls back and the row is due again (nothing accepted is lost); the
+provider was given the notification id as an idempotency reference, so a message it
+had already accepted can be recognised as the same one.
+
+Each try: look the customer up *now* (contact data, channel, language, consent),
+skip with a reason when they may or cannot be told, pick the template for their
+language (falling back to the default language), render it sandboxed, fetch
+attachments, and hand the message to SMTP or the SMS provider. ``sent`` is recorded
+only after the provider accepted. A failure that might pass (a dependency down, a
+provider's 5xx) is retried with exponential backoff and jitter until the policy
+gives up (``dead``); one that cannot pass (no template, a template that does not
+render with this data, an unknown customer, a recipient refused) is ``dead`` at
+once. Dead and skipped notifications stay visible and staff can send them again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+from prometheus_client import Counter
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from notification_management import domain
+from notification_management.clients.attachments import (
+    AttachmentRefused,
+    AttachmentSources,
+    AttachmentUnavailable,
+)
+from notification_management.clients.customer_management import CustomerManagement
+from notification_management.config import attachment_bases
+from notification_management.models import Notification, NotificationAttempt, NotificationTemplate
+from notification_management.senders import (
+    DeliveryFailed,
+    EmailSender,
+    SmsProvider,
+    SmtpSettings,
+    make_sms_provider,
+)
+from service_kit.http_client import ClientSettings, DependencyFailed, ServiceClient, ServiceToken
+from service_kit.retry import RetryPolicy
+
+log = logging.getLogger("notification_management.dispatcher")
+
+DELIVERIES = Counter(
+    "notification_deliveries_total",
+    "Notification delivery attempts, by channel and outcome (sent, failed, dead, skipped)",
+    ["channel", "outcome"],
+)
+
+# The request id of the request that asked for the notification being delivered:
+# passed on to customer-management, the attachment source and the SMS provider.
+_delivering: ContextVar[str | None] = ContextVar("notification_request_id", default=None)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _TryLater(Exception):
+    """This try failed; another one may succeed."""
+
+
+class _GiveUp(Exception):
+    """No later try can succeed as things stand: dead now."""
+
+
+@dataclass(frozen=True)
+class _Result:
+    outcome: str
+    channel: str | None = None
+    recipient: str | None = None
+    language: str | None = None
+    reference: str | None = None
+    skip_reason: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class DispatchStats:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    skipped: int = 0
+
+    @property
+    def processed(self) -> int:
+        return self.sent + self.failed + self.dead + self.skipped
+
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+@dataclass
+class Dispatcher:
+    engine: Engine
+    customers: CustomerManagement
+    attachments: AttachmentSources
+    email: EmailSender
+    sms: SmsProvider
+    policy: RetryPolicy
+    default_language: str = "en"
+    garage_name: str = "The Garage"
+    timezone: str = "Europe/Amsterdam"
+    clock: Callable[[], datetime] = utcnow
+    rng: Callable[[], float] = random.random
+
+    @classmethod
+    def for_app(cls, app: Flask, **overrides: Any) -> Dispatcher:
+        """The dispatcher of this service, built from its configuration."""
+        config = app.config
+        with app.app_context():
+            engine = app.extensions["sqlalchemy"].engine
+        bases = attachment_bases(config)
+        parts: dict[str, Any] = {
+            "engine": engine,
+            "customers": CustomerManagement(_client(config, "customer-management")),
+            "attachments": AttachmentSources(
+                {base: _client(config, source) for source, base in bases.items()},
+                max_bytes=config["ATTACHMENT_MAX_BYTES"],
+            ),
+            "email": EmailSender(SmtpSettings.from_config(config)),
+            "sms": make_sms_provider(config, request_id=_delivering.get),
+            "policy": RetryPolicy(
+                max_attempts=config["DISPATCH_MAX_ATTEMPTS"],
+                base_seconds=config["DISPATCH_BACKOFF_BASE_SECONDS"],
+                max_seconds=config["DISPATCH_BACKOFF_MAX_SECONDS"],
+            ),
+            "default_language": config["DEFAULT_LANGUAGE"],
+            "garage_name": config["GARAGE_NAME"],
+            "timezone": config["GARAGE_TIMEZONE"],
+        }
+        parts.update(overrides)
+        return cls(**parts)
+
+    # ------------------------------------------------------------------------ the loop
+
+    def dispatch_one(self, due_by: datetime) -> str | None:
+        """Claim one notification due by ``due_by`` and try it; the outcome, or None
+        when nothing is due (or every due one is being delivered by another dispatcher)."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            notification = session.scalars(
+                select(Notification)
+                .where(Notification.status.in_(domain.DUE_STATUSES), Notification.next_attempt_at <= due_by)
+                .order_by(Notification.next_attempt_at, Notification.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if notification is None:
+                return None
+            token = _delivering.set(notification.request_id)
+            try:
+                channel, outcome = self._attempt(session, notification, due_by=due_by)
+            finally:
+                _delivering.reset(token)
+        DELIVERIES.labels(channel or "none", outcome).inc()
+        return outcome
+
+    def run_once(self, *, limit: int | None = None, now: datetime | None = None) -> DispatchStats:
+        """Try every notification due now (at most ``limit``) once. A failed one is due
+        again only later, so a pass always ends."""
+        stats = DispatchStats()
+        due_by = now or self.clock()
+        while limit is None or stats.processed < limit:
+            outcome = self.dispatch_one(due_by)
+            if outcome is None:
+                break
+            stats.count(outcome)
+        return stats
+
+    def run_forever(self, stop: threading.Event, *, poll_seconds: float = 1.0, batch: int = 100) -> None:
+        """Deliver until ``stop`` is set; wait ``poll_seconds`` when nothing is due.
+        A database outage is waited out, not fatal."""
+        log.info("dispatcher started")
+        while not stop.is_set():
+            try:
+                stats = self.run_once(limit=batch)
+            except DBAPIError:
+                log.warning("dispatcher: database unavailable, waiting", exc_info=True)
+                stop.wait(max(poll_seconds, 5.0))
+                continue
+            if stats.processed:
+                log.info(
+                    "dispatched: %d sent, %d to retry, %d dead, %d skipped",
+                    stats.sent,
+                    stats.failed,
+                    stats.dead,
+                    stats.skipped,
+                )
+            if stats.processed < batch:
+                stop.wait(poll_seconds)
+        log.info("dispatcher stopped")
+
+    # --------------------------------------------------------------------- one attempt
+
+    def _attempt(
+        self, session: Session, notification: Notification, *, due_by: datetime
+    ) -> tuple[str | None, str]:
+        """Try once and record it; the channel and the outcome as recorded."""
+        started = self.clock()
+        try:
+            result = self._deliver(session, notification)
+        except _GiveUp as exc:
+            result = _Result(domain.DEAD, error=str(exc))
+        except _TryLater as exc:
+            result = _Result(domain.FAILED, error=str(exc))
+        except DBAPIError:
+            raise
+        except Exception as exc:  # a bug must not spin on one row: back off like any failure
+            log.exception("delivering notification %s failed unexpectedly", notification.id)
+            result = _Result(domain.FAILED, error=f"{type(exc).__name__}: {exc}")
+        outcome = self._record(session, notification, result, started=started, due_by=due_by)
+        return result.channel, outcome
+
+    def _deliver(self, session: Session, notification: Notification) -> _Result:
+        try:
+            customer = self.customers.get_contact(notification.customer_id)
+        except DependencyFailed as exc:
+            raise _TryLater(exc.detail or str(exc)) from exc
+        if customer is None:
+            raise _GiveUp(f"customer {notification.customer_id} does not exist in customer-management")
+        plan = domain.plan_delivery(
+            requested_channel=notification.channel, customer=customer, default_language=self.default_language
+        )
+        if isinstance(plan, domain.Skip):
+            return _Result(
+                domain.SKIPPED, channel=notification.channel, skip_reason=plan.reason, error=plan.detail
+            )
+        language, message = self._render(session, notification, plan, customer.name)
+        recipient = domain.mask_address(plan.channel, plan.address)
+        reference = str(notification.id)
+        try:
+            if plan.channel == "email":
+                attachments = [self._fetch(spec) for spec in notification.attachments or []]
+                provider_reference = self.email.send(
+                    to=plan.address,
+                    subject=message.subject,
+                    body=message.body,
+                    attachments=attachments,
+                    reference=reference,
+                )
+            else:
+                provider_reference = self.sms.send(
+                    to=plan.address, text=message.sms_body, reference=reference
+                )
+        except DeliveryFailed as exc:
+            raise (_GiveUp if exc.permanent else _TryLater)(f"{plan.channel} to {recipient}: {exc}") from exc
+        return _Result(
+            domain.SENT,
+            channel=plan.channel,
+            recipient=recipient,
+            language=language,
+            reference=provider_reference,
+        )
+
+    def _render(
+        self, session: Session, notification: Notification, plan: domain.Deliver, customer_name: str
+    ) -> tuple[str, domain.RenderedMessage]:
+        rows = session.scalars(
+            select(NotificationTemplate).where(
+                NotificationTemplate.type == notification.type,
+                NotificationTemplate.language.in_(plan.languages),
+            )
+        )
+        templates = {row.language: domain.TemplateTexts(row.subject, row.body, row.sms_body) for row in rows}
+        picked = domain.pick_template(templates, plan.languages)
+        if picked is None:
+            raise _GiveUp(f"no {notification.type} template in {' or '.join(plan.languages)}")
+        language, texts = picked
+        context = domain.template_context(
+            notification.data, customer_name=customer_name, garage_name=self.garage_name
+        )
+        try:
+            return language, domain.render(texts, context, language=language, timezone=self.timezone)
+        except domain.TemplateRenderFailed as exc:
+            raise _GiveUp(
+                f"the {notification.type} template ({language}) does not render: {exc.detail}"
+            ) from exc
+
+    def _fetch(self, spec: Mapping[str, Any]) -> Any:
+        try:
+            return self.attachments.fetch(spec)
+        except AttachmentUnavailable as exc:
+            raise _TryLater(str(exc)) from exc
+        except AttachmentRefused as exc:
+            raise _GiveUp(str(exc)) from exc
+
+    def _record(
+        self,
+        session: Session,
+        notification: Notification,
+        result: _Result,
+        *,
+        started: datetime,
+        due_by: datetime,
+    ) -> str:
+        now = self.clock()
+        outcome = result.outcome
+        notification.attempt_count += 1
+        if outcome in (domain.FAILED, domain.DEAD):
+            notification.failures += 1
+        if outcome == domain.FAILED:
+            # Counted from the pass's moment when that is later than the clock, so that a
+            # failed notification is never due again within the same pass.
+            outcome, next_attempt_at = domain.after_failure(
+                failures=notification.failures, policy=self.policy, now=max(now, due_by), rng=self.rng
+            )
+            if next_attempt_at is not None:
+                notification.next_attempt_at = next_attempt_at
+        error = domain.clip_error(result.error) if result.error else None
+        session.add(
+            NotificationAttempt(
+                notification_id=notification.id,
+                number=notification.attempt_count,
+                started_at=started,
+                finished_at=now,
+                channel=result.channel,
+                outcome=outcome,
+                error=error,
+                provider_reference=result.reference,
+            )
+        )
+        notification.status = outcome
+        notification.last_error = error if outcome in (domain.FAILED, domain.DEAD) else None
+        notification.skip_reason = result.skip_reason
+        if outcome == domain.SENT:
+            notification.sent_at = now
+            notification.delivered_channel = result.channel
+            notification.recipient = result.recipient
+            notification.language = result.language
+            notification.provider_reference = result.reference
+        if outcome == domain.DEAD:
+            log.warning(
+                "notification %s is dead after %d attempts: %s",
+                notification.id,
+                notification.attempt_count,
+                error,
+            )
+        elif outcome == domain.FAILED:
+            log.info(
+                "notification %s: retry at %s (%s)", notification.id, notification.next_attempt_at, error
+            )
+        session.flush()
+        return outcome
+
+
+def _client(config: Mapping[str, Any], name: str) -> ServiceClient:
+    return ServiceClient(
+        name,
+        ClientSettings.from_config(config, name),
+        token=ServiceToken(config),
+        request_id=_delivering.get,
+        user_agent=f"garage-{config['SERVICE_NAME']}",
+    )

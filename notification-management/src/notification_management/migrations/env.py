@@ -1,0 +1,4 @@
+from notification_management.models import db
+from service_kit.migrations import run_migrations
+
+run_migrations(db.metadata)

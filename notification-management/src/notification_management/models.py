@@ -1,0 +1,138 @@
+"""Tables of the ``notifications`` schema (created by migrations, never by create_all)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from notification_management.domain import CHANNELS, DUE_STATUSES, OUTCOMES, STATUSES, TYPES
+from service_kit.db import make_database
+from service_kit.ids import uuid7
+
+SCHEMA = "notifications"
+db = make_database(SCHEMA)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Notification(db.Model):
+    """A request to tell a customer something, and how its delivery went."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint(_one_of("type", TYPES), name="type"),
+        CheckConstraint(_one_of("status", STATUSES), name="status"),
+        CheckConstraint(f"channel IS NULL OR {_one_of('channel', CHANNELS)}", name="channel"),
+        # History of one customer, newest first: one index range scan.
+        Index("ix_notifications_customer_id_id", "customer_id", "id"),
+        Index("ix_notifications_status_id", "status", "id"),
+        # The dispatcher's claim: only rows still to deliver, in the order they are due.
+        Index(
+            "ix_notifications_due",
+            "next_attempt_at",
+            postgresql_where=text("status IN ('pending', 'failed')"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    channel: Mapped[str | None] = mapped_column(String(8))  # asked for; null: the customer's choice
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    # Kept beyond the kit's key retention: one key is one notification, for good.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    requested_by: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Failed tries since staff's last retry; drives backoff and `dead`.
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_channel: Mapped[str | None] = mapped_column(String(8))
+    recipient: Mapped[str | None] = mapped_column(String(100))  # masked: proof, not a copy
+    language: Mapped[str | None] = mapped_column(String(10))
+    provider_reference: Mapped[str | None] = mapped_column(String(255))
+    skip_reason: Mapped[str | None] = mapped_column(String(40))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    attempts: Mapped[list[NotificationAttempt]] = relationship(
+        back_populates="notification",
+        order_by="NotificationAttempt.number",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+    # UPDATE ... WHERE version = <read version>: a concurrent writer cannot be overwritten.
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the dispatcher tries it next; None once it is settled."""
+        return self.next_attempt_at if self.status in DUE_STATUSES else None
+
+
+class NotificationAttempt(db.Model):
+    """One delivery try, as it happened; never updated."""
+
+    __tablename__ = "notification_attempts"
+    __table_args__ = (
+        CheckConstraint(_one_of("outcome", OUTCOMES), name="outcome"),
+        UniqueConstraint("notification_id", "number"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    notification_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.notifications.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str | None] = mapped_column(String(8))
+    outcome: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    provider_reference: Mapped[str | None] = mapped_column(String(255))
+
+    notification: Mapped[Notification] = relationship(back_populates="attempts")
+
+
+class NotificationTemplate(db.Model):
+    """The texts of one notification type in one language (Jinja2, rendered sandboxed)."""
+
+    __tablename__ = "notification_templates"
+    __table_args__ = (CheckConstraint(_one_of("type", TYPES), name="type"),)
+
+    type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    language: Mapped[str] = mapped_column(String(10), primary_key=True)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    sms_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,162 @@
+"""The API's shapes (marshmallow); the OpenAPI contract is generated from them."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from notification_management.domain import CHANNELS, OUTCOMES, SKIP_REASONS, STATUSES, TYPES
+from service_kit.pagination import PageArgsSchema, page_schema
+
+CONTENT_TYPE = r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$"
+LANGUAGE_DESCRIPTION = "a language tag such as nl or en-GB"
+
+
+class AttachmentSchema(ma.Schema):
+    url = ma.fields.String(
+        required=True,
+        validate=[validate.Length(max=2000), validate.URL(schemes={"http", "https"}, require_tld=False)],
+        metadata={"description": "where this service fetches it, e.g. an invoice's PDF on invoicing"},
+    )
+    filename = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    content_type = ma.fields.String(
+        required=True,
+        validate=[validate.Length(max=100), validate.Regexp(CONTENT_TYPE)],
+        metadata={"description": "e.g. application/pdf"},
+    )
+
+
+class NotificationCreateSchema(ma.Schema):
+    customer_id = ma.fields.UUID(required=True)
+    type = ma.fields.String(required=True, validate=validate.OneOf(TYPES))
+    data = ma.fields.Dict(
+        keys=ma.fields.String(),
+        required=True,
+        metadata={"description": "values for the template; what each type uses is in the service's README"},
+    )
+    channel = ma.fields.String(
+        allow_none=True,
+        validate=validate.OneOf(CHANNELS),
+        metadata={"description": "email or sms; absent or null: the customer's preferred channel"},
+    )
+    attachments = ma.fields.List(
+        ma.fields.Nested(AttachmentSchema),
+        validate=validate.Length(max=10),
+        metadata={"description": "sent with an email; an SMS carries none"},
+    )
+
+
+class AttemptSchema(ma.Schema):
+    number = ma.fields.Integer(required=True)
+    started_at = ma.fields.DateTime(required=True)
+    finished_at = ma.fields.DateTime(required=True)
+    channel = ma.fields.String(required=True, allow_none=True)
+    outcome = ma.fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    error = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "why it did not go out"}
+    )
+    provider_reference = ma.fields.String(required=True, allow_none=True)
+
+
+class NotificationSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    customer_id = ma.fields.UUID(required=True)
+    type = ma.fields.String(required=True, validate=validate.OneOf(TYPES))
+    data = ma.fields.Dict(keys=ma.fields.String(), required=True)
+    channel = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "the channel asked for, if any"}
+    )
+    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema), required=True)
+    status = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(STATUSES),
+        metadata={
+            "description": "pending: not tried yet; failed: will be tried again at next_attempt_at; "
+            "sent: the provider accepted it; dead: gave up (staff can retry); skipped: see skip_reason"
+        },
+    )
+    skip_reason = ma.fields.String(
+        required=True, allow_none=True, validate=validate.OneOf(tuple(SKIP_REASONS))
+    )
+    last_error = ma.fields.String(required=True, allow_none=True)
+    attempt_count = ma.fields.Integer(required=True)
+    next_attempt_at = ma.fields.DateTime(
+        required=True,
+        allow_none=True,
+        attribute="due_at",
+        metadata={"description": "while pending or failed"},
+    )
+    delivered_channel = ma.fields.String(required=True, allow_none=True)
+    recipient = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "where it was sent, masked"}
+    )
+    language = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "of the template used"}
+    )
+    provider_reference = ma.fields.String(required=True, allow_none=True)
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+    sent_at = ma.fields.DateTime(required=True, allow_none=True)
+    version = ma.fields.Integer(required=True)
+    attempts = ma.fields.List(
+        ma.fields.Nested(AttemptSchema), required=True, metadata={"description": "every try, oldest first"}
+    )
+
+
+NotificationPageSchema = page_schema(NotificationSchema)
+
+
+class NotificationQueryArgsSchema(PageArgsSchema):
+    customer_id = ma.fields.UUID()
+    status = ma.fields.String(validate=validate.OneOf(STATUSES))
+    type = ma.fields.String(validate=validate.OneOf(TYPES))
+
+
+class TemplateSchema(ma.Schema):
+    type = ma.fields.String(required=True, validate=validate.OneOf(TYPES))
+    language = ma.fields.String(required=True, metadata={"description": LANGUAGE_DESCRIPTION})
+    subject = ma.fields.String(required=True, metadata={"description": "Jinja2: the email's subject"})
+    body = ma.fields.String(required=True, metadata={"description": "Jinja2: the email's text"})
+    sms_body = ma.fields.String(required=True, metadata={"description": "Jinja2: the SMS text"})
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+    updated_by = ma.fields.String(required=True)
+    version = ma.fields.Integer(required=True)
+
+
+TemplatePageSchema = page_schema(TemplateSchema)
+
+
+class TemplateQueryArgsSchema(PageArgsSchema):
+    type = ma.fields.String(validate=validate.OneOf(TYPES))
+    language = ma.fields.String(validate=validate.Length(max=10))
+
+
+class TemplateUpdateSchema(ma.Schema):
+    subject = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+    body = ma.fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+    sms_body = ma.fields.String(required=True, validate=validate.Length(min=1, max=2_000))
+
+
+class TemplatePreviewArgsSchema(ma.Schema):
+    data = ma.fields.Dict(
+        keys=ma.fields.String(),
+        metadata={"description": "values to use over the type's sample data"},
+    )
+    subject = ma.fields.String(
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "a draft instead of the stored one"},
+    )
+    body = ma.fields.String(validate=validate.Length(min=1, max=20_000))
+    sms_body = ma.fields.String(validate=validate.Length(min=1, max=2_000))
+
+
+class TemplatePreviewSchema(ma.Schema):
+    type = ma.fields.String(required=True)
+    language = ma.fields.String(required=True)
+    subject = ma.fields.String(required=True)
+    body = ma.fields.String(required=True)
+    sms_body = ma.fields.String(required=True)
+    data = ma.fields.Dict(
+        keys=ma.fields.String(), required=True, metadata={"description": "what was rendered"}
+    )

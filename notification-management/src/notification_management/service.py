@@ -1,0 +1,235 @@
+"""Notification and template use cases. Each takes its dependencies as keyword
+arguments, flushes but never commits (the HTTP layer makes one request one
+transaction), and knows no HTTP. Delivery itself is the dispatcher's."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from notification_management import domain
+from notification_management.models import Notification, NotificationTemplate, utcnow
+from service_kit.etag import ensure_version
+from service_kit.pagination import Page, keyset_page
+from service_kit.problems import PreconditionFailed
+
+# ------------------------------------------------------------------------ notifications
+
+
+def accept_notification(
+    *,
+    session: Session,
+    data: dict[str, Any],
+    idempotency_key: str | None,
+    request_id: str | None,
+    requested_by: str,
+    attachment_bases: Iterable[str],
+) -> Notification:
+    """Store a request for the dispatcher. One Idempotency-Key is one notification for
+    good, also after the kit's stored answer for the key has expired."""
+    request = {
+        "customer_id": data["customer_id"],
+        "type": data["type"],
+        "data": data["data"],
+        "channel": data.get("channel"),
+        "attachments": data.get("attachments") or [],
+    }
+    domain.check_attachments(request["attachments"], allowed_bases=attachment_bases)
+    if idempotency_key:
+        existing = session.scalar(select(Notification).where(Notification.idempotency_key == idempotency_key))
+        if existing is not None:
+            stored = {field: getattr(existing, field) for field in request}
+            if not domain.same_request(stored, request):
+                raise domain.IdempotencyKeyReused()
+            return existing
+    notification = Notification(
+        **request,
+        idempotency_key=idempotency_key,
+        request_id=request_id,
+        requested_by=requested_by,
+        status=domain.PENDING,
+        next_attempt_at=utcnow(),
+    )
+    session.add(notification)
+    session.flush()
+    return notification
+
+
+def get_notification(*, session: Session, notification_id: uuid.UUID) -> Notification:
+    notification = session.get(Notification, notification_id)
+    if notification is None:
+        raise domain.NotificationNotFound(notification_id)
+    return notification
+
+
+@dataclass(frozen=True)
+class NotificationFilters:
+    customer_id: uuid.UUID | None = None
+    status: str | None = None
+    type: str | None = None
+
+
+def list_notifications(
+    *, session: Session, filters: NotificationFilters, limit: int, cursor: str | None
+) -> Page:
+    """Newest first (ids are time-ordered)."""
+    stmt = select(Notification)
+    if filters.customer_id:
+        stmt = stmt.where(Notification.customer_id == filters.customer_id)
+    if filters.status:
+        stmt = stmt.where(Notification.status == filters.status)
+    if filters.type:
+        stmt = stmt.where(Notification.type == filters.type)
+    return keyset_page(
+        session, stmt, key_columns=[Notification.id], limit=limit, cursor=cursor, descending=True
+    )
+
+
+def retry_notification(*, session: Session, notification_id: uuid.UUID) -> Notification:
+    """Staff send a dead (or skipped) notification again: due now, with a fresh count
+    of failures; the attempts so far stay in its history."""
+    notification = session.scalar(
+        select(Notification).where(Notification.id == notification_id).with_for_update()
+    )
+    if notification is None:
+        raise domain.NotificationNotFound(notification_id)
+    if notification.status not in domain.RETRYABLE_STATUSES:
+        raise domain.NotRetryable(notification_id, notification.status)
+    notification.status = domain.PENDING
+    notification.failures = 0
+    notification.next_attempt_at = utcnow()
+    notification.skip_reason = None
+    notification.last_error = None
+    session.flush()
+    return notification
+
+
+# ---------------------------------------------------------------------------- templates
+
+
+@dataclass(frozen=True)
+class TemplateFilters:
+    type: str | None = None
+    language: str | None = None
+
+
+def list_templates(*, session: Session, filters: TemplateFilters, limit: int, cursor: str | None) -> Page:
+    stmt = select(NotificationTemplate)
+    if filters.type:
+        stmt = stmt.where(NotificationTemplate.type == filters.type)
+    if filters.language:
+        stmt = stmt.where(NotificationTemplate.language == filters.language)
+    return keyset_page(
+        session,
+        stmt,
+        key_columns=[NotificationTemplate.type, NotificationTemplate.language],
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def _known_type(type_: str) -> None:
+    if type_ not in domain.TYPES:
+        raise domain.UnknownType(type_)
+
+
+def get_template(*, session: Session, type_: str, language: str) -> NotificationTemplate:
+    _known_type(type_)
+    template = session.get(NotificationTemplate, (type_, language))
+    if template is None:
+        raise domain.TemplateNotFound(type_, language)
+    return template
+
+
+def put_template(
+    *,
+    session: Session,
+    type_: str,
+    language: str,
+    texts: dict[str, str],
+    expected_versions: set[int] | None,
+    precondition: bool,
+    updated_by: str,
+) -> tuple[NotificationTemplate, bool]:
+    """Replace a template's texts, or add the type in a new language; True when added.
+    Texts that do not compile are refused, so a template in use always compiles."""
+    _known_type(type_)
+    domain.validate_language(language)
+    fields = domain.TemplateTexts(**texts)
+    domain.check_template(fields)
+    template = session.scalar(
+        select(NotificationTemplate)
+        .where(NotificationTemplate.type == type_, NotificationTemplate.language == language)
+        .with_for_update()
+    )
+    if template is None:
+        if precondition:
+            raise PreconditionFailed(
+                f"there is no {type_} template in {language!r} to match If-Match against"
+            )
+        template = NotificationTemplate(type=type_, language=language, updated_by=updated_by, **texts)
+        session.add(template)
+        session.flush()
+        return template, True
+    ensure_version(template.version, expected_versions)
+    if any(getattr(template, field) != value for field, value in texts.items()):
+        for field, value in texts.items():
+            setattr(template, field, value)
+        template.updated_by = updated_by
+    session.flush()
+    return template, False
+
+
+@dataclass(frozen=True)
+class Preview:
+    type: str
+    language: str
+    subject: str
+    body: str
+    sms_body: str
+    data: dict[str, Any]
+
+
+def preview_template(
+    *,
+    session: Session,
+    type_: str,
+    language: str,
+    data: dict[str, Any] | None,
+    draft: dict[str, str],
+    garage_name: str,
+    timezone: str,
+) -> Preview:
+    """Render the stored template (or a draft of any of its fields) with the type's
+    sample data, overridden by ``data``."""
+    _known_type(type_)
+    stored = session.get(NotificationTemplate, (type_, language))
+    if stored is None and set(draft) != set(domain.TEMPLATE_FIELDS):
+        raise domain.TemplateNotFound(
+            type_,
+            language,
+            f"there is no {type_} template in {language!r}: "
+            "send subject, body and sms_body to preview a draft",
+        )
+    texts = domain.TemplateTexts(
+        **{field: draft.get(field) or getattr(stored, field) for field in domain.TEMPLATE_FIELDS}
+    )
+    domain.check_template(texts)
+    sample = {**domain.SAMPLE_DATA[type_], **(data or {})}
+    context = domain.template_context(
+        sample, customer_name=domain.SAMPLE_CUSTOMER_NAME, garage_name=garage_name
+    )
+    rendered = domain.render(texts, context, language=language, timezone=timezone)
+    return Preview(
+        type=type_,
+        language=language,
+        subject=rendered.subject,
+        body=rendered.body,
+        sms_body=rendered.sms_body,
+        data=sample,
+    )
