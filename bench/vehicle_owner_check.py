@@ -1,17 +1,18 @@
 """What the owner check costs: POST /api/v1/vehicles with and without the call to
 customer-management, under load, measured with wrk.
 
-    python bench/vehicle_owner_check.py [--seconds 15] [--connections 1,16]
+    python bench/vehicle_owner_check.py [--seconds 10] [--rounds 3] [--connections 1,16]
 
 Starts customer-management and vehicle-management under gunicorn (gthread), as
 `make run` does, registers some customers, then drives POST /api/v1/vehicles
 (a new plate every request, owners drawn at random) against two builds of
-vehicle-management in turn:
+vehicle-management, side by side, in alternating rounds:
   with    - the service as shipped: every registration asks customer-management
             (GET /api/v1/customers/{id}) through the kit's HTTP client;
   without - the same app with the customer-management client replaced in-process
             by one that answers "active" at once (no HTTP call).
-Prints requests/s and latency percentiles for each, and the difference.
+Prints the medians over the rounds of requests/s and latency percentiles for
+each, and the difference.
 PostgreSQL: DATABASE_URL, else an embedded server under .run/bench-pgdata.
 """
 
@@ -19,7 +20,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
+import statistics
+import string
 import subprocess
 import sys
 import tempfile
@@ -120,7 +124,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
-def wrk(env: dict[str, str], seconds: int, connections: int) -> dict[str, str]:
+def wrk(env: dict[str, str], seconds: int, connections: int, port: int) -> dict[str, str]:
     output = subprocess.run(
         [
             "wrk",
@@ -130,7 +134,7 @@ def wrk(env: dict[str, str], seconds: int, connections: int) -> dict[str, str]:
             "--latency",
             "-s",
             env["LUA_FILE"],
-            f"http://127.0.0.1:{VEHICLES_PORT}",
+            f"http://127.0.0.1:{port}",
         ],
         env=env,
         capture_output=True,
@@ -153,6 +157,17 @@ def milliseconds(figure: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
+def wrk_env(env: dict[str, str], workdir: Path, token: str) -> dict[str, str]:
+    """wrk's environment for one run; a fresh plate prefix, so no run reuses a plate."""
+    return {
+        **env,
+        "OWNERS_FILE": str(workdir / "owners.txt"),
+        "LUA_FILE": str(workdir / "register.lua"),
+        "TOKEN": token,
+        "RUN_TAG": "".join(random.choices(string.ascii_uppercase, k=4)),
+    }
+
+
 def create_customers(token: str, count: int) -> list[str]:
     import requests
 
@@ -173,8 +188,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", default="1,16", help="comma-separated wrk connection counts")
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
@@ -207,45 +223,50 @@ def main() -> int:
         (workdir / "owners.txt").write_text("\n".join(owners))
         (workdir / "register.lua").write_text(LUA)
         builds = {
-            "with owner check": "vehicle_management:create_app()",
-            "without owner check": "vehicle_owner_check:app_without_owner_check()",
+            "with owner check": ("vehicle_management:create_app()", VEHICLES_PORT),
+            "without owner check": ("vehicle_owner_check:app_without_owner_check()", VEHICLES_PORT + 1),
         }
         print(
             f"POST /api/v1/vehicles, gunicorn gthread {args.workers} workers x {args.threads} threads "
-            f"per service, {os.cpu_count()} CPUs shared by both services, PostgreSQL and wrk; "
-            f"{args.seconds}s per run after {args.warmup}s warm-up; every request answered 201"
+            f"per service, {os.cpu_count()} CPUs shared by the services, PostgreSQL and wrk; "
+            f"{args.rounds} rounds of {args.seconds}s per build and load, the builds alternating, "
+            f"after {args.warmup}s warm-up; every request answered 201; medians over the rounds"
         )
-        results: dict[tuple[str, int], dict[str, str]] = {}
-        for run, (name, app) in enumerate(builds.items()):
-            vehicles = gunicorn(app, VEHICLES_PORT, env, args)
-            try:
-                for connections in [int(c) for c in args.connections.split(",")]:
-                    wrk_env = {
-                        **env,
-                        "OWNERS_FILE": str(workdir / "owners.txt"),
-                        "LUA_FILE": str(workdir / "register.lua"),
-                        "TOKEN": token,
-                        "RUN_TAG": f"{uuid.uuid4().hex[:2].upper()}{run}",
+        servers = [gunicorn(app, port, env, args) for app, port in builds.values()]
+        try:
+            for connections in [int(c) for c in args.connections.split(",")]:
+                runs: dict[str, list[dict[str, str]]] = {name: [] for name in builds}
+                for round_ in range(args.rounds):
+                    # Alternate which build goes first, so drift in the machine's load hits both.
+                    order = list(builds) if round_ % 2 == 0 else list(reversed(builds))
+                    for name in order:
+                        port = builds[name][1]
+                        if round_ == 0:
+                            wrk(wrk_env(env, workdir, token), args.warmup, connections, port)
+                        runs[name].append(wrk(wrk_env(env, workdir, token), args.seconds, connections, port))
+                summary = {}
+                for name, figures in runs.items():
+                    summary[name] = {
+                        "requests/s": statistics.median(float(f["requests/s"]) for f in figures),
+                        **{
+                            p: statistics.median(milliseconds(f[p]) for f in figures)
+                            for p in ("p50", "p90", "p99")
+                        },
                     }
-                    wrk(wrk_env, args.warmup, connections)
-                    wrk_env["RUN_TAG"] = f"{uuid.uuid4().hex[:2].upper()}{run}"
-                    figures = results[(name, connections)] = wrk(wrk_env, args.seconds, connections)
+                    row = summary[name]
                     print(
-                        f"  {name:20} {connections:3} connections  "
-                        + "  ".join(f"{k} {v}" for k, v in figures.items())
+                        f"  {connections:3} connections  {name:20} requests/s {row['requests/s']:7.1f}  "
+                        f"p50 {row['p50']:7.2f}ms  p90 {row['p90']:7.2f}ms  p99 {row['p99']:7.2f}ms"
                     )
-            finally:
-                stop(vehicles)
-        for connections in [int(c) for c in args.connections.split(",")]:
-            with_check = results[("with owner check", connections)]
-            without = results[("without owner check", connections)]
-            print(
-                f"  added by the owner check at {connections} connections: "
-                + "  ".join(
-                    f"{p} +{milliseconds(with_check[p]) - milliseconds(without[p]):.2f}ms"
-                    for p in ("p50", "p99")
+                with_check, without = summary["with owner check"], summary["without owner check"]
+                print(
+                    f"  {connections:3} connections  added by the owner check: "
+                    f"p50 {with_check['p50'] - without['p50']:+.2f}ms  "
+                    f"p99 {with_check['p99'] - without['p99']:+.2f}ms"
                 )
-            )
+        finally:
+            for process in servers:
+                stop(process)
     finally:
         stop(customers)
         if server is not None:
