@@ -366,6 +366,13 @@ def test_settings_come_from_the_environment_with_short_defaults() -> None:
 def test_production_needs_the_downstream_url() -> None:
     with pytest.raises(ConfigError, match="CUSTOMER_MANAGEMENT_URL"):
         downstream_settings("customer-management", default_url="http://x", env={"GARAGE_ENV": "production"})
+    production = {"GARAGE_ENV": "production", "CUSTOMER_MANAGEMENT_URL": "http://customer-management:8001"}
+    with pytest.raises(ConfigError, match="SERVICE_TOKEN"):
+        downstream_settings("customer-management", default_url="http://x", env=production)
+    settings = downstream_settings(
+        "customer-management", default_url="http://x", env={**production, "SERVICE_TOKEN": "t"}
+    )
+    assert settings["CUSTOMER_MANAGEMENT_URL"] == "http://customer-management:8001"
     with pytest.raises(ConfigError, match="must be a float"):
         downstream_settings(
             "customer-management", default_url="http://x", env={"HTTP_READ_TIMEOUT_SECONDS": "x"}

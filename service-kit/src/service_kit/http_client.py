@@ -92,6 +92,8 @@ def downstream_settings(
     url = env.get(f"{prefix}_URL") or ("" if production else default_url)
     if not url:
         raise ConfigError(f"missing production setting: {prefix}_URL")
+    if production and not (env.get("SERVICE_TOKEN") or env.get("JWT_SECRET")):
+        raise ConfigError("missing production setting: SERVICE_TOKEN (or JWT_SECRET to mint service tokens)")
 
     def setting(key: str, default: float, cast: type) -> Any:
         shared = _number(env, f"HTTP_{key}", default, cast)
