@@ -19,7 +19,6 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from service_kit.migrations import upgrade
-from service_kit.testing import truncate_schema
 
 TECHNICIAN = "tech-anna"
 
@@ -72,6 +71,15 @@ class Receiver:
             self._server = None
 
 
+def empty_schema() -> None:
+    """Delete every row (children first): for the few rows a test makes, much faster
+    than TRUNCATE, which takes exclusive locks and rewrites files."""
+    db.session.remove()
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
 @pytest.fixture(scope="session")
 def app(fresh_database_url: str) -> Flask:
     app = create_app({"TESTING": True, "DATABASE_URL": fresh_database_url})
@@ -83,8 +91,13 @@ def app(fresh_database_url: str) -> Flask:
 def client(app: Flask) -> Iterator[FlaskClient]:
     yield app.test_client()
     with app.app_context():
-        db.session.remove()
-        truncate_schema(db.engine, SCHEMA)
+        empty_schema()
+
+
+@pytest.fixture
+def empty(app: Flask) -> Callable[[], None]:
+    """Empty the schema (inside an app context)."""
+    return empty_schema
 
 
 @pytest.fixture
@@ -93,7 +106,7 @@ def session(app: Flask) -> Iterator[Any]:
     with app.app_context():
         yield db.session
         db.session.rollback()
-        truncate_schema(db.engine, SCHEMA)
+        empty_schema()
 
 
 @pytest.fixture
