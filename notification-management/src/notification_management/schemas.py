@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -12,13 +14,32 @@ CONTENT_TYPE = r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$"
 LANGUAGE_DESCRIPTION = "a language tag such as nl or en-GB"
 
 
+def storable(value: Any) -> None:
+    """PostgreSQL stores no NUL character, and UTF-8 no unpaired surrogate: refuse
+    them (422) wherever they hide in a JSON value, keys included."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ma.ValidationError("must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ma.ValidationError("must be valid Unicode text") from exc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            storable(key)
+            storable(item)
+    elif isinstance(value, list):
+        for item in value:
+            storable(item)
+
+
 class AttachmentSchema(ma.Schema):
     url = ma.fields.String(
         required=True,
         validate=[validate.Length(max=2000), validate.URL(schemes={"http", "https"}, require_tld=False)],
         metadata={"description": "where this service fetches it, e.g. an invoice's PDF on invoicing"},
     )
-    filename = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    filename = ma.fields.String(required=True, validate=[validate.Length(min=1, max=200), storable])
     content_type = ma.fields.String(
         required=True,
         validate=[validate.Length(max=100), validate.Regexp(CONTENT_TYPE)],
@@ -32,6 +53,7 @@ class NotificationCreateSchema(ma.Schema):
     data = ma.fields.Dict(
         keys=ma.fields.String(),
         required=True,
+        validate=storable,
         metadata={"description": "values for the template; what each type uses is in the service's README"},
     )
     channel = ma.fields.String(
@@ -133,9 +155,9 @@ class TemplateQueryArgsSchema(PageArgsSchema):
 
 
 class TemplateUpdateSchema(ma.Schema):
-    subject = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
-    body = ma.fields.String(required=True, validate=validate.Length(min=1, max=20_000))
-    sms_body = ma.fields.String(required=True, validate=validate.Length(min=1, max=2_000))
+    subject = ma.fields.String(required=True, validate=[validate.Length(min=1, max=500), storable])
+    body = ma.fields.String(required=True, validate=[validate.Length(min=1, max=20_000), storable])
+    sms_body = ma.fields.String(required=True, validate=[validate.Length(min=1, max=2_000), storable])
 
 
 class TemplatePreviewArgsSchema(ma.Schema):
