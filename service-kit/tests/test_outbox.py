@@ -16,7 +16,6 @@ from service_kit.outbox import (
     _retry_after,
     classify,
     outbox_settings,
-    service_token,
     target_setting,
 )
 
@@ -52,25 +51,23 @@ def test_target_names_become_url_settings():
 def test_settings_have_defaults_and_reject_nonsense():
     settings = outbox_settings({})
     assert settings["OUTBOX_MAX_ATTEMPTS"] == 20
-    assert settings["OUTBOX_READ_TIMEOUT_SECONDS"] == 10.0
+    assert settings["OUTBOX_BACKOFF_MAX_SECONDS"] == 3600.0
     assert outbox_settings({"OUTBOX_MAX_ATTEMPTS": "3"})["OUTBOX_MAX_ATTEMPTS"] == 3
     with pytest.raises(Exception, match="OUTBOX_MAX_ATTEMPTS"):
         outbox_settings({"OUTBOX_MAX_ATTEMPTS": "many"})
 
 
-def test_a_configured_service_token_is_used_as_is():
-    assert service_token({"SERVICE_TOKEN": "abc"})() == "abc"
-
-
-def test_without_token_or_development_key_the_relay_refuses_to_start():
-    with pytest.raises(Exception, match="SERVICE_TOKEN"):
-        service_token({"SERVICE_TOKEN": "", "JWT_SECRET": ""})
-
-
 def test_a_target_without_a_url_cannot_be_sent():
-    sender = HttpSender(lambda target: None)
+    sender = HttpSender.from_config({"INVOICING_URL": "http://127.0.0.1:9"})
+    assert sender.client_for("invoicing") is sender.client_for("invoicing")
     message = OutboxMessage(
-        id=None, target="invoicing", method="POST", path="/x", body={}, idempotency_key="k", attempts=0
+        id=None,
+        target="notification-management",
+        method="POST",
+        path="/x",
+        body={},
+        idempotency_key="k",
+        attempts=0,
     )
-    with pytest.raises(UnknownTarget, match="INVOICING_URL"):
+    with pytest.raises(UnknownTarget, match="NOTIFICATION_MANAGEMENT_URL"):
         sender(message)

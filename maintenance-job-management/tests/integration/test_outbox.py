@@ -18,8 +18,12 @@ URL = "/api/v1/maintenance-jobs"
 @pytest.fixture
 def downstreams(app, receiver):
     """Point invoicing and notification-management at the local receiver."""
-    before = {name: app.config[name] for name in ("INVOICING_URL", "NOTIFICATION_MANAGEMENT_URL")}
-    app.config.update(INVOICING_URL=receiver.url, NOTIFICATION_MANAGEMENT_URL=receiver.url)
+    names = [
+        f"{prefix}_{key}" for prefix in ("INVOICING", "NOTIFICATION_MANAGEMENT") for key in ("URL", "RETRIES")
+    ]
+    before = {name: app.config[name] for name in names}
+    # No quick retries inside the HTTP client: every hit the receiver counts is one attempt.
+    app.config.update({name: receiver.url if name.endswith("_URL") else 0 for name in names})
     yield receiver
     app.config.update(before)
 

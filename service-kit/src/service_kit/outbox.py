@@ -9,10 +9,12 @@ change and delivered afterwards by a relay, with retries, until the receiver has
   its requests commit or roll back together. One (target, key) is one row.
 - ``OutboxRelay`` (``flask --app <package> relay-outbox [--once]``) claims one due row
   at a time with ``SELECT ... FOR UPDATE SKIP LOCKED`` and holds that row lock while it
-  delivers, so relays running side by side never send one row at the same time. Every
-  request carries the row's ``Idempotency-Key``; after a crash a row may go out again,
-  and the receiver's idempotency makes that harmless (at-least-once delivery, effect
-  exactly once).
+  delivers, so relays running side by side never send one row at the same time. It
+  sends through a ``send(message)`` seam; the default (``HttpSender``) is the kit's
+  ``ServiceClient`` for the row's target (``<TARGET>_URL``, timeouts, breaker, service
+  token). Every request carries the row's ``Idempotency-Key``; after a crash a row may
+  go out again, and the receiver's idempotency makes that harmless (at-least-once
+  delivery, effect exactly once).
 - Outcomes: 2xx is delivered; no answer, a timeout, 5xx, 408, 409, 425 and 429 are
   retried with exponential backoff and jitter; any other answer (400, 401, 403, 404,
   422, a redirect ...) would be the same next time, so the row goes ``dead`` at once,
@@ -40,7 +42,6 @@ from typing import Any
 
 import click
 import marshmallow as ma
-import requests
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask.views import MethodView
@@ -66,9 +67,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from service_kit.auth import mint_token
 from service_kit.config import ConfigError
 from service_kit.db import NAMING_CONVENTION, current_db
+from service_kit.http_client import ServiceClient
 from service_kit.ids import uuid7
 from service_kit.observability import REQUEST_ID_HEADER, current_request_id
 from service_kit.pagination import PageArgsSchema, decode_cursor, encode_cursor, page_schema
@@ -268,69 +269,43 @@ def _retry_after(value: str | None) -> float | None:
 
 
 class HttpSender:
-    """Sends a message with ``requests``: base URL from ``base_url(target)``, a connect
-    and a read timeout, the message's Idempotency-Key and request id, and a service
-    token. Redirects are not followed: a POST must not turn into something else."""
+    """Sends a message through the kit's ``ServiceClient`` for its target: the
+    target's base URL (``<TARGET>_URL``), connect and read timeouts, a pooled session,
+    the service token, the message's Idempotency-Key and request id, and the target's
+    circuit breaker. No answer or a 5xx comes back from the client as
+    ``DependencyFailed``, which the relay retries with its own backoff."""
 
-    def __init__(
-        self,
-        base_url: Callable[[str], str | None],
-        *,
-        connect_timeout: float = 2.0,
-        read_timeout: float = 10.0,
-        token: Callable[[], str | None] | None = None,
-        user_agent: str = "garage-outbox-relay",
-    ) -> None:
-        self.base_url = base_url
-        self.timeout = (connect_timeout, read_timeout)
-        self.token = token
-        self.session = requests.Session()
-        self.session.trust_env = False  # no proxies or netrc between services
-        self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
+    def __init__(self, client_for: Callable[[str], ServiceClient | None]) -> None:
+        self.client_for = client_for
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> HttpSender:
-        return cls(
-            lambda target: config.get(target_setting(target)),
-            connect_timeout=config["OUTBOX_CONNECT_TIMEOUT_SECONDS"],
-            read_timeout=config["OUTBOX_READ_TIMEOUT_SECONDS"],
-            token=service_token(config),
-            user_agent=f"garage-{config.get('SERVICE_NAME', 'service')}-outbox",
-        )
+        clients: dict[str, ServiceClient] = {}
+        lock = threading.Lock()
+
+        def client_for(target: str) -> ServiceClient | None:
+            if not config.get(target_setting(target)):
+                return None
+            with lock:
+                if target not in clients:
+                    clients[target] = ServiceClient.from_config(config, target)
+                return clients[target]
+
+        return cls(client_for)
 
     def __call__(self, message: OutboxMessage) -> SendResult:
-        base = self.base_url(message.target)
-        if not base:
+        client = self.client_for(message.target)
+        if client is None:
             raise UnknownTarget(f"no {target_setting(message.target)} is configured")
-        headers = {"Idempotency-Key": message.idempotency_key}
-        if message.request_id:
-            headers[REQUEST_ID_HEADER] = message.request_id
-        token = self.token() if self.token else None
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        response = self.session.request(
+        response = client.request(
             message.method,
-            base.rstrip("/") + message.path,
+            message.path,
             json=message.body,
-            headers=headers,
-            timeout=self.timeout,
-            allow_redirects=False,
+            headers={REQUEST_ID_HEADER: message.request_id} if message.request_id else None,
+            idempotency_key=message.idempotency_key,
         )
         detail = "" if response.ok else response.text[:500]
         return SendResult(response.status_code, detail, _retry_after(response.headers.get("Retry-After")))
-
-
-def service_token(config: Mapping[str, Any]) -> Callable[[], str | None]:
-    """``SERVICE_TOKEN`` when configured, else a short-lived token with role
-    ``service`` minted with the development key."""
-    configured = config.get("SERVICE_TOKEN")
-    if configured:
-        return lambda: configured
-    if not config.get("JWT_SECRET"):
-        raise ConfigError("the outbox relay needs SERVICE_TOKEN (no development key to mint one)")
-    return lambda: mint_token(
-        dict(config), roles=["service"], subject=config.get("SERVICE_NAME", "service"), ttl_seconds=300
-    )
 
 
 # ------------------------------------------------------------------------------- relay
@@ -500,11 +475,8 @@ def outbox_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "OUTBOX_MAX_ATTEMPTS": number("OUTBOX_MAX_ATTEMPTS", 20, int),
         "OUTBOX_BACKOFF_BASE_SECONDS": number("OUTBOX_BACKOFF_BASE_SECONDS", 2.0, float),
         "OUTBOX_BACKOFF_MAX_SECONDS": number("OUTBOX_BACKOFF_MAX_SECONDS", 3600.0, float),
-        "OUTBOX_CONNECT_TIMEOUT_SECONDS": number("OUTBOX_CONNECT_TIMEOUT_SECONDS", 2.0, float),
-        "OUTBOX_READ_TIMEOUT_SECONDS": number("OUTBOX_READ_TIMEOUT_SECONDS", 10.0, float),
         "OUTBOX_POLL_SECONDS": number("OUTBOX_POLL_SECONDS", 1.0, float),
         "OUTBOX_RETENTION_DAYS": number("OUTBOX_RETENTION_DAYS", 30, int),
-        "SERVICE_TOKEN": env.get("SERVICE_TOKEN", ""),
     }
 
 
