@@ -390,6 +390,21 @@ def test_two_relays_at_once_deliver_every_row_exactly_once(app, receiver):
     assert {r.status for r in rows(app)} == {DELIVERED}
 
 
+def test_a_stop_request_ends_a_pass_after_the_row_in_hand(app, receiver):
+    put(app, 5)
+    stop = threading.Event()
+    relay = make_relay(app, receiver.url)
+    send = relay.send
+
+    def send_then_stop(message):
+        stop.set()
+        return send(message)
+
+    relay.send = send_then_stop
+    assert relay.run_once(stop=stop).delivered == 1
+    assert [r.status for r in rows(app)].count(PENDING) == 4
+
+
 def test_run_forever_delivers_as_rows_arrive_and_stops_when_asked(app, receiver):
     relay = make_relay(app, receiver.url)
     relay.clock = lambda: datetime.now(UTC)

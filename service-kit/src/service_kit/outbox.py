@@ -420,12 +420,12 @@ class OutboxRelay:
             log.info("outbox message %s to %s: retry in %.1fs (%s)", message.id, message.target, delay, error)
         return outcome, values
 
-    def run_once(self, *, limit: int | None = None) -> RelayStats:
+    def run_once(self, *, limit: int | None = None, stop: threading.Event | None = None) -> RelayStats:
         """Try every row due now (at most ``limit``) once; a row that fails is due
-        again only later, so this always ends."""
+        again only later, so this always ends. ``stop`` ends it after the row in hand."""
         stats = RelayStats()
         due_by = self.clock()
-        while limit is None or stats.processed < limit:
+        while (limit is None or stats.processed < limit) and not (stop and stop.is_set()):
             outcome = self.deliver_one(due_by)
             if outcome is None:
                 break
@@ -443,7 +443,7 @@ class OutboxRelay:
         log.info("outbox relay for %s started", self.service)
         while not stop.is_set():
             try:
-                stats = self.run_once(limit=batch)
+                stats = self.run_once(limit=batch, stop=stop)
             except DBAPIError:
                 log.warning("outbox relay: database unavailable, waiting", exc_info=True)
                 stop.wait(max(poll_seconds, 5.0))
