@@ -173,6 +173,19 @@ class InvalidLine(Unprocessable):
         super().__init__("the line breaks one or more rules", errors=errors)
 
 
+class BlankText(Unprocessable):
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} must not be blank", errors={field: ["must not be blank"]})
+
+
+def required_text(field: str, value: str) -> str:
+    """``value`` without surrounding white space; blank is refused."""
+    cleaned = (value or "").strip()
+    if not cleaned:
+        raise BlankText(field)
+    return cleaned
+
+
 class InvalidTimes(Unprocessable):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message, errors={field: [message]})

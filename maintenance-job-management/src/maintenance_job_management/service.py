@@ -135,7 +135,7 @@ def create_job(*, session: Session, data: dict[str, Any], currency: str) -> tupl
             customer_id=data["customer_id"],
             planned_start=data["planned_start"],
             planned_end=data["planned_end"],
-            description=data["description"].strip(),
+            description=domain.required_text("description", data["description"]),
             currency=currency,
             created_at=now,
             updated_at=now,
@@ -190,11 +190,11 @@ def update_job(
     job = _lock_job(session, job_id)
     ensure_version(job.version, expected_versions)
     domain.ensure_not_final(job.status)
+    if "description" in changes:
+        changes = {**changes, "description": domain.required_text("description", changes["description"])}
     for field in JOB_FIELDS:
         if field in changes and getattr(job, field) != changes[field]:
             setattr(job, field, changes[field])
-    if "description" in changes and not (changes["description"] or "").strip():
-        raise domain.InvalidLine({"description": ["must not be blank"]})
     session.flush()
     return job
 
@@ -218,8 +218,9 @@ def start_job(
     *, session: Session, job_id: uuid.UUID, data: dict[str, Any], actor: str, margin_percent: int
 ) -> Job:
     job = _lock_job(session, job_id)
-    job.status = domain.transition("start", job.status)
+    status = domain.transition("start", job.status)
     _ensure_within_approval(job, margin_percent)
+    job.status = status
     job.actual_start = job.actual_start or utcnow()
     job.assigned_technician = data.get("assigned_technician") or job.assigned_technician or actor
     for field in ("odometer_in", "odometer_unit"):
@@ -232,14 +233,15 @@ def start_job(
 def hold_job(*, session: Session, job_id: uuid.UUID, reason: str) -> Job:
     job = _lock_job(session, job_id)
     domain.transition("hold", job.status)
-    _put_on_hold(session, job, kind=domain.HOLD_MANUAL, reason=reason.strip())
+    _put_on_hold(session, job, kind=domain.HOLD_MANUAL, reason=domain.required_text("reason", reason))
     return job
 
 
 def resume_job(*, session: Session, job_id: uuid.UUID, margin_percent: int) -> Job:
     job = _lock_job(session, job_id)
-    job.status = domain.transition("resume", job.status)
+    status = domain.transition("resume", job.status)
     _ensure_within_approval(job, margin_percent)
+    job.status = status
     job.hold_kind = job.hold_reason = None
     session.flush()
     return job
@@ -294,7 +296,7 @@ def cancel_job(*, session: Session, job_id: uuid.UUID, reason: str) -> Job:
     if job.status == domain.CANCELLED:
         return job
     job.status = domain.transition("cancel", job.status)
-    job.cancel_reason = reason.strip()
+    job.cancel_reason = domain.required_text("reason", reason)
     job.cancelled_at = utcnow()
     job.hold_kind = job.hold_reason = None
     _close_clocks(job, job.cancelled_at)
@@ -526,6 +528,7 @@ def decide_estimate(
     decided_at = data.get("decided_at") or now
     if decided_at > now + CLOCK_SKEW or decided_at < estimate.sent_at - CLOCK_SKEW:
         raise domain.InvalidTimes("decided_at", "must lie between sending the estimate and now")
+    decided_by = domain.required_text("decided_by", data["decided_by"])
     lines = {str(line.id): line for line in job.lines}
     shown = {entry["line_id"]: entry for entry in estimate.snapshot["lines"]}
     gone = [line_id for line_id in shown if line_id not in lines]
@@ -542,7 +545,7 @@ def decide_estimate(
                 line_id=line.id,
                 estimate_id=estimate.id,
                 decision=line.approval,
-                decided_by=data["decided_by"].strip(),
+                decided_by=decided_by,
                 channel=data["channel"],
                 decided_at=decided_at,
                 shown=shown[line_id],

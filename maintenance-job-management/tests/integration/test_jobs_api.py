@@ -65,6 +65,7 @@ def test_the_appointment_of_another_vehicle_is_a_conflict(client, jobs):
         ({"planned_start": "2026-12-01T10:00:00"}, "planned_start"),  # no offset
         ({"vehicle_id": "not-a-uuid"}, "vehicle_id"),
         ({"description": ""}, "description"),
+        ({"description": "   "}, "description"),
         ({"colour": "red"}, "colour"),
     ],
 )
@@ -179,6 +180,8 @@ def test_patch_assigns_technician_and_notes_with_if_match(client, jobs):
     stale = client.patch(url, json={"technician_notes": "x"}, headers={**jobs.advisor, "If-Match": '"1"'})
     assert stale.status_code == 412
     assert client.patch(url, json={"odometer_in": -1}, headers=jobs.advisor).status_code == 422
+    blank = client.patch(url, json={"description": "  "}, headers=jobs.advisor)
+    assert (blank.status_code, blank.get_json()["errors"]) == (422, {"description": ["must not be blank"]})
 
 
 def test_details_of_a_finished_job_are_frozen(client, jobs):
@@ -247,6 +250,7 @@ def test_complete_records_actual_end_and_notes(client, jobs):
 def test_cancel_needs_a_reason_and_keeps_it(client, jobs):
     job = jobs.create()
     assert jobs.act(job["id"], "cancel", {}).status_code == 422
+    assert jobs.act(job["id"], "cancel", {"reason": "  "}).status_code == 422
     cancelled = jobs.must(job["id"], "cancel", {"reason": "customer sold the car"})
     assert cancelled["cancel_reason"] == "customer sold the car"
     assert cancelled["cancelled_at"] is not None
