@@ -9,32 +9,48 @@ from service_kit.pagination import PageArgsSchema, page_schema
 from vehicle_management.domain import FUEL_TYPES, ODOMETER_SOURCES, ODOMETER_UNITS, STATUSES
 
 
+# Text is stored in PostgreSQL, which takes no NUL, and shown on screens and invoices:
+# no control characters (a note may have line breaks and tabs).
+class NoControlCharacters(validate.Validator):
+    def __init__(self, allowed: str = "") -> None:
+        self.allowed = frozenset(allowed)
+
+    def __call__(self, value: str) -> str:
+        if any((ord(c) < 0x20 or ord(c) == 0x7F) and c not in self.allowed for c in value):
+            raise ma.ValidationError("must not contain control characters")
+        return value
+
+
+SINGLE_LINE = NoControlCharacters()
+MULTI_LINE = NoControlCharacters(allowed="\t\n\r")
+
+
 def _editable_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
     required = {"required": True} if creating else {}
     return {
         "plate": ma.fields.String(
-            validate=validate.Length(min=1, max=20),
+            validate=[validate.Length(min=1, max=20), SINGLE_LINE],
             metadata={
                 "description": "as on the plate; any spelling (AB-12-CD, ab 12 cd, AB12CD) is the same plate"
             },
             **required,
         ),
         "country": ma.fields.String(
-            validate=validate.Length(equal=2),
+            validate=[validate.Length(equal=2), SINGLE_LINE],
             metadata={"description": "country of registration, ISO 3166-1 alpha-2; default the garage's"},
         ),
         "vin": ma.fields.String(
             allow_none=True,
-            validate=validate.Length(max=30),
+            validate=[validate.Length(max=30), SINGLE_LINE],
             metadata={"description": "17 characters, no I, O or Q; check digit enforced for North America"},
         ),
-        "make": ma.fields.String(validate=validate.Length(min=1, max=60), **required),
-        "model": ma.fields.String(validate=validate.Length(min=1, max=60), **required),
+        "make": ma.fields.String(validate=[validate.Length(min=1, max=60), SINGLE_LINE], **required),
+        "model": ma.fields.String(validate=[validate.Length(min=1, max=60), SINGLE_LINE], **required),
         "year": ma.fields.Integer(
             allow_none=True, metadata={"description": "model year; read from the VIN when not given"}
         ),
         "fuel_type": ma.fields.String(allow_none=True, validate=validate.OneOf(FUEL_TYPES)),
-        "colour": ma.fields.String(allow_none=True, validate=validate.Length(max=40)),
+        "colour": ma.fields.String(allow_none=True, validate=[validate.Length(max=40), SINGLE_LINE]),
     }
 
 
@@ -97,10 +113,11 @@ VehiclePageSchema = page_schema(VehicleSchema)
 class VehicleQueryArgsSchema(PageArgsSchema):
     owner_id = ma.fields.UUID(metadata={"description": "all vehicles of this customer"})
     plate = ma.fields.String(
-        validate=validate.Length(min=1, max=20), metadata={"description": "any spelling: AB-12-CD = ab 12 cd"}
+        validate=[validate.Length(min=1, max=20), SINGLE_LINE],
+        metadata={"description": "any spelling: AB-12-CD = ab 12 cd"},
     )
-    country = ma.fields.String(validate=validate.Length(equal=2))
-    vin = ma.fields.String(validate=validate.Length(min=1, max=30))
+    country = ma.fields.String(validate=[validate.Length(equal=2), SINGLE_LINE])
+    vin = ma.fields.String(validate=[validate.Length(min=1, max=30), SINGLE_LINE])
     status = ma.fields.String(load_default="active", validate=validate.OneOf(STATUSES))
 
 
@@ -135,7 +152,7 @@ class OdometerReadingCreateSchema(ma.Schema):
             "description": "the meter was replaced or reset: the reading may be lower than earlier ones"
         },
     )
-    note = ma.fields.String(allow_none=True, validate=validate.Length(max=500))
+    note = ma.fields.String(allow_none=True, validate=[validate.Length(max=500), MULTI_LINE])
 
 
 class OdometerReadingSchema(ma.Schema):

@@ -166,6 +166,8 @@ def test_while_customer_management_is_failing_callers_get_503_at_once(client, ad
         ({"make": None}, "make"),
         ({"owner_id": "not-a-uuid"}, "owner_id"),
         ({"colour": "x" * 41}, "colour"),
+        ({"make": "Vol\x00vo"}, "make"),
+        ({"model": "V60\n"}, "model"),
     ],
 )
 def test_invalid_vehicles_are_422_naming_the_field_without_asking_for_the_owner(
@@ -284,6 +286,22 @@ def test_a_look_up_that_cannot_match_is_an_empty_list(client, advisor, register)
     assert vehicle_count(client, advisor, plate="--") == 0
     assert vehicle_count(client, advisor, vin="short") == 0
     assert vehicle_count(client, advisor, owner_id=str(uuid.uuid4())) == 0
+
+
+def test_control_characters_in_look_ups_are_422(client, advisor):
+    for field in ("plate", "country", "vin"):
+        response = client.get(VEHICLES, query_string={field: "\x00\x00"}, headers=advisor)
+        assert field in assert_problem(response, 422)["errors"]
+
+
+def test_a_reading_note_may_have_several_lines(client, advisor, register):
+    vehicle = register()
+    note = "cluster replaced\n\tby the dealer"
+    response = client.post(
+        f"{VEHICLES}/{vehicle['id']}/odometer-readings", json={"value": 5, "note": note}, headers=advisor
+    )
+    assert response.status_code == 201
+    assert response.get_json()["note"] == note
 
 
 def test_deregistered_vehicles_are_listed_on_request(client, advisor, register):
