@@ -111,8 +111,12 @@ class TemplateRenderFailed(Unprocessable):
 # ------------------------------------------------------------------------ the request
 
 
+def is_language(tag: str) -> bool:
+    return LANGUAGE.fullmatch(tag) is not None
+
+
 def validate_language(language: str) -> None:
-    if not LANGUAGE.match(language):
+    if not is_language(language):
         raise Unprocessable.on_field("language", "must be a language tag such as 'nl' or 'en-GB'")
 
 

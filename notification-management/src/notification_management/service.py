@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from notification_management import domain
 from notification_management.models import Notification, NotificationTemplate, utcnow
 from service_kit.etag import ensure_version
-from service_kit.pagination import Page, keyset_page
-from service_kit.problems import PreconditionFailed
+from service_kit.pagination import Page, decode_cursor, keyset_page
+from service_kit.problems import PreconditionFailed, Unprocessable
 
 # ------------------------------------------------------------------------ notifications
 
@@ -123,11 +123,16 @@ def list_templates(*, session: Session, filters: TemplateFilters, limit: int, cu
     if filters.type:
         stmt = stmt.where(NotificationTemplate.type == filters.type)
     if filters.language:
+        if not domain.is_language(filters.language):
+            return Page(items=[], next_cursor=None)
         stmt = stmt.where(NotificationTemplate.language == filters.language)
+    key_columns = [NotificationTemplate.type, NotificationTemplate.language]
+    if cursor and any("\x00" in value for value in decode_cursor(cursor, key_columns)):
+        raise Unprocessable.on_field("cursor", "not a cursor this list gave out")
     return keyset_page(
         session,
         stmt,
-        key_columns=[NotificationTemplate.type, NotificationTemplate.language],
+        key_columns=key_columns,
         limit=limit,
         cursor=cursor,
     )
@@ -140,7 +145,8 @@ def _known_type(type_: str) -> None:
 
 def get_template(*, session: Session, type_: str, language: str) -> NotificationTemplate:
     _known_type(type_)
-    template = session.get(NotificationTemplate, (type_, language))
+    # Only a language tag can name a template (PUT refuses anything else).
+    template = session.get(NotificationTemplate, (type_, language)) if domain.is_language(language) else None
     if template is None:
         raise domain.TemplateNotFound(type_, language)
     return template
@@ -208,7 +214,7 @@ def preview_template(
     """Render the stored template (or a draft of any of its fields) with the type's
     sample data, overridden by ``data``."""
     _known_type(type_)
-    stored = session.get(NotificationTemplate, (type_, language))
+    stored = session.get(NotificationTemplate, (type_, language)) if domain.is_language(language) else None
     if stored is None and set(draft) != set(domain.TEMPLATE_FIELDS):
         raise domain.TemplateNotFound(
             type_,

@@ -1,6 +1,9 @@
 """Template endpoints: list, read, replace (compiled first, If-Match), add a language,
 preview with sample data."""
 
+import base64
+import json
+
 import pytest
 from notification_management.domain import TYPES
 
@@ -35,6 +38,15 @@ def test_list_filters_and_pages(client, advisor):
     assert len(first["items"]) == len(second["items"]) == 5
     assert first["items"][-1]["type"] <= second["items"][0]["type"]
     assert_problem(client.get(f"{URL}?cursor=nonsense", headers=advisor), 422)
+    forged = base64.urlsafe_b64encode(json.dumps(["vehicle_ready", "e\x00n"]).encode()).decode()
+    assert_problem(client.get(f"{URL}?cursor={forged}", headers=advisor), 422)
+
+
+def test_characters_no_template_can_have_find_nothing(client, advisor):
+    assert client.get(f"{URL}?language=e%00n", headers=advisor).get_json()["items"] == []
+    assert_problem(client.get(f"{URL}/vehicle_ready/e%00n", headers=advisor), 404)
+    assert_problem(client.post(f"{URL}/vehicle_ready/e%00n/preview", json={}, headers=advisor), 404)
+    assert_problem(client.put(f"{URL}/vehicle_ready/e%00n", json=TEXTS, headers=advisor), 422)
 
 
 def test_get_one_with_etag(client, advisor):
