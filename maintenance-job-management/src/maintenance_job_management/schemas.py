@@ -19,14 +19,25 @@ MAX_MONEY = 1_000_000_000  # ten million in a currency with cents: no line costs
 MAX_HUNDREDTHS = domain.MAX_QUANTITY_HUNDREDTHS
 
 
+def _storable(text: str) -> bool:
+    """PostgreSQL takes neither NUL characters nor unpaired surrogates (not UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class InputSchema(ma.Schema):
-    """A request body: text PostgreSQL cannot store (NUL characters) is refused up front."""
+    """A request body: text PostgreSQL cannot store is refused up front (422, not 500)."""
 
     @ma.pre_load
-    def _no_nul(self, data: Any, **_: Any) -> Any:
+    def _storable_text(self, data: Any, **_: Any) -> Any:
         def bad(value: Any) -> bool:
             if isinstance(value, str):
-                return "\x00" in value
+                return not _storable(value)
             if isinstance(value, dict):
                 return any(bad(v) for v in value.values())
             if isinstance(value, list):
@@ -34,7 +45,11 @@ class InputSchema(ma.Schema):
             return False
 
         if isinstance(data, dict):
-            errors = {name: ["must not contain NUL characters"] for name, value in data.items() if bad(value)}
+            errors = {
+                name: ["contains characters that cannot be stored"]
+                for name, value in data.items()
+                if bad(value)
+            }
             if errors:
                 raise ma.ValidationError(errors)
         return data

@@ -114,6 +114,10 @@ def test_totals_add_up_in_minor_units(client, jobs):
             {"kind": "labour", "description": "a\u0000b", "hours_hundredths": 1, "hourly_rate": 1},
             "description",
         ),
+        (
+            {"kind": "labour", "description": "a\ud800b", "hours_hundredths": 1, "hourly_rate": 1},
+            "description",
+        ),
     ],
 )
 def test_invalid_lines_are_422_naming_the_field(client, jobs, body, field):
