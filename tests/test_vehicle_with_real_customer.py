@@ -231,7 +231,7 @@ def test_transfer_to_another_real_customer(garage: Garage) -> None:
 
 def test_a_slow_customer_management_is_503_within_the_read_timeout(garage: Garage) -> None:
     customer = garage.customer()
-    garage.recorder.delay = 1.0
+    garage.recorder.delay = 1.5
     try:
         started = time.perf_counter()
         response = garage.register(customer["id"], "SL-00-OW")
@@ -241,7 +241,7 @@ def test_a_slow_customer_management_is_503_within_the_read_timeout(garage: Garag
         garage.recorder.wait_idle()  # the abandoned look-ups still finish their work
     assert response.status_code == 503
     assert response.json()["dependency"] == "customer-management"
-    assert elapsed < 1.0, "two attempts of 0.3 s, not the downstream's full second"
+    assert elapsed < 1.2, "two attempts of 0.3 s, not the downstream's 1.5 s"
     listed = requests.get(
         f"{garage.vehicles_url}/api/v1/vehicles",
         params={"plate": "SL-00-OW"},

@@ -171,12 +171,12 @@ def test_a_downstream_that_is_down_fails_fast_as_one_503_problem() -> None:
 
 
 def test_a_slow_downstream_times_out_on_the_read_timeout(downstream: Downstream) -> None:
-    downstream.default = ("slow", 0.6)
+    downstream.default = ("slow", 1.0)
     client = make_client(downstream.url, read_timeout=0.2, retries=0)
     started = time.perf_counter()
     with pytest.raises(DependencyFailed, match="did not answer in time"):
         client.get("/x")
-    assert 0.15 < time.perf_counter() - started < 0.5
+    assert 0.15 < time.perf_counter() - started < 0.8, "cut off by the read timeout, not the downstream"
 
 
 def test_get_is_retried_on_a_passing_failure(downstream: Downstream) -> None:
@@ -186,11 +186,18 @@ def test_get_is_retried_on_a_passing_failure(downstream: Downstream) -> None:
     assert downstream.hits["GET"] == 3
 
 
-def test_get_is_retried_after_a_read_timeout(downstream: Downstream) -> None:
+def test_get_is_retried_once_after_a_read_timeout(downstream: Downstream) -> None:
     downstream.script.append(("slow", 0.5))
-    client = make_client(downstream.url, read_timeout=0.2)
+    client = make_client(downstream.url, read_timeout=0.2, retries=2)
     assert client.get("/x").status_code == 200
     assert downstream.hits["GET"] == 2
+
+    downstream.script.extend([("slow", 1.0), ("slow", 1.0)])
+    started = time.perf_counter()
+    with pytest.raises(DependencyFailed, match="did not answer in time"):
+        client.get("/x")
+    assert time.perf_counter() - started < 0.9
+    assert downstream.hits["GET"] == 4, "two read timeouts, not three"
 
 
 def test_a_500_is_a_failure_and_is_not_retried(downstream: Downstream) -> None:
@@ -245,7 +252,7 @@ def test_breaker_opens_fails_fast_and_closes_after_recovery(downstream: Downstre
     for _ in range(20):
         with pytest.raises(DependencyFailed, match="not calling it for now"):
             client.get("/x")
-    assert time.perf_counter() - started < 0.1, "an open breaker answers at once"
+    assert time.perf_counter() - started < 0.2, "an open breaker answers at once"
     assert downstream.hits["GET"] == 3, "an open breaker sends nothing"
 
     downstream.default = 200

@@ -303,7 +303,9 @@ class ServiceClient:
         retry = _SafeRetry(
             total=settings.retries,
             connect=settings.retries,
-            read=settings.retries,
+            # A downstream that did not answer in time is likely overloaded: one more try
+            # at most, so a call never waits much longer than two read timeouts.
+            read=min(settings.retries, 1),
             status=settings.retries,
             other=0,
             redirect=0,
