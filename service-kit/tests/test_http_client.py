@@ -230,6 +230,10 @@ def test_post_with_idempotency_key_is_retried_with_the_same_key(downstream: Down
     assert {r["headers"]["Idempotency-Key"] for r in downstream.requests} == {"job-7"}
     assert {r["body"] for r in downstream.requests} == {b'{"a": 1}'}
 
+    downstream.script.extend([503])
+    assert client.post("/things", json={"a": 2}, headers={"idempotency-key": "job-8"}).status_code == 200
+    assert downstream.hits["POST"] == 5
+
 
 def test_retries_stop_at_the_configured_number(downstream: Downstream) -> None:
     downstream.default = 503

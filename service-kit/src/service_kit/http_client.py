@@ -360,7 +360,8 @@ class ServiceClient:
             raise DependencyFailed(
                 self.name, f"{self.name} is unavailable: it failed repeatedly, not calling it for now"
             )
-        repeatable = method in IDEMPOTENT_METHODS or (method == "POST" and "Idempotency-Key" in outgoing)
+        keyed = any(name.lower() == "idempotency-key" for name in outgoing)
+        repeatable = method in IDEMPOTENT_METHODS or (method == "POST" and keyed)
         started = time.perf_counter()
         context_token = _may_repeat.set(repeatable)
         try:
