@@ -26,6 +26,9 @@ PORTS = {
     "invoicing": 8005,
     "notification-management": 8006,
 }
+# Long-running processes beside a service's web server: `flask --app <package> <command>`.
+BACKGROUND = {"notification-management": {"dispatcher": ["dispatch"]}}
+MAIL_PORT = 1025
 
 
 def package(service: str) -> str:
@@ -63,6 +66,11 @@ def wait_healthy(port: int, timeout: float = 30) -> bool:
     return False
 
 
+def background(name: str, command: list[object], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    log = open(RUN_DIR / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+    return subprocess.Popen([str(part) for part in command], env=env, stdout=log, stderr=log)
+
+
 def main(services: list[str]) -> int:
     unknown = [s for s in services if s not in PORTS]
     if unknown or not services:
@@ -73,6 +81,23 @@ def main(services: list[str]) -> int:
     env = {**os.environ, "DATABASE_URL": url}
     env.update({f"{s.upper().replace('-', '_')}_URL": f"http://127.0.0.1:{p}" for s, p in PORTS.items()})
     processes: list[subprocess.Popen[bytes]] = []
+    catching_mail = "notification-management" in services and not os.environ.get("SMTP_HOST")
+    if catching_mail:  # development: mail goes to files, never to the customers
+        env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(MAIL_PORT), SMTP_SECURITY="none")
+        processes.append(
+            background(
+                "mail-catcher",
+                [
+                    sys.executable,
+                    ROOT / "tools" / "mail_catcher.py",
+                    "--port",
+                    str(MAIL_PORT),
+                    "--dir",
+                    RUN_DIR / "mail",
+                ],
+                env,
+            )
+        )
 
     def stop(*_: object) -> None:
         for process in processes:
@@ -120,6 +145,11 @@ def main(services: list[str]) -> int:
             )
         )
     for service in services:
+        for name, command in BACKGROUND.get(service, {}).items():
+            processes.append(
+                background(f"{service}-{name}", [BIN / "flask", "--app", package(service), *command], env)
+            )
+    for service in services:
         if not wait_healthy(PORTS[service]):
             say(f"{service} did not start; see .run/logs/{service}.log")
             stop()
@@ -127,6 +157,11 @@ def main(services: list[str]) -> int:
     for service in services:
         port = PORTS[service]
         say(f"  {service:28} http://127.0.0.1:{port}   docs http://127.0.0.1:{port}/docs")
+    if catching_mail:
+        say(
+            f"\nMail is caught, not sent: read it in {RUN_DIR / 'mail'} "
+            f"(.eml files; SMTP catcher on 127.0.0.1:{MAIL_PORT})."
+        )
     first = services[0]
     say(
         "\nA development token (roles: admin advisor technician accountant service):\n"

@@ -27,12 +27,14 @@ EN_CLOSING = "\nKind regards,\n{{ garage.name }}\n"
 NL_CLOSING = "\nMet vriendelijke groet,\n{{ garage.name }}\n"
 EN_VEHICLE = (
     "{% if vehicle is defined or plate is defined %}\n"
-    "Vehicle: {{ vehicle | default('') }}{% if plate is defined %} ({{ plate }}){% endif +%}\n"
+    "Vehicle: {% if vehicle is defined %}{{ vehicle }}{% if plate is defined %} ({{ plate }}){% endif %}"
+    "{% else %}{{ plate }}{% endif +%}\n"
     "{% endif %}\n"
 )
 NL_VEHICLE = (
     "{% if vehicle is defined or plate is defined %}\n"
-    "Voertuig: {{ vehicle | default('') }}{% if plate is defined %} ({{ plate }}){% endif +%}\n"
+    "Voertuig: {% if vehicle is defined %}{{ vehicle }}{% if plate is defined %} ({{ plate }}){% endif %}"
+    "{% else %}{{ plate }}{% endif +%}\n"
     "{% endif %}\n"
 )
 SMS_PLATE = "{% if plate is defined %} {{ plate }}{% endif %}"
