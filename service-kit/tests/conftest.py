@@ -44,6 +44,14 @@ class Echo(MethodView):
         return {"ok": True}
 
 
+@toy.route("/notes")
+class Notes(MethodView):
+    @toy.auth("advisor")
+    @toy.response(200)
+    def post(self):
+        return {"ok": True}
+
+
 @pytest.fixture
 def app(request) -> Flask:
     config = kit_settings(service="toy", schema="toy", env=getattr(request, "param", {}))

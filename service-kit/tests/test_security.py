@@ -67,3 +67,22 @@ def test_each_client_has_its_own_quota(app, client):
 )
 def test_personal_data_is_masked_in_logs(text, masked):
     assert mask_personal_data(text) == masked
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"json": {"name": "a\x00b"}}, "name"),
+        ({"json": {"lines": [{"note": "ok"}, {"note": "\x00"}]}}, "lines[1].note"),
+        ({"data": '{"name": "\\ud800"}', "content_type": "application/json"}, "name"),
+        ({"query_string": {"q": "x\x00"}}, "q"),
+    ],
+)
+def test_text_postgresql_cannot_store_is_422_naming_the_field(app, client, kwargs, field):
+    from service_kit.auth import mint_token
+
+    headers = {"Authorization": f"Bearer {mint_token(app.config, roles=['advisor'])}"}
+    assert client.post("/api/v1/toys/notes", **kwargs).status_code == 401  # who asks comes first
+    response = client.post("/api/v1/toys/notes", headers=headers, **kwargs)
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]

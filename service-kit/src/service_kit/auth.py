@@ -4,6 +4,7 @@ development (an HS256 secret or an RSA/EC public key)."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -11,9 +12,10 @@ from functools import wraps
 from typing import Any
 
 import jwt
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 
 from service_kit.problems import Forbidden, Unauthorized
+from service_kit.validation import refuse_unstorable_text
 
 ROLES = ("admin", "advisor", "technician", "accountant", "service")
 EXTENSION = "garage_auth"
@@ -83,13 +85,21 @@ def current_principal() -> Principal:
     return g.principal
 
 
+def request_principal(token: str):  # type: ignore[no-untyped-def]
+    """Verify a token once per request (the rate limiter and the role check share it)."""
+    cached = g.get("_verified_token")
+    if cached is not None and cached[0] == hashlib.sha256(token.encode()).digest():
+        return cached[1]
+    principal = current_app.extensions[EXTENSION].verify(token)
+    g._verified_token = (hashlib.sha256(token.encode()).digest(), principal)
+    return principal
+
+
 def authenticate() -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("a bearer token is required", headers=_challenge())
-    from service_kit.security import request_principal
-
     principal = request_principal(token.strip())
     g.principal = principal
     return principal
@@ -107,6 +117,8 @@ def requires_roles(*allowed: str) -> Callable[[Callable[..., Any]], Callable[...
             principal = authenticate()
             if not principal.roles & set(allowed):
                 raise Forbidden(f"this needs one of the roles: {', '.join(allowed)}")
+            # Who asks is settled; now refuse text no service could store, whatever the endpoint.
+            refuse_unstorable_text()
             return view(*args, **kwargs)
 
         return wrapper

@@ -3,13 +3,11 @@ limits per client and endpoint class, and security headers on every response."""
 
 from __future__ import annotations
 
-import hashlib
-
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from service_kit.auth import EXTENSION as AUTH_EXTENSION
+from service_kit.auth import request_principal
 from service_kit.problems import Problem
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -39,18 +37,6 @@ def client_key() -> str:
         except Problem:
             pass
     return f"ip:{request.remote_addr}"
-
-
-def request_principal(token: str):  # type: ignore[no-untyped-def]
-    """Verify a token once per request (the rate limiter and the role check share it)."""
-    cached = g.get("_verified_token")
-    if cached is not None and cached[0] == hashlib.sha256(token.encode()).digest():
-        return cached[1]
-    from flask import current_app
-
-    principal = current_app.extensions[AUTH_EXTENSION].verify(token)
-    g._verified_token = (hashlib.sha256(token.encode()).digest(), principal)
-    return principal
 
 
 def init_security(app: Flask) -> Limiter:

@@ -1,0 +1,50 @@
+"""Input checks every service shares: text that PostgreSQL (or a screen) cannot take."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import request
+from marshmallow import validate
+
+from service_kit.problems import Unprocessable
+
+
+def _unstorable_fields(value: object, path: str = "") -> list[str]:
+    """Paths of strings PostgreSQL cannot store: NUL characters, unpaired surrogates."""
+    if isinstance(value, str):
+        if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+            return [path or "body"]
+        return []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _unstorable_fields(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _unstorable_fields(v, f"{path}[{i}]")]
+    return []
+
+
+def refuse_unstorable_text() -> None:
+    """422 for text no service could store, whatever the endpoint, before it is parsed."""
+    fields = _unstorable_fields({k: v for k, v in request.args.items()})
+    if request.is_json and request.content_length:
+        fields += _unstorable_fields(request.get_json(silent=True))
+    if fields:
+        message = "must not contain NUL characters or unpaired surrogates"
+        raise Unprocessable(
+            "the request has text that cannot be stored", errors={field: [message] for field in fields}
+        )
+
+
+class NoControlCharacters(validate.Validator):
+    """For string fields: no control characters (``allowed`` may let line breaks in)."""
+
+    def __init__(self, allowed: str = "") -> None:
+        self.allowed = frozenset(allowed)
+
+    def __call__(self, value: str) -> str:
+        if any((ord(c) < 0x20 or ord(c) == 0x7F) and c not in self.allowed for c in value):
+            raise ma.ValidationError("must not contain control characters")
+        return value
+
+
+SINGLE_LINE = NoControlCharacters()
+MULTI_LINE = NoControlCharacters(allowed="\t\n\r")
