@@ -7,15 +7,16 @@ from marshmallow import validate
 
 from customer_management.domain import CHANNELS, CONSENT_CHANNELS, CONSENT_SOURCES, KINDS, PURPOSES, STATUSES
 from service_kit.pagination import PageArgsSchema, page_schema
+from service_kit.validation import MULTI_LINE, SINGLE_LINE
 
 
 class AddressSchema(ma.Schema):
-    street = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
-    postal_code = ma.fields.String(allow_none=True, validate=validate.Length(max=20))
-    city = ma.fields.String(allow_none=True, validate=validate.Length(max=100))
+    street = ma.fields.String(allow_none=True, validate=[validate.Length(max=200), SINGLE_LINE])
+    postal_code = ma.fields.String(allow_none=True, validate=[validate.Length(max=20), SINGLE_LINE])
+    city = ma.fields.String(allow_none=True, validate=[validate.Length(max=100), SINGLE_LINE])
     country = ma.fields.String(
         allow_none=True,
-        validate=validate.Length(equal=2),
+        validate=[validate.Length(equal=2), SINGLE_LINE],
         metadata={"description": "ISO 3166-1 alpha-2, e.g. NL"},
     )
 
@@ -41,7 +42,7 @@ class ConsentCreateSchema(ma.Schema):
     )
     wording = ma.fields.String(
         required=True,
-        validate=validate.Length(min=1, max=2000),
+        validate=[validate.Length(min=1, max=2000), MULTI_LINE],
         metadata={"description": "the text the customer was shown"},
     )
 
@@ -65,24 +66,24 @@ def _editable_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
     return {
         "kind": ma.fields.String(validate=validate.OneOf(KINDS), **required),
         "name": ma.fields.String(
-            validate=validate.Length(min=1, max=200),
+            validate=[validate.Length(min=1, max=200), SINGLE_LINE],
             metadata={"description": "a person's full name, or the company name of a business"},
             **required,
         ),
-        "vat_number": ma.fields.String(allow_none=True, validate=validate.Length(max=20)),
-        "contact_person": ma.fields.String(allow_none=True, validate=validate.Length(max=200)),
-        "email": ma.fields.String(allow_none=True, validate=validate.Length(max=320)),
+        "vat_number": ma.fields.String(allow_none=True, validate=[validate.Length(max=20), SINGLE_LINE]),
+        "contact_person": ma.fields.String(allow_none=True, validate=[validate.Length(max=200), SINGLE_LINE]),
+        "email": ma.fields.String(allow_none=True, validate=[validate.Length(max=320), SINGLE_LINE]),
         "phone": ma.fields.String(
             allow_none=True,
-            validate=validate.Length(max=40),
+            validate=[validate.Length(max=40), SINGLE_LINE],
             metadata={"description": "any usual spelling; stored and shown as E.164"},
         ),
         "address": ma.fields.Nested(AddressSchema),
         "preferred_channel": ma.fields.String(validate=validate.OneOf(CHANNELS)),
         "preferred_language": ma.fields.String(
-            validate=validate.Length(min=2, max=10), metadata={"description": "e.g. nl, en-GB"}
+            validate=[validate.Length(min=2, max=10), SINGLE_LINE], metadata={"description": "e.g. nl, en-GB"}
         ),
-        "notes": ma.fields.String(allow_none=True, validate=validate.Length(max=5000)),
+        "notes": ma.fields.String(allow_none=True, validate=[validate.Length(max=5000), MULTI_LINE]),
     }
 
 
@@ -122,13 +123,13 @@ CustomerPageSchema = page_schema(CustomerSchema)
 
 class CustomerQueryArgsSchema(PageArgsSchema):
     q = ma.fields.String(
-        validate=validate.Length(min=3, max=100),
+        validate=[validate.Length(min=3, max=100), SINGLE_LINE],
         metadata={
             "description": "fragment of name, email, phone, contact person or VAT number (3+ characters)"
         },
     )
     status = ma.fields.String(load_default="active", validate=validate.OneOf(STATUSES))
     kind = ma.fields.String(validate=validate.OneOf(KINDS))
-    email = ma.fields.String(validate=validate.Length(max=320))
-    phone = ma.fields.String(validate=validate.Length(max=40))
+    email = ma.fields.String(validate=[validate.Length(max=320), SINGLE_LINE])
+    phone = ma.fields.String(validate=[validate.Length(max=40), SINGLE_LINE])
     preferred_channel = ma.fields.String(validate=validate.OneOf(CHANNELS))

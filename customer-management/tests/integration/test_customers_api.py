@@ -447,3 +447,21 @@ def test_consent_for_an_erased_customer_is_409(client, advisor, register):
     assert_problem(
         client.post(f"/api/v1/customers/{customer['id']}/consents", json=grant, headers=advisor), 409
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"name": "Ann\x00"}, "name"),
+        ({"name": "Ann\nBob"}, "name"),
+        ({"address": {"city": "U\x1btrecht"}}, "address"),
+    ],
+)
+def test_control_characters_are_refused(client, advisor, change, field):
+    problem = assert_problem(client.post("/api/v1/customers", json={**ANN, **change}, headers=advisor), 422)
+    assert any(key.startswith(field) for key in problem["errors"]), problem
+
+
+def test_notes_may_have_line_breaks(client, advisor):
+    response = client.post("/api/v1/customers", json={**ANN, "notes": "line one\nline two"}, headers=advisor)
+    assert response.status_code == 201
