@@ -1,5 +1,8 @@
 """Token verification with keys from a JWKS URL (production) or a public key."""
 
+import base64
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -102,3 +105,71 @@ def test_leeway_tolerates_small_clock_skew_only():
     expired = jwt.encode({**base, "exp": now - 120}, config["JWT_SECRET"], "HS256")
     with pytest.raises(Unauthorized):
         TokenVerifier(config).verify(expired)
+
+
+def short_lived_claims(config):
+    now = int(time.time())
+    return {
+        "sub": "x",
+        "iss": config["JWT_ISSUER"],
+        "aud": config["JWT_AUDIENCE"],
+        "iat": now,
+        "exp": now + 60,
+    }
+
+
+def test_unknown_kid_is_refused(jwks_url, rsa_key):
+    config = settings(JWT_JWKS_URL=jwks_url)
+    claims = jwt.decode(rs256_token(config, rsa_key), options={"verify_signature": False})
+    token = jwt.encode(claims, rsa_key, algorithm="RS256", headers={"kid": "key-that-was-never-published"})
+    with pytest.raises(Unauthorized):
+        TokenVerifier(config).verify(token)
+
+
+def test_hs256_token_signed_with_the_public_key_is_refused(rsa_key):
+    # Algorithm confusion: the public key used as an HMAC secret must not verify.
+    pem = rsa_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    config = settings(JWT_PUBLIC_KEY=pem.decode())
+    now = int(time.time())
+    claims = {
+        "sub": "x",
+        "iss": config["JWT_ISSUER"],
+        "aud": config["JWT_AUDIENCE"],
+        "iat": now,
+        "exp": now + 60,
+    }
+    header = {"alg": "HS256", "typ": "JWT"}
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+    signature = hmac.new(pem, signing_input.encode(), hashlib.sha256).digest()
+    with pytest.raises(Unauthorized):
+        TokenVerifier(config).verify(f"{signing_input}.{b64(signature)}")
+
+
+def test_algorithm_comes_from_the_server_not_the_token(rsa_key):
+    pem = (
+        rsa_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    verifier = TokenVerifier(settings(JWT_PUBLIC_KEY=pem))
+    assert "HS256" not in verifier.algorithms and "none" not in verifier.algorithms
+
+
+def test_alg_none_is_refused():
+    config = settings()
+    now = int(time.time())
+    claims = {
+        "sub": "x",
+        "iss": config["JWT_ISSUER"],
+        "aud": config["JWT_AUDIENCE"],
+        "iat": now,
+        "exp": now + 60,
+    }
+    with pytest.raises(Unauthorized):
+        TokenVerifier(config).verify(jwt.encode(claims, key=None, algorithm="none"))
