@@ -1,0 +1,252 @@
+"""HTTP layer: parse, one service call, serialise. Rules live in service/domain.
+
+Issued invoices and credit notes are legal documents: there is no PATCH, PUT or
+DELETE for either (a 405 problem). They change only through what follows them —
+payments, credit notes, sending — each its own POST."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, current_app, url_for
+from flask.views import MethodView
+
+from invoicing import pdf, service
+from invoicing.clients import downstreams
+from invoicing.models import db
+from invoicing.schemas import (
+    CreditNoteCreateSchema,
+    CreditNotePageSchema,
+    CreditNoteQueryArgsSchema,
+    CreditNoteSchema,
+    InvoiceCreateSchema,
+    InvoicePageSchema,
+    InvoiceQueryArgsSchema,
+    InvoiceSchema,
+    PaymentCreateSchema,
+    PaymentListSchema,
+    PaymentSchema,
+    ReceivablesQueryArgsSchema,
+    ReceivablesSchema,
+    SendSchema,
+)
+from service_kit.auth import current_principal
+from service_kit.blueprint import ServiceBlueprint
+from service_kit.etag import etag_header
+
+# Technicians see no money: nothing here is theirs.
+READERS = ("admin", "advisor", "accountant")
+DOCUMENT_READERS = (*READERS, "service")  # notification-management fetches the PDF
+CREATORS = ("admin", "service")  # jobs' outbox invoices each completed job
+SENDERS = ("admin", "advisor", "accountant")
+BOOKKEEPERS = ("admin", "accountant")  # payments and credit notes
+PDF_RESPONSE = {"type": "string", "format": "binary"}
+
+blp = ServiceBlueprint(
+    "invoices",
+    __name__,
+    url_prefix="/api/v1/invoices",
+    description="Invoices of completed jobs: numbers, VAT, payments, sending, receivables",
+)
+credit_notes_blp = ServiceBlueprint(
+    "credit_notes",
+    __name__,
+    url_prefix="/api/v1/credit-notes",
+    description="Credit notes: all or part of an invoice taken back, in their own number series",
+)
+
+
+def _settings() -> service.Settings:
+    return service.Settings.from_config(current_app.config)
+
+
+def _actor() -> str:
+    return current_principal().subject
+
+
+def _invoice_response(invoice: Any, status: int = 200, **headers: str) -> Any:
+    return invoice, status, {**etag_header(invoice.version), **headers}
+
+
+def _pdf(content: bytes, filename: str) -> Response:
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+# ----------------------------------------------------------------------------- invoices
+
+
+@blp.route("")
+class Invoices(MethodView):
+    @blp.auth(*READERS)
+    @blp.arguments(InvoiceQueryArgsSchema, location="query")
+    @blp.response(200, InvoicePageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List invoices, newest first: by customer, job, status (`overdue` too) or issue dates"""
+        limit, cursor = args.pop("limit"), args.pop("cursor", None)
+        return service.list_invoices(
+            session=db.session,
+            filters=service.InvoiceFilters(**args),
+            limit=limit,
+            cursor=cursor,
+            today=_settings().today(),
+        )
+
+    @blp.auth(*CREATORS)
+    @blp.idempotent
+    @blp.arguments(InvoiceCreateSchema)
+    @blp.response(201, InvoiceSchema)
+    @blp.alt_response(200, schema=InvoiceSchema, description="The job has this invoice already")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Issue the invoice of a completed job (once per job); it is sent to the customer"""
+        clients = downstreams()
+        invoice, issued = service.issue_invoice(
+            session=db.session,
+            jobs=clients.jobs,
+            customers=clients.customers,
+            vehicles=clients.vehicles,
+            data=data,
+            settings=_settings(),
+            issued_by=_actor(),
+        )
+        return _invoice_response(
+            invoice, 201 if issued else 200, Location=url_for("invoices.Invoice", invoice_id=invoice.id)
+        )
+
+
+@blp.route("/receivables")
+class Receivables(MethodView):
+    @blp.auth(*READERS)
+    @blp.arguments(ReceivablesQueryArgsSchema, location="query")
+    @blp.response(200, ReceivablesSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """What customers owe, per customer, aged 0-30 / 31-60 / 61-90 / 90+ days"""
+        return service.receivables(
+            session=db.session,
+            today=_settings().today(),
+            customer_id=args.get("customer_id"),
+            limit=args["limit"],
+            cursor=args.get("cursor"),
+        )
+
+
+@blp.route("/<uuid:invoice_id>")
+class Invoice(MethodView):
+    @blp.auth(*DOCUMENT_READERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.response(200, InvoiceSchema)
+    def get(self, invoice_id: uuid.UUID) -> Any:
+        """Get an invoice with its lines, VAT breakdown, totals, payments and credit notes"""
+        return _invoice_response(service.get_invoice(session=db.session, invoice_id=invoice_id))
+
+
+@blp.route("/<uuid:invoice_id>/pdf")
+class InvoicePdf(MethodView):
+    @blp.auth(*DOCUMENT_READERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.response(200, PDF_RESPONSE, content_type="application/pdf", description="The invoice as issued")
+    def get(self, invoice_id: uuid.UUID) -> Any:
+        """The invoice as a PDF (what the customer is emailed)"""
+        invoice = service.get_invoice(session=db.session, invoice_id=invoice_id)
+        content = pdf.render_invoice(
+            invoice, pdf.Garage.from_config(current_app.config), font_path=current_app.config["PDF_FONT_PATH"]
+        )
+        return _pdf(content, f"invoice-{invoice.number}.pdf")
+
+
+@blp.route("/<uuid:invoice_id>/send")
+class InvoiceSend(MethodView):
+    @blp.auth(*SENDERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.idempotent
+    @blp.arguments(SendSchema)
+    @blp.response(200, InvoiceSchema)
+    def post(self, data: dict[str, Any], invoice_id: uuid.UUID) -> Any:
+        """Send the invoice (again) to the customer, with its PDF, through notification-management"""
+        invoice = service.send_invoice(
+            session=db.session, invoice_id=invoice_id, settings=_settings(), channel=data.get("channel")
+        )
+        return _invoice_response(invoice)
+
+
+@blp.route("/<uuid:invoice_id>/payments")
+class Payments(MethodView):
+    @blp.auth(*READERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.response(200, PaymentListSchema)
+    def get(self, invoice_id: uuid.UUID) -> Any:
+        """Payments and refunds of an invoice, oldest first"""
+        return {"items": service.list_payments(session=db.session, invoice_id=invoice_id)}
+
+    @blp.auth(*BOOKKEEPERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.idempotent
+    @blp.arguments(PaymentCreateSchema)
+    @blp.response(201, PaymentSchema)
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def post(self, data: dict[str, Any], invoice_id: uuid.UUID) -> Any:
+        """Record a payment (or a refund); the balance never goes below zero"""
+        payment = service.record_payment(
+            session=db.session, invoice_id=invoice_id, data=data, recorded_by=_actor()
+        )
+        return payment, 201, {"Location": url_for("invoices.Payments", invoice_id=invoice_id)}
+
+
+# ------------------------------------------------------------------------- credit notes
+
+
+@credit_notes_blp.route("")
+class CreditNotes(MethodView):
+    @credit_notes_blp.auth(*READERS)
+    @credit_notes_blp.arguments(CreditNoteQueryArgsSchema, location="query")
+    @credit_notes_blp.response(200, CreditNotePageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List credit notes, newest first: by invoice, customer or issue dates"""
+        limit, cursor = args.pop("limit"), args.pop("cursor", None)
+        return service.list_credit_notes(
+            session=db.session, filters=service.CreditNoteFilters(**args), limit=limit, cursor=cursor
+        )
+
+    @credit_notes_blp.auth(*BOOKKEEPERS)
+    @credit_notes_blp.idempotent
+    @credit_notes_blp.arguments(CreditNoteCreateSchema)
+    @credit_notes_blp.response(201, CreditNoteSchema)
+    @credit_notes_blp.alt_response(404, response="NOT_FOUND")
+    @credit_notes_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Credit all of an invoice that is left, or some of its lines, in full or in part"""
+        note = service.issue_credit_note(
+            session=db.session, data=data, settings=_settings(), issued_by=_actor()
+        )
+        return note, 201, {"Location": url_for("credit_notes.CreditNote", credit_note_id=note.id)}
+
+
+@credit_notes_blp.route("/<uuid:credit_note_id>")
+class CreditNote(MethodView):
+    @credit_notes_blp.auth(*DOCUMENT_READERS)
+    @credit_notes_blp.alt_response(404, response="NOT_FOUND")
+    @credit_notes_blp.response(200, CreditNoteSchema)
+    def get(self, credit_note_id: uuid.UUID) -> Any:
+        """Get a credit note"""
+        return service.get_credit_note(session=db.session, credit_note_id=credit_note_id)
+
+
+@credit_notes_blp.route("/<uuid:credit_note_id>/pdf")
+class CreditNotePdf(MethodView):
+    @credit_notes_blp.auth(*DOCUMENT_READERS)
+    @credit_notes_blp.alt_response(404, response="NOT_FOUND")
+    @credit_notes_blp.response(
+        200, PDF_RESPONSE, content_type="application/pdf", description="The credit note"
+    )
+    def get(self, credit_note_id: uuid.UUID) -> Any:
+        """The credit note as a PDF"""
+        note = service.get_credit_note(session=db.session, credit_note_id=credit_note_id)
+        content = pdf.render_credit_note(
+            note, pdf.Garage.from_config(current_app.config), font_path=current_app.config["PDF_FONT_PATH"]
+        )
+        return _pdf(content, f"credit-note-{note.number}.pdf")

@@ -1,0 +1,386 @@
+"""The API's shapes (marshmallow); the OpenAPI contract is generated from them.
+Amounts are integers in minor units of the document's ``currency``; percentages and
+VAT rates are decimal strings with two places ("21.00")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+from marshmallow import validate
+
+from invoicing import domain
+from invoicing.service import Settings
+from service_kit.pagination import PageArgsSchema, page_schema
+
+MONEY = {"description": "minor units (cents)"}
+
+
+def _two_places(value: Any) -> None:
+    try:
+        domain.percent(value)
+    except ValueError as exc:
+        raise ma.ValidationError(str(exc)) from exc
+
+
+def _percent_field(**kwargs: Any) -> ma.fields.Decimal:
+    # No `places`: marshmallow would round 1.234 to 1.23; a third decimal is refused.
+    return ma.fields.Decimal(
+        as_string=True,
+        validate=[validate.Range(min=0, max=100), _two_places],
+        metadata={"description": "percent, 0 to 100, at most two decimals"},
+        **kwargs,
+    )
+
+
+# -------------------------------------------------------------------------------- input
+
+
+class DiscountSchema(ma.Schema):
+    percent = _percent_field()
+    amount = ma.fields.Integer(validate=validate.Range(min=0), metadata=MONEY)
+
+    @ma.validates_schema
+    def _one_of(self, data: dict[str, Any], **_: Any) -> None:
+        if ("percent" in data) == ("amount" in data):
+            raise ma.ValidationError("give either percent or amount", "_schema")
+
+
+class LineDiscountSchema(DiscountSchema):
+    job_line_id = ma.fields.UUID(required=True, metadata={"description": "a line of the job"})
+
+
+class InvoiceCreateSchema(ma.Schema):
+    job_id = ma.fields.UUID(required=True, metadata={"description": "a completed maintenance job"})
+    discount = ma.fields.Nested(
+        DiscountSchema, metadata={"description": "off the whole invoice, spread over its lines"}
+    )
+    line_discounts = ma.fields.List(ma.fields.Nested(LineDiscountSchema), validate=validate.Length(max=500))
+    payment_terms_days = ma.fields.Integer(
+        validate=validate.Range(min=0, max=365), metadata={"description": "default PAYMENT_TERMS_DAYS (14)"}
+    )
+
+
+class SendSchema(ma.Schema):
+    channel = ma.fields.String(
+        allow_none=True,
+        validate=validate.OneOf(["email", "sms"]),
+        metadata={
+            "description": "default: email when the customer has an address, else their preferred channel"
+        },
+    )
+
+
+class PaymentCreateSchema(ma.Schema):
+    amount = ma.fields.Integer(
+        required=True, validate=validate.Range(min=1, max=2_000_000_000), metadata=MONEY
+    )
+    method = ma.fields.String(required=True, validate=validate.OneOf(domain.PAYMENT_METHODS))
+    paid_at = ma.fields.AwareDateTime(metadata={"description": "default: now"})
+    reference = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
+    kind = ma.fields.String(
+        load_default=domain.PAYMENT,
+        validate=validate.OneOf(domain.PAYMENT_KINDS),
+        metadata={"description": "refund: money given back after a credit note on a paid invoice"},
+    )
+
+
+class CreditLineCreateSchema(ma.Schema):
+    invoice_line_id = ma.fields.UUID(required=True)
+    quantity_hundredths = ma.fields.Integer(
+        validate=validate.Range(min=1), metadata={"description": "credit this much of the line's quantity"}
+    )
+    amount = ma.fields.Integer(
+        validate=validate.Range(min=1), metadata={"description": "credit this net amount (minor units)"}
+    )
+
+    @ma.validates_schema
+    def _not_both(self, data: dict[str, Any], **_: Any) -> None:
+        if "quantity_hundredths" in data and "amount" in data:
+            raise ma.ValidationError("give quantity_hundredths or amount, not both", "_schema")
+
+
+class CreditNoteCreateSchema(ma.Schema):
+    invoice_id = ma.fields.UUID(required=True)
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    lines = ma.fields.List(
+        ma.fields.Nested(CreditLineCreateSchema),
+        validate=validate.Length(min=1, max=500),
+        metadata={
+            "description": "what to credit; absent: everything not yet credited (a full credit note). "
+            "A line without quantity or amount is credited whole."
+        },
+    )
+
+    @ma.validates("reason")
+    def _reason_not_blank(self, value: str, **_: Any) -> None:
+        if not value.strip():
+            raise ma.ValidationError("must not be blank")
+
+
+class _DateRangeArgs(PageArgsSchema):
+    issued_from = ma.fields.Date(metadata={"description": "issue date on or after"})
+    issued_to = ma.fields.Date(metadata={"description": "issue date on or before"})
+
+    @ma.validates_schema
+    def _range(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("issued_from") and data.get("issued_to") and data["issued_from"] > data["issued_to"]:
+            raise ma.ValidationError("must not be after issued_to", "issued_from")
+
+
+class InvoiceQueryArgsSchema(_DateRangeArgs):
+    customer_id = ma.fields.UUID()
+    job_id = ma.fields.UUID()
+    status = ma.fields.String(
+        validate=validate.OneOf(domain.STATUSES),
+        metadata={"description": "as shown: overdue is an open invoice past its due date"},
+    )
+    overdue = ma.fields.Boolean()
+
+
+class CreditNoteQueryArgsSchema(_DateRangeArgs):
+    invoice_id = ma.fields.UUID()
+    customer_id = ma.fields.UUID()
+
+
+class ReceivablesQueryArgsSchema(PageArgsSchema):
+    customer_id = ma.fields.UUID()
+
+
+# ------------------------------------------------------------------------------- output
+
+
+class AddressSchema(ma.Schema):
+    street = ma.fields.String(required=True, allow_none=True)
+    postal_code = ma.fields.String(required=True, allow_none=True)
+    city = ma.fields.String(required=True, allow_none=True)
+    country = ma.fields.String(required=True, allow_none=True)
+
+
+class BilledCustomerSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    kind = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    vat_number = ma.fields.String(required=True, allow_none=True)
+    contact_person = ma.fields.String(required=True, allow_none=True)
+    email = ma.fields.String(required=True, allow_none=True)
+    phone = ma.fields.String(required=True, allow_none=True)
+    address = ma.fields.Nested(AddressSchema, required=True)
+    language = ma.fields.String(required=True)
+
+
+class BilledVehicleSchema(ma.Schema):
+    id = ma.fields.UUID(required=True, allow_none=True)
+    plate = ma.fields.String(required=True, allow_none=True)
+    description = ma.fields.String(required=True, allow_none=True, metadata={"description": "make and model"})
+    odometer = ma.fields.Integer(required=True, allow_none=True, metadata={"description": "at intake"})
+    odometer_unit = ma.fields.String(required=True, allow_none=True)
+
+
+class InvoiceLineSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    position = ma.fields.Integer(required=True)
+    job_line_id = ma.fields.UUID(required=True, allow_none=True)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(domain.LINE_KINDS))
+    description = ma.fields.String(required=True)
+    part_number = ma.fields.String(required=True, allow_none=True)
+    quantity_hundredths = ma.fields.Integer(required=True, metadata={"description": "hours x 100 for labour"})
+    unit_price = ma.fields.Integer(
+        required=True, metadata={"description": "minor units; hourly rate for labour"}
+    )
+    vat_rate = ma.fields.Decimal(required=True, places=2, as_string=True)
+    amount = ma.fields.Integer(required=True, metadata={"description": "quantity x unit price"})
+    line_discount = ma.fields.Integer(required=True)
+    invoice_discount = ma.fields.Integer(
+        required=True, metadata={"description": "share of the invoice discount"}
+    )
+    net = ma.fields.Integer(required=True, metadata={"description": "amount less discounts: what VAT is on"})
+    vat = ma.fields.Integer(required=True)
+    gross = ma.fields.Integer(required=True)
+
+
+class VatRowSchema(ma.Schema):
+    rate = ma.fields.Decimal(required=True, places=2, as_string=True)
+    net = ma.fields.Integer(required=True)
+    vat = ma.fields.Integer(required=True)
+    gross = ma.fields.Integer(required=True)
+
+
+class InvoiceTotalsSchema(ma.Schema):
+    subtotal = ma.fields.Integer(required=True, metadata={"description": "sum of the lines' amounts"})
+    line_discounts = ma.fields.Integer(required=True)
+    invoice_discount = ma.fields.Integer(required=True)
+    net = ma.fields.Integer(required=True)
+    vat = ma.fields.Integer(required=True)
+    gross = ma.fields.Integer(required=True, metadata={"description": "what the invoice asks"})
+    credited = ma.fields.Integer(
+        required=True, metadata={"description": "taken back by credit notes (gross)"}
+    )
+    paid = ma.fields.Integer(required=True, metadata={"description": "payments less refunds"})
+    outstanding = ma.fields.Integer(required=True, metadata={"description": "still to pay; never below zero"})
+    refund_due = ma.fields.Integer(required=True, metadata={"description": "paid beyond what is owed"})
+
+
+class DiscountOutSchema(ma.Schema):
+    percent = ma.fields.Decimal(required=True, allow_none=True, places=2, as_string=True)
+    amount = ma.fields.Integer(required=True, allow_none=True)
+
+
+class PaymentSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    invoice_id = ma.fields.UUID(required=True)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(domain.PAYMENT_KINDS))
+    amount = ma.fields.Integer(required=True, metadata=MONEY)
+    method = ma.fields.String(required=True, validate=validate.OneOf(domain.PAYMENT_METHODS))
+    paid_at = ma.fields.DateTime(required=True)
+    reference = ma.fields.String(required=True, allow_none=True)
+    recorded_by = ma.fields.String(required=True)
+    recorded_at = ma.fields.DateTime(required=True)
+
+
+class PaymentListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(PaymentSchema), required=True)
+
+
+class CreditNoteSummarySchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    number = ma.fields.String(required=True)
+    issue_date = ma.fields.Date(required=True)
+    total_gross = ma.fields.Integer(required=True, metadata={"description": "negative"})
+
+
+def _settings() -> Settings:
+    return Settings.from_config(current_app.config)
+
+
+class InvoiceSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    number = ma.fields.String(required=True, metadata={"description": "e.g. 2026-000042; gap-free per year"})
+    status = ma.fields.Method(
+        "_status",
+        required=True,
+        metadata={"type": "string", "enum": list(domain.STATUSES)},
+    )
+    overdue = ma.fields.Method("_overdue", required=True, metadata={"type": "boolean"})
+    job_id = ma.fields.UUID(required=True)
+    customer = ma.fields.Nested(BilledCustomerSchema, required=True)
+    vehicle = ma.fields.Nested(BilledVehicleSchema, required=True)
+    job_description = ma.fields.String(required=True)
+    job_completed_at = ma.fields.DateTime(required=True, allow_none=True)
+    currency = ma.fields.String(required=True, metadata={"description": "ISO 4217 of every amount"})
+    issue_date = ma.fields.Date(required=True)
+    due_date = ma.fields.Date(required=True)
+    payment_terms_days = ma.fields.Integer(required=True)
+    discount = ma.fields.Nested(
+        DiscountOutSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "the invoice-level discount"},
+    )
+    lines = ma.fields.List(ma.fields.Nested(InvoiceLineSchema), required=True)
+    vat_breakdown = ma.fields.List(ma.fields.Nested(VatRowSchema), required=True)
+    totals = ma.fields.Nested(InvoiceTotalsSchema, required=True)
+    payments = ma.fields.List(ma.fields.Nested(PaymentSchema), required=True)
+    credit_notes = ma.fields.List(ma.fields.Nested(CreditNoteSummarySchema), required=True)
+    pdf_url = ma.fields.Method("_pdf_url", required=True, metadata={"type": "string"})
+    issued_at = ma.fields.DateTime(required=True)
+    issued_by = ma.fields.String(required=True)
+    sent_at = ma.fields.DateTime(required=True, allow_none=True)
+    send_count = ma.fields.Integer(required=True)
+    reminders_sent = ma.fields.Integer(required=True)
+    last_reminder_at = ma.fields.DateTime(required=True, allow_none=True)
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+    version = ma.fields.Integer(required=True)
+
+    def _status(self, invoice: Any) -> str:
+        return domain.shown_status(
+            invoice.status,
+            due_date=invoice.due_date,
+            today=_settings().today(),
+            outstanding=invoice.outstanding,
+        )
+
+    def _overdue(self, invoice: Any) -> bool:
+        return domain.is_overdue(
+            invoice.status,
+            due_date=invoice.due_date,
+            today=_settings().today(),
+            outstanding=invoice.outstanding,
+        )
+
+    def _pdf_url(self, invoice: Any) -> str:
+        return _settings().invoice_pdf_url(invoice.id)
+
+
+InvoicePageSchema = page_schema(InvoiceSchema)
+
+
+class CreditNoteLineSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    position = ma.fields.Integer(required=True)
+    invoice_line_id = ma.fields.UUID(required=True)
+    description = ma.fields.String(required=True)
+    quantity_hundredths = ma.fields.Integer(required=True, allow_none=True)
+    vat_rate = ma.fields.Decimal(required=True, places=2, as_string=True)
+    net = ma.fields.Integer(required=True, metadata={"description": "negative"})
+    vat = ma.fields.Integer(required=True, metadata={"description": "negative"})
+    gross = ma.fields.Integer(required=True, metadata={"description": "negative"})
+
+
+class CreditNoteTotalsSchema(ma.Schema):
+    net = ma.fields.Integer(required=True)
+    vat = ma.fields.Integer(required=True)
+    gross = ma.fields.Integer(required=True)
+
+
+class CreditNoteSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    number = ma.fields.String(required=True, metadata={"description": "e.g. CN-2026-000007; its own series"})
+    invoice_id = ma.fields.UUID(required=True)
+    invoice_number = ma.fields.String(required=True)
+    customer_id = ma.fields.UUID(required=True)
+    currency = ma.fields.String(required=True)
+    reason = ma.fields.String(required=True)
+    full = ma.fields.Boolean(required=True, metadata={"description": "credited everything that was left"})
+    issue_date = ma.fields.Date(required=True)
+    issued_at = ma.fields.DateTime(required=True)
+    issued_by = ma.fields.String(required=True)
+    lines = ma.fields.List(ma.fields.Nested(CreditNoteLineSchema), required=True)
+    vat_breakdown = ma.fields.List(ma.fields.Nested(VatRowSchema), required=True)
+    totals = ma.fields.Nested(CreditNoteTotalsSchema, required=True)
+    pdf_url = ma.fields.Method("_pdf_url", required=True, metadata={"type": "string"})
+
+    def _pdf_url(self, note: Any) -> str:
+        return _settings().credit_note_pdf_url(note.id)
+
+
+CreditNotePageSchema = page_schema(CreditNoteSchema)
+
+
+class AgeingSchema(ma.Schema):
+    outstanding = ma.fields.Integer(required=True, metadata=MONEY)
+    overdue = ma.fields.Integer(required=True, metadata={"description": "the part past its due date"})
+    invoices = ma.fields.Integer(required=True, metadata={"description": "open invoices"})
+    days_0_30 = ma.fields.Integer(required=True, metadata={"description": "issued 0 to 30 days ago"})
+    days_31_60 = ma.fields.Integer(required=True)
+    days_61_90 = ma.fields.Integer(required=True)
+    days_90_plus = ma.fields.Integer(required=True, metadata={"description": "issued more than 90 days ago"})
+
+
+class ReceivableSchema(AgeingSchema):
+    customer_id = ma.fields.UUID(required=True)
+    customer_name = ma.fields.String(required=True, metadata={"description": "as on the latest invoice"})
+    currency = ma.fields.String(required=True)
+
+
+class ReceivableTotalSchema(AgeingSchema):
+    currency = ma.fields.String(required=True)
+
+
+class ReceivablesSchema(ma.Schema):
+    as_of = ma.fields.Date(required=True, metadata={"description": "today at the garage"})
+    totals = ma.fields.List(ma.fields.Nested(ReceivableTotalSchema), required=True)
+    items = ma.fields.List(ma.fields.Nested(ReceivableSchema), required=True)
+    next_cursor = ma.fields.String(required=True, allow_none=True)
