@@ -9,6 +9,7 @@ from marshmallow import validate
 
 from notification_management.domain import CHANNELS, OUTCOMES, SKIP_REASONS, STATUSES, TYPES
 from service_kit.pagination import PageArgsSchema, page_schema
+from service_kit.validation import SINGLE_LINE
 
 CONTENT_TYPE = r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$"
 LANGUAGE_DESCRIPTION = "a language tag such as nl or en-GB"
@@ -16,7 +17,8 @@ LANGUAGE_DESCRIPTION = "a language tag such as nl or en-GB"
 
 def storable(value: Any) -> None:
     """PostgreSQL stores no NUL character, and UTF-8 no unpaired surrogate: refuse
-    them (422) wherever they hide in a JSON value, keys included."""
+    them (422) wherever they hide in a JSON value, keys included (the kit checks the
+    values of every request; ``data`` is free-form, so its keys are ours to check)."""
     if isinstance(value, str):
         if "\x00" in value:
             raise ma.ValidationError("must not contain NUL characters")
@@ -39,7 +41,9 @@ class AttachmentSchema(ma.Schema):
         validate=[validate.Length(max=2000), validate.URL(schemes={"http", "https"}, require_tld=False)],
         metadata={"description": "where this service fetches it, e.g. an invoice's PDF on invoicing"},
     )
-    filename = ma.fields.String(required=True, validate=[validate.Length(min=1, max=200), storable])
+    filename = ma.fields.String(
+        required=True, validate=[validate.Length(min=1, max=200), storable, SINGLE_LINE]
+    )
     content_type = ma.fields.String(
         required=True,
         validate=[validate.Length(max=100), validate.Regexp(CONTENT_TYPE)],
