@@ -6,23 +6,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service_kit.pagination import PageArgsSchema, page_schema
+from service_kit.validation import MULTI_LINE, SINGLE_LINE
 from vehicle_management.domain import FUEL_TYPES, ODOMETER_SOURCES, ODOMETER_UNITS, STATUSES
-
-
-# Text is stored in PostgreSQL, which takes no NUL, and shown on screens and invoices:
-# no control characters (a note may have line breaks and tabs).
-class NoControlCharacters(validate.Validator):
-    def __init__(self, allowed: str = "") -> None:
-        self.allowed = frozenset(allowed)
-
-    def __call__(self, value: str) -> str:
-        if any((ord(c) < 0x20 or ord(c) == 0x7F) and c not in self.allowed for c in value):
-            raise ma.ValidationError("must not contain control characters")
-        return value
-
-
-SINGLE_LINE = NoControlCharacters()
-MULTI_LINE = NoControlCharacters(allowed="\t\n\r")
 
 
 def _editable_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
