@@ -1,0 +1,403 @@
+"""HTTP layer: parse, one service call, serialise. Rules live in service/domain.
+
+Three path prefixes, one blueprint each: ``/api/v1/workshop`` (settings, bays,
+technicians, planning views), ``/api/v1/availability`` and ``/api/v1/appointments``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from flask import current_app, request, url_for
+from flask.views import MethodView
+
+from service_kit.auth import current_principal
+from service_kit.blueprint import ServiceBlueprint
+from service_kit.etag import etag_header, if_match_versions
+from service_kit.observability import current_request_id
+from service_kit.problems import NotFound
+from workshop_scheduling import service
+from workshop_scheduling.clients.maintenance_jobs import maintenance_jobs
+from workshop_scheduling.clients.vehicle_management import vehicle_management
+from workshop_scheduling.models import db
+from workshop_scheduling.schemas import (
+    AppointmentCreateSchema,
+    AppointmentPageSchema,
+    AppointmentQueryArgsSchema,
+    AppointmentRescheduleSchema,
+    AppointmentSchema,
+    AvailabilityQueryArgsSchema,
+    AvailabilitySchema,
+    BayCreateSchema,
+    BayPageSchema,
+    BayQueryArgsSchema,
+    BaySchema,
+    BayUpdateSchema,
+    CancelSchema,
+    PlanningQueryArgsSchema,
+    PlanningSchema,
+    SettingsSchema,
+    SettingsUpdateSchema,
+    TechnicianCreateSchema,
+    TechnicianPageSchema,
+    TechnicianQueryArgsSchema,
+    TechnicianSchema,
+    TechnicianUpdateSchema,
+)
+
+READERS = ("admin", "advisor", "technician", "accountant", "service")
+MANAGERS = ("admin", "advisor")  # settings, bays, technicians; book, move, cancel, no-show
+FLOOR = ("admin", "advisor", "technician")  # check-in and complete happen in the workshop
+AVAILABILITY = ("admin", "advisor", "technician", "service")
+SIDE_ENGINE = "workshop_scheduling.side_engine"
+
+workshop_blp = ServiceBlueprint(
+    "workshop",
+    __name__,
+    url_prefix="/api/v1/workshop",
+    description="The workshop: settings (time zone, opening hours, closed dates, slot grid, "
+    "booking horizon), bays, technicians and the day and week planning views",
+)
+availability_blp = ServiceBlueprint(
+    "availability", __name__, url_prefix="/api/v1/availability", description="Free start times and bays"
+)
+appointments_blp = ServiceBlueprint(
+    "appointments",
+    __name__,
+    url_prefix="/api/v1/appointments",
+    description="Appointments: booking (with its maintenance job), rescheduling, cancelling, "
+    "check-in, no-show, completion",
+)
+
+View = Callable[..., Any]
+
+
+def _not_found(blp: ServiceBlueprint) -> Callable[[View], View]:
+    return blp.alt_response(404, response="NOT_FOUND")
+
+
+def _delegating(view: View) -> View:
+    """Documents the answers of an endpoint that calls another service inline."""
+    view = appointments_blp.alt_response(409, response="CONFLICT")(view)
+    view = appointments_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")(view)
+    return appointments_blp.alt_response(503, response="SERVICE_UNAVAILABLE")(view)
+
+
+def _clients() -> service.Clients:
+    return service.Clients(
+        vehicles=vehicle_management(),
+        jobs=maintenance_jobs(),
+        side_engine=current_app.extensions[SIDE_ENGINE],
+        grace=timedelta(seconds=current_app.config["JOB_CHECK_GRACE_SECONDS"]),
+    )
+
+
+def _versioned(resource: Any, status: int = 200) -> Any:
+    return resource, status, etag_header(resource.version)
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+@workshop_blp.route("/settings")
+class Settings(MethodView):
+    @workshop_blp.auth(*READERS)
+    @workshop_blp.response(200, SettingsSchema)
+    def get(self) -> Any:
+        """The workshop's time zone, opening hours, closed dates, slot grid and booking horizon"""
+        return _versioned(service.get_settings(session=db.session))
+
+    @workshop_blp.auth(*MANAGERS)
+    @workshop_blp.transactional
+    @workshop_blp.if_match
+    @workshop_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @workshop_blp.arguments(SettingsUpdateSchema)
+    @workshop_blp.response(200, SettingsSchema)
+    def put(self, data: dict[str, Any]) -> Any:
+        """Replace the settings; appointments already booked stay as they are"""
+        return _versioned(
+            service.update_settings(session=db.session, data=data, expected_versions=if_match_versions())
+        )
+
+
+# --------------------------------------------------------------------------------- bays
+
+
+@workshop_blp.route("/bays")
+class Bays(MethodView):
+    @workshop_blp.auth(*READERS)
+    @workshop_blp.arguments(BayQueryArgsSchema, location="query")
+    @workshop_blp.response(200, BayPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List bays, oldest first; filter by kind or active"""
+        limit, cursor = args.pop("limit"), args.pop("cursor", None)
+        return service.list_bays(session=db.session, filters=args, limit=limit, cursor=cursor)
+
+    @workshop_blp.auth(*MANAGERS)
+    @workshop_blp.idempotent
+    @workshop_blp.arguments(BayCreateSchema)
+    @workshop_blp.response(201, BaySchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a bay (capacity at any moment is the number of active bays)"""
+        bay = service.create_bay(session=db.session, data=data)
+        return bay, {"Location": url_for("workshop.Bay", bay_id=bay.id), **etag_header(bay.version)}
+
+
+@workshop_blp.route("/bays/<uuid:bay_id>")
+class Bay(MethodView):
+    @workshop_blp.auth(*READERS)
+    @_not_found(workshop_blp)
+    @workshop_blp.response(200, BaySchema)
+    def get(self, bay_id: uuid.UUID) -> Any:
+        """Get a bay"""
+        return _versioned(service.get_bay(session=db.session, bay_id=bay_id))
+
+    @workshop_blp.auth(*MANAGERS)
+    @workshop_blp.transactional
+    @workshop_blp.if_match
+    @_not_found(workshop_blp)
+    @workshop_blp.arguments(BayUpdateSchema)
+    @workshop_blp.response(200, BaySchema)
+    def patch(self, changes: dict[str, Any], bay_id: uuid.UUID) -> Any:
+        """Rename, change the kind, or (de)activate a bay; one with upcoming appointments stays active"""
+        bay = service.update_bay(
+            session=db.session, bay_id=bay_id, changes=changes, expected_versions=if_match_versions()
+        )
+        return _versioned(bay)
+
+
+# -------------------------------------------------------------------------- technicians
+
+
+@workshop_blp.route("/technicians")
+class Technicians(MethodView):
+    @workshop_blp.auth(*READERS)
+    @workshop_blp.arguments(TechnicianQueryArgsSchema, location="query")
+    @workshop_blp.response(200, TechnicianPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List technicians, oldest first; filter by skill or active"""
+        limit, cursor = args.pop("limit"), args.pop("cursor", None)
+        return service.list_technicians(session=db.session, filters=args, limit=limit, cursor=cursor)
+
+    @workshop_blp.auth(*MANAGERS)
+    @workshop_blp.idempotent
+    @workshop_blp.arguments(TechnicianCreateSchema)
+    @workshop_blp.response(201, TechnicianSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a technician with their skills"""
+        technician = service.create_technician(session=db.session, data=data)
+        location = url_for("workshop.Technician", technician_id=technician.id)
+        return technician, {"Location": location, **etag_header(technician.version)}
+
+
+@workshop_blp.route("/technicians/<uuid:technician_id>")
+class Technician(MethodView):
+    @workshop_blp.auth(*READERS)
+    @_not_found(workshop_blp)
+    @workshop_blp.response(200, TechnicianSchema)
+    def get(self, technician_id: uuid.UUID) -> Any:
+        """Get a technician"""
+        return _versioned(service.get_technician(session=db.session, technician_id=technician_id))
+
+    @workshop_blp.auth(*MANAGERS)
+    @workshop_blp.transactional
+    @workshop_blp.if_match
+    @_not_found(workshop_blp)
+    @workshop_blp.arguments(TechnicianUpdateSchema)
+    @workshop_blp.response(200, TechnicianSchema)
+    def patch(self, changes: dict[str, Any], technician_id: uuid.UUID) -> Any:
+        """Rename, change skills, or (de)activate a technician; one with upcoming appointments stays active"""
+        technician = service.update_technician(
+            session=db.session,
+            technician_id=technician_id,
+            changes=changes,
+            expected_versions=if_match_versions(),
+        )
+        return _versioned(technician)
+
+
+# ----------------------------------------------------------------------------- planning
+
+
+def _planning(first_day: date, last_day: date, args: dict[str, Any]) -> Any:
+    return service.planning(
+        session=db.session,
+        jobs=maintenance_jobs(),
+        first_day=first_day,
+        last_day=last_day,
+        include_cancelled=args["include_cancelled"],
+        parallel=current_app.config["PLANNING_JOB_LOOKUPS"],
+        request_id=current_request_id(),
+    )
+
+
+@workshop_blp.route("/planning/days/<string:day>")
+class PlanningDay(MethodView):
+    @workshop_blp.auth(*READERS)
+    @_not_found(workshop_blp)
+    @workshop_blp.arguments(PlanningQueryArgsSchema, location="query")
+    @workshop_blp.response(200, PlanningSchema)
+    def get(self, args: dict[str, Any], day: str) -> Any:
+        """The appointments of a day (YYYY-MM-DD, workshop time) with vehicle, bay, technician
+        and job status; job status `unknown` when maintenance-job-management does not answer"""
+        try:
+            first = date.fromisoformat(day)
+        except ValueError:
+            raise NotFound(f"{day!r} is not a date (YYYY-MM-DD)") from None
+        return _planning(first, first, args)
+
+
+@workshop_blp.route("/planning/weeks/<string:week>")
+class PlanningWeek(MethodView):
+    @workshop_blp.auth(*READERS)
+    @_not_found(workshop_blp)
+    @workshop_blp.arguments(PlanningQueryArgsSchema, location="query")
+    @workshop_blp.response(200, PlanningSchema)
+    def get(self, args: dict[str, Any], week: str) -> Any:
+        """The appointments of an ISO week (YYYY-Www, Monday to Sunday), day by day"""
+        match = re.fullmatch(r"(\d{4})-W(\d{2})", week)
+        try:
+            if not match:
+                raise ValueError(week)
+            monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        except ValueError:
+            raise NotFound(f"{week!r} is not an ISO week (YYYY-Www)") from None
+        return _planning(monday, monday + timedelta(days=6), args)
+
+
+# ------------------------------------------------------------------------- availability
+
+
+@availability_blp.route("")
+class Availability(MethodView):
+    @availability_blp.auth(*AVAILABILITY)
+    @availability_blp.arguments(AvailabilityQueryArgsSchema, location="query")
+    @availability_blp.response(200, AvailabilitySchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Free start times from `from` to `to` (local dates) for `duration` minutes, with the
+        bays (of `bay_kind`) free for the whole time at each"""
+        return service.find_availability(session=db.session, **args)
+
+
+# ------------------------------------------------------------------------- appointments
+
+
+@appointments_blp.route("")
+class Appointments(MethodView):
+    @appointments_blp.auth(*READERS)
+    @appointments_blp.arguments(AppointmentQueryArgsSchema, location="query")
+    @appointments_blp.response(200, AppointmentPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List appointments in start order; filter by vehicle, customer, bay, technician,
+        status or a start window (`from`, `to`)"""
+        limit, cursor = args.pop("limit"), args.pop("cursor", None)
+        return service.list_appointments(
+            session=db.session, filters=service.AppointmentFilters(**args), limit=limit, cursor=cursor
+        )
+
+    @appointments_blp.auth(*MANAGERS)
+    @appointments_blp.idempotent
+    @_delegating
+    @appointments_blp.arguments(AppointmentCreateSchema)
+    @appointments_blp.response(201, AppointmentSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Book: checks the vehicle with vehicle-management, creates the maintenance job and
+        confirms to the customer; if a service fails nothing is booked (503)"""
+        appointment = service.book_appointment(
+            session=db.session,
+            clients=_clients(),
+            data=data,
+            booked_by=current_principal().subject,
+            request_key=request.headers.get("Idempotency-Key"),
+        )
+        location = url_for("appointments.Appointment", appointment_id=appointment.id)
+        return appointment, {"Location": location, **etag_header(appointment.version)}
+
+
+@appointments_blp.route("/<uuid:appointment_id>")
+class Appointment(MethodView):
+    @appointments_blp.auth(*READERS)
+    @_not_found(appointments_blp)
+    @appointments_blp.response(200, AppointmentSchema)
+    def get(self, appointment_id: uuid.UUID) -> Any:
+        """Get an appointment"""
+        return _versioned(service.get_appointment(session=db.session, appointment_id=appointment_id))
+
+
+@appointments_blp.route("/<uuid:appointment_id>/reschedule")
+class Reschedule(MethodView):
+    @appointments_blp.auth(*MANAGERS)
+    @appointments_blp.idempotent
+    @appointments_blp.if_match
+    @_not_found(appointments_blp)
+    @_delegating
+    @appointments_blp.arguments(AppointmentRescheduleSchema)
+    @appointments_blp.response(200, AppointmentSchema)
+    def post(self, data: dict[str, Any], appointment_id: uuid.UUID) -> Any:
+        """Move a booked appointment: every rule again, the job's planned times moved, the
+        customer told"""
+        appointment = service.reschedule_appointment(
+            session=db.session,
+            clients=_clients(),
+            appointment_id=appointment_id,
+            data=data,
+            expected_versions=if_match_versions(),
+        )
+        return _versioned(appointment)
+
+
+@appointments_blp.route("/<uuid:appointment_id>/cancel")
+class Cancel(MethodView):
+    @appointments_blp.auth(*MANAGERS)
+    @appointments_blp.transactional
+    @_not_found(appointments_blp)
+    @_delegating
+    @appointments_blp.arguments(CancelSchema)
+    @appointments_blp.response(200, AppointmentSchema)
+    def post(self, data: dict[str, Any], appointment_id: uuid.UUID) -> Any:
+        """Cancel (booked or checked in) with its job — 409 once the job has started; the
+        customer is told; again is a no-op"""
+        appointment = service.cancel_appointment(
+            session=db.session, clients=_clients(), appointment_id=appointment_id, reason=data.get("reason")
+        )
+        return _versioned(appointment)
+
+
+@appointments_blp.route("/<uuid:appointment_id>/no-show")
+class NoShow(MethodView):
+    @appointments_blp.auth(*MANAGERS)
+    @appointments_blp.transactional
+    @_not_found(appointments_blp)
+    @_delegating
+    @appointments_blp.response(200, AppointmentSchema)
+    def post(self, appointment_id: uuid.UUID) -> Any:
+        """booked -> no_show once the start has passed; the job is cancelled, the bay freed"""
+        return _versioned(
+            service.mark_no_show(session=db.session, clients=_clients(), appointment_id=appointment_id)
+        )
+
+
+@appointments_blp.route("/<uuid:appointment_id>/check-in")
+class CheckIn(MethodView):
+    @appointments_blp.auth(*FLOOR)
+    @appointments_blp.transactional
+    @_not_found(appointments_blp)
+    @appointments_blp.response(200, AppointmentSchema)
+    def post(self, appointment_id: uuid.UUID) -> Any:
+        """booked -> checked_in: the vehicle has arrived"""
+        return _versioned(service.check_in(session=db.session, appointment_id=appointment_id))
+
+
+@appointments_blp.route("/<uuid:appointment_id>/complete")
+class Complete(MethodView):
+    @appointments_blp.auth(*FLOOR)
+    @appointments_blp.transactional
+    @_not_found(appointments_blp)
+    @appointments_blp.response(200, AppointmentSchema)
+    def post(self, appointment_id: uuid.UUID) -> Any:
+        """checked_in -> completed: the vehicle has left the bay, which is free again"""
+        return _versioned(service.complete(session=db.session, appointment_id=appointment_id))

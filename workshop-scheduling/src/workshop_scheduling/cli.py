@@ -1,0 +1,64 @@
+"""Commands beyond the kit's.
+
+flask --app workshop_scheduling send-reminders [--date YYYY-MM-DD]   (a daily CronJob)
+flask --app workshop_scheduling check-jobs [--once]                  (puts unfinished job changes right)
+flask --app workshop_scheduling relay-outbox [--once]                (delivers customer messages)
+flask --app workshop_scheduling outbox list|retry|purge
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from flask import Flask, current_app
+
+from service_kit.db import current_db
+from service_kit.outbox import register_outbox_commands
+from workshop_scheduling import service
+from workshop_scheduling.clients.maintenance_jobs import maintenance_jobs
+
+
+def register_commands(app: Flask) -> None:
+    register_outbox_commands(app)
+
+    @app.cli.command("send-reminders")
+    @click.option(
+        "--date",
+        "day",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        help="the appointments' day; default tomorrow in the workshop's time zone",
+    )
+    def send_reminders(day: object) -> None:
+        """Send each customer with an appointment tomorrow one reminder (through the outbox);
+        running it again, or twice at once, sends nothing more."""
+        session = current_db().session
+        reminded_day, count = service.send_reminders(
+            session=session,
+            day=day.date() if day is not None else None,  # type: ignore[attr-defined]
+        )
+        session.commit()
+        click.echo(f"{count} reminders for {reminded_day.isoformat()} put in the outbox")
+
+    @app.cli.command("check-jobs")
+    @click.option("--once", is_flag=True, help="check what is due now, then exit")
+    def check_jobs(once: bool) -> None:
+        """Make maintenance jobs match their appointments where a booking, reschedule or
+        cancel did not finish (e.g. cancel the job of a booking that rolled back)."""
+        session = current_db().session
+        if once:
+            stats = service.check_jobs(session=session, jobs=maintenance_jobs())
+            click.echo(f"settled {stats.settled}, to retry {stats.retried}")
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        while not stop.is_set():
+            try:
+                service.check_jobs(session=session, jobs=maintenance_jobs())
+            except Exception:
+                session.rollback()
+                current_app.logger.warning("job check failed; trying again", exc_info=True)
+            stop.wait(current_app.config["JOB_CHECK_POLL_SECONDS"])

@@ -1,0 +1,155 @@
+"""maintenance-job-management, as scheduling needs it (a tolerant reader).
+
+Coded against ``contracts/maintenance-job-management.yaml`` and the agreed calls:
+``POST /api/v1/maintenance-jobs`` with ``Idempotency-Key: <appointment id>`` (creating
+again returns the same job), ``POST .../{id}/reschedule``, ``POST .../{id}/cancel``
+(409 once the work has started), ``GET .../{id}`` and ``GET ...?appointment_id=``.
+Only ``id`` and ``status`` are read from a job.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import requests
+from flask import Flask, current_app
+
+from service_kit.http_client import DependencyFailed, ServiceClient
+from service_kit.observability import REQUEST_ID_HEADER
+
+NAME = "maintenance-job-management"
+EXTENSION = "workshop_scheduling.maintenance_jobs"
+PATH = "/api/v1/maintenance-jobs"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: uuid.UUID
+    status: str
+
+
+class JobNotChangeable(Exception):
+    """maintenance-job-management refused the change (409): the job has started,
+    is done, or is cancelled."""
+
+    def __init__(self, current_status: str | None, detail: str) -> None:
+        super().__init__(detail)
+        self.current_status = current_status
+
+
+class JobDirectory(Protocol):
+    def create_job(
+        self,
+        *,
+        appointment_id: uuid.UUID,
+        vehicle_id: uuid.UUID,
+        customer_id: uuid.UUID,
+        planned_start: datetime,
+        planned_end: datetime,
+        description: str,
+    ) -> Job: ...
+
+    def reschedule_job(self, job_id: uuid.UUID, *, planned_start: datetime, planned_end: datetime) -> Job: ...
+
+    def cancel_job(self, job_id: uuid.UUID, *, reason: str) -> Job: ...
+
+    def get_job(self, job_id: uuid.UUID, *, request_id: str | None = None) -> Job | None: ...
+
+    def find_job(self, appointment_id: uuid.UUID) -> Job | None: ...
+
+
+def _read_job(body: Any) -> Job:
+    try:
+        return Job(id=uuid.UUID(body["id"]), status=str(body["status"]))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DependencyFailed(NAME, f"{NAME} answered a job this service cannot read") from exc
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+class MaintenanceJobs:
+    def __init__(self, http: ServiceClient) -> None:
+        self.http = http
+
+    def _answer(self, response: requests.Response, what: str, ok: tuple[int, ...] = (200,)) -> Job:
+        body = _json(response)
+        if response.status_code in ok:
+            return _read_job(body)
+        if response.status_code == 409:
+            problem = body if isinstance(body, dict) else {}
+            raise JobNotChangeable(problem.get("current_status"), str(problem.get("detail") or "conflict"))
+        # 400/401/403/404/422: this service asked wrongly or the job is gone; retrying
+        # will not help, but the caller learns which dependency refused.
+        detail = body.get("detail") if isinstance(body, dict) else None
+        raise DependencyFailed(
+            NAME, f"{NAME} refused to {what}: {response.status_code} {detail or ''}".strip()
+        )
+
+    def create_job(
+        self,
+        *,
+        appointment_id: uuid.UUID,
+        vehicle_id: uuid.UUID,
+        customer_id: uuid.UUID,
+        planned_start: datetime,
+        planned_end: datetime,
+        description: str,
+    ) -> Job:
+        response = self.http.post(
+            PATH,
+            json={
+                "appointment_id": str(appointment_id),
+                "vehicle_id": str(vehicle_id),
+                "customer_id": str(customer_id),
+                "planned_start": planned_start.isoformat(),
+                "planned_end": planned_end.isoformat(),
+                "description": description,
+            },
+            # One appointment, one job: a retry (ours or the HTTP client's) gets the same job.
+            idempotency_key=str(appointment_id),
+        )
+        return self._answer(response, "create the job", ok=(200, 201))
+
+    def reschedule_job(self, job_id: uuid.UUID, *, planned_start: datetime, planned_end: datetime) -> Job:
+        response = self.http.post(
+            f"{PATH}/{job_id}/reschedule",
+            json={"planned_start": planned_start.isoformat(), "planned_end": planned_end.isoformat()},
+        )
+        return self._answer(response, "reschedule the job")
+
+    def cancel_job(self, job_id: uuid.UUID, *, reason: str) -> Job:
+        response = self.http.post(f"{PATH}/{job_id}/cancel", json={"reason": reason})
+        return self._answer(response, "cancel the job")
+
+    def get_job(self, job_id: uuid.UUID, *, request_id: str | None = None) -> Job | None:
+        """``request_id`` for look-ups made outside the request's thread."""
+        headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+        response = self.http.get(f"{PATH}/{job_id}", headers=headers)
+        if response.status_code == 404:
+            return None
+        return self._answer(response, "show the job")
+
+    def find_job(self, appointment_id: uuid.UUID) -> Job | None:
+        response = self.http.get(PATH, params={"appointment_id": str(appointment_id), "limit": 1})
+        if response.status_code != 200:
+            self._answer(response, "look the job up")
+        items = (_json(response) or {}).get("items")
+        if not isinstance(items, list):
+            raise DependencyFailed(NAME, f"{NAME} answered a job list this service cannot read")
+        return _read_job(items[0]) if items else None
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = MaintenanceJobs(ServiceClient.from_config(app.config, NAME))
+
+
+def maintenance_jobs() -> JobDirectory:
+    return current_app.extensions[EXTENSION]

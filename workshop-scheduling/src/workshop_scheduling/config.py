@@ -1,0 +1,55 @@
+"""workshop-scheduling settings: the kit's and the outbox's, the services it calls, and
+its own."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from service_kit.config import ConfigError, kit_settings
+from service_kit.http_client import downstream_settings
+from service_kit.outbox import outbox_settings
+
+SERVICE = "workshop-scheduling"
+SCHEMA = "scheduling"
+# Called inline (vehicles, jobs) or through the outbox (notifications); `<NAME>_URL`
+# is required in production.
+DOWNSTREAMS = {
+    "vehicle-management": "http://127.0.0.1:8002",
+    "maintenance-job-management": "http://127.0.0.1:8004",
+    "notification-management": "http://127.0.0.1:8006",
+}
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number of seconds, got {raw!r}")
+    return int(raw)
+
+
+def _own_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        # A booking, reschedule or cancel that did not commit within this time left the
+        # job in maintenance-job-management unreconciled: `check-jobs` puts it right.
+        # Longer than any request can take (timeouts and retries included).
+        "JOB_CHECK_GRACE_SECONDS": _seconds(env, "JOB_CHECK_GRACE_SECONDS", 120),
+        "JOB_CHECK_POLL_SECONDS": _seconds(env, "JOB_CHECK_POLL_SECONDS", 30),
+        # Planning views ask maintenance-job-management for job statuses this many at a time.
+        "PLANNING_JOB_LOOKUPS": _seconds(env, "PLANNING_JOB_LOOKUPS", 8) or 1,
+    }
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    env = os.environ
+    config = kit_settings(service=SERVICE, schema=SCHEMA)
+    config.update(outbox_settings(env))
+    for name, default_url in DOWNSTREAMS.items():
+        config.update(downstream_settings(name, default_url=default_url, env=env))
+    config.update(_own_settings(env))
+    config.update(MIGRATIONS_LOCATION="workshop_scheduling:migrations")
+    config.update(overrides or {})
+    return config

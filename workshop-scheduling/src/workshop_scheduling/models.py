@@ -1,0 +1,220 @@
+"""Tables of the ``scheduling`` schema (created by migrations, never by create_all).
+
+The booking rules that must hold under concurrency are exclusion constraints (GiST,
+``btree_gist`` for the ``=`` on ids): no two active appointments of one bay, one
+vehicle or one technician overlap. Ranges are half-open, so back-to-back is allowed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID, ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service_kit.db import make_database
+from service_kit.ids import uuid7
+from workshop_scheduling import domain
+
+SCHEMA = "scheduling"
+db = make_database(SCHEMA, outbox=True)
+
+ACTIVE_SQL = "status IN ('booked', 'checked_in')"
+PERIOD_SQL = "tstzrange(start_at, end_at, '[)')"
+BAY_OVERLAP = "ex_appointments_bay_overlap"
+VEHICLE_OVERLAP = "ex_appointments_vehicle_overlap"
+TECHNICIAN_OVERLAP = "ex_appointments_technician_overlap"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class WorkshopSettings(db.Model):
+    """The one row of settings (id 1)."""
+
+    __tablename__ = "workshop_settings"
+    __table_args__ = (CheckConstraint("id = 1", name="singleton"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, default=1)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    slot_minutes: Mapped[int] = mapped_column(Integer)
+    booking_horizon_days: Mapped[int] = mapped_column(Integer)
+    # {"monday": [{"opens": "08:00", "closes": "12:00"}, ...], ...} wall-clock times
+    opening_hours: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # [{"date": "2026-12-25", "reason": "Christmas"}, ...] sorted by date
+    closed_dates: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def as_domain(self) -> domain.Workshop:
+        return domain.workshop_from_settings(
+            {
+                "time_zone": self.time_zone,
+                "slot_minutes": self.slot_minutes,
+                "booking_horizon_days": self.booking_horizon_days,
+                "opening_hours": self.opening_hours,
+                "closed_dates": self.closed_dates,
+            }
+        )
+
+
+class Bay(db.Model):
+    __tablename__ = "bays"
+    __table_args__ = (Index("uq_bays_name", func.lower(text("name")), unique=True),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    name: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Technician(db.Model):
+    __tablename__ = "technicians"
+    __table_args__ = (Index("uq_technicians_name", func.lower(text("name")), unique=True),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    name: Mapped[str] = mapped_column(String(100))
+    skills: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Appointment(db.Model):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="period"),
+        CheckConstraint(
+            "status IN ('booked', 'checked_in', 'cancelled', 'no_show', 'completed')", name="status"
+        ),
+        ExcludeConstraint(
+            (text("bay_id"), "="),
+            (text(PERIOD_SQL), "&&"),
+            using="gist",
+            where=text(ACTIVE_SQL),
+            name=BAY_OVERLAP,
+        ),
+        ExcludeConstraint(
+            (text("vehicle_id"), "="),
+            (text(PERIOD_SQL), "&&"),
+            using="gist",
+            where=text(ACTIVE_SQL),
+            name=VEHICLE_OVERLAP,
+        ),
+        ExcludeConstraint(
+            (text("technician_id"), "="),
+            (text(PERIOD_SQL), "&&"),
+            using="gist",
+            where=text(ACTIVE_SQL),
+            name=TECHNICIAN_OVERLAP,
+        ),
+        # Availability and planning read a window of time: a range scan on the start
+        # (appointments last at most a day, so the window is widened by one day).
+        Index("ix_appointments_start_at", "start_at"),
+        Index("ix_appointments_vehicle_id_start_at", "vehicle_id", "start_at"),
+        Index("ix_appointments_customer_id_start_at", "customer_id", "start_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    vehicle_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    # The vehicle's owner when it was booked, as vehicle-management said.
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    # A copy of what the planning board shows, taken at booking (a tolerant reader's own copy).
+    vehicle_plate: Mapped[str] = mapped_column(String(20))
+    vehicle_make: Mapped[str] = mapped_column(String(60))
+    vehicle_model: Mapped[str] = mapped_column(String(60))
+    start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    bay_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.bays.id"))
+    technician_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey(f"{SCHEMA}.technicians.id"))
+    work_description: Mapped[str] = mapped_column(Text)
+    service_codes: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
+    status: Mapped[str] = mapped_column(String(16), default=domain.BOOKED)
+    # Null only inside the booking transaction, between the insert and the job's answer.
+    job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    booked_by: Mapped[str] = mapped_column(String(200))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    no_show_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    bay: Mapped[Bay] = relationship(lazy="joined", innerjoin=True)
+    technician: Mapped[Technician | None] = relationship(lazy="joined")
+
+    @property
+    def vehicle(self) -> dict[str, Any]:
+        return {
+            "id": self.vehicle_id,
+            "plate": self.vehicle_plate,
+            "make": self.vehicle_make,
+            "model": self.vehicle_model,
+        }
+
+    def as_booking(self) -> domain.Booking:
+        return domain.Booking(
+            self.id, self.start_at, self.end_at, self.bay_id, self.vehicle_id, self.technician_id
+        )
+
+
+class JobCheck(db.Model):
+    """ "The job of this appointment may not match it": written and committed on its own
+    *before* a call that changes the job, deleted by the transaction that records the
+    change. A row that outlives its request (the booking rolled back after the job was
+    made, the process died) is put right by ``check-jobs`` after ``due_at``."""
+
+    __tablename__ = "job_checks"
+    __table_args__ = (Index("ix_job_checks_due_at", "due_at"),)
+
+    appointment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    # The booking request's Idempotency-Key: a retry of a failed booking reuses the
+    # appointment id, so maintenance-job-management answers with the job it already made.
+    request_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Reminder(db.Model):
+    """One reminder per appointment and start time: inserted with ON CONFLICT DO
+    NOTHING in the transaction that enqueues it, so reminding twice is impossible."""
+
+    __tablename__ = "reminders"
+
+    appointment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(f"{SCHEMA}.appointments.id"), primary_key=True
+    )
+    start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,384 @@
+"""The API's shapes (marshmallow); the OpenAPI contract is generated from them."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+from service_kit.pagination import PageArgsSchema, page_schema
+from workshop_scheduling.domain import SLOT_CHOICES, SLUG, STATUSES, WEEKDAYS
+
+CLOCK_PATTERN = r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$"
+WEEK_PATTERN = r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$"
+JOB_STATUSES = ("scheduled", "in_progress", "on_hold", "completed", "cancelled", "missing", "unknown")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class InputSchema(ma.Schema):
+    """Input: text PostgreSQL cannot store (NUL characters) is refused up front."""
+
+    @ma.pre_load
+    def _no_nul(self, data: Any, **_: Any) -> Any:
+        if hasattr(data, "items") and any(_has_nul(k) or _has_nul(v) for k, v in data.items()):
+            raise ma.ValidationError("text must not contain NUL characters")
+        return data
+
+
+class Instant(ma.fields.AwareDateTime):
+    """A stored instant, always written in UTC."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return super()._serialize(value.astimezone(UTC) if value else value, attr, obj, **kwargs)
+
+
+def _slug(**kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(
+        validate=validate.Regexp(SLUG, error="lower-case letters, digits, - and _"), **kwargs
+    )
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+class OpeningIntervalSchema(ma.Schema):
+    opens = ma.fields.String(
+        required=True, validate=validate.Regexp(CLOCK_PATTERN), metadata={"example": "08:00"}
+    )
+    closes = ma.fields.String(
+        required=True,
+        validate=validate.Regexp(CLOCK_PATTERN),
+        metadata={"example": "17:30", "description": "up to 24:00"},
+    )
+
+
+def _week_fields(required: bool) -> dict[str, ma.fields.Field]:
+    return {
+        day: ma.fields.List(
+            ma.fields.Nested(OpeningIntervalSchema),
+            validate=validate.Length(max=6),
+            **({"required": True} if required else {"load_default": list}),
+        )
+        for day in WEEKDAYS
+    }
+
+
+OpeningHoursSchema = ma.Schema.from_dict(_week_fields(required=True), name="OpeningHours")
+OpeningHoursInputSchema = ma.Schema.from_dict(_week_fields(required=False), name="OpeningHoursInput")
+
+
+class ClosedDateSchema(ma.Schema):
+    date = ma.fields.Date(required=True)
+    reason = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class StoredClosedDateSchema(ma.Schema):
+    date = ma.fields.String(required=True, metadata={"format": "date"})
+    reason = ma.fields.String(required=True, allow_none=True)
+
+
+class SettingsSchema(ma.Schema):
+    time_zone = ma.fields.String(required=True, metadata={"description": "IANA name, e.g. Europe/Amsterdam"})
+    slot_minutes = ma.fields.Integer(required=True)
+    booking_horizon_days = ma.fields.Integer(required=True)
+    opening_hours = ma.fields.Nested(
+        OpeningHoursSchema, required=True, metadata={"description": "wall-clock times in time_zone"}
+    )
+    closed_dates = ma.fields.List(ma.fields.Nested(StoredClosedDateSchema), required=True)
+    updated_at = Instant(required=True)
+    version = ma.fields.Integer(required=True)
+
+
+class SettingsUpdateSchema(InputSchema):
+    time_zone = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
+    slot_minutes = ma.fields.Integer(
+        load_default=15,
+        validate=validate.OneOf(SLOT_CHOICES),
+        metadata={"description": "the grid appointments start and end on"},
+    )
+    booking_horizon_days = ma.fields.Integer(
+        load_default=90,
+        validate=validate.Range(min=1, max=730),
+        metadata={"description": "how many days ahead bookings are allowed"},
+    )
+    opening_hours = ma.fields.Nested(
+        OpeningHoursInputSchema,
+        required=True,
+        metadata={"description": "per day, intervals of wall-clock time; a missing day is closed"},
+    )
+    closed_dates = ma.fields.List(
+        ma.fields.Nested(ClosedDateSchema), load_default=list, validate=validate.Length(max=1000)
+    )
+
+
+# ---------------------------------------------------------------------- bays, technicians
+
+
+class BaySchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    name = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True, metadata={"example": "lift"})
+    active = ma.fields.Boolean(required=True)
+    created_at = Instant(required=True)
+    updated_at = Instant(required=True)
+    version = ma.fields.Integer(required=True)
+
+
+BayPageSchema = page_schema(BaySchema)
+
+
+class BayCreateSchema(InputSchema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=60))
+    kind = _slug(required=True, metadata={"description": "lift, alignment, diagnostics, ..."})
+    active = ma.fields.Boolean(load_default=True)
+
+
+class BayUpdateSchema(InputSchema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=60))
+    kind = _slug()
+    active = ma.fields.Boolean(
+        metadata={"description": "false: no new bookings; refused while it has upcoming ones"}
+    )
+
+
+class BayQueryArgsSchema(PageArgsSchema, InputSchema):
+    kind = _slug()
+    active = ma.fields.Boolean()
+
+
+class TechnicianSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    name = ma.fields.String(required=True)
+    skills = ma.fields.List(ma.fields.String(), required=True)
+    active = ma.fields.Boolean(required=True)
+    created_at = Instant(required=True)
+    updated_at = Instant(required=True)
+    version = ma.fields.Integer(required=True)
+
+
+TechnicianPageSchema = page_schema(TechnicianSchema)
+
+
+class TechnicianCreateSchema(InputSchema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    skills = ma.fields.List(_slug(), load_default=list, validate=validate.Length(max=30))
+    active = ma.fields.Boolean(load_default=True)
+
+
+class TechnicianUpdateSchema(InputSchema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=100))
+    skills = ma.fields.List(_slug(), validate=validate.Length(max=30))
+    active = ma.fields.Boolean()
+
+
+class TechnicianQueryArgsSchema(PageArgsSchema, InputSchema):
+    skill = _slug()
+    active = ma.fields.Boolean()
+
+
+# --------------------------------------------------------------------------- appointments
+
+
+class VehicleSummarySchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    plate = ma.fields.String(required=True)
+    make = ma.fields.String(required=True)
+    model = ma.fields.String(required=True)
+
+
+class AppointmentSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    vehicle_id = ma.fields.UUID(required=True)
+    customer_id = ma.fields.UUID(required=True, metadata={"description": "the vehicle's owner when booked"})
+    vehicle = ma.fields.Nested(
+        VehicleSummarySchema,
+        required=True,
+        metadata={"description": "as vehicle-management had it when booked"},
+    )
+    start = Instant(required=True, attribute="start_at")
+    end = Instant(required=True, attribute="end_at")
+    bay_id = ma.fields.UUID(required=True)
+    technician_id = ma.fields.UUID(required=True, allow_none=True)
+    work_description = ma.fields.String(required=True)
+    service_codes = ma.fields.List(ma.fields.String(), required=True)
+    status = ma.fields.String(required=True, validate=validate.OneOf(STATUSES))
+    job_id = ma.fields.UUID(
+        required=True, allow_none=True, metadata={"description": "in maintenance-job-management"}
+    )
+    booked_by = ma.fields.String(required=True)
+    cancel_reason = ma.fields.String(required=True, allow_none=True)
+    cancelled_at = Instant(required=True, allow_none=True)
+    checked_in_at = Instant(required=True, allow_none=True)
+    completed_at = Instant(required=True, allow_none=True)
+    no_show_at = Instant(required=True, allow_none=True)
+    created_at = Instant(required=True)
+    updated_at = Instant(required=True)
+    version = ma.fields.Integer(required=True)
+
+
+AppointmentPageSchema = page_schema(AppointmentSchema)
+
+
+class AppointmentCreateSchema(InputSchema):
+    vehicle_id = ma.fields.UUID(required=True, metadata={"description": "a vehicle of vehicle-management"})
+    start = ma.fields.AwareDateTime(
+        required=True, metadata={"description": "RFC 3339 with offset, on the slot grid"}
+    )
+    end = ma.fields.AwareDateTime(required=True)
+    bay_id = ma.fields.UUID(metadata={"description": "default: the first free active bay (of bay_kind)"})
+    bay_kind = _slug(metadata={"description": "the kind of bay to choose from when bay_id is not given"})
+    technician_id = ma.fields.UUID(allow_none=True)
+    work_description = ma.fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    service_codes = ma.fields.List(
+        ma.fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,20}$")),
+        load_default=list,
+        validate=validate.Length(max=20),
+    )
+
+
+class AppointmentRescheduleSchema(InputSchema):
+    start = ma.fields.AwareDateTime(required=True)
+    end = ma.fields.AwareDateTime(metadata={"description": "default: the same length as before"})
+    bay_id = ma.fields.UUID(
+        metadata={"description": "default: the same bay if free, else a free one of its kind"}
+    )
+    technician_id = ma.fields.UUID(allow_none=True, metadata={"description": "absent: keep; null: none"})
+
+
+class CancelSchema(InputSchema):
+    reason = ma.fields.String(allow_none=True, validate=validate.Length(max=500))
+
+
+class AppointmentQueryArgsSchema(PageArgsSchema, InputSchema):
+    vehicle_id = ma.fields.UUID()
+    customer_id = ma.fields.UUID()
+    bay_id = ma.fields.UUID()
+    technician_id = ma.fields.UUID()
+    status = ma.fields.String(validate=validate.OneOf(STATUSES))
+    starts_from = ma.fields.AwareDateTime(data_key="from", metadata={"description": "start at or after"})
+    starts_before = ma.fields.AwareDateTime(data_key="to", metadata={"description": "start before"})
+
+
+# ---------------------------------------------------------------------------- availability
+
+
+class AvailabilityQueryArgsSchema(InputSchema):
+    first_day = ma.fields.Date(required=True, data_key="from", metadata={"description": "first local date"})
+    last_day = ma.fields.Date(
+        required=True, data_key="to", metadata={"description": "last local date, at most 31 days on"}
+    )
+    duration_minutes = ma.fields.Integer(
+        required=True,
+        data_key="duration",
+        validate=validate.Range(min=1, max=24 * 60),
+        metadata={"description": "minutes, a multiple of the slot"},
+    )
+    bay_kind = _slug()
+    technician_id = ma.fields.UUID(metadata={"description": "only times this technician is free too"})
+
+
+class AvailableSlotSchema(ma.Schema):
+    start = ma.fields.AwareDateTime(required=True, metadata={"description": "in the workshop's zone"})
+    end = ma.fields.AwareDateTime(required=True)
+    bay_ids = ma.fields.List(
+        ma.fields.UUID(), required=True, metadata={"description": "free for the whole time"}
+    )
+
+
+class BayBriefSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    name = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+
+
+class AvailabilitySchema(ma.Schema):
+    time_zone = ma.fields.String(required=True)
+    from_ = ma.fields.Date(required=True, data_key="from", attribute="from")
+    to = ma.fields.Date(required=True)
+    duration_minutes = ma.fields.Integer(required=True)
+    bays = ma.fields.List(
+        ma.fields.Nested(BayBriefSchema), required=True, metadata={"description": "the bays asked about"}
+    )
+    slots = ma.fields.List(ma.fields.Nested(AvailableSlotSchema), required=True)
+
+
+# ------------------------------------------------------------------------------- planning
+
+
+class TechnicianBriefSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    name = ma.fields.String(required=True)
+
+
+class PlannedAppointmentSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    start = ma.fields.AwareDateTime(required=True, metadata={"description": "in the workshop's zone"})
+    end = ma.fields.AwareDateTime(required=True)
+    status = ma.fields.String(required=True, validate=validate.OneOf(STATUSES))
+    customer_id = ma.fields.UUID(required=True)
+    vehicle = ma.fields.Nested(VehicleSummarySchema, required=True)
+    bay = ma.fields.Nested(BayBriefSchema, required=True)
+    technician = ma.fields.Nested(TechnicianBriefSchema, required=True, allow_none=True)
+    work_description = ma.fields.String(required=True)
+    service_codes = ma.fields.List(ma.fields.String(), required=True)
+    job_id = ma.fields.UUID(required=True, allow_none=True)
+    job_status = ma.fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(JOB_STATUSES),
+        metadata={"description": "from maintenance-job-management; unknown when it did not answer"},
+    )
+
+    @ma.pre_dump
+    def _flatten(self, item: dict[str, Any], **_: Any) -> dict[str, Any]:
+        appointment = item["appointment"]
+        return {
+            "id": appointment.id,
+            "start": item["start"],
+            "end": item["end"],
+            "status": appointment.status,
+            "customer_id": appointment.customer_id,
+            "vehicle": appointment.vehicle,
+            "bay": appointment.bay,
+            "technician": appointment.technician,
+            "work_description": appointment.work_description,
+            "service_codes": appointment.service_codes,
+            "job_id": appointment.job_id,
+            "job_status": item["job_status"],
+        }
+
+
+class PlanningDaySchema(ma.Schema):
+    date = ma.fields.Date(required=True)
+    closed = ma.fields.Boolean(required=True)
+    closed_reason = ma.fields.String(required=True, allow_none=True)
+    opening_hours = ma.fields.List(ma.fields.Nested(OpeningIntervalSchema), required=True)
+    appointments = ma.fields.List(ma.fields.Nested(PlannedAppointmentSchema), required=True)
+
+
+class PlanningSchema(ma.Schema):
+    time_zone = ma.fields.String(required=True)
+    from_ = ma.fields.Date(required=True, data_key="from", attribute="from")
+    to = ma.fields.Date(required=True)
+    job_statuses_complete = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "false: maintenance-job-management did not answer; some job_status are unknown"
+        },
+    )
+    days = ma.fields.List(ma.fields.Nested(PlanningDaySchema), required=True)
+
+
+class PlanningQueryArgsSchema(InputSchema):
+    include_cancelled = ma.fields.Boolean(load_default=False)
