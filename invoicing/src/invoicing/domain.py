@@ -360,6 +360,7 @@ class CreditableLine:
     vat_rate: Decimal
     credited_net: int = 0
     credited_vat: int = 0
+    credited_quantity: int = 0  # by credits that named a quantity (or took the rest)
 
     @property
     def remaining_net(self) -> int:
@@ -368,6 +369,10 @@ class CreditableLine:
     @property
     def remaining_vat(self) -> int:
         return self.vat - self.credited_vat
+
+    @property
+    def remaining_quantity(self) -> int:
+        return self.quantity_hundredths - self.credited_quantity
 
 
 @dataclass(frozen=True)
@@ -383,31 +388,35 @@ class Credit:
 def credit_line(
     line: CreditableLine, *, quantity_hundredths: int | None = None, amount: int | None = None
 ) -> Credit:
-    """Take back part of a line: a quantity of it (its share of the line's net), a net
-    amount, or — given neither — all that is left. Never more than is left; the credit
-    that empties a line takes exactly the VAT that is left, so a line credited in parts
-    ends at zero to the cent."""
+    """Take back part of a line: a quantity of it (that share of the line's net), a net
+    amount, or — given neither — all that is left. Never more than is left. The credit
+    that takes the last of a line's quantity, or the rest of it, takes exactly the net
+    and VAT that are left, so a line credited in parts ends at zero to the cent."""
     if quantity_hundredths is not None and amount is not None:
         raise InvalidCreditLine(f"line {line.id}: give a quantity or an amount, not both")
     if quantity_hundredths is not None:
-        if not 0 < quantity_hundredths <= line.quantity_hundredths:
+        if not 0 < quantity_hundredths <= line.remaining_quantity:
             raise InvalidCreditLine(
-                f"line {line.id}: quantity_hundredths must be 1 to {line.quantity_hundredths}"
+                f"line {line.id}: quantity_hundredths must be 1 to {line.remaining_quantity} (what is left)"
             )
-        net = half_up(line.net * quantity_hundredths, line.quantity_hundredths)
+        if quantity_hundredths == line.remaining_quantity:
+            net = line.remaining_net
+        else:
+            net = half_up(line.net * quantity_hundredths, line.quantity_hundredths)
     elif amount is not None:
         if amount <= 0:
             raise InvalidCreditLine(f"line {line.id}: amount must be positive")
         net = amount
     else:
         net = line.remaining_net
+        quantity_hundredths = line.remaining_quantity or None
     if net > line.remaining_net:
         raise CreditExceedsLine(line.id, net, line.remaining_net)
     if net == line.remaining_net:
         vat = line.remaining_vat
     else:
         vat = min(vat_on(net, line.vat_rate), line.remaining_vat)
-    if net == 0:
+    if net <= 0:
         raise InvalidCreditLine(
             f"line {line.id}: the credit comes to nothing (nothing is left, or too little)"
         )
@@ -416,7 +425,7 @@ def credit_line(
 
 def full_credit(lines: Iterable[CreditableLine]) -> list[Credit]:
     """Everything not yet credited, line by line."""
-    return [credit_line(line) for line in lines if line.remaining_net or line.remaining_vat]
+    return [credit_line(line) for line in lines if line.remaining_net > 0]
 
 
 # ------------------------------------------------------------------- money and status

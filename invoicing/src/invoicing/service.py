@@ -93,6 +93,24 @@ def next_number(session: Session, *, series: str, year: int) -> int:
     return session.execute(stmt).scalar_one()
 
 
+def take_number(session: Session, *, series: str, settings: Settings) -> tuple[int, int, datetime]:
+    """(year, number, moment of issue) for a new document of ``series``.
+
+    The moment is read *after* the counter is held, so documents are dated in the
+    order of their numbers. Should the year turn while waiting for the counter, the
+    number taken in the old year is given back (savepoint) and one of the new year's
+    taken instead."""
+    while True:
+        year = settings.today().year
+        savepoint = session.begin_nested()
+        sequence = next_number(session, series=series, year=year)
+        now = utcnow()
+        if settings.today(now).year == year:
+            savepoint.commit()
+            return year, sequence, now
+        savepoint.rollback()
+
+
 def _lock_invoice(session: Session, invoice_id: uuid.UUID) -> Invoice:
     invoice = session.scalars(
         select(Invoice)
@@ -181,18 +199,17 @@ def issue_invoice(
         ],
         discount=_discount(data.get("discount")),
     )
-    now = utcnow()
-    today = settings.today(now)
     terms = data.get("payment_terms_days")
     terms = settings.payment_terms_days if terms is None else terms
     # Everything that can fail for a reason outside this database has happened: only
     # now is a number taken.
-    sequence = next_number(session, series=domain.INVOICE_SERIES, year=today.year)
+    year, sequence, now = take_number(session, series=domain.INVOICE_SERIES, settings=settings)
+    today = settings.today(now)
     totals = pricing.totals
     discount = data.get("discount") or {}
     invoice = Invoice(
-        number=domain.format_number(domain.INVOICE_SERIES, today.year, sequence),
-        year=today.year,
+        number=domain.format_number(domain.INVOICE_SERIES, year, sequence),
+        year=year,
         sequence=sequence,
         job_id=job.id,
         customer_id=job.customer_id,
@@ -422,12 +439,13 @@ def list_payments(*, session: Session, invoice_id: uuid.UUID) -> list[Payment]:
 
 def _creditable(session: Session, invoice: Invoice) -> dict[uuid.UUID, domain.CreditableLine]:
     credited = {
-        row.invoice_line_id: (-row.net, -row.vat)
+        row.invoice_line_id: (-row.net, -row.vat, row.quantity)
         for row in session.execute(
             select(
                 CreditNoteLine.invoice_line_id,
                 func.sum(CreditNoteLine.net).label("net"),
                 func.sum(CreditNoteLine.vat).label("vat"),
+                func.coalesce(func.sum(CreditNoteLine.quantity_hundredths), 0).label("quantity"),
             )
             .join(InvoiceLine, InvoiceLine.id == CreditNoteLine.invoice_line_id)
             .where(InvoiceLine.invoice_id == invoice.id)
@@ -441,8 +459,9 @@ def _creditable(session: Session, invoice: Invoice) -> dict[uuid.UUID, domain.Cr
             net=line.net,
             vat=line.vat,
             vat_rate=line.vat_rate,
-            credited_net=credited.get(line.id, (0, 0))[0],
-            credited_vat=credited.get(line.id, (0, 0))[1],
+            credited_net=credited.get(line.id, (0, 0, 0))[0],
+            credited_vat=credited.get(line.id, (0, 0, 0))[1],
+            credited_quantity=credited.get(line.id, (0, 0, 0))[2],
         )
         for line in invoice.lines
     }
@@ -480,14 +499,13 @@ def issue_credit_note(
     if not credits:
         raise domain.InvoiceFullyCredited(invoice.id)
     lines_by_id = {line.id: line for line in invoice.lines}
-    now = utcnow()
-    today = settings.today(now)
     net = sum(credit.net for credit in credits)
     vat = sum(credit.vat for credit in credits)
-    sequence = next_number(session, series=domain.CREDIT_NOTE_SERIES, year=today.year)
+    year, sequence, now = take_number(session, series=domain.CREDIT_NOTE_SERIES, settings=settings)
+    today = settings.today(now)
     note = CreditNote(
-        number=domain.format_number(domain.CREDIT_NOTE_SERIES, today.year, sequence),
-        year=today.year,
+        number=domain.format_number(domain.CREDIT_NOTE_SERIES, year, sequence),
+        year=year,
         sequence=sequence,
         invoice_id=invoice.id,
         customer_id=invoice.customer_id,
