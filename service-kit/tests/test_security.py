@@ -86,3 +86,12 @@ def test_text_postgresql_cannot_store_is_422_naming_the_field(app, client, kwarg
     response = client.post("/api/v1/toys/notes", headers=headers, **kwargs)
     assert response.status_code == 422
     assert field in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize("app", [LIMITED], indirect=True)
+def test_services_have_their_own_larger_quota(app, client):
+    from service_kit.auth import mint_token
+
+    token = mint_token(app.config, roles=["service", "advisor"], subject="vehicle-management")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert [client.get("/api/v1/toys", headers=headers).status_code for _ in range(7)] == [200] * 6 + [429]

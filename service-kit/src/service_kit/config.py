@@ -61,6 +61,7 @@ def kit_settings(*, service: str, schema: str, env: Mapping[str, str] | None = N
         "RATE_LIMIT_STORAGE_URL": env.get("RATE_LIMIT_STORAGE_URL") or ("" if production else "memory://"),
         "RATE_LIMIT_READ": env.get("RATE_LIMIT_READ", "600 per minute"),
         "RATE_LIMIT_WRITE": env.get("RATE_LIMIT_WRITE", "120 per minute"),
+        "RATE_LIMIT_SERVICE": env.get("RATE_LIMIT_SERVICE", "6000 per minute"),
         "RATE_LIMIT_ENABLED": env.get("RATE_LIMIT_ENABLED", "true").lower() != "false",
     }
     if production:

@@ -7,7 +7,7 @@ from flask import Flask, Response, request
 from flask_limiter import Limiter
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from service_kit.auth import request_principal
+from service_kit.auth import Principal, request_principal
 from service_kit.problems import Problem
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -23,31 +23,42 @@ SECURITY_HEADERS = {
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
+def _verified_principal() -> Principal | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        try:
+            return request_principal(token.strip())
+        except Problem:
+            return None
+    return None
+
+
 def client_key() -> str:
     """Who is asking: the verified token's subject, else the client address.
 
     An invalid token counts against the address, so forging tokens buys no quota.
     """
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        try:
-            principal = request_principal(token.strip())
-            return f"sub:{principal.subject}"
-        except Problem:
-            pass
-    return f"ip:{request.remote_addr}"
+    principal = _verified_principal()
+    return f"sub:{principal.subject}" if principal else f"ip:{request.remote_addr}"
+
+
+def _limit_for_request(config: dict[str, str]) -> str:
+    """Services calling services carry every user's traffic: they get their own,
+    larger quota; people get one for reads and a smaller one for writes."""
+    principal = _verified_principal()
+    if principal is not None and "service" in principal.roles:
+        return config["RATE_LIMIT_SERVICE"]
+    return config["RATE_LIMIT_READ"] if request.method in SAFE_METHODS else config["RATE_LIMIT_WRITE"]
 
 
 def init_security(app: Flask) -> Limiter:
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
-    read_limit, write_limit = app.config["RATE_LIMIT_READ"], app.config["RATE_LIMIT_WRITE"]
-
     limiter = Limiter(
         key_func=client_key,
         app=app,
         storage_uri=app.config["RATE_LIMIT_STORAGE_URL"],
-        default_limits=[lambda: read_limit if request.method in SAFE_METHODS else write_limit],
+        default_limits=[lambda: _limit_for_request(app.config)],
         default_limits_per_method=True,
         default_limits_exempt_when=lambda: request.path in UNLIMITED_PATHS,
         headers_enabled=True,
