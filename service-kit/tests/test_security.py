@@ -8,6 +8,7 @@ LIMITED = {
     "RATE_LIMIT_ENABLED": "true",
     "RATE_LIMIT_READ": "3 per minute",
     "RATE_LIMIT_WRITE": "2 per minute",
+    "RATE_LIMIT_SERVICE": "6 per minute",
 }
 
 
