@@ -58,6 +58,7 @@ class LoopbackHTTP:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body in separate writes must not wait 40 ms
 
             def log_message(self, *args: Any) -> None:
                 pass
