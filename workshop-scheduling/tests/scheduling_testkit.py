@@ -285,11 +285,8 @@ class FakeJobs(FakeService):
             if job["status"] not in ("scheduled", "on_hold"):
                 return (
                     409,
-                    problem(
-                        409,
-                        f"a job that is {job['status']} cannot be rescheduled",
-                        current_status=job["status"],
-                    ),
+                    # The real service adds current_status; its contract does not promise it.
+                    problem(409, f"a job that is {job['status']} cannot be rescheduled"),
                     template,
                 )
             job.update(
@@ -303,7 +300,7 @@ class FakeJobs(FakeService):
         if job["status"] not in ("scheduled", "on_hold"):
             return (
                 409,
-                problem(409, f"cannot cancel a job that is {job['status']}", current_status=job["status"]),
+                problem(409, f"cannot cancel a job that is {job['status']}"),
                 template,
             )
         job.update(

@@ -79,19 +79,39 @@ class MaintenanceJobs:
     def __init__(self, http: ServiceClient) -> None:
         self.http = http
 
-    def _answer(self, response: requests.Response, what: str, ok: tuple[int, ...] = (200,)) -> Job:
+    def _answer(
+        self,
+        response: requests.Response,
+        what: str,
+        ok: tuple[int, ...] = (200,),
+        job_id: uuid.UUID | None = None,
+    ) -> Job:
         body = _json(response)
         if response.status_code in ok:
             return _read_job(body)
         if response.status_code == 409:
             problem = body if isinstance(body, dict) else {}
-            raise JobNotChangeable(problem.get("current_status"), str(problem.get("detail") or "conflict"))
+            raise JobNotChangeable(
+                problem.get("current_status") or self._status_of(job_id),
+                str(problem.get("detail") or "conflict"),
+            )
         # 400/401/403/404/422: this service asked wrongly or the job is gone; retrying
         # will not help, but the caller learns which dependency refused.
         detail = body.get("detail") if isinstance(body, dict) else None
         raise DependencyFailed(
             NAME, f"{NAME} refused to {what}: {response.status_code} {detail or ''}".strip()
         )
+
+    def _status_of(self, job_id: uuid.UUID | None) -> str | None:
+        """The job's status after a refusal that did not name it (the contract's problem
+        has no ``current_status``); None when it cannot be had."""
+        if job_id is None:
+            return None
+        try:
+            job = self.get_job(job_id)
+        except DependencyFailed:
+            return None
+        return job.status if job else None
 
     def create_job(
         self,
@@ -123,11 +143,11 @@ class MaintenanceJobs:
             f"{PATH}/{job_id}/reschedule",
             json={"planned_start": planned_start.isoformat(), "planned_end": planned_end.isoformat()},
         )
-        return self._answer(response, "reschedule the job")
+        return self._answer(response, "reschedule the job", job_id=job_id)
 
     def cancel_job(self, job_id: uuid.UUID, *, reason: str) -> Job:
         response = self.http.post(f"{PATH}/{job_id}/cancel", json={"reason": reason})
-        return self._answer(response, "cancel the job")
+        return self._answer(response, "cancel the job", job_id=job_id)
 
     def get_job(self, job_id: uuid.UUID, *, request_id: str | None = None) -> Job | None:
         """``request_id`` for look-ups made outside the request's thread."""
