@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ class EmailSender:
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
         self.domain = parseaddr(settings.sender)[1].rpartition("@")[2] or "localhost"
+        # Our name in EHLO, looked up once: smtplib would ask DNS on every connection.
+        self.local_hostname = socket.getfqdn()
 
     def message(
         self, *, to: str, subject: str, body: str, attachments: Iterable[Attachment], reference: str
@@ -93,8 +96,10 @@ class EmailSender:
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         if s.security == "tls":
-            return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._tls())
-        connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            return smtplib.SMTP_SSL(
+                s.host, s.port, local_hostname=self.local_hostname, timeout=s.timeout, context=self._tls()
+            )
+        connection = smtplib.SMTP(s.host, s.port, local_hostname=self.local_hostname, timeout=s.timeout)
         if s.security == "starttls":
             connection.starttls(context=self._tls())
         return connection
