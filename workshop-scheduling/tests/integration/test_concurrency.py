@@ -84,7 +84,7 @@ def test_many_bookings_of_one_vehicle_one_wins(app, workshop, base_url, count_ro
     vehicle = workshop.vehicles.add()
     hold_until_all_checked(workshop, N)
     bodies = [
-        workshop.body(vehicle_id=vehicle, start=f"{9 + n % 3}:00", end=f"{10 + n % 3}:30") for n in range(N)
+        workshop.body(vehicle_id=vehicle, start=f"09:{15 * (n % 3):02d}", end="11:00") for n in range(N)
     ]
     answers = post_all(base_url, workshop, bodies)
     assert sorted(a.status_code for a in answers) == [201] + [409] * (N - 1), [a.json() for a in answers]

@@ -21,7 +21,7 @@ def test_reschedule_moves_the_job_and_tells_the_customer(workshop, fake_jobs, ou
     assert moved["end"] == local(workshop.day, "15:00").astimezone(UTC).isoformat(), "same length by default"
     job = fake_jobs.jobs[appointment["job_id"]]
     assert datetime.fromisoformat(job["planned_start"]) == local(workshop.day, "14:00")
-    confirmed, rescheduled = outbox_rows()
+    _confirmed, rescheduled = outbox_rows()
     assert rescheduled.body["type"] == "appointment_rescheduled"
     assert rescheduled.body["data"]["previous_start"] == local(workshop.day, "10:00").isoformat()
     assert rescheduled.body["data"]["start"] == local(workshop.day, "14:00").isoformat()
