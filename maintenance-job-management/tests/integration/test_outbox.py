@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import jwt
 import pytest
 from maintenance_job_management import service
 
+from service_kit.auth import TokenVerifier
 from service_kit.outbox import OutboxRelay
 
 URL = "/api/v1/maintenance-jobs"
@@ -106,8 +106,8 @@ def test_the_relay_delivers_the_completion_once_with_key_token_and_request_id(ap
     assert invoice["headers"]["Idempotency-Key"] == f"invoice-{job['id']}"
     assert invoice["headers"]["X-Request-Id"] == "req-complete-1"
     token = invoice["headers"]["Authorization"].removeprefix("Bearer ")
-    claims = jwt.decode(token, app.config["JWT_SECRET"], algorithms=["HS256"], audience="garage")
-    assert claims["roles"] == ["service"] and claims["sub"] == "maintenance-job-management"
+    caller = TokenVerifier(app.config).verify(token)
+    assert caller.roles == {"service"} and caller.calling_service == "maintenance-job-management"
     ready = hits["/api/v1/notifications"]
     assert ready["body"]["type"] == "vehicle_ready"
     assert ready["headers"]["Idempotency-Key"] == f"vehicle-ready-{job['id']}"

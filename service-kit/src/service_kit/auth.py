@@ -5,6 +5,7 @@ development (an HS256 secret or an RSA/EC public key)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,10 +22,25 @@ ROLES = ("admin", "advisor", "technician", "accountant", "service")
 EXTENSION = "garage_auth"
 
 
+SERVICE_KID_PREFIX = "service:"
+SERVICE_TOKEN_TTL_SECONDS = 300
+
+
 @dataclass(frozen=True)
 class Principal:
     subject: str
     roles: frozenset[str]
+
+    @property
+    def calling_service(self) -> str | None:
+        """The service that called, for a service token (its subject), else None."""
+        return self.subject if "service" in self.roles else None
+
+
+def service_signing_key(secret: str, service: str) -> bytes:
+    """Development: each service signs its tokens with a key of its own, derived from
+    the shared development secret, so a token names the service that made it."""
+    return hmac.new(secret.encode(), f"{SERVICE_KID_PREFIX}{service}".encode(), hashlib.sha256).digest()
 
 
 class TokenVerifier:
@@ -33,7 +49,15 @@ class TokenVerifier:
         self.audience = config["JWT_AUDIENCE"]
         self.leeway = config["JWT_LEEWAY_SECONDS"]
         self._jwks = (
-            jwt.PyJWKClient(config["JWT_JWKS_URL"], cache_keys=True, lifespan=300)
+            jwt.PyJWKClient(
+                config["JWT_JWKS_URL"],
+                cache_keys=True,
+                lifespan=300,
+                timeout=5,
+                # An unknown kid refetches the JWKS at most this often, so made-up kids
+                # cannot hammer the identity provider.
+                cooldown_duration=config.get("JWT_JWKS_REFRESH_COOLDOWN_SECONDS", 30),
+            )
             if config["JWT_JWKS_URL"]
             else None
         )
@@ -46,7 +70,12 @@ class TokenVerifier:
 
     def _signing_key(self, token: str) -> Any:
         if self._jwks is not None:
+            # An unknown kid makes PyJWKClient fetch the JWKS again: a rotated-in key
+            # is accepted as soon as the identity provider publishes it.
             return self._jwks.get_signing_key_from_jwt(token).key
+        kid = jwt.get_unverified_header(token).get("kid", "")
+        if kid.startswith(SERVICE_KID_PREFIX) and isinstance(self._key, str) and "HS256" in self.algorithms:
+            return service_signing_key(self._key, kid.removeprefix(SERVICE_KID_PREFIX))
         return self._key
 
     def verify(self, token: str) -> Principal:
@@ -64,6 +93,9 @@ class TokenVerifier:
             raise Unauthorized("the token has expired", headers=_challenge("invalid_token")) from exc
         except (jwt.PyJWTError, ValueError) as exc:
             raise Unauthorized(f"the token is not valid: {exc}", headers=_challenge("invalid_token")) from exc
+        kid = jwt.get_unverified_header(token).get("kid", "")
+        if kid.startswith(SERVICE_KID_PREFIX) and claims["sub"] != kid.removeprefix(SERVICE_KID_PREFIX):
+            raise Unauthorized("a service token must name the service whose key signed it")
         roles = claims.get("roles", [])
         if isinstance(roles, str):
             roles = roles.split()
@@ -135,6 +167,7 @@ def mint_token(
     private_key: Any = None,
     algorithm: str = "HS256",
     extra_claims: dict[str, Any] | None = None,
+    headers: dict[str, Any] | None = None,
 ) -> str:
     """Sign a token with the configured development key (or a given private key)."""
     now = int(time.time())
@@ -150,4 +183,19 @@ def mint_token(
     key = private_key if private_key is not None else config["JWT_SECRET"]
     if not key:
         raise RuntimeError("no signing key: set JWT_SECRET (development only)")
-    return jwt.encode(claims, key, algorithm=algorithm)
+    return jwt.encode(claims, key, algorithm=algorithm, headers=headers)
+
+
+def mint_service_token(config: dict[str, Any], *, ttl_seconds: int = SERVICE_TOKEN_TTL_SECONDS) -> str:
+    """Development: a short-lived token naming this service, signed with its own key."""
+    service = config["SERVICE_NAME"]
+    if not config.get("JWT_SECRET"):
+        raise RuntimeError("no development key: set JWT_SECRET, or SERVICE_TOKEN_URL for client credentials")
+    return mint_token(
+        config,
+        roles=["service"],
+        subject=service,
+        ttl_seconds=ttl_seconds,
+        private_key=service_signing_key(config["JWT_SECRET"], service),
+        headers={"kid": f"{SERVICE_KID_PREFIX}{service}"},
+    )

@@ -52,6 +52,7 @@ def kit_settings(*, service: str, schema: str, env: Mapping[str, str] | None = N
         "JWT_SECRET": env.get("JWT_SECRET") or ("" if production else DEV_JWT_SECRET),
         "JWT_ALGORITHMS": _list(env.get("JWT_ALGORITHMS")) or None,
         "JWT_LEEWAY_SECONDS": _int(env, "JWT_LEEWAY_SECONDS", 30),
+        "JWT_JWKS_REFRESH_COOLDOWN_SECONDS": _int(env, "JWT_JWKS_REFRESH_COOLDOWN_SECONDS", 30),
         "CORS_ORIGINS": _list(env.get("CORS_ORIGINS", "" if production else "*")),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "IDEMPOTENCY_TTL_HOURS": _int(env, "IDEMPOTENCY_TTL_HOURS", 48),

@@ -32,7 +32,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from service_kit.auth import mint_token
+from service_kit.auth import SERVICE_TOKEN_TTL_SECONDS, mint_service_token
 from service_kit.config import ConfigError
 from service_kit.observability import REQUEST_ID_HEADER, current_request_id
 from service_kit.problems import DependencyUnavailable
@@ -92,8 +92,11 @@ def downstream_settings(
     url = env.get(f"{prefix}_URL") or ("" if production else default_url)
     if not url:
         raise ConfigError(f"missing production setting: {prefix}_URL")
-    if production and not (env.get("SERVICE_TOKEN") or env.get("JWT_SECRET")):
-        raise ConfigError("missing production setting: SERVICE_TOKEN (or JWT_SECRET to mint service tokens)")
+    if production and not (env.get("SERVICE_TOKEN_URL") or env.get("SERVICE_TOKEN") or env.get("JWT_SECRET")):
+        raise ConfigError(
+            "missing production setting: SERVICE_TOKEN_URL with SERVICE_CLIENT_ID and SERVICE_CLIENT_SECRET "
+            "(or SERVICE_TOKEN)"
+        )
 
     def setting(key: str, default: float, cast: type) -> Any:
         shared = _number(env, f"HTTP_{key}", default, cast)
@@ -109,6 +112,10 @@ def downstream_settings(
         f"{prefix}_BREAKER_COOLDOWN_SECONDS": setting("BREAKER_COOLDOWN_SECONDS", 10.0, float),
         f"{prefix}_POOL_SIZE": setting("POOL_SIZE", 16, int),
         "SERVICE_TOKEN": env.get("SERVICE_TOKEN", ""),
+        "SERVICE_TOKEN_URL": env.get("SERVICE_TOKEN_URL", ""),
+        "SERVICE_TOKEN_AUDIENCE": env.get("SERVICE_TOKEN_AUDIENCE", ""),
+        "SERVICE_CLIENT_ID": env.get("SERVICE_CLIENT_ID", ""),
+        "SERVICE_CLIENT_SECRET": env.get("SERVICE_CLIENT_SECRET", ""),
     }
 
 
@@ -220,14 +227,26 @@ class CircuitBreaker:
 
 
 class ServiceToken:
-    """The bearer token a service sends: ``SERVICE_TOKEN`` when configured (e.g. from
-    the platform's token issuer), else one minted with the configured development key
-    and role ``service``, reused until a minute before it expires."""
+    """The bearer token a service sends, naming the service:
+
+    - production: OAuth2 client credentials against ``SERVICE_TOKEN_URL`` with
+      ``SERVICE_CLIENT_ID``/``SERVICE_CLIENT_SECRET`` (the identity provider signs
+      it; receivers verify it through their JWKS);
+    - ``SERVICE_TOKEN`` when the platform injects a ready token;
+    - development: minted with this service's own key (``auth.mint_service_token``).
+
+    Tokens are short-lived and reused until a minute before they expire.
+    """
 
     REFRESH_MARGIN_SECONDS = 60
+    TOKEN_ENDPOINT_TIMEOUT = (2.0, 5.0)
 
     def __init__(
-        self, config: Mapping[str, Any], *, ttl_seconds: int = 3600, clock: Callable[[], float] = time.time
+        self,
+        config: Mapping[str, Any],
+        *,
+        ttl_seconds: int = SERVICE_TOKEN_TTL_SECONDS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._config = config
         self._ttl = ttl_seconds
@@ -242,15 +261,34 @@ class ServiceToken:
             return configured
         with self._lock:
             if self._token is None or self._clock() >= self._expires_at - self.REFRESH_MARGIN_SECONDS:
-                self._token = mint_token(
-                    dict(self._config),
-                    roles=["service"],
-                    subject=self._config.get("SERVICE_NAME", "service"),
-                    ttl_seconds=self._ttl,
-                )
-                claims = jwt.decode(self._token, options={"verify_signature": False})
-                self._expires_at = float(claims["exp"])
+                if self._config.get("SERVICE_TOKEN_URL"):
+                    self._token, lifetime = self._client_credentials()
+                    self._expires_at = self._clock() + lifetime
+                else:
+                    self._token = mint_service_token(dict(self._config), ttl_seconds=self._ttl)
+                    claims = jwt.decode(self._token, options={"verify_signature": False})
+                    self._expires_at = float(claims["exp"])
             return self._token
+
+    def _client_credentials(self) -> tuple[str, float]:
+        form = {"grant_type": "client_credentials"}
+        if self._config.get("SERVICE_TOKEN_AUDIENCE"):
+            form["audience"] = self._config["SERVICE_TOKEN_AUDIENCE"]
+        try:
+            response = requests.post(
+                self._config["SERVICE_TOKEN_URL"],
+                data=form,
+                auth=(
+                    self._config.get("SERVICE_CLIENT_ID") or self._config["SERVICE_NAME"],
+                    self._config.get("SERVICE_CLIENT_SECRET", ""),
+                ),
+                timeout=self.TOKEN_ENDPOINT_TIMEOUT,
+            )
+            response.raise_for_status()
+            body = response.json()
+            return str(body["access_token"]), float(body.get("expires_in", self._ttl))
+        except (requests.RequestException, ValueError, KeyError) as exc:
+            raise DependencyFailed("identity-provider", f"no service token: {exc}") from exc
 
 
 # ----------------------------------------------------------------------------- client

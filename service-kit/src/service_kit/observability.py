@@ -72,7 +72,7 @@ class JsonFormatter(logging.Formatter):
         request_id = current_request_id()
         if request_id:
             line["request_id"] = request_id
-        for extra in ("method", "path", "status", "duration_ms"):
+        for extra in ("method", "path", "status", "duration_ms", "caller"):
             if hasattr(record, extra):
                 line[extra] = getattr(record, extra)
         if record.exc_info:
@@ -116,6 +116,8 @@ def init_observability(app: Flask) -> None:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round(elapsed * 1000, 2),
+                    # Who asked: a user's subject, or the name of the calling service.
+                    "caller": g.principal.subject if g.get("principal") else None,
                 },
             )
         return response
