@@ -27,7 +27,10 @@ PORTS = {
     "notification-management": 8006,
 }
 # Long-running processes beside a service's web server: `flask --app <package> <command>`.
-BACKGROUND = {"notification-management": {"dispatcher": ["dispatch"]}}
+BACKGROUND = {
+    "notification-management": {"dispatcher": ["dispatch"]},
+    "workshop-scheduling": {"relay": ["relay-outbox"], "job-checks": ["check-jobs"]},
+}
 MAIL_PORT = 1025
 
 
