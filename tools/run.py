@@ -15,17 +15,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from services import PORTS  # tools/services.py: the one list of services
+
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
 BIN = Path(sys.executable).parent
-PORTS = {
-    "customer-management": 8001,
-    "vehicle-management": 8002,
-    "workshop-scheduling": 8003,
-    "maintenance-job-management": 8004,
-    "invoicing": 8005,
-    "notification-management": 8006,
-}
 # Long-running processes beside a service's web server: `flask --app <package> <command>`.
 BACKGROUND = {
     "notification-management": {"dispatcher": ["dispatch"]},

@@ -1,0 +1,181 @@
+"""The services of the garage and what deploying them needs to know: ONE entry per service.
+
+Everything that runs or deploys the services reads this list: `make run`
+(tools/run.py), the deployment generator (tools/deploy.py: Dockerfiles,
+docker-compose.yml, deploy/, k8s/), the image builder (tools/images.py) and the
+deployment tests (tests/deploy/). A service is deployed once its folder has a
+``pyproject.toml``; a new service joins by adding its entry here and running
+``make deploy-files``. The facts mirror ARCHITECTURE.md (ports, schemas, the calls
+between services) and the services' own code (API prefixes, commands);
+tests/deploy/test_consistency.py checks that they agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Process:
+    """A long-running process beside the web server (outbox relay, dispatcher)."""
+
+    name: str  # Kubernetes/compose name suffix and component label
+    command: tuple[str, ...]  # flask command after ``flask --app <package>``
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A command run on a schedule (a Kubernetes CronJob)."""
+
+    name: str
+    command: tuple[str, ...]
+    schedule: str  # cron syntax, in TIMEZONE
+    timezone: str = "Europe/Amsterdam"
+
+
+@dataclass(frozen=True)
+class Egress:
+    """Traffic a component sends outside the cluster besides the database (SMTP, SMS API)."""
+
+    component: str
+    ports: tuple[int, ...]
+    why: str
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str  # folder, image and Kubernetes name
+    port: int
+    schema: str
+    prefixes: tuple[str, ...]  # the /api/v1 path prefixes the ingress routes to this service
+    calls: tuple[str, ...] = ()  # services this one calls (ARCHITECTURE.md, "Every call between services")
+    processes: tuple[Process, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
+    extensions: tuple[str, ...] = ()  # PostgreSQL extensions its migrations expect in schema public
+    egress: tuple[Egress, ...] = ()
+    settings: dict[str, str] = field(default_factory=dict)  # development values for compose/k8s
+    own_url: bool = False  # it is told its own address (<SERVICE>_URL), e.g. for links it hands out
+    secrets: tuple[str, ...] = ()  # Secret keys it needs in production besides DB_PASSWORD
+
+    @property
+    def package(self) -> str:
+        return self.name.replace("-", "_")
+
+    @property
+    def role(self) -> str:
+        """Its PostgreSQL login role."""
+        return self.package
+
+    @property
+    def env_prefix(self) -> str:
+        return self.name.upper().replace("-", "_")
+
+    @property
+    def url_var(self) -> str:
+        """The setting other services read its address from."""
+        return f"{self.env_prefix}_URL"
+
+    @property
+    def folder(self) -> Path:
+        return ROOT / self.name
+
+    @property
+    def exists(self) -> bool:
+        return (self.folder / "pyproject.toml").is_file()
+
+    def flask(self, *command: str) -> tuple[str, ...]:
+        return ("flask", "--app", self.package, *command)
+
+    @property
+    def gunicorn(self) -> tuple[str, ...]:
+        return ("gunicorn", f"{self.package}:create_app()")
+
+
+RELAY = Process("relay", ("relay-outbox",))
+
+SERVICES: tuple[Service, ...] = (
+    Service(
+        "customer-management",
+        8001,
+        "customers",
+        ("/api/v1/customers",),
+        extensions=("pg_trgm",),
+    ),
+    Service(
+        "vehicle-management",
+        8002,
+        "vehicles",
+        ("/api/v1/vehicles",),
+        calls=("customer-management",),
+        secrets=("SERVICE_TOKEN",),
+    ),
+    Service(
+        "workshop-scheduling",
+        8003,
+        "scheduling",
+        ("/api/v1/workshop", "/api/v1/availability", "/api/v1/appointments"),
+        calls=("vehicle-management", "maintenance-job-management", "notification-management"),
+        # check-jobs puts right the jobs of bookings that did not finish.
+        processes=(RELAY, Process("job-checker", ("check-jobs",))),
+        # "The day before, the reminder command sends each customer a reminder."
+        schedules=(Schedule("reminders", ("send-reminders",), "0 17 * * *"),),
+        extensions=("btree_gist",),
+        secrets=("SERVICE_TOKEN",),
+    ),
+    Service(
+        "maintenance-job-management",
+        8004,
+        "jobs",
+        ("/api/v1/maintenance-jobs",),
+        calls=("invoicing", "notification-management"),
+        processes=(RELAY,),
+        secrets=("SERVICE_TOKEN",),
+    ),
+    Service(
+        "invoicing",
+        8005,
+        "invoicing",
+        ("/api/v1/invoices", "/api/v1/credit-notes"),
+        # Vehicles too: the invoice names the vehicle (invoicing/config.py DOWNSTREAMS).
+        calls=(
+            "maintenance-job-management",
+            "customer-management",
+            "vehicle-management",
+            "notification-management",
+        ),
+        processes=(RELAY,),
+        schedules=(Schedule("payment-reminders", ("send-payment-reminders",), "0 9 * * *"),),
+        # The PDF links it hands to notification-management start with its own address.
+        own_url=True,
+        secrets=("SERVICE_TOKEN",),
+    ),
+    Service(
+        "notification-management",
+        8006,
+        "notifications",
+        ("/api/v1/notifications", "/api/v1/notification-templates"),
+        calls=("customer-management", "invoicing"),
+        processes=(Process("dispatcher", ("dispatch",)),),
+        egress=(
+            Egress("dispatcher", (25, 465, 587), "SMTP: email delivery"),
+            Egress("dispatcher", (443,), "the SMS provider's HTTPS API"),
+        ),
+        settings={"SMTP_HOST": "mailpit", "SMTP_PORT": "1025"},
+        secrets=("SERVICE_TOKEN", "SMS_PROVIDER_TOKEN", "SMTP_PASSWORD"),
+    ),
+)
+
+BY_NAME = {service.name: service for service in SERVICES}
+PORTS = {service.name: service.port for service in SERVICES}
+
+
+def existing() -> list[Service]:
+    """The services whose folder has a pyproject.toml: the ones there are to deploy."""
+    return [service for service in SERVICES if service.exists]
+
+
+def callers(name: str) -> list[Service]:
+    return [service for service in SERVICES if name in service.calls]
