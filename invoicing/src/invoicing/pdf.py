@@ -72,6 +72,21 @@ def day(value: date) -> str:
     return value.isoformat()
 
 
+# Latin letters that Unicode does not decompose into a base letter and a mark.
+_LATIN = str.maketrans("ŁłĐđĦħıĸŊŋŦŧ", "LlDdHhikNnTt")
+
+
+def _printable(character: str) -> str:
+    try:
+        character.encode(CORE_ENCODING)
+        return character
+    except UnicodeEncodeError:
+        character = character.translate(_LATIN)
+        decomposed = unicodedata.normalize("NFKD", character)
+        base = "".join(c for c in decomposed if not unicodedata.combining(c))
+        return base.encode(CORE_ENCODING, "replace").decode(CORE_ENCODING) or "?"
+
+
 class _Document(FPDF):
     def __init__(self, garage: Garage, font_path: str, title: str) -> None:
         super().__init__(format="A4")
@@ -99,13 +114,7 @@ class _Document(FPDF):
         text = "" if text is None else str(text)
         if self.unicode:
             return text
-        try:
-            text.encode(CORE_ENCODING)
-            return text
-        except UnicodeEncodeError:
-            decomposed = unicodedata.normalize("NFKD", text)
-            stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-            return stripped.encode(CORE_ENCODING, "replace").decode(CORE_ENCODING)
+        return "".join(_printable(character) for character in text)
 
     def footer(self) -> None:
         self.set_y(-14)

@@ -8,9 +8,9 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from invoicing import domain, service
 from invoicing.models import db
 
+from invoicing import domain, service
 from service_kit.testing import run_concurrently
 
 URL = "/api/v1/invoices"

@@ -8,9 +8,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from invoicing import domain
 from invoicing.domain import Balance, CreditableLine, Discount, LineInput
 
+from invoicing import domain
 from service_kit.problems import Conflict, Unprocessable
 
 
