@@ -44,7 +44,8 @@ from service_kit.pagination import PageArgsSchema
 from service_kit.problems import Forbidden
 
 READERS = ("admin", "advisor", "technician", "accountant", "service")
-CREATORS = ("admin", "advisor", "service")
+# Jobs come from bookings (workshop-scheduling); only an admin may create one by hand.
+CREATORS = ("admin", "service")
 CANCELLERS = ("admin", "advisor", "service")
 SCHEDULING = ("service",)  # planned times move only through workshop-scheduling
 WORKSHOP = ("admin", "technician")  # start, complete, the clock

@@ -12,7 +12,7 @@ ALL = set(ROLES)
 J = f"/api/v1/maintenance-jobs/{uuid.uuid4()}"
 OPERATIONS = [
     ("GET", "/api/v1/maintenance-jobs", ALL),
-    ("POST", "/api/v1/maintenance-jobs", {"admin", "advisor", "service"}),
+    ("POST", "/api/v1/maintenance-jobs", {"admin", "service"}),
     ("GET", J, ALL),
     ("PATCH", J, {"admin", "advisor", "technician"}),
     ("POST", f"{J}/reschedule", {"service"}),
