@@ -28,8 +28,8 @@ def _percent_field(**kwargs: Any) -> ma.fields.Decimal:
     # No `places`: marshmallow would round 1.234 to 1.23; a third decimal is refused.
     return ma.fields.Decimal(
         as_string=True,
-        validate=[validate.Range(min=0, max=100), _two_places],
-        metadata={"description": "percent, 0 to 100, at most two decimals"},
+        validate=_two_places,  # 0 to 100 too; numbers here so the contract's bounds are numbers
+        metadata={"description": "percent, 0 to 100, at most two decimals", "minimum": 0, "maximum": 100},
         **kwargs,
     )
 

@@ -239,7 +239,8 @@ def test_no_endpoint_edits_or_deletes_an_issued_document(garage, invoice, method
 def test_the_database_itself_refuses_to_rewrite_an_issued_invoice(app, garage, invoice):
     statements = [
         "UPDATE invoicing.invoices SET number = 'X' WHERE id = :id",
-        "UPDATE invoicing.invoices SET total_gross = total_gross + 1, total_vat = total_vat + 1 WHERE id = :id",
+        "UPDATE invoicing.invoices SET total_gross = total_gross + 1, total_vat = total_vat + 1 "
+        "WHERE id = :id",
         "UPDATE invoicing.invoices SET customer_name = 'someone else' WHERE id = :id",
         "DELETE FROM invoicing.invoices WHERE id = :id",
         "UPDATE invoicing.invoice_lines SET description = 'X' WHERE invoice_id = :id",
