@@ -11,7 +11,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-DEV_JWT_SECRET = "garage-development-secret-not-for-production"
+# The development default; kit_settings refuses it in production.
+DEV_JWT_SECRET = "garage-development-secret-not-for-production"  # nosec B105  # pragma: allowlist secret
 DEV_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/garage"
 
 

@@ -46,7 +46,7 @@ _VIN_VALUES = {
 }
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 # Position 10: a 30-year cycle starting at 1980 (no I, O, Q, U, Z or 0).
-_YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"
+_YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"  # pragma: allowlist secret - model-year letters, not a key
 NORTH_AMERICAN_PREFIXES = "12345"
 
 
