@@ -24,6 +24,7 @@ BIN = Path(sys.executable).parent
 BACKGROUND = {
     "notification-management": {"dispatcher": ["dispatch"]},
     "workshop-scheduling": {"relay": ["relay-outbox"], "job-checks": ["check-jobs"]},
+    "invoicing": {"relay": ["relay-outbox"]},
 }
 MAIL_PORT = 1025
 
