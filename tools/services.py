@@ -1,7 +1,7 @@
 """The services of the garage and what deploying them needs to know: ONE entry per service.
 
 Everything that runs or deploys the services reads this list: `make run`
-(tools/run.py), the deployment generator (tools/deploy.py: Dockerfiles,
+(tools/run.py), the deployment generator (tools/deployment.py: Dockerfiles,
 docker-compose.yml, deploy/, k8s/), the image builder (tools/images.py) and the
 deployment tests (tests/deploy/). A service is deployed once its folder has a
 ``pyproject.toml``; a new service joins by adding its entry here and running

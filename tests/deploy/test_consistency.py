@@ -1,0 +1,390 @@
+"""The ingress routes, the NetworkPolicy graph, the compose file and the Kubernetes
+configuration agree with each other and with what the services say themselves: the
+peers their settings name (``*_URL``), the ports those defaults use, the paths of their
+contracts; and with ARCHITECTURE.md's table of services and calls."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlparse
+
+import deployment as deploy
+import pytest
+import services
+import yaml
+from deploy_testing import OVERLAYS, ROOT, kind
+
+ARCHITECTURE = ROOT.parent / "shared" / "design" / "ARCHITECTURE.md"
+SHORT_NAMES = {
+    "customer": "customer-management",
+    "vehicle": "vehicle-management",
+    "scheduling": "workshop-scheduling",
+    "jobs": "maintenance-job-management",
+    "invoicing": "invoicing",
+    "notifications": "notification-management",
+}
+# Calls the services' code makes that ARCHITECTURE.md's table does not draw, each with
+# where the code makes it. The deployment must allow them or the call fails in a cluster.
+BEYOND_ARCHITECTURE = {
+    (
+        "invoicing",
+        "vehicle-management",
+    ): "invoicing/src/invoicing/config.py DOWNSTREAMS: the invoice names the vehicle",
+}
+NOT_PEERS = {"DATABASE_URL", "JWT_JWKS_URL", "SMS_PROVIDER_URL", "RATE_LIMIT_STORAGE_URL"}
+
+
+def catalog_calls() -> set[tuple[str, str]]:
+    return {(s.name, peer) for s in services.SERVICES for peer in s.calls}
+
+
+def deployed_calls(deployed: list[services.Service]) -> set[tuple[str, str]]:
+    names = {s.name for s in deployed}
+    return {(a, b) for a, b in catalog_calls() if a in names and b in names}
+
+
+def by_url_var(name: str) -> services.Service:
+    return next(s for s in services.SERVICES if s.url_var == name)
+
+
+# --------------------------------------------------------------------------- the documents
+
+
+@pytest.fixture(scope="module")
+def architecture() -> str:
+    if not ARCHITECTURE.exists():
+        pytest.skip(f"{ARCHITECTURE} is not here (the design folder lies beside the repository)")
+    return ARCHITECTURE.read_text()
+
+
+def test_service_list_has_architectures_ports_and_schemas(architecture: str) -> None:
+    rows = re.findall(
+        r"^\| `([a-z-]+)/` \| `([a-z_]+)` \| (\d+) \| `([a-z_]+)` \|", architecture, re.MULTILINE
+    )
+    assert len(rows) == 6
+    for folder, package, port, schema in rows:
+        s = services.BY_NAME[folder]
+        assert (s.package, s.port, s.schema) == (package, int(port), schema)
+
+
+def test_calls_are_architectures_calls(architecture: str) -> None:
+    drawn: set[tuple[str, str]] = set()
+    table = architecture.split("### Every call between services")[1].split("The main flow")[0]
+    senders = {SHORT_NAMES[name] for name in re.findall(r"\((scheduling|jobs|invoicing)\)", table)}
+    for cell in re.findall(r"^\| ([a-z ,→()]+?) \|", table, re.MULTILINE):
+        for pair in cell.replace("(outbox)", "").split(","):
+            caller, receiver = (part.strip() for part in pair.split("→"))
+            if caller == "caller":  # the header
+                continue
+            callers = senders if caller == "any" else {SHORT_NAMES[caller]}
+            drawn |= {(name, SHORT_NAMES[receiver]) for name in callers}
+    assert drawn - catalog_calls() == set(), "ARCHITECTURE.md draws calls tools/services.py lacks"
+    assert catalog_calls() - drawn == set(BEYOND_ARCHITECTURE)
+
+
+def test_readme_services_table_agrees() -> None:
+    readme = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| ([a-z-]+) \| (\d+) \| `([a-z_]+)` \| (.+?) \|", readme, re.MULTILINE)
+    assert {row[0] for row in rows} == set(services.BY_NAME)
+    for name, port, schema, prefixes in rows:
+        s = services.BY_NAME[name]
+        assert (s.port, s.schema) == (int(port), schema), name
+        assert set(re.findall(r"`(/api/v1/[a-z-]+)`", prefixes)) == set(s.prefixes), name
+
+
+def test_tools_run_uses_the_service_list() -> None:
+    source = (ROOT / "tools" / "run.py").read_text()
+    assert "from services import PORTS" in source
+    assert not re.search(r"^PORTS\s*=", source, re.MULTILINE)
+
+
+# --------------------------------------------------------------------------- the services themselves
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key in list(os.environ):
+        if key.endswith("_URL") or key.startswith(("GARAGE_", "JWT_", "SMTP_", "SMS_", "DB_")):
+            monkeypatch.delenv(key)
+    yield
+
+
+def service_config(s: services.Service) -> Any:
+    """The service's own config module (installed, or from its src/ folder)."""
+    try:
+        return importlib.import_module(f"{s.package}.config")
+    except ModuleNotFoundError:
+        sys.path.insert(0, str(s.folder / "src"))
+        try:
+            return importlib.import_module(f"{s.package}.config")
+        except ImportError as exc:
+            pytest.skip(f"{s.name} does not import here ({exc}); add it to the Makefile's SERVICES")
+
+
+def configured_urls(s: services.Service) -> dict[str, str]:
+    config = service_config(s).load_config()
+    return {
+        key: value
+        for key, value in config.items()
+        if key.endswith("_URL")
+        and key not in NOT_PEERS
+        and isinstance(value, str)
+        and value.startswith("http")
+    }
+
+
+@pytest.mark.usefixtures("clean_environment")
+@pytest.mark.parametrize("name", [s.name for s in services.SERVICES])
+def test_service_settings_name_exactly_its_peers_at_their_ports(
+    name: str, deployed: list[services.Service]
+) -> None:
+    s = services.BY_NAME[name]
+    if s not in deployed:
+        pytest.skip(f"{name} is not deployed")
+    urls = configured_urls(s)
+    assert set(urls) == set(deploy.peer_urls(s)), f"{name}: its settings vs tools/services.py calls"
+    for variable, default in urls.items():
+        assert urlparse(default).port == by_url_var(variable).port, f"{name}: {variable}={default}"
+
+
+def test_contract_paths_are_routed_to_their_service(deployed: list[services.Service]) -> None:
+    prefixes = {prefix: s.name for s in services.SERVICES for prefix in s.prefixes}
+    for s in deployed:
+        contract = ROOT / "contracts" / f"{s.name}.yaml"
+        if not contract.exists():
+            continue
+        for path in yaml.safe_load(contract.read_text())["paths"]:
+            owners = {
+                owner for prefix, owner in prefixes.items() if path == prefix or path.startswith(prefix + "/")
+            }
+            assert owners == {s.name}, f"{s.name} serves {path}, routed to {owners or 'nobody'}"
+
+
+# --------------------------------------------------------------------------- compose
+
+
+def compose_url_hosts(environment: dict[str, str], compose: dict[str, Any]) -> None:
+    for variable, value in environment.items():
+        if variable.endswith("_URL") and variable != "DATABASE_URL":
+            url = urlparse(value)
+            peer = compose["services"].get(url.hostname)
+            if peer is not None:
+                assert peer["environment"]["PORT"] == str(url.port), f"{variable}={value}"
+
+
+def test_compose_agrees_with_the_services(
+    compose_file: dict[str, Any], deployed: list[services.Service]
+) -> None:
+    entries = compose_file["services"]
+    for s in deployed:
+        web, migrate = entries[s.name], entries[f"{s.name}-migrate"]
+        environment = web["environment"]
+        assert environment["PORT"] == str(s.port)
+        assert {k: v for k, v in environment.items() if k.endswith("_URL") and k != "DATABASE_URL"} == (
+            deploy.peer_urls(s)
+        )
+        compose_url_hosts(environment, compose_file)
+        database = urlparse(environment["DATABASE_URL"])
+        assert (database.username, database.hostname, database.path) == (s.role, "postgres", "/garage")
+        assert web["command"] == list(s.gunicorn)
+        assert migrate["command"] == list(s.flask("migrate"))
+        assert web["depends_on"] == {f"{s.name}-migrate": {"condition": "service_completed_successfully"}}
+        assert migrate["depends_on"]["postgres"] == {"condition": "service_healthy"}
+        assert entries["ingress"]["depends_on"][s.name] == {"condition": "service_healthy"}
+        for process in s.processes:
+            worker = entries[f"{s.name}-{process.name}"]
+            assert worker["command"] == list(s.flask(*process.command))
+            assert worker["environment"] == environment
+        assert f"{s.env_prefix}_DB_PASSWORD" in entries["postgres"]["environment"]
+
+
+def test_compose_ingress_routes_every_prefix_to_its_owner(deployed: list[services.Service]) -> None:
+    conf = (ROOT / "deploy" / "nginx" / "garage.conf").read_text()
+    routes = {}
+    for alternatives, upstream in re.findall(
+        r"location ~ \^/api/v1/\(([^)]*)\)\(/\|\$\) \{\s*set \$upstream ([a-z-]+:\d+);", conf
+    ):
+        for resource in alternatives.split("|"):
+            routes[f"/api/v1/{resource.replace(chr(92), '')}"] = upstream
+    assert routes == {prefix: f"{s.name}:{s.port}" for s in deployed for prefix in s.prefixes}
+
+
+def test_database_init_makes_one_role_and_schema_per_service(deployed: list[services.Service]) -> None:
+    script = (ROOT / "deploy" / "postgres" / "init-garage.sh").read_text()
+    made = re.findall(r"^service_role (\w+) (\w+) ", script, re.MULTILINE)
+    assert made == [(s.role, s.schema) for s in deployed]
+    for extension in {e for s in deployed for e in s.extensions}:
+        assert f"CREATE EXTENSION IF NOT EXISTS {extension} WITH SCHEMA public;" in script
+
+
+# --------------------------------------------------------------------------- Kubernetes
+
+
+def config_maps_of(documents: list[dict[str, Any]], container: dict[str, Any]) -> dict[str, str]:
+    """The environment a container gets from its ConfigMaps, in envFrom order."""
+    maps = kind(documents, "ConfigMap")
+    environment: dict[str, str] = {}
+    for source in container["envFrom"]:
+        if "configMapRef" in source:
+            environment.update(maps[source["configMapRef"]["name"]]["data"])
+    return environment
+
+
+def policy_graph(documents: list[dict[str, Any]], names: set[str]) -> tuple[set, set]:
+    """(caller, callee) pairs that the NetworkPolicies let in, and those they let out."""
+    ingress, egress = set(), set()
+    for policy in kind(documents, "NetworkPolicy").values():
+        selected = policy["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name")
+        for rule in policy["spec"].get("ingress", []):
+            for peer in rule.get("from", []):
+                name = peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name")
+                if name in names and selected in names:
+                    ingress.add((name, selected))
+        for rule in policy["spec"].get("egress", []):
+            for peer in rule.get("to", []):
+                name = peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name")
+                if name in names and selected in names:
+                    port = {p["port"] for p in rule["ports"]}
+                    assert port == {services.BY_NAME[name].port}, policy["metadata"]["name"]
+                    egress.add((selected, name))
+    return ingress, egress
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_kubernetes_agrees_with_the_services(
+    rendered: dict[str, list[dict[str, Any]]],
+    compose_file: dict[str, Any],
+    deployed: list[services.Service],
+    overlay: str,
+) -> None:
+    documents = rendered[overlay]
+    deployments, k8s_services = kind(documents, "Deployment"), kind(documents, "Service")
+    for s in deployed:
+        assert k8s_services[s.name]["spec"]["ports"] == [
+            {"name": "http", "port": s.port, "targetPort": "http", "protocol": "TCP"}
+        ]
+        web = deployments[s.name]["spec"]["template"]["spec"]["containers"][0]
+        assert web["ports"] == [{"name": "http", "containerPort": s.port, "protocol": "TCP"}]
+        environment = config_maps_of(documents, web)
+        assert environment["PORT"] == str(s.port)
+        assert environment["DB_USER"] == s.role
+        assert {k: v for k, v in environment.items() if k.endswith("_URL") and k not in NOT_PEERS} == (
+            deploy.peer_urls(s)
+        )
+        # The same commands as compose runs, which the image test runs for real.
+        assert web["command"] == compose_file["services"][s.name]["command"]
+        for process in s.processes:
+            container = deployments[f"{s.name}-{process.name}"]["spec"]["template"]["spec"]["containers"][0]
+            assert container["command"] == compose_file["services"][f"{s.name}-{process.name}"]["command"]
+        job = kind(documents, "Job")[f"{s.name}-migrate"]["spec"]["template"]["spec"]["containers"][0]
+        assert job["command"] == compose_file["services"][f"{s.name}-migrate"]["command"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_ingress_routes_every_prefix_to_its_owner(
+    rendered: dict[str, list[dict[str, Any]]], deployed: list[services.Service], overlay: str
+) -> None:
+    (ingress,) = kind(rendered[overlay], "Ingress").values()
+    routes = {
+        path["path"]: (path["backend"]["service"]["name"], path["backend"]["service"]["port"]["name"])
+        for rule in ingress["spec"]["rules"]
+        for path in rule["http"]["paths"]
+        if path["pathType"] == "Prefix"
+    }
+    assert routes == {prefix: (s.name, "http") for s in deployed for prefix in s.prefixes}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_network_policies_allow_exactly_the_drawn_calls(
+    rendered: dict[str, list[dict[str, Any]]], deployed: list[services.Service], overlay: str
+) -> None:
+    documents = rendered[overlay]
+    names = {s.name for s in deployed}
+    allowed_in, allowed_out = policy_graph(documents, names)
+    assert allowed_in == deployed_calls(deployed)
+    assert allowed_out == deployed_calls(deployed)
+    policies = kind(documents, "NetworkPolicy")
+    assert policies["default-deny"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    assert policies["allow-dns"]["spec"]["egress"][0]["ports"] == [
+        {"protocol": "UDP", "port": 53},
+        {"protocol": "TCP", "port": 53},
+    ]
+    for s in deployed:
+        web = policies[f"{s.name}-web"]["spec"]
+        from_ingress = [rule for rule in web["ingress"] if "namespaceSelector" in rule["from"][0]]
+        assert from_ingress == [
+            {
+                "from": [
+                    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+                ],
+                "ports": [{"protocol": "TCP", "port": s.port}],
+            }
+        ]
+        assert {"ports": [{"protocol": "TCP", "port": 5432}]} in policies[f"{s.name}-egress"]["spec"][
+            "egress"
+        ]
+        external = {
+            name: policy
+            for name, policy in policies.items()
+            if name.startswith(f"{s.name}-") and "external" in name
+        }
+        expected = {(rule.component, port) for rule in s.egress for port in rule.ports}
+        found = {
+            (policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"], p["port"])
+            for policy in external.values()
+            for rule in policy["spec"]["egress"]
+            for p in rule["ports"]
+        }
+        assert found == expected, s.name
+
+
+# --------------------------------------------------------------------------- settings are complete
+
+
+def environment_of(
+    documents: list[dict[str, Any]], s: services.Service, secrets: dict[str, str]
+) -> dict[str, str]:
+    """What the web container's environment would be, with made-up Secret values."""
+    web = kind(documents, "Deployment")[s.name]["spec"]["template"]["spec"]["containers"][0]
+    environment = {**config_maps_of(documents, web), **secrets}
+    for variable in web["env"]:
+        environment[variable["name"]] = re.sub(
+            r"\$\((\w+)\)", lambda m: environment[m.group(1)], variable["value"]
+        )
+    return environment
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_service_starts_with_the_overlays_settings(
+    rendered: dict[str, list[dict[str, Any]]],
+    deployed: list[services.Service],
+    overlay: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With GARAGE_ENV=production a service refuses to start without its required settings:
+    the prod overlay's settings.env and the documented Secrets must give it all of them."""
+    for s in deployed:
+        secrets = {"DB_PASSWORD": "made-up", **{key: "made-up" for key in s.secrets}}
+        environment = environment_of(rendered[overlay], s, secrets)
+        assert environment["GARAGE_ENV"] == ("production" if overlay == "prod" else "development")
+        for key in list(os.environ):
+            monkeypatch.delenv(key)
+        for key, value in environment.items():
+            monkeypatch.setenv(key, value)
+        service_config(s).load_config()  # raises ConfigError naming what is missing
+
+
+def test_each_service_starts_with_the_compose_settings(
+    compose_file: dict[str, Any], deployed: list[services.Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for s in deployed:
+        for key in list(os.environ):
+            monkeypatch.delenv(key)
+        for key, value in compose_file["services"][s.name]["environment"].items():
+            monkeypatch.setenv(key, re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(value)))
+        service_config(s).load_config()
