@@ -25,6 +25,8 @@ from workshop_scheduling.clients.maintenance_jobs import maintenance_jobs
 from workshop_scheduling.clients.vehicle_management import vehicle_management
 from workshop_scheduling.models import db
 from workshop_scheduling.schemas import (
+    FIRST_DATE,
+    LAST_DATE,
     AppointmentCreateSchema,
     AppointmentPageSchema,
     AppointmentQueryArgsSchema,
@@ -246,8 +248,10 @@ class PlanningDay(MethodView):
         and job status; job status `unknown` when maintenance-job-management does not answer"""
         try:
             first = date.fromisoformat(day)
+            if not FIRST_DATE <= first <= LAST_DATE:
+                raise ValueError(day)
         except ValueError:
-            raise NotFound(f"{day!r} is not a date (YYYY-MM-DD)") from None
+            raise NotFound(f"{day!r} is not a date (YYYY-MM-DD) this workshop plans") from None
         return _planning(first, first, args)
 
 
@@ -264,6 +268,8 @@ class PlanningWeek(MethodView):
             if not match:
                 raise ValueError(week)
             monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+            if not FIRST_DATE <= monday <= LAST_DATE - timedelta(days=6):
+                raise ValueError(week)
         except ValueError:
             raise NotFound(f"{week!r} is not an ISO week (YYYY-Www)") from None
         return _planning(monday, monday + timedelta(days=6), args)

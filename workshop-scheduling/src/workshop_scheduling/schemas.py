@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -43,6 +43,24 @@ class Instant(ma.fields.AwareDateTime):
         return super()._serialize(value.astimezone(UTC) if value else value, attr, obj, **kwargs)
 
 
+# Dates a garage can mean; outside them time-zone arithmetic would overflow.
+FIRST_DATE, LAST_DATE = date(1970, 1, 1), date(2999, 12, 31)
+SANE_DATE = validate.Range(min=FIRST_DATE, max=LAST_DATE, error="must be between 1970 and 2999")
+SANE_MOMENT = validate.Range(
+    min=datetime(1970, 1, 2, tzinfo=UTC),
+    max=datetime(2999, 12, 30, tzinfo=UTC),
+    error="must be between 1970 and 2999",
+)
+
+
+def _moment(**kwargs: Any) -> ma.fields.AwareDateTime:
+    return ma.fields.AwareDateTime(validate=SANE_MOMENT, **kwargs)
+
+
+def _date(**kwargs: Any) -> ma.fields.Date:
+    return ma.fields.Date(validate=SANE_DATE, **kwargs)
+
+
 def _slug(**kwargs: Any) -> ma.fields.String:
     return ma.fields.String(
         validate=validate.Regexp(SLUG, error="lower-case letters, digits, - and _"), **kwargs
@@ -79,7 +97,7 @@ OpeningHoursInputSchema = ma.Schema.from_dict(_week_fields(required=False), name
 
 
 class ClosedDateSchema(ma.Schema):
-    date = ma.fields.Date(required=True)
+    date = _date(required=True)
     reason = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
 
 
@@ -248,8 +266,8 @@ class AppointmentCreateSchema(InputSchema):
 
 
 class AppointmentRescheduleSchema(InputSchema):
-    start = ma.fields.AwareDateTime(required=True)
-    end = ma.fields.AwareDateTime(metadata={"description": "default: the same length as before"})
+    start = _moment(required=True)
+    end = _moment(metadata={"description": "default: the same length as before"})
     bay_id = ma.fields.UUID(
         metadata={"description": "default: the same bay if free, else a free one of its kind"}
     )
@@ -266,16 +284,16 @@ class AppointmentQueryArgsSchema(PageArgsSchema, InputSchema):
     bay_id = ma.fields.UUID()
     technician_id = ma.fields.UUID()
     status = ma.fields.String(validate=validate.OneOf(STATUSES))
-    starts_from = ma.fields.AwareDateTime(data_key="from", metadata={"description": "start at or after"})
-    starts_before = ma.fields.AwareDateTime(data_key="to", metadata={"description": "start before"})
+    starts_from = _moment(data_key="from", metadata={"description": "start at or after"})
+    starts_before = _moment(data_key="to", metadata={"description": "start before"})
 
 
 # ---------------------------------------------------------------------------- availability
 
 
 class AvailabilityQueryArgsSchema(InputSchema):
-    first_day = ma.fields.Date(required=True, data_key="from", metadata={"description": "first local date"})
-    last_day = ma.fields.Date(
+    first_day = _date(required=True, data_key="from", metadata={"description": "first local date"})
+    last_day = _date(
         required=True, data_key="to", metadata={"description": "last local date, at most 31 days on"}
     )
     duration_minutes = ma.fields.Integer(
