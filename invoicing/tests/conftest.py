@@ -7,6 +7,16 @@ or made to fail, and started again on the same port."""
 
 from __future__ import annotations
 
+import importlib
+import sys
+
+# pytest (importlib mode) names this file `invoicing.tests.conftest` after its path and,
+# collecting other folders first, may have made `invoicing` a namespace module for the
+# service's folder. The tests need the service's package under that name.
+if not hasattr(sys.modules.get("invoicing"), "create_app"):
+    sys.modules.pop("invoicing", None)
+    importlib.import_module("invoicing")
+
 import contextlib
 import copy
 import itertools
