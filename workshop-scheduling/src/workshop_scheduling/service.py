@@ -86,7 +86,8 @@ def get_settings(*, session: Session, for_update: bool = False) -> WorkshopSetti
             .on_conflict_do_nothing()
         )
         row = session.get(WorkshopSettings, 1, with_for_update=for_update, populate_existing=True)
-    assert row is not None
+    if row is None:  # inserted just now, or by a concurrent request: it is there
+        raise RuntimeError("the workshop settings row is missing")
     return row
 
 
@@ -912,9 +913,11 @@ def send_reminders(
         .on_conflict_do_nothing()
         .returning(table.c.appointment_id)
     ).all()
-    for appointment_id in reminded:
-        appointment = session.get(Appointment, appointment_id)
-        assert appointment is not None
+    ordered = (
+        select(Appointment).where(Appointment.id.in_(reminded)).order_by(Appointment.start_at, Appointment.id)
+    )
+    appointments = session.scalars(ordered) if reminded else []
+    for appointment in appointments:
         stamp = appointment.start_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         _send(
             session,

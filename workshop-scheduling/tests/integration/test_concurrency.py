@@ -5,6 +5,7 @@ so the database's exclusion constraints are what decide."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,8 @@ import pytest
 import requests
 from sqlalchemy import text
 from werkzeug.serving import make_server
+from workshop_scheduling.clients.maintenance_jobs import EXTENSION as JOBS_EXTENSION
+from workshop_scheduling.clients.vehicle_management import EXTENSION as VEHICLES_EXTENSION
 from workshop_scheduling.models import db
 
 from service_kit.testing import run_concurrently
@@ -33,7 +36,12 @@ def served(app) -> Iterator[str]:
 
 
 @pytest.fixture
-def base_url(app, workshop) -> Iterator[str]:
+def base_url(app, workshop, monkeypatch) -> Iterator[str]:
+    # Ten requests at once in one process: give the fakes time to answer (the fast
+    # failure settings of the other tests would turn a busy moment into a 503).
+    for name in (VEHICLES_EXTENSION, JOBS_EXTENSION):
+        http = app.extensions[name].http
+        monkeypatch.setattr(http, "settings", dataclasses.replace(http.settings, read_timeout=10))
     with served(app) as url:
         yield url
 
