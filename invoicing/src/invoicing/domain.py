@@ -207,12 +207,12 @@ class Discount:
             except ValueError as exc:
                 raise InvalidDiscount(field_name, f"percent {exc}") from exc
             return percent_of(base, rate)
-        assert self.amount is not None
-        if self.amount < 0:
+        amount = int(self.amount or 0)
+        if amount < 0:
             raise InvalidDiscount(field_name, "amount must not be negative")
-        if self.amount > base:
-            raise InvalidDiscount(field_name, f"amount {self.amount} is more than the {base} it discounts")
-        return self.amount
+        if amount > base:
+            raise InvalidDiscount(field_name, f"amount {amount} is more than the {base} it discounts")
+        return amount
 
 
 # ------------------------------------------------------------------------------ lines
