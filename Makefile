@@ -8,7 +8,7 @@ ROLE ?= advisor
 
 DEPLOY_TOOLS := $(VENV)/.deploy-tools
 
-.PHONY: venv run test lint openapi openapi-check token bench clean images deploy-files
+.PHONY: venv run stop demo test lint openapi openapi-check token bench clean images deploy-files
 
 $(VENV)/.installed: service-kit/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,11 @@ $(DEPLOY_TOOLS): tests/deploy/requirements.txt tests/deploy/requirements-checkov
 	$(VENV)/checkov/bin/python -m pip install --quiet -r tests/deploy/requirements-checkov.txt
 	touch $@
 
-run: venv ## start PostgreSQL (embedded unless DATABASE_URL is set) and every service
-	$(PY) tools/run.py $(SERVICES)
+run: venv ## PostgreSQL (embedded unless DATABASE_URL is set), every service, relay and dispatcher, a mail catcher
+	@$(PY) tools/run.py start
+
+stop: ## stop what a `make run` in another terminal started
+	@$(PY) tools/run.py stop
 
 test: venv $(DEPLOY_TOOLS) ## every test of the repository, against a real PostgreSQL
 	$(PY) -m pytest

