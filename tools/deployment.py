@@ -41,6 +41,8 @@ UID = 10001  # the images' non-root user
 POSTGRES_UID = 70  # the postgres user of the official Alpine image
 DEV_SMTP_PORT = 1025  # mailpit
 REDIS_PORT = 6379
+# An emptyDir as the container's /tmp: the root filesystem is read-only.
+TMP_MOUNT = {"name": "tmp", "mountPath": "/tmp"}  # nosec B108 - a volume of the pod's own, not the node's /tmp
 
 # Checks checkov reports that these manifests deliberately do not follow. Each is put on
 # the resources it concerns as a `checkov.io/skipN` annotation carrying its reason.
@@ -137,7 +139,7 @@ def dockerfile(service: Service) -> str:
 def compose(services: list[Service]) -> dict[str, Any]:
     hardening = {
         "read_only": True,
-        "tmpfs": ["/tmp"],
+        "tmpfs": ["/tmp"],  # nosec B108 - the container's own /tmp: a tmpfs under a read-only root
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges:true"],
     }
@@ -147,7 +149,7 @@ def compose(services: list[Service]) -> dict[str, Any]:
             "environment": {
                 "POSTGRES_DB": DATABASE,
                 "POSTGRES_USER": "postgres",
-                "POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:-garage-dev}",
+                "POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:-garage-dev}",  # nosec B105 - a development default
                 **{
                     f"{s.env_prefix}_DB_PASSWORD": f"${{{s.env_prefix}_DB_PASSWORD:-{s.name}-dev}}"
                     for s in services
@@ -408,7 +410,7 @@ def container(
         ],
         "resources": resources,
         "securityContext": CONTAINER_SECURITY,
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [TMP_MOUNT],
     }
 
 
@@ -637,7 +639,10 @@ def network_policies(s: Service) -> list[dict[str, Any]]:
                 "ports": [port(s.port)],
             }
         )
-    egress: list[dict[str, Any]] = [{"ports": [port(5432)]}]  # the database, in the cluster or outside
+    egress: list[dict[str, Any]] = [
+        {"ports": [port(5432)]},  # the database, in the cluster or outside
+        {"ports": [port(443)]},  # the identity provider: its JWKS, and service tokens
+    ]
     egress += [
         {
             "to": [{"podSelector": {"matchLabels": labels(BY_NAME[peer], "web")}}],
@@ -872,7 +877,7 @@ def dev_postgres(services: list[Service]) -> list[dict[str, Any]]:
                                         "readOnly": True,
                                     },
                                     {"name": "run", "mountPath": "/var/run/postgresql"},
-                                    {"name": "tmp", "mountPath": "/tmp"},
+                                    TMP_MOUNT,
                                 ],
                             }
                         ],
@@ -964,7 +969,7 @@ def dev_mailpit(services: list[Service]) -> list[dict[str, Any]]:
                                     "limits": {"cpu": "200m", "memory": "128Mi"},
                                 },
                                 "securityContext": CONTAINER_SECURITY,
-                                "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                                "volumeMounts": [TMP_MOUNT],
                             }
                         ],
                         "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],

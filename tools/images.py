@@ -38,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from deployment import deployed, image
 from services import BY_NAME, ROOT, Service
 
-STATE = Path(os.environ.get("GARAGE_DOCKER_STATE", "/var/tmp/garage-docker"))
+# Fixed on purpose (root only): the next build, CI included, reuses the base and the layers there.
+STATE = Path(os.environ.get("GARAGE_DOCKER_STATE", "/var/tmp/garage-docker"))  # nosec B108
 PRIVATE_HOST = f"unix://{STATE}/docker.sock"
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 OFFICIAL_BASE = "python:3.11-slim"
