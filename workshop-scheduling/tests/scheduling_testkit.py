@@ -264,6 +264,11 @@ class FakeJobs(FakeService):
             if request.headers.get("Idempotency-Key") != body["appointment_id"]:
                 raise ContractViolation("the Idempotency-Key of a job create must be the appointment id")
             existing = self.job_for(body["appointment_id"])
+            if existing and (existing["vehicle_id"], existing["customer_id"]) != (
+                body["vehicle_id"],
+                body["customer_id"],
+            ):
+                return 409, problem(409, "the appointment already has a job for another vehicle"), JOBS
             if existing:
                 return 200, existing, JOBS
             job = self._job(body)

@@ -153,10 +153,13 @@ class JobAlreadyStarted(Conflict):
 
 
 class AbandonedBookingAttempt(Conflict):
+    """A retry reused the appointment id of an earlier failed attempt with the same
+    Idempotency-Key, but that attempt's job cannot be this booking's."""
+
     def __init__(self) -> None:
         super().__init__(
-            "an earlier attempt with this Idempotency-Key was abandoned and its job cancelled; "
-            "book again with a new Idempotency-Key"
+            "an earlier, failed attempt with this Idempotency-Key left a job that does not fit this "
+            "booking (cancelled, or for another vehicle); book again with a new Idempotency-Key"
         )
 
 

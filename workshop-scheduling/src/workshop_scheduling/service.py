@@ -478,14 +478,19 @@ def book_appointment(
     _arm_job_check(
         session, clients.side_engine, appointment.id, request_key=request_key, due=now + clients.grace
     )
-    job = clients.jobs.create_job(
-        appointment_id=appointment.id,
-        vehicle_id=appointment.vehicle_id,
-        customer_id=appointment.customer_id,
-        planned_start=start,
-        planned_end=end,
-        description=domain.describe_work(appointment.work_description, codes),
-    )
+    try:
+        job = clients.jobs.create_job(
+            appointment_id=appointment.id,
+            vehicle_id=appointment.vehicle_id,
+            customer_id=appointment.customer_id,
+            planned_start=start,
+            planned_end=end,
+            description=domain.describe_work(appointment.work_description, codes),
+        )
+    except JobNotChangeable as exc:
+        # The appointment id came from an earlier attempt with this Idempotency-Key,
+        # whose job is for another vehicle or customer.
+        raise domain.AbandonedBookingAttempt() from exc
     if job.status == "cancelled":
         raise domain.AbandonedBookingAttempt()
     # Not a change of the appointment anyone has seen: it stays at version 1.

@@ -157,3 +157,16 @@ def test_a_failed_reschedule_is_put_right(workshop, app, monkeypatch):
     assert datetime.fromisoformat(job["planned_start"]) == local(workshop.day, "14:00")
     assert run_job_checks(app).settled == 1
     assert datetime.fromisoformat(job["planned_start"]) == local(workshop.day, "10:00")
+
+
+def test_a_retry_with_the_same_key_but_another_vehicle_is_a_409(workshop, count_rows):
+    workshop.bay()
+    headers = {**workshop.advisor, "Idempotency-Key": "reused-key"}
+    workshop.jobs.delay = 0.5
+    assert_problem(workshop.client.post(APPOINTMENTS, json=workshop.body(), headers=headers), 503)
+    time.sleep(0.6)
+    workshop.jobs.delay = 0
+    other = workshop.client.post(APPOINTMENTS, json=workshop.body(), headers=headers)
+    assert_problem(other, 409, "abandoned-booking-attempt")
+    assert count_rows("appointments") == 0
+    assert len(workshop.jobs.jobs) == 1
