@@ -31,6 +31,9 @@ run: venv ## PostgreSQL (embedded unless DATABASE_URL is set), every service, re
 stop: ## stop what a `make run` in another terminal started
 	@$(PY) tools/run.py stop
 
+demo: venv ## load a realistic garage into the running `make run`, through the public APIs only
+	@$(PY) tools/demo.py
+
 test: venv $(DEPLOY_TOOLS) ## every test of the repository, against a real PostgreSQL
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory openapi-check
