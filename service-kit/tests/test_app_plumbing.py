@@ -30,6 +30,18 @@ def test_problem_exceptions_carry_status_type_and_extensions(client):
     }
 
 
+def test_the_documented_problem_schema_allows_extension_members(client):
+    """Found by the system tests' contract fuzzing: every 412 (``current_version``) and
+    every refused transition (``current_status``) broke the contract's Problem schema."""
+    import jsonschema
+
+    spec = client.get("/openapi.json").get_json()
+    problem = client.get("/api/v1/toys/conflict").get_json()
+    assert problem["current_owner"] == "someone"
+    schema = {**spec["components"]["schemas"]["Problem"], "components": spec["components"]}
+    jsonschema.validate(problem, schema)
+
+
 def test_unknown_route_is_a_404_problem(client):
     response = client.get("/api/v1/nothing-here")
     assert (response.status_code, response.mimetype) == (404, PROBLEM)

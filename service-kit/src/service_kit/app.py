@@ -28,7 +28,12 @@ log = logging.getLogger("service_kit")
 
 
 class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details. A problem may carry extension members beside these
+    (``current_version`` on a 412, ``current_status`` on a refused transition ...), so
+    the documented schema allows additional properties."""
+
+    class Meta:
+        unknown = ma.INCLUDE
 
     type = ma.fields.String(required=True)
     title = ma.fields.String(required=True)
