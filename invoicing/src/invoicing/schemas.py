@@ -34,6 +34,14 @@ def _percent_field(**kwargs: Any) -> ma.fields.Decimal:
     )
 
 
+def _decimal_out(example: str = "21.00", **kwargs: Any) -> ma.fields.Decimal:
+    """A rate or percent in an answer: a string with two decimals ("21.00"), exact where a
+    number could be read back as a float; documented as the string it is."""
+    return ma.fields.Decimal(
+        places=2, as_string=True, metadata={"type": "string", "example": example}, **kwargs
+    )
+
+
 # -------------------------------------------------------------------------------- input
 
 
@@ -189,7 +197,7 @@ class InvoiceLineSchema(ma.Schema):
     unit_price = ma.fields.Integer(
         required=True, metadata={"description": "minor units; hourly rate for labour"}
     )
-    vat_rate = ma.fields.Decimal(required=True, places=2, as_string=True)
+    vat_rate = _decimal_out(required=True)
     amount = ma.fields.Integer(required=True, metadata={"description": "quantity x unit price"})
     line_discount = ma.fields.Integer(required=True)
     invoice_discount = ma.fields.Integer(
@@ -201,7 +209,7 @@ class InvoiceLineSchema(ma.Schema):
 
 
 class VatRowSchema(ma.Schema):
-    rate = ma.fields.Decimal(required=True, places=2, as_string=True)
+    rate = _decimal_out(required=True)
     net = ma.fields.Integer(required=True)
     vat = ma.fields.Integer(required=True)
     gross = ma.fields.Integer(required=True)
@@ -223,7 +231,7 @@ class InvoiceTotalsSchema(ma.Schema):
 
 
 class DiscountOutSchema(ma.Schema):
-    percent = ma.fields.Decimal(required=True, allow_none=True, places=2, as_string=True)
+    percent = _decimal_out("5.00", required=True, allow_none=True)
     amount = ma.fields.Integer(required=True, allow_none=True)
 
 
@@ -323,7 +331,7 @@ class CreditNoteLineSchema(ma.Schema):
     invoice_line_id = ma.fields.UUID(required=True)
     description = ma.fields.String(required=True)
     quantity_hundredths = ma.fields.Integer(required=True, allow_none=True)
-    vat_rate = ma.fields.Decimal(required=True, places=2, as_string=True)
+    vat_rate = _decimal_out(required=True)
     net = ma.fields.Integer(required=True, metadata={"description": "negative"})
     vat = ma.fields.Integer(required=True, metadata={"description": "negative"})
     gross = ma.fields.Integer(required=True, metadata={"description": "negative"})

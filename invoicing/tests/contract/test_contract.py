@@ -91,3 +91,21 @@ def test_api_never_fails_and_keeps_its_contract(app, clean, auth_headers):
             case.call_and_validate(headers=headers, excluded_checks=BUSINESS_RULE_CHECKS)
 
         exercise()
+
+
+def test_invoices_and_credit_notes_answer_as_the_contract_says(garage, labour, part):
+    """Found by the system tests' contract fuzzing: VAT rates and discount percents are
+    answered as strings ("21.00"), which the contract documented as numbers."""
+    from service_kit.contract_testing import validate_response
+
+    job = garage.job([labour(150, 6000), part(200, 1250, vat="9.00")])
+    created = garage.create(job["id"], headers=garage.admin, discount={"percent": 5})
+    assert created.status_code == 201, created.get_json()
+    invoice = created.get_json()
+    assert invoice["discount"]["percent"] == "5.00"
+    assert invoice["lines"][0]["vat_rate"] == "21.00"
+    validate_response(CONTRACT, "POST", "/api/v1/invoices", 201, invoice)
+    validate_response(CONTRACT, "GET", "/api/v1/invoices/{invoice_id}", 200, garage.get(invoice["id"]))
+    credited = garage.credit(invoice["id"])
+    assert credited.status_code == 201, credited.get_json()
+    validate_response(CONTRACT, "POST", "/api/v1/credit-notes", 201, credited.get_json())
