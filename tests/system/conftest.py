@@ -1,0 +1,107 @@
+"""Fixtures of the system tests: the six services as real gunicorn processes on free
+loopback ports against one fresh test database, with their relays, the job checker
+and the notification dispatcher, a real SMTP server and a real HTTP SMS provider on
+loopback (garage_harness.py). Every process is killed with its process group at the
+end of the session, whatever the tests did; when a test fails, what each process
+logged during it is added to the report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from garage_harness import RUNNING, FrontDesk, Garage, MailSink, SmsProvider, free_port
+
+
+@pytest.fixture(scope="session")
+def mail() -> Iterator[MailSink]:
+    """A real SMTP server on loopback; the sink holds every message it accepted."""
+    sink = MailSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), loop=asyncio.new_event_loop())
+    controller.start()
+    sink.port = controller.port
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def sms() -> Iterator[SmsProvider]:
+    provider = SmsProvider()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
+def provider_settings(mail: MailSink, sms: SmsProvider) -> dict[str, str]:
+    """Where the dispatcher finds the SMTP server and the SMS provider."""
+    return {"SMTP_PORT": str(mail.port), "SMS_PROVIDER_URL": sms.url}
+
+
+@pytest.fixture(scope="session")
+def garage(fresh_database_url: str, provider_settings: dict[str, str]) -> Iterator[Garage]:
+    """All six services with their relays, the job checker and the dispatcher."""
+    with tempfile.TemporaryDirectory(prefix="garage-system-") as workdir:
+        running = Garage(database_url=fresh_database_url, workdir=Path(workdir), settings=provider_settings)
+        try:
+            started = time.perf_counter()
+            running.start()
+            sys.stderr.write(f"\n[system] the garage is up in {time.perf_counter() - started:.1f} s\n")
+            yield running
+        finally:
+            running.close()
+
+
+@pytest.fixture(scope="session")
+def front_desk(garage: Garage) -> FrontDesk:
+    return FrontDesk(garage)
+
+
+# --------------------------------------------------------------------------- ordering
+
+ORDER = ("test_garage_day", "test_faults", "test_database_restart", "test_contract_fuzz")
+
+
+def _rank(item: pytest.Item) -> int:
+    path = Path(str(item.fspath))
+    if path.parent != Path(__file__).parent or path.stem not in ORDER:
+        return -1
+    return ORDER.index(path.stem)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The garage's day first (it expects the year's first invoice number on a fresh
+    database), the fuzzing, which leaves odd data behind, last."""
+    positions = [index for index, item in enumerate(items) if _rank(item) >= 0]
+    ordered = sorted((items[index] for index in positions), key=_rank)
+    for index, item in zip(positions, ordered, strict=True):
+        items[index] = item
+
+
+# -------------------------------------------------------------------------- reporting
+
+MARKS = pytest.StashKey[dict[int, dict[str, int]]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if call.when == "setup":
+        item.stash[MARKS] = {id(garage): garage.log_marks() for garage in RUNNING}
+    if report.failed and RUNNING:
+        marks = item.stash.get(MARKS, {})
+        for garage in RUNNING:
+            report.sections.append(
+                (f"{garage.label}: logged during the test", garage.logs_since(marks.get(id(garage))))
+            )
+    return report
