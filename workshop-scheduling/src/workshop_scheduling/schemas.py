@@ -63,7 +63,11 @@ def _date(**kwargs: Any) -> ma.fields.Date:
 
 def _slug(**kwargs: Any) -> ma.fields.String:
     return ma.fields.String(
-        validate=validate.Regexp(SLUG, error="lower-case letters, digits, - and _"), **kwargs
+        validate=[
+            validate.Length(min=1, max=40),
+            validate.Regexp(SLUG, error="lower-case letters, digits, - and _"),
+        ],
+        **kwargs,
     )
 
 
@@ -72,11 +76,13 @@ def _slug(**kwargs: Any) -> ma.fields.String:
 
 class OpeningIntervalSchema(ma.Schema):
     opens = ma.fields.String(
-        required=True, validate=validate.Regexp(CLOCK_PATTERN), metadata={"example": "08:00"}
+        required=True,
+        validate=[validate.Length(equal=5), validate.Regexp(CLOCK_PATTERN)],
+        metadata={"example": "08:00"},
     )
     closes = ma.fields.String(
         required=True,
-        validate=validate.Regexp(CLOCK_PATTERN),
+        validate=[validate.Length(equal=5), validate.Regexp(CLOCK_PATTERN)],
         metadata={"example": "17:30", "description": "up to 24:00"},
     )
 
@@ -259,7 +265,9 @@ class AppointmentCreateSchema(InputSchema):
     technician_id = ma.fields.UUID(allow_none=True)
     work_description = ma.fields.String(required=True, validate=validate.Length(min=1, max=1000))
     service_codes = ma.fields.List(
-        ma.fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,20}$")),
+        ma.fields.String(
+            validate=[validate.Length(min=1, max=20), validate.Regexp(r"^[A-Za-z0-9_.-]{1,20}$")]
+        ),
         load_default=list,
         validate=validate.Length(max=20),
     )
