@@ -1,0 +1,95 @@
+"""Every service with a committed contract, as Flask apps on one migrated test database,
+and the contracts' operations, for tests that walk the whole API surface."""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from service_kit.migrations import upgrade
+
+CONTRACTS = sorted((Path(__file__).resolve().parents[2] / "contracts").glob("*.yaml"))
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def load(contract: Path) -> dict[str, Any]:
+    return yaml.safe_load(contract.read_text())
+
+
+def operations() -> list[tuple[str, str, str, dict[str, Any], list[dict[str, Any]]]]:
+    """(service, method, path, operation, path-level parameters) for every /api/ operation."""
+    found = []
+    for contract in CONTRACTS:
+        for path, item in load(contract)["paths"].items():
+            if not path.startswith("/api/"):
+                continue
+            shared_parameters = item.get("parameters", [])
+            for method in METHODS:
+                if method in item:
+                    found.append((contract.stem, method, path, item[method], shared_parameters))
+    return found
+
+
+def concrete_path(path: str, parameters: list[dict[str, Any]]) -> str:
+    """A path with every {parameter} filled by a value of its declared type."""
+    for parameter in parameters:
+        if parameter.get("in") != "path":
+            continue
+        schema = parameter.get("schema", {})
+        if "enum" in schema:
+            value = schema["enum"][0]
+        elif schema.get("format") == "uuid":
+            value = uuid.uuid4()
+        elif schema.get("format") == "date":
+            value = date.today().isoformat()
+        elif schema.get("type") == "integer":
+            value = 1
+        else:
+            value = "en"
+        path = path.replace("{" + parameter["name"] + "}", str(value))
+    return path
+
+
+@pytest.fixture(scope="session")
+def apps(fresh_database_url):
+    """Every service with a committed contract, migrated into one test database."""
+    built = {}
+    for contract in CONTRACTS:
+        package = importlib.import_module(contract.stem.replace("-", "_"))
+        app = package.create_app({"TESTING": True, "DATABASE_URL": fresh_database_url})
+        upgrade(app)
+        built[contract.stem] = app
+    return built
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test asking for ``api_operation`` runs once per operation of every contract;
+    one asking for ``api_body_operation``, once per operation that takes a JSON body."""
+    for name, wanted in (
+        ("api_operation", lambda operation: True),
+        ("api_body_operation", lambda operation: "requestBody" in operation),
+    ):
+        if name in metafunc.fixturenames:
+            found = [op for op in operations() if wanted(op[3])]
+            metafunc.parametrize(name, found, ids=[f"{s}:{m.upper()} {p}" for s, m, p, _, _ in found])
+
+
+@pytest.fixture(scope="session")
+def api_operations() -> list[tuple[str, str, str, dict[str, Any], list[dict[str, Any]]]]:
+    return operations()
+
+
+@pytest.fixture(scope="session")
+def contracts() -> dict[str, dict[str, Any]]:
+    return {contract.stem: load(contract) for contract in CONTRACTS}
+
+
+@pytest.fixture(scope="session")
+def fill_path():
+    return concrete_path

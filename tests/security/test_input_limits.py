@@ -1,0 +1,109 @@
+"""What bad input gets, across every service: bounded strings and pages, unknown fields
+refused, no client-writable ids, versions, numbers, totals or timestamps, body size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service_kit.auth import mint_token
+
+# Fields a client must never set: the server owns them.
+SERVER_OWNED = {"id", "version", "created_at", "updated_at", "number"}
+# A status a client may set because the transition is the client's own decision.
+CLIENT_OWNED_STATUS = {
+    # Deregistering a vehicle (sold abroad, scrapped) is the front desk's call; every
+    # other status in the garage moves only through a transition endpoint.
+    ("vehicle-management", "patch", "/api/v1/vehicles/{vehicle_id}"),
+}
+
+
+def _resolve(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def request_fields(
+    schema: dict[str, Any], schemas: dict[str, Any], prefix: str = ""
+) -> list[tuple[str, dict]]:
+    """Every (dotted name, schema) a request body can carry, nested ones included."""
+    schema = _resolve(schema, schemas)
+    found = []
+    for combined in ("allOf", "oneOf", "anyOf"):
+        for part in schema.get(combined, []):
+            found += request_fields(part, schemas, prefix)
+    if schema.get("type") == "array" and "items" in schema:
+        found += request_fields(schema["items"], schemas, f"{prefix}[]")
+    for name, field in (schema.get("properties") or {}).items():
+        resolved = _resolve(field, schemas)
+        found.append((f"{prefix}.{name}" if prefix else name, resolved))
+        if "properties" in resolved or resolved.get("type") == "array":
+            found += request_fields(resolved, schemas, f"{prefix}.{name}" if prefix else name)
+    return found
+
+
+def body_operations(contracts):
+    for service, spec in contracts.items():
+        for path, item in spec["paths"].items():
+            for method in ("post", "put", "patch"):
+                body = item.get(method, {}).get("requestBody")
+                if body and "application/json" in body["content"]:
+                    schemas = spec["components"]["schemas"]
+                    yield (
+                        service,
+                        method,
+                        path,
+                        request_fields(body["content"]["application/json"]["schema"], schemas),
+                    )
+
+
+def test_every_string_a_client_sends_is_bounded(contracts):
+    unbounded = [
+        f"{service} {method.upper()} {path}: {name}"
+        for service, method, path, fields in body_operations(contracts)
+        for name, field in fields
+        if field.get("type") == "string" and not {"maxLength", "enum", "format"} & set(field)
+    ]
+    assert unbounded == []
+
+
+def test_no_client_sets_what_the_server_owns(contracts):
+    writable = []
+    for service, method, path, fields in body_operations(contracts):
+        for name, _ in fields:
+            leaf = name.rsplit(".", 1)[-1]
+            owned = leaf in SERVER_OWNED or "total" in leaf
+            if leaf == "status" and (service, method, path) not in CLIENT_OWNED_STATUS:
+                owned = True
+            if owned:
+                writable.append(f"{service} {method.upper()} {path}: {name}")
+    assert writable == []
+
+
+def test_every_page_size_is_bounded(api_operations):
+    unbounded = [
+        f"{service} {method.upper()} {path}"
+        for service, method, path, operation, _ in api_operations
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "limit" and not 1 <= parameter["schema"].get("maximum", 10**9) <= 200
+    ]
+    assert unbounded == []
+
+
+def test_unknown_fields_are_refused_by_every_body_operation(apps, api_body_operation, fill_path):
+    service, method, path, operation, shared = api_body_operation
+    app = apps[service]
+    token = mint_token(app.config, roles=[operation["x-roles"][0]], subject="mass-assigner")
+    url = fill_path(path, [*shared, *operation.get("parameters", [])])
+    response = getattr(app.test_client(), method)(
+        url, json={"smuggled_field": 1}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 422, (response.status_code, response.get_json())
+    assert "smuggled_field" in response.get_json()["errors"]
+
+
+def test_every_service_refuses_an_oversized_body(apps, api_operations):
+    for service, app in apps.items():
+        path = next(p for s, m, p, _, _ in api_operations if s == service and m == "post")
+        response = app.test_client().post(path, data=b"{" + b" " * (2 * 1024 * 1024) + b"}")
+        assert response.status_code == 413, (service, response.status_code)
