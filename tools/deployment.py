@@ -1077,10 +1077,17 @@ def prod_kustomization(services: list[Service]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- writing
 
 
+class _Dumper(yaml.SafeDumper):
+    """Writes a value used twice twice, not as a YAML anchor and alias: easier to read."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def dump(documents: list[dict[str, Any]] | dict[str, Any], comment: str = "") -> str:
     docs = documents if isinstance(documents, list) else [documents]
     header = f"# {NOTICE}\n" + "".join(f"# {line}\n" for line in comment.splitlines() if comment)
-    body = "---\n".join(yaml.safe_dump(doc, sort_keys=False, width=120) for doc in docs)
+    body = "---\n".join(yaml.dump(doc, Dumper=_Dumper, sort_keys=False, width=120) for doc in docs)
     return header + body
 
 

@@ -21,6 +21,7 @@ them with no index (``--build-arg PIP_NO_INDEX=1``, no network).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import platform
 import re
@@ -33,6 +34,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from deployment import deployed, image
@@ -61,6 +63,9 @@ def say(message: str) -> None:
 class Engine:
     host: str
     process: subprocess.Popen[bytes] | None = None  # set when this tool started the engine
+    # A shared lock on STATE/users held while this process uses the engine: the private
+    # engine is stopped only by a run that can take it exclusively, so never under another.
+    users: Any = None
     env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -92,16 +97,36 @@ class Engine:
         return int(self.docker("image", "inspect", "--format", "{{.Size}}", name).stdout.strip())
 
     def stop(self) -> None:
-        """Stop the engine if this process started it; its data stays for the next run."""
-        if self.process is None:
+        """Stop the private engine unless another process is using it; its data stays."""
+        users = self.users
+        self.users = None
+        if users is None or not self.private:
             return
-        self.process.terminate()
+        fcntl.flock(users, fcntl.LOCK_UN)
         try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
+            fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            users.close()  # another run (make test, make images) still uses it: it stays up
+            return
+        try:
+            if self.process is not None:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+                self.process = None
+            else:
+                stop_private_engine()
+        finally:
+            users.close()
+
+    def keep(self) -> None:
+        """Leave the engine running for whoever comes next."""
+        if self.users is not None:
+            self.users.close()
+            self.users = None
 
 
 def _answers(host: str) -> bool:
@@ -119,14 +144,31 @@ def _answers(host: str) -> bool:
     return result.returncode == 0
 
 
+def _users_lock() -> Any:
+    STATE.mkdir(parents=True, exist_ok=True)
+    handle = open(STATE / "users.lock", "w")  # noqa: SIM115 - held as long as the engine is used
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    return handle
+
+
 def engine() -> Engine:
     """An engine that answers: one already running, else a private one started now."""
+    found = _engine()
+    if found.private:
+        found.users = found.users or _users_lock()
+    return found
+
+
+def _engine() -> Engine:
     candidates = (
         [os.environ["DOCKER_HOST"]] if os.environ.get("DOCKER_HOST") else [DEFAULT_HOST, PRIVATE_HOST]
     )
     for host in candidates:
+        users = _users_lock() if host == PRIVATE_HOST and os.geteuid() == 0 else None
         if _answers(host):
-            return Engine(host)
+            return Engine(host, users=users)
+        if users is not None:
+            users.close()
     if os.environ.get("DOCKER_HOST"):
         raise Unavailable(f"DOCKER_HOST={os.environ['DOCKER_HOST']} does not answer")
     if os.geteuid() != 0:
@@ -165,11 +207,12 @@ def _start_engine(driver: str) -> Engine:
     )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
+        if _answers(PRIVATE_HOST):
+            # Ours, or (when ours lost the race and exited) another run's started just now.
+            return Engine(PRIVATE_HOST, process if process.poll() is None else None, users=_users_lock())
         if process.poll() is not None:
             tail = (STATE / "dockerd.log").read_text(errors="replace")[-1500:]
             raise Unavailable(f"dockerd exited with {process.returncode}:\n{tail}")
-        if _answers(PRIVATE_HOST):
-            return Engine(PRIVATE_HOST, process)
         time.sleep(0.5)
     process.terminate()
     process.wait()
@@ -378,16 +421,22 @@ def built_images(
     """Engine, base and wheels made as needed; every image built; yields (engine, service -> tag)."""
     docker = engine()
     try:
-        base, offline = base_image(docker)
-        if offline:
-            fill_wheelhouse(docker, base, services)
-        tags = {s.name: build(docker, s, base, offline) for s in services}
-        if docker.private:
-            # What rebuilds untagged; the current images and build stages stay as the cache.
-            docker.docker("image", "prune", "--force", check=False)
+        # One build at a time on this machine: the base, the wheelhouse and the tags are shared.
+        with open(STATE / "build.lock", "w") if STATE.is_dir() else contextlib.nullcontext() as lock:
+            if lock is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            base, offline = base_image(docker)
+            if offline:
+                fill_wheelhouse(docker, base, services)
+            tags = {s.name: build(docker, s, base, offline) for s in services}
+            if docker.private:
+                # What rebuilds untagged; the current images and build stages stay as the cache.
+                docker.docker("image", "prune", "--force", check=False)
         yield docker, tags
     finally:
-        if not keep_engine:
+        if keep_engine:
+            docker.keep()
+        else:
             docker.stop()
 
 
