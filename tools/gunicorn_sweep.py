@@ -57,7 +57,8 @@ def measure(docker: Engine, tag: str, url: str, workers: int, threads: int, seco
     container = f"garage-sweep-{workers}x{threads}"
     docker.docker("rm", "--force", container, check=False)
     docker.docker(
-        "run", "--detach", "--name", container, "--network", "host", "--read-only", "--tmpfs", "/tmp",
+        "run", "--detach", "--name", container, "--network", "host", "--read-only",
+        "--tmpfs", "/tmp",  # nosec B108 - the container's own /tmp, a tmpfs under its read-only root
         "--cap-drop", "ALL", "--env", f"DATABASE_URL={url}", "--env", "RATE_LIMIT_ENABLED=false",
         "--env", "LOG_LEVEL=WARNING", "--env", f"PORT={PORT}", "--env", f"GUNICORN_WORKERS={workers}",
         "--env", f"GUNICORN_THREADS={threads}", "--env", f"GUNICORN_CMD_ARGS=--bind 127.0.0.1:{PORT}", tag,
