@@ -10,6 +10,7 @@ from service_kit.etag import ensure_version, if_match_versions
 from service_kit.ids import uuid7
 from service_kit.pagination import encode_cursor
 from service_kit.problems import PreconditionFailed, Unprocessable
+from service_kit.validation import UtcDateTime
 
 
 def test_uuid7_is_version_7_unique_and_increasing():
@@ -87,3 +88,17 @@ def test_ensure_version():
     ensure_version(3, {3})
     with pytest.raises(PreconditionFailed):
         ensure_version(3, {2})
+
+
+def test_utc_date_time_takes_any_rfc3339_offset_and_refuses_unrepresentable_times():
+    """PostgreSQL refuses offsets beyond 15:59 ("time zone displacement out of range"),
+    and stores year 0 as 1 BC, which Python cannot read back."""
+    import marshmallow as ma
+
+    schema = ma.Schema.from_dict({"at": UtcDateTime()})()
+    assert schema.load({"at": "2026-07-26T15:02:50-23:59"})["at"].isoformat() == "2026-07-27T15:01:50+00:00"
+    for unrepresentable in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        with pytest.raises(ma.ValidationError, match="not a representable time"):
+            schema.load({"at": unrepresentable})
+    with pytest.raises(ma.ValidationError):
+        schema.load({"at": "2026-07-26T15:02:50"})

@@ -1,6 +1,10 @@
-"""Input checks every service shares: text that PostgreSQL (or a screen) cannot take."""
+"""Input checks every service shares: text and times that PostgreSQL (or a screen)
+cannot take."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
 
 import marshmallow as ma
 from flask import request
@@ -48,3 +52,17 @@ class NoControlCharacters(validate.Validator):
 
 SINGLE_LINE = NoControlCharacters()
 MULTI_LINE = NoControlCharacters(allowed="\t\n\r")
+
+
+class UtcDateTime(ma.fields.AwareDateTime):
+    """An RFC 3339 time with an offset, read as the same instant in UTC. RFC 3339 allows
+    offsets up to 23:59 where PostgreSQL takes 15:59 at most, and a time whose UTC falls
+    outside years 1-9999 cannot be held at all: the first is stored as UTC, the second
+    is a 422 here instead of a 500 (or an unreadable row) later."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError) as exc:
+            raise ma.ValidationError("not a representable time") from exc

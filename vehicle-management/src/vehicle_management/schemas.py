@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service_kit.pagination import PageArgsSchema, page_schema
-from service_kit.validation import MULTI_LINE, SINGLE_LINE
+from service_kit.validation import MULTI_LINE, SINGLE_LINE, UtcDateTime
 from vehicle_management.domain import FUEL_TYPES, ODOMETER_SOURCES, ODOMETER_UNITS, STATUSES
 
 
@@ -110,9 +110,7 @@ class VehicleTransferSchema(ma.Schema):
     new_owner_id = ma.fields.UUID(
         required=True, metadata={"description": "an existing, not erased customer of customer-management"}
     )
-    transferred_at = ma.fields.AwareDateTime(
-        metadata={"description": "when the vehicle changed hands; default now"}
-    )
+    transferred_at = UtcDateTime(metadata={"description": "when the vehicle changed hands; default now"})
 
 
 class OwnershipSchema(ma.Schema):
@@ -129,7 +127,7 @@ OwnershipPageSchema = page_schema(OwnershipSchema)
 class OdometerReadingCreateSchema(ma.Schema):
     value = ma.fields.Integer(required=True, validate=validate.Range(min=0, max=9_999_999))
     unit = ma.fields.String(load_default="km", validate=validate.OneOf(ODOMETER_UNITS))
-    read_at = ma.fields.AwareDateTime(metadata={"description": "default now"})
+    read_at = UtcDateTime(metadata={"description": "default now"})
     source = ma.fields.String(load_default="workshop", validate=validate.OneOf(ODOMETER_SOURCES))
     corrected = ma.fields.Boolean(
         load_default=False,

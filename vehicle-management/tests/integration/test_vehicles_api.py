@@ -3,6 +3,7 @@ HTTP boundary (its answers checked against its contract): every rule and status.
 
 import time
 import uuid
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -658,3 +659,35 @@ def test_roles(client, register, auth_headers, role, method, path_suffix, status
     path = VEHICLES + path_suffix.format(id=vehicle["id"])
     response = getattr(client, method)(path, json={"value": 1}, headers=auth_headers(role))
     assert response.status_code == status, response.get_json()
+
+
+def test_times_with_any_offset_are_stored_in_utc_and_unrepresentable_ones_are_422(
+    client, advisor, register, customers
+):
+    """Found by the system tests' contract fuzzing: PostgreSQL takes UTC offsets only up
+    to 15:59, so a reading at "...-23:59" (valid RFC 3339) was a 500; a time whose UTC
+    falls outside years 1-9999 could not be stored either."""
+    vehicle = register()
+    url = f"{VEHICLES}/{vehicle['id']}"
+    reading = client.post(
+        f"{url}/odometer-readings",
+        json={"value": 272, "read_at": "2020-07-26T15:02:50-23:59"},
+        headers=advisor,
+    )
+    assert reading.status_code == 201, reading.get_json()
+    assert reading.get_json()["read_at"] == "2020-07-27T15:01:50+00:00"
+    for read_at in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        refused = client.post(
+            f"{url}/odometer-readings", json={"value": 300, "read_at": read_at}, headers=advisor
+        )
+        assert "read_at" in assert_problem(refused, 422)["errors"], read_at
+    moment = datetime.now(UTC)
+    far_east = moment.astimezone(timezone(timedelta(hours=23, minutes=59)))
+    transfer = client.post(
+        f"{url}/transfer",
+        json={"new_owner_id": str(customers.customer()), "transferred_at": far_east.isoformat()},
+        headers=advisor,
+    )
+    assert transfer.status_code == 200, transfer.get_json()
+    owners = client.get(f"{url}/owners", headers=advisor).get_json()["items"]
+    assert datetime.fromisoformat(owners[0]["owned_from"]) == moment
