@@ -9,6 +9,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service_kit.pagination import PageArgsSchema, page_schema
+from service_kit.validation import UtcDateTime
 from workshop_scheduling.domain import SLOT_CHOICES, SLUG, STATUSES, WEEKDAYS
 
 CLOCK_PATTERN = r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$"
@@ -54,7 +55,7 @@ SANE_MOMENT = validate.Range(
 
 
 def _moment(**kwargs: Any) -> ma.fields.AwareDateTime:
-    return ma.fields.AwareDateTime(validate=SANE_MOMENT, **kwargs)
+    return UtcDateTime(validate=SANE_MOMENT, **kwargs)
 
 
 def _date(**kwargs: Any) -> ma.fields.Date:
@@ -256,10 +257,8 @@ AppointmentPageSchema = page_schema(AppointmentSchema)
 
 class AppointmentCreateSchema(InputSchema):
     vehicle_id = ma.fields.UUID(required=True, metadata={"description": "a vehicle of vehicle-management"})
-    start = ma.fields.AwareDateTime(
-        required=True, metadata={"description": "RFC 3339 with offset, on the slot grid"}
-    )
-    end = ma.fields.AwareDateTime(required=True)
+    start = UtcDateTime(required=True, metadata={"description": "RFC 3339 with offset, on the slot grid"})
+    end = UtcDateTime(required=True)
     bay_id = ma.fields.UUID(metadata={"description": "default: the first free active bay (of bay_kind)"})
     bay_kind = _slug(metadata={"description": "the kind of bay to choose from when bay_id is not given"})
     technician_id = ma.fields.UUID(allow_none=True)

@@ -5,7 +5,7 @@ contracts: every rule, every status code a front desk can see."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from scheduling_testkit import assert_problem, local, today
@@ -63,6 +63,40 @@ def test_times_are_answered_in_utc(workshop):
     start = local(workshop.day, "10:00")
     assert appointment["start"].endswith("+00:00")
     assert appointment["start"] == start.astimezone(tz=__import__("datetime").UTC).isoformat()
+
+
+def test_times_with_any_rfc3339_offset_are_taken_as_utc(workshop, client):
+    """Found by the system tests: PostgreSQL takes UTC offsets up to 15:59 only, so a
+    booking, reschedule or list filter at "...-23:45" (valid RFC 3339) was a 500."""
+    from datetime import timezone
+
+    workshop.bay()
+    far_west = timezone(-timedelta(hours=23, minutes=45))
+    start, end = (
+        local(workshop.day, "10:00").astimezone(far_west),
+        local(workshop.day, "11:00").astimezone(far_west),
+    )
+    booked = client.post(
+        APPOINTMENTS,
+        json={**workshop.body(), "start": start.isoformat(), "end": end.isoformat()},
+        headers=workshop.advisor,
+    )
+    assert booked.status_code == 201, booked.get_json()
+    appointment = booked.get_json()
+    assert appointment["start"] == start.astimezone(UTC).isoformat()
+    moved = workshop.act(
+        appointment["id"],
+        "reschedule",
+        {"start": local(workshop.day, "12:00").astimezone(far_west).isoformat()},
+    )
+    assert moved.status_code == 200, moved.get_json()
+    listed = client.get(
+        APPOINTMENTS,
+        query_string={"from": start.isoformat(), "to": (end + timedelta(days=1)).isoformat()},
+        headers=workshop.advisor,
+    )
+    assert listed.status_code == 200, listed.get_json()
+    assert [a["id"] for a in listed.get_json()["items"]] == [appointment["id"]]
 
 
 def test_back_to_back_is_not_an_overlap(workshop):
