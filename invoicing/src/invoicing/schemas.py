@@ -13,6 +13,7 @@ from marshmallow import validate
 from invoicing import domain
 from invoicing.service import Settings
 from service_kit.pagination import PageArgsSchema, page_schema
+from service_kit.validation import UtcDateTime
 
 MONEY = {"description": "minor units (cents)"}
 
@@ -85,7 +86,7 @@ class PaymentCreateSchema(ma.Schema):
         required=True, validate=validate.Range(min=1, max=2_000_000_000), metadata=MONEY
     )
     method = ma.fields.String(required=True, validate=validate.OneOf(domain.PAYMENT_METHODS))
-    paid_at = ma.fields.AwareDateTime(metadata={"description": "default: now"})
+    paid_at = UtcDateTime(metadata={"description": "default: now"})
     reference = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
     kind = ma.fields.String(
         load_default=domain.PAYMENT,

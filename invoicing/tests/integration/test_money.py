@@ -81,6 +81,19 @@ def test_invalid_payments_are_refused(garage, invoice):
     assert garage.get(invoice["id"])["totals"]["paid"] == 0
 
 
+def test_a_payment_time_with_any_offset_is_kept_in_utc_and_a_year_zero_is_refused(garage, invoice):
+    """Found by the system tests: PostgreSQL takes UTC offsets up to 15:59 only, so
+    "...-23:59" (valid RFC 3339) was a 500; and "0001-01-01T00:00:00+01:00" was stored
+    as a time in 1 BC that no later read of the invoice could turn back into Python."""
+    paid = garage.pay(invoice["id"], 100, method="cash", paid_at="2026-03-05T10:00:00-23:59")
+    assert paid.status_code == 201, paid.get_json()
+    assert paid.get_json()["paid_at"] == "2026-03-06T09:59:00+00:00"
+    refused = garage.pay(invoice["id"], 100, method="cash", paid_at="0001-01-01T00:00:00+01:00")
+    assert refused.status_code == 422
+    assert "paid_at" in refused.get_json()["errors"]
+    assert garage.get(invoice["id"])["totals"]["paid"] == 100
+
+
 def test_concurrent_payments_cannot_overpay(app, garage, invoice):
     def pay(_):
         body = {"amount": 10000, "method": "bank_transfer"}
