@@ -63,3 +63,7 @@ deploy-files: venv ## write Dockerfiles, docker-compose.yml, deploy/ and k8s/ fr
 
 clean:
 	rm -rf $(VENV) .run
+
+.PHONY: fuzz
+fuzz: venv ## contract fuzzing of the six running services, the long profile (GARAGE_FUZZ_EXAMPLES per operation, default 100)
+	GARAGE_FUZZ_EXAMPLES=$${GARAGE_FUZZ_EXAMPLES:-100} $(PY) -m pytest tests/system/test_contract_fuzz.py
