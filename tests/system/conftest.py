@@ -9,6 +9,7 @@ logged during it is added to the report.
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 import tempfile
 import time
@@ -22,6 +23,24 @@ from aiosmtpd.controller import Controller
 sys.path.insert(0, str(Path(__file__).parent))
 
 from garage_harness import RUNNING, FrontDesk, Garage, MailSink, SmsProvider, free_port
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sigterm_stops_like_ctrl_c() -> Iterator[None]:
+    """A SIGTERM (a CI job's time limit) ends the run as Ctrl-C would: the fixtures'
+    finalisers still stop every process group this run started."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="session")

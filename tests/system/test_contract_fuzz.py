@@ -9,7 +9,7 @@ and in the body (a customer, a vehicle, a booked appointment with its job, lines
 an estimate, an invoice with a credit note, a notification, outbox rows ...), made
 through the public APIs before fuzzing starts.
 
-Examples per operation: ``GARAGE_FUZZ_EXAMPLES`` (default 10, the profile in
+Examples per operation: ``GARAGE_FUZZ_EXAMPLES`` (default 15, the profile in
 ``make test``; ``make fuzz`` runs a longer one).
 """
 
@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 pytestmark = pytest.mark.system
-EXAMPLES = int(os.environ.get("GARAGE_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("GARAGE_FUZZ_EXAMPLES", "15"))
 # A schema-valid body can still break a rule the schema cannot express (a vehicle that
 # exists, a time on the slot grid, a cursor this API gave out): 404, 409 and 422 are
 # the documented answers (docs/decisions.md, "Tests").
