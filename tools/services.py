@@ -110,7 +110,7 @@ SERVICES: tuple[Service, ...] = (
         "vehicles",
         ("/api/v1/vehicles",),
         calls=("customer-management",),
-        secrets=("SERVICE_TOKEN",),
+        secrets=("SERVICE_CLIENT_SECRET",),
     ),
     Service(
         "workshop-scheduling",
@@ -123,7 +123,7 @@ SERVICES: tuple[Service, ...] = (
         # "The day before, the reminder command sends each customer a reminder."
         schedules=(Schedule("reminders", ("send-reminders",), "0 17 * * *"),),
         extensions=("btree_gist",),
-        secrets=("SERVICE_TOKEN",),
+        secrets=("SERVICE_CLIENT_SECRET",),
     ),
     Service(
         "maintenance-job-management",
@@ -132,7 +132,7 @@ SERVICES: tuple[Service, ...] = (
         ("/api/v1/maintenance-jobs",),
         calls=("invoicing", "notification-management"),
         processes=(RELAY,),
-        secrets=("SERVICE_TOKEN",),
+        secrets=("SERVICE_CLIENT_SECRET",),
     ),
     Service(
         "invoicing",
@@ -150,7 +150,7 @@ SERVICES: tuple[Service, ...] = (
         schedules=(Schedule("payment-reminders", ("send-payment-reminders",), "0 9 * * *"),),
         # The PDF links it hands to notification-management start with its own address.
         own_url=True,
-        secrets=("SERVICE_TOKEN",),
+        secrets=("SERVICE_CLIENT_SECRET",),
     ),
     Service(
         "notification-management",
@@ -164,7 +164,7 @@ SERVICES: tuple[Service, ...] = (
             Egress("dispatcher", (443,), "the SMS provider's HTTPS API"),
         ),
         settings={"SMTP_HOST": "mailpit", "SMTP_PORT": "1025"},
-        secrets=("SERVICE_TOKEN", "SMS_PROVIDER_TOKEN", "SMTP_PASSWORD"),
+        secrets=("SERVICE_CLIENT_SECRET", "SMS_PROVIDER_TOKEN", "SMTP_PASSWORD"),
     ),
 )
 

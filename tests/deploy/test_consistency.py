@@ -36,7 +36,7 @@ BEYOND_ARCHITECTURE = {
         "vehicle-management",
     ): "invoicing/src/invoicing/config.py DOWNSTREAMS: the invoice names the vehicle",
 }
-NOT_PEERS = {"DATABASE_URL", "JWT_JWKS_URL", "SMS_PROVIDER_URL", "RATE_LIMIT_STORAGE_URL"}
+NOT_PEERS = {"DATABASE_URL", "JWT_JWKS_URL", "SMS_PROVIDER_URL", "RATE_LIMIT_STORAGE_URL", "SERVICE_TOKEN_URL"}
 
 
 def catalog_calls() -> set[tuple[str, str]]:
