@@ -1,9 +1,9 @@
 """Fixtures of the system tests: the six services as real gunicorn processes on free
-loopback ports against one fresh test database, with their relays, the job checker
-and the notification dispatcher, a real SMTP server and a real HTTP SMS provider on
-loopback (garage_harness.py). Every process is killed with its process group at the
-end of the session, whatever the tests did; when a test fails, what each process
-logged during it is added to the report.
+loopback ports against one fresh test database of their own, with their relays, the
+job checker and the notification dispatcher, a real SMTP server and a real HTTP SMS
+provider on loopback (garage_harness.py). Every process is killed with its process
+group at the end of the session, whatever the tests did; when a test fails, what
+each process logged during it is added to the report.
 """
 
 from __future__ import annotations
@@ -13,12 +13,17 @@ import signal
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 import pytest
 from aiosmtpd.controller import Controller
+from psycopg2 import sql
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -68,10 +73,45 @@ def provider_settings(mail: MailSink, sms: SmsProvider) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def garage(fresh_database_url: str, provider_settings: dict[str, str]) -> Iterator[Garage]:
+def system_database_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh database of the system tests' own, on the run's PostgreSQL server (the
+    same one ``fresh_database_url`` is made on). Not that shared one: the packages'
+    own tests empty their schemas in it and expect what their migrations left there
+    (templates, no appointments), while the running garage holds connections to its
+    database until the session ends and leaves data behind (fuzzed templates too)."""
+    name = f"garage_system_{uuid.uuid4().hex[:12]}"
+    with _admin(postgres_server_url) as cursor:
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with _admin(postgres_server_url) as cursor:
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def _admin(url: str) -> Iterator[Any]:
+    parsed = make_url(url)
+    connection = psycopg2.connect(
+        host=parsed.host or parsed.query.get("host"),
+        port=parsed.port,
+        user=parsed.username,
+        password=parsed.password,
+        dbname=parsed.database,
+    )
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            yield cursor
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def garage(system_database_url: str, provider_settings: dict[str, str]) -> Iterator[Garage]:
     """All six services with their relays, the job checker and the dispatcher."""
     with tempfile.TemporaryDirectory(prefix="garage-system-") as workdir:
-        running = Garage(database_url=fresh_database_url, workdir=Path(workdir), settings=provider_settings)
+        running = Garage(database_url=system_database_url, workdir=Path(workdir), settings=provider_settings)
         try:
             started = time.perf_counter()
             running.start()
