@@ -8,7 +8,7 @@ ROLE ?= advisor
 
 DEPLOY_TOOLS := $(VENV)/.deploy-tools
 
-.PHONY: venv run stop demo test lint openapi openapi-check token bench clean images deploy-files
+.PHONY: venv run stop demo test lint openapi openapi-check token bench bench-services clean images deploy-files
 
 $(VENV)/.installed: service-kit/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,9 +51,13 @@ openapi-check: venv ## fail when the code and a committed contract differ
 token: venv ## print a development token: make token ROLE=advisor
 	@$(VENV)/bin/flask --app customer_management token $(ROLE)
 
-bench: venv ## load benchmarks (wrk, from Debian's wrk package); print requests/s and latency
+bench: venv ## the garage under load: requests/s and latency per gunicorn set-up (bench/garage.py, wrk)
 	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	$(PY) bench/garage.py $(BENCH_ARGS)
+
+bench-services: venv ## each service's own benchmarks (customers, owner check, scheduling, invoicing)
+	@command -v wrk >/dev/null || { echo "make bench-services needs wrk: apt-get install wrk"; exit 1; }
+	@for script in customers vehicle_owner_check scheduling invoicing; do echo "== bench/$$script.py"; $(PY) bench/$$script.py || exit 1; done
 
 images: venv ## build every service's image (tools/images.py: engine and base made here when there are none)
 	$(PY) tools/images.py build
