@@ -98,10 +98,11 @@ def test_a_garage_day(garage: Garage, front_desk: FrontDesk, mail: MailSink) -> 
     # 3. A free 90-minute slot tomorrow, booked.
     day = tomorrow()
     slot = front_desk.free_slot(day, 90)
-    assert bay["id"] in slot["bay_ids"] or slot["bay_ids"]
+    assert bay["id"] in slot["bay_ids"], slot
     booked = front_desk.book(
         vehicle["id"],
         slot,
+        bay_id=bay["id"],
         technician_id=anna["id"],
         work_description="annual service",
         service_codes=["APK"],
