@@ -287,9 +287,15 @@ class Garage:
                     )
                 )
         failed = []
-        for name, log, popen in running:
-            if popen.wait(timeout=STARTUP_SECONDS) != 0:
-                failed.append(f"--- {name} migrate:\n{log.read_text()[-4000:]}")
+        try:
+            for name, log, popen in running:
+                if popen.wait(timeout=STARTUP_SECONDS) != 0:
+                    failed.append(f"--- {name} migrate:\n{log.read_text()[-4000:]}")
+        finally:
+            for _, _, popen in running:
+                if popen.poll() is None:  # a migration that hung, or an interrupted start
+                    popen.kill()
+                    popen.wait()
         if failed:
             raise RuntimeError("migrations failed:\n" + "\n".join(failed))
 
