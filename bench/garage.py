@@ -18,7 +18,9 @@ the same gunicorn set-up) right before or after it, as a ratio:
   GET /api/v1/availability                   a week, 60 minutes; 10 bays, 2,000 appointments
 writes, through the real downstream services of the set-up:
   POST /api/v1/vehicles                      + GET the owner from customer-management
+  (+20 ms)                                   customer-management 20 ms further away
   POST /api/v1/appointments                  + GET the vehicle, POST the job; the bay given
+  (+20 ms)                                   both 20 ms further away
   (same slot)                                the bay left to the service: the requests in
                                              flight want one slot and queue on its bays
   POST /api/v1/maintenance-jobs/{id}/complete  the job and two outbox rows
@@ -53,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from harness import BENCH, BIN, ROOT, Figures, Workers, database_url, gunicorn, say, stop, wrk
+from harness import BENCH, BIN, ROOT, DelayLine, Figures, Workers, database_url, gunicorn, say, stop, wrk
 
 sys.path.insert(0, str(ROOT / "tools"))
 from services import PORTS  # tools/services.py: the one list of services
@@ -80,7 +82,16 @@ SEARCH_TERMS = [
     "daan",
 ]
 READS = ("GET customer by id", "customer search", "availability, a week")
-WRITES = ("vehicle registration", "booking", "booking, same slot", "job completion")
+WRITES = (
+    "vehicle registration",
+    "vehicle registration +20 ms",
+    "booking",
+    "booking +20 ms",
+    "booking, same slot",
+    "job completion",
+)
+BOOKINGS = {"booking", "booking +20 ms", "booking, same slot"}
+DOWNSTREAM_DELAY = 0.010  # seconds each way: "+20 ms" is a downstream 20 ms further away
 DEFAULT_CONFIGS = "sync:2,gthread:2x4,gthread:2x8,gthread:3x8"
 
 
@@ -213,7 +224,13 @@ def workshop_hours(api: str, token: str, *, around_the_clock: bool) -> None:
 
 class Stack:
     """The six services and the bare app, all under one gunicorn set-up, on ports of their
-    own (set-up i: 18201+100i ...), each service calling the others of its stack."""
+    own (set-up i: 18201+100i ...), each service calling the others of its stack. Beside
+    them a second vehicle-management and workshop-scheduling whose downstreams are 20 ms
+    further away (through a DelayLine), as on other nodes: what a worker does while it
+    waits shows there."""
+
+    FAR = ("vehicle-management", "workshop-scheduling")  # port + 10
+    PROXIED = ("customer-management", "vehicle-management", "maintenance-job-management")  # port + 50
 
     def __init__(self, shape: Workers, index: int, env: dict[str, str]) -> None:
         self.shape = shape
@@ -229,19 +246,28 @@ class Stack:
     def port(self, service: str) -> int:
         return self.base + PORTS[service] - 8000
 
-    def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.port(service)}"
+    def url(self, service: str, *, far: bool = False) -> str:
+        return f"http://127.0.0.1:{self.port(service) + (10 if far else 0)}"
 
-    def start(self) -> None:
+    def start(self, delays: DelayLine) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
+        for name in self.PROXIED:
+            delays.proxy(self.port(name) + 50, self.port(name))
+        far_urls = {
+            f"{name.upper().replace('-', '_')}_URL": f"http://127.0.0.1:{self.port(name) + 50}"
+            for name in self.PROXIED
+        }
+        servers = [(name, self.port(name), self.env) for name in PORTS]
+        servers += [(name, self.port(name) + 10, {**self.env, **far_urls}) for name in self.FAR]
         try:
-            for name in PORTS:
-                metrics = self.logs / "prometheus" / name
+            for name, port, base_env in servers:
+                label = name if port == self.port(name) else f"{name}-far"
+                metrics = self.logs / "prometheus" / label
                 metrics.mkdir(parents=True, exist_ok=True)
-                env = {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+                env = {**base_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
                 app = f"{name.replace('-', '_')}:create_app()"
-                log = self.logs / f"{name}.log"
-                self.processes.append(gunicorn(app, self.port(name), env, self.shape, log=log))
+                log = self.logs / f"{label}.log"
+                self.processes.append(gunicorn(app, port, env, self.shape, log=log))
             # The bare app has no metrics; the directory keeps gunicorn.conf.py's default out of /tmp.
             metrics = self.logs / "prometheus" / "bare"
             metrics.mkdir(parents=True, exist_ok=True)
@@ -335,9 +361,11 @@ class Bench:
         scheduling = stack.url("workshop-scheduling")
         writes = {
             WRITES[0]: (stack.url("vehicle-management"), "register_vehicle.lua", self.vehicle_env),
-            WRITES[1]: (scheduling, "book.lua", self.booking_env),
-            WRITES[2]: (scheduling, "book.lua", lambda s: {**self.booking_env(s), "AUTO_BAY": "1"}),
-            WRITES[3]: (stack.url("maintenance-job-management"), "complete_job.lua", self.jobs_env),
+            WRITES[1]: (stack.url("vehicle-management", far=True), "register_vehicle.lua", self.vehicle_env),
+            WRITES[2]: (scheduling, "book.lua", self.booking_env),
+            WRITES[3]: (stack.url("workshop-scheduling", far=True), "book.lua", self.booking_env),
+            WRITES[4]: (scheduling, "book.lua", lambda s: {**self.booking_env(s), "AUTO_BAY": "1"}),
+            WRITES[5]: (stack.url("maintenance-job-management"), "complete_job.lua", self.jobs_env),
         }
         return {name: self.drive(name, *writes[name])}
 
@@ -372,7 +400,7 @@ class Bench:
             order = stacks[round_ % len(stacks) :] + stacks[: round_ % len(stacks)]
             figures: dict[Workers, dict[str, Figures]] = defaultdict(dict)
             for name in (*READS, *WRITES):
-                workshop_hours(scheduling, self.tokens["admin"], around_the_clock=name in WRITES[1:3])
+                workshop_hours(scheduling, self.tokens["admin"], around_the_clock=name in BOOKINGS)
                 for stack in order:
                     load = os.getloadavg()[0]
                     for label, figure in self.measure(stack, name, round_).items():
@@ -443,16 +471,18 @@ def main() -> int:
         data = seed(url, args.customers)
         env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "INFO", "RATE_LIMIT_ENABLED": "false"}
         stacks = [Stack(shape, index, env) for index, shape in enumerate(shapes)]
+        delays = DelayLine(DOWNSTREAM_DELAY)
         with tempfile.TemporaryDirectory() as workdir:
             bench = Bench(args, url, data, Path(workdir))
             try:
                 for stack in stacks:
-                    stack.start()
+                    stack.start(delays)
                 say(f"started {', '.join(str(s.shape) for s in stacks)}: every service and the bare app")
                 results = bench.run(stacks)
             finally:
                 for stack in stacks:
                     stack.stop()
+                delays.close()
         report(results, args)
     finally:
         if server is not None:

