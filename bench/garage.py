@@ -3,7 +3,7 @@ serves them (the images' gunicorn settings, deploy/image/gunicorn.conf.py), driv
 wrk. Prints figures; asserts nothing.
 
     python bench/garage.py [--configs sync:2,gthread:2x4,gthread:2x8,gthread:3x8]
-                           [--rounds 2] [--seconds 10] [--warmup 3] [--connections 16]
+                           [--rounds 3] [--seconds 10] [--warmup 3] [--connections 16]
 
 Every gunicorn set-up runs at once: per set-up the six services and the bare app, on
 ports of their own, each service calling the others of its set-up. Each path is then
@@ -452,7 +452,7 @@ def main() -> int:
     parser.add_argument(
         "--configs", default=DEFAULT_CONFIGS, help="gunicorn set-ups: class:WORKERSxTHREADS,..."
     )
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)

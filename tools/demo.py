@@ -971,9 +971,8 @@ class Garage:
             job = self.job(job["id"])
         if target == "on_hold_parts":
             if job["status"] == "in_progress":
-                part = rng.choice(
-                    ["a brake caliper", "the timing belt kit", "a wheel bearing", "an EGR valve"]
-                )
+                parts = [line[1].lower() for line in booking.work.lines if line[0] == "part"]
+                part = rng.choice(parts or ["a replacement sensor"])
                 self.jobs_call(
                     tech, job["id"], "hold", {"reason": f"waiting for parts: {part}, expected tomorrow"}
                 )

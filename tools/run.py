@@ -245,7 +245,15 @@ def start(names: list[str]) -> int:
                 indent=2,
             )
         )
-        banner(chosen, ports, children, env, url if server is None else None, catching_mail, mail_port)
+        banner(
+            chosen,
+            ports,
+            children,
+            env,
+            url,
+            embedded=server is not None,
+            mail_port=catching_mail and mail_port,
+        )
         while True:
             for child in children:
                 if child.process.poll() is not None:
@@ -271,9 +279,10 @@ def banner(
     ports: dict[str, int],
     children: list[Child],
     env: dict[str, str],
-    external_url: str | None,
-    catching_mail: bool,
-    mail_port: int,
+    url: str,
+    *,
+    embedded: bool,
+    mail_port: int | bool,
 ) -> None:
     say(
         f"\nThe garage is running (gunicorn gthread, {env['GUNICORN_WORKERS']} workers x "
@@ -284,8 +293,11 @@ def banner(
         say(f"  {s.name:28} {base:24} docs {base}/docs")
     extras = [c.name for c in children if c.stage == 2]
     say(f"\nBeside them: {', '.join(extras)}.")
-    say(f"Database: {redacted(external_url) if external_url else 'embedded PostgreSQL, .run/pgdata'}.")
-    if catching_mail:
+    # The commands run by a schedule in production (reminders) need it by hand here.
+    # (The embedded server's URL has no secret worth hiding: it answers on a local socket only.)
+    shown = url if embedded else redacted(url)
+    say(f"Database{' (embedded, .run/pgdata)' if embedded else ''}: DATABASE_URL={shown}")
+    if mail_port:
         say(f"Mail is caught, not sent: .eml files in .run/mail (SMTP catcher on 127.0.0.1:{mail_port}).")
     first = ports[chosen[0].name]
     say(
