@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -22,15 +22,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service_kit.clock import utcnow
 from service_kit.db import make_database
 from service_kit.ids import uuid7
 
 SCHEMA = "customers"
 db = make_database(SCHEMA)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # Everything `q` can match, lower-cased, in one trigram-indexed column.

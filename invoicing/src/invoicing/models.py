@@ -9,7 +9,7 @@ change, so not even a bug in this service can rewrite an issued invoice."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -30,15 +30,12 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from invoicing import domain
+from service_kit.clock import utcnow
 from service_kit.db import make_database
 from service_kit.ids import uuid7
 
 SCHEMA = "invoicing"
 db = make_database(SCHEMA, outbox=True)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,15 +23,12 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maintenance_job_management import domain
+from service_kit.clock import utcnow
 from service_kit.db import make_database
 from service_kit.ids import uuid7
 
 SCHEMA = "jobs"
 db = make_database(SCHEMA, outbox=True)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Flask
@@ -54,6 +54,7 @@ from notification_management.senders import (
     SmtpSettings,
     make_sms_provider,
 )
+from service_kit.clock import utcnow
 from service_kit.http_client import ClientSettings, DependencyFailed, ServiceClient, ServiceToken
 from service_kit.retry import RetryPolicy
 
@@ -68,10 +69,6 @@ DELIVERIES = Counter(
 # The request id of the request that asked for the notification being delivered:
 # passed on to customer-management, the attachment source and the SMS provider.
 _delivering: ContextVar[str | None] = ContextVar("notification_request_id", default=None)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class _TryLater(Exception):

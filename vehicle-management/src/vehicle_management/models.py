@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service_kit.clock import utcnow
 from service_kit.db import make_database
 from service_kit.ids import uuid7
 from vehicle_management import domain
 
 SCHEMA = "vehicles"
 db = make_database(SCHEMA)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Vehicle(db.Model):

@@ -8,7 +8,7 @@ vehicle or one technician overlap. Ranges are half-open, so back-to-back is allo
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from service_kit.clock import utcnow
 from service_kit.db import make_database
 from service_kit.ids import uuid7
 from workshop_scheduling import domain
@@ -39,10 +40,6 @@ PERIOD_SQL = "tstzrange(start_at, end_at, '[)')"
 BAY_OVERLAP = "ex_appointments_bay_overlap"
 VEHICLE_OVERLAP = "ex_appointments_vehicle_overlap"
 TECHNICIAN_OVERLAP = "ex_appointments_technician_overlap"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class WorkshopSettings(db.Model):
