@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from service_kit.config import ConfigError, kit_settings
+from service_kit.config import ConfigError, env_int, kit_settings
 from service_kit.http_client import downstream_settings
 from service_kit.outbox import outbox_settings
 
@@ -32,19 +32,6 @@ REQUIRED_IN_PRODUCTION = (
 )
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
 def invoicing_settings(env: Mapping[str, str]) -> dict[str, Any]:
     production = env.get("GARAGE_ENV", "development") == "production"
 
@@ -65,9 +52,9 @@ def invoicing_settings(env: Mapping[str, str]) -> dict[str, Any]:
         # This service's own address as other services reach it: the PDF link that
         # notification-management fetches starts with it.
         "INVOICING_URL": text("INVOICING_URL", "http://127.0.0.1:8005").rstrip("/"),
-        "PAYMENT_TERMS_DAYS": _int(env, "PAYMENT_TERMS_DAYS", 14, low=0, high=365),
-        "PAYMENT_REMINDER_INTERVAL_DAYS": _int(env, "PAYMENT_REMINDER_INTERVAL_DAYS", 7, low=1, high=365),
-        "PAYMENT_REMINDER_MAX": _int(env, "PAYMENT_REMINDER_MAX", 3, low=0, high=100),
+        "PAYMENT_TERMS_DAYS": env_int(env, "PAYMENT_TERMS_DAYS", 14, low=0, high=365),
+        "PAYMENT_REMINDER_INTERVAL_DAYS": env_int(env, "PAYMENT_REMINDER_INTERVAL_DAYS", 7, low=1, high=365),
+        "PAYMENT_REMINDER_MAX": env_int(env, "PAYMENT_REMINDER_MAX", 3, low=0, high=100),
         # A TrueType font for the PDFs (e.g. DejaVuSans.ttf) prints every script; without
         # one the built-in Helvetica prints Western European text and transliterates the rest.
         "PDF_FONT_PATH": env.get("PDF_FONT_PATH", ""),

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from service_kit.config import ConfigError, kit_settings
+from service_kit.config import env_decimal, env_int, kit_settings
 from service_kit.http_client import downstream_settings
 from service_kit.outbox import outbox_settings
 
@@ -22,20 +21,10 @@ DOWNSTREAMS = {
 
 
 def _own_settings(env: Mapping[str, str]) -> dict[str, Any]:
-    margin = env.get("APPROVAL_MARGIN_PERCENT", "10")
-    if not margin.isdigit() or int(margin) > 100:
-        raise ConfigError(f"APPROVAL_MARGIN_PERCENT must be a whole percentage 0-100, got {margin!r}")
-    vat = env.get("DEFAULT_VAT_RATE", "21")
-    try:
-        default_vat = Decimal(vat)
-    except InvalidOperation as exc:
-        raise ConfigError(f"DEFAULT_VAT_RATE must be a percentage such as 21, got {vat!r}") from exc
-    if not Decimal(0) <= default_vat <= Decimal(100):
-        raise ConfigError(f"DEFAULT_VAT_RATE must be between 0 and 100, got {vat!r}")
     return {
         # A job whose approved work grows by more than this goes on hold for a new approval.
-        "APPROVAL_MARGIN_PERCENT": int(margin),
-        "DEFAULT_VAT_RATE": default_vat,
+        "APPROVAL_MARGIN_PERCENT": env_int(env, "APPROVAL_MARGIN_PERCENT", 10, low=0, high=100),
+        "DEFAULT_VAT_RATE": env_decimal(env, "DEFAULT_VAT_RATE", "21", low=0, high=100),
         "CURRENCY": env.get("CURRENCY", "EUR"),
     }
 

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from service_kit.config import ConfigError, kit_settings
+from service_kit.config import ConfigError, env_float, env_int, env_list, kit_settings
 from service_kit.http_client import downstream_settings
 
 SERVICE = "notification-management"
@@ -15,45 +15,31 @@ SMTP_SECURITY = ("none", "starttls", "tls")
 SMS_PROVIDERS = ("logging", "http")
 
 
-def _number(env: Mapping[str, str], name: str, default: float, cast: type) -> Any:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return cast(default)
-    try:
-        return cast(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a {cast.__name__}, got {raw!r}") from exc
-
-
-def _list(raw: str | None) -> list[str]:
-    return [item.strip() for item in (raw or "").split(",") if item.strip()]
-
-
 def delivery_settings(env: Mapping[str, str]) -> dict[str, Any]:
     """SMTP, the SMS provider, the dispatcher's pace and the message texts' context."""
     production = env.get("GARAGE_ENV", "development") == "production"
     settings: dict[str, Any] = {
         "SMTP_HOST": env.get("SMTP_HOST") or ("" if production else "127.0.0.1"),
-        "SMTP_PORT": _number(env, "SMTP_PORT", 1025, int),
+        "SMTP_PORT": env_int(env, "SMTP_PORT", 1025),
         "SMTP_SECURITY": env.get("SMTP_SECURITY", "none"),
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
         "SMTP_CA_FILE": env.get("SMTP_CA_FILE", ""),
-        "SMTP_TIMEOUT_SECONDS": _number(env, "SMTP_TIMEOUT_SECONDS", 10.0, float),
+        "SMTP_TIMEOUT_SECONDS": env_float(env, "SMTP_TIMEOUT_SECONDS", 10.0),
         "MAIL_FROM": env.get("MAIL_FROM") or ("" if production else "Garage <garage@localhost>"),
         "SMS_PROVIDER": env.get("SMS_PROVIDER") or ("http" if production else "logging"),
         "SMS_PROVIDER_URL": env.get("SMS_PROVIDER_URL", ""),
         "SMS_PROVIDER_TOKEN": env.get("SMS_PROVIDER_TOKEN", ""),
         "SMS_SENDER": env.get("SMS_SENDER", "Garage"),
-        "SMS_PROVIDER_TIMEOUT_SECONDS": _number(env, "SMS_PROVIDER_TIMEOUT_SECONDS", 10.0, float),
+        "SMS_PROVIDER_TIMEOUT_SECONDS": env_float(env, "SMS_PROVIDER_TIMEOUT_SECONDS", 10.0),
         # Quick retries of one try (same Idempotency-Key); the dispatcher's backoff does the rest.
-        "SMS_PROVIDER_RETRIES": _number(env, "SMS_PROVIDER_RETRIES", 2, int),
-        "DISPATCH_MAX_ATTEMPTS": _number(env, "DISPATCH_MAX_ATTEMPTS", 15, int),
-        "DISPATCH_BACKOFF_BASE_SECONDS": _number(env, "DISPATCH_BACKOFF_BASE_SECONDS", 30.0, float),
-        "DISPATCH_BACKOFF_MAX_SECONDS": _number(env, "DISPATCH_BACKOFF_MAX_SECONDS", 3600.0, float),
-        "DISPATCH_POLL_SECONDS": _number(env, "DISPATCH_POLL_SECONDS", 1.0, float),
-        "ATTACHMENT_SOURCES": _list(env.get("ATTACHMENT_SOURCES", "invoicing")),
-        "ATTACHMENT_MAX_BYTES": _number(env, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, int),
+        "SMS_PROVIDER_RETRIES": env_int(env, "SMS_PROVIDER_RETRIES", 2),
+        "DISPATCH_MAX_ATTEMPTS": env_int(env, "DISPATCH_MAX_ATTEMPTS", 15),
+        "DISPATCH_BACKOFF_BASE_SECONDS": env_float(env, "DISPATCH_BACKOFF_BASE_SECONDS", 30.0),
+        "DISPATCH_BACKOFF_MAX_SECONDS": env_float(env, "DISPATCH_BACKOFF_MAX_SECONDS", 3600.0),
+        "DISPATCH_POLL_SECONDS": env_float(env, "DISPATCH_POLL_SECONDS", 1.0),
+        "ATTACHMENT_SOURCES": env_list(env, "ATTACHMENT_SOURCES", ["invoicing"]),
+        "ATTACHMENT_MAX_BYTES": env_int(env, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
         "DEFAULT_LANGUAGE": env.get("DEFAULT_LANGUAGE", "en"),
         "GARAGE_NAME": env.get("GARAGE_NAME", "The Garage"),
         "GARAGE_TIMEZONE": env.get("GARAGE_TIMEZONE", "Europe/Amsterdam"),

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from service_kit.config import ConfigError, kit_settings
+from service_kit.config import env_int, kit_settings
 from service_kit.http_client import downstream_settings
 from service_kit.outbox import outbox_settings
 
@@ -22,24 +22,15 @@ DOWNSTREAMS = {
 }
 
 
-def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "")
-    if raw == "":
-        return default
-    if not raw.isdigit():
-        raise ConfigError(f"{name} must be a whole number of seconds, got {raw!r}")
-    return int(raw)
-
-
 def _own_settings(env: Mapping[str, str]) -> dict[str, Any]:
     return {
         # A booking, reschedule or cancel that did not commit within this time left the
         # job in maintenance-job-management unreconciled: `check-jobs` puts it right.
         # Longer than any request can take (timeouts and retries included).
-        "JOB_CHECK_GRACE_SECONDS": _seconds(env, "JOB_CHECK_GRACE_SECONDS", 120),
-        "JOB_CHECK_POLL_SECONDS": _seconds(env, "JOB_CHECK_POLL_SECONDS", 30),
+        "JOB_CHECK_GRACE_SECONDS": env_int(env, "JOB_CHECK_GRACE_SECONDS", 120, low=0),
+        "JOB_CHECK_POLL_SECONDS": env_int(env, "JOB_CHECK_POLL_SECONDS", 30, low=0),
         # Planning views ask maintenance-job-management for job statuses this many at a time.
-        "PLANNING_JOB_LOOKUPS": _seconds(env, "PLANNING_JOB_LOOKUPS", 8) or 1,
+        "PLANNING_JOB_LOOKUPS": env_int(env, "PLANNING_JOB_LOOKUPS", 8, low=0) or 1,
     }
 
 
