@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from deployment import deployed, image
+from deploy_files.facts import deployed, image
 from services import BY_NAME, ROOT, Service
 
 # Fixed on purpose (root only): the next build, CI included, reuses the base and the layers there.

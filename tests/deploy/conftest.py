@@ -17,8 +17,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
-import deployment as deploy
 import services
+from deploy_files import facts as deploy
 from deploy_testing import OVERLAYS, ROOT, SUMMARY, kustomize
 
 

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
-import deployment as deploy
 import pytest
 import services
 import yaml
+from deploy_files import facts as deploy
 from deploy_testing import OVERLAYS, ROOT, kind
 
 ARCHITECTURE = ROOT.parent / "shared" / "design" / "ARCHITECTURE.md"

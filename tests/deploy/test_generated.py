@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-import deployment as deploy
 import pytest
 import services
+from deploy_files import files as deploy
 from deploy_testing import ROOT
 
 

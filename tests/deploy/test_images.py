@@ -26,12 +26,12 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import deployment as deploy
 import images
 import psycopg2
 import pytest
 import services
 import yaml
+from deploy_files import facts as deploy
 from deploy_testing import ROOT, SUMMARY, tool, unavailable
 from psycopg2 import errors, sql
 from sqlalchemy.engine import URL, make_url

@@ -1,0 +1,155 @@
+"""docker-compose.yml and the nginx configuration of its ingress."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from services import Service
+
+from .facts import (
+    DATABASE,
+    INGRESS_PORT,
+    MAILPIT_IMAGE,
+    NGINX_IMAGE,
+    NOTICE,
+    POSTGRES_IMAGE,
+    image,
+    peer_urls,
+)
+
+
+def compose(services: list[Service]) -> dict[str, Any]:
+    hardening = {
+        "read_only": True,
+        "tmpfs": ["/tmp"],  # nosec B108 - the container's own /tmp: a tmpfs under a read-only root
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges:true"],
+    }
+    entries: dict[str, Any] = {
+        "postgres": {
+            "image": POSTGRES_IMAGE,
+            "environment": {
+                "POSTGRES_DB": DATABASE,
+                "POSTGRES_USER": "postgres",
+                "POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:-garage-dev}",  # nosec B105 - a development default
+                **{
+                    f"{s.env_prefix}_DB_PASSWORD": f"${{{s.env_prefix}_DB_PASSWORD:-{s.name}-dev}}"
+                    for s in services
+                },
+            },
+            "volumes": [
+                "pgdata:/var/lib/postgresql/data",
+                "./deploy/postgres/init-garage.sh:/docker-entrypoint-initdb.d/10-garage.sh:ro",
+            ],
+            "healthcheck": {
+                "test": ["CMD-SHELL", f"pg_isready --username postgres --dbname {DATABASE}"],
+                "interval": "5s",
+                "timeout": "3s",
+                "retries": 30,
+            },
+            "restart": "unless-stopped",
+        },
+        "mailpit": {
+            "image": MAILPIT_IMAGE,
+            "ports": ["127.0.0.1:${MAILPIT_PORT:-8025}:8025"],
+            "restart": "unless-stopped",
+        },
+    }
+    for s in services:
+        environment = {
+            "GARAGE_ENV": "development",
+            "LOG_LEVEL": "${LOG_LEVEL:-INFO}",
+            "DATABASE_URL": f"postgresql://{s.role}:${{{s.env_prefix}_DB_PASSWORD:-{s.name}-dev}}"
+            f"@postgres:5432/{DATABASE}",
+            "PORT": str(s.port),
+            **peer_urls(s),
+            **s.settings,
+        }
+        migrated = {f"{s.name}-migrate": {"condition": "service_completed_successfully"}}
+        entries[f"{s.name}-migrate"] = {
+            "image": image(s),
+            "build": {"context": ".", "dockerfile": f"{s.name}/Dockerfile"},
+            "command": list(s.flask("migrate")),
+            "environment": environment,
+            "depends_on": {"postgres": {"condition": "service_healthy"}},
+            "restart": "no",
+            **hardening,
+        }
+        entries[s.name] = {
+            "image": image(s),
+            "command": list(s.gunicorn),
+            "environment": environment,
+            "depends_on": migrated,
+            "healthcheck": {
+                "test": [
+                    "CMD",
+                    "python3",
+                    "-c",
+                    f"import urllib.request as u; u.urlopen('http://127.0.0.1:{s.port}/readyz', timeout=2)",
+                ],
+                "interval": "5s",
+                "timeout": "3s",
+                "retries": 30,
+                "start_period": "10s",
+            },
+            "restart": "unless-stopped",
+            **hardening,
+        }
+        for process in s.processes:
+            entries[f"{s.name}-{process.name}"] = {
+                "image": image(s),
+                "command": list(s.flask(*process.command)),
+                "environment": environment,
+                "depends_on": {
+                    **migrated,
+                    **({"mailpit": {"condition": "service_started"}} if s.egress else {}),
+                },
+                "restart": "unless-stopped",
+                **hardening,
+            }
+    entries["ingress"] = {
+        "image": NGINX_IMAGE,
+        "ports": [f"${{GARAGE_PORT:-{INGRESS_PORT}}}:{INGRESS_PORT}"],
+        "volumes": ["./deploy/nginx/garage.conf:/etc/nginx/conf.d/default.conf:ro"],
+        "depends_on": {s.name: {"condition": "service_healthy"} for s in services},
+        "restart": "unless-stopped",
+    }
+    return {"services": entries, "volumes": {"pgdata": {}}}
+
+
+def nginx(services: list[Service]) -> str:
+    lines = [
+        f"# {NOTICE}",
+        "# The compose ingress: one port, /api/v1/<resource> routed to the service that owns it.",
+        "# Upstreams are resolved per request through Docker's DNS, so the ingress starts (and",
+        "# answers 502 for that prefix) while a service is still starting.",
+        "server {",
+        f"    listen {INGRESS_PORT};",
+        "    resolver 127.0.0.11 valid=10s ipv6=off;",
+        "    client_max_body_size 10m;",
+        "    proxy_set_header Host $host;",
+        "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "    proxy_set_header X-Forwarded-Proto $scheme;",
+        "    proxy_connect_timeout 2s;",
+        "    proxy_read_timeout 30s;",
+        "",
+    ]
+    for s in services:
+        alternatives = "|".join(re.escape(prefix.removeprefix("/api/v1/")) for prefix in s.prefixes)
+        lines += [
+            f"    location ~ ^/api/v1/({alternatives})(/|$) {{",
+            f"        set $upstream {s.name}:{s.port};",
+            "        proxy_pass http://$upstream;",
+            "    }",
+        ]
+    lines += [
+        "",
+        "    location / {",
+        "        default_type application/problem+json;",
+        '        return 404 \'{"type": "about:blank", "title": "Not Found", "status": 404, '
+        '"detail": "no service answers this path"}\';',
+        "    }",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
