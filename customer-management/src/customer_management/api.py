@@ -45,7 +45,7 @@ class Customers(MethodView):
         """List customers, oldest first; `q` searches name, email and phone"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
         return service.list_customers(
-            session=db.session,
+            session=db.session(),
             filters=service.CustomerFilters(**args),
             limit=limit,
             cursor=cursor,
@@ -59,7 +59,7 @@ class Customers(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Register a customer"""
         customer = service.register_customer(
-            session=db.session,
+            session=db.session(),
             data=data,
             recorded_by=current_principal().subject,
             default_region=_region(),
@@ -76,7 +76,7 @@ class Customer(MethodView):
     @blp.response(200, CustomerSchema)
     def get(self, customer_id: uuid.UUID) -> Any:
         """Get a customer (an erased one answers with status `erased`)"""
-        customer = service.get_customer(session=db.session, customer_id=customer_id)
+        customer = service.get_customer(session=db.session(), customer_id=customer_id)
         return customer, etag_header(customer.version)
 
     @blp.auth(*WRITERS)
@@ -87,7 +87,7 @@ class Customer(MethodView):
     def patch(self, changes: dict[str, Any], customer_id: uuid.UUID) -> Any:
         """Change some of a customer's fields; `null` clears an optional one"""
         customer = service.update_customer(
-            session=db.session,
+            session=db.session(),
             customer_id=customer_id,
             changes=changes,
             expected_versions=if_match_versions(),
@@ -100,7 +100,7 @@ class Customer(MethodView):
     @blp.response(204)
     def delete(self, customer_id: uuid.UUID) -> None:
         """Erase a customer (GDPR): personal data is removed, the id stays resolvable"""
-        service.erase_customer(session=db.session, customer_id=customer_id)
+        service.erase_customer(session=db.session(), customer_id=customer_id)
 
 
 @blp.route("/<uuid:customer_id>/consents")
@@ -109,7 +109,7 @@ class Consents(MethodView):
     @blp.response(200, ConsentLedgerSchema)
     def get(self, customer_id: uuid.UUID) -> Any:
         """Current consent per channel and purpose, and the ledger behind it"""
-        return service.consent_ledger(session=db.session, customer_id=customer_id)
+        return service.consent_ledger(session=db.session(), customer_id=customer_id)
 
     @blp.auth(*WRITERS, "service")
     @blp.idempotent
@@ -118,7 +118,7 @@ class Consents(MethodView):
     def post(self, data: dict[str, Any], customer_id: uuid.UUID) -> Any:
         """Record a grant or withdrawal of consent (e.g. an SMS STOP)"""
         record = service.record_consent(
-            session=db.session,
+            session=db.session(),
             customer_id=customer_id,
             data=data,
             recorded_by=current_principal().subject,

@@ -87,7 +87,7 @@ class Invoices(MethodView):
         """List invoices, newest first: by customer, job, status (`overdue` too) or issue dates"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
         return service.list_invoices(
-            session=db.session,
+            session=db.session(),
             filters=service.InvoiceFilters(**args),
             limit=limit,
             cursor=cursor,
@@ -106,7 +106,7 @@ class Invoices(MethodView):
         """Issue the invoice of a completed job (once per job); it is sent to the customer"""
         clients = downstreams()
         invoice, issued = service.issue_invoice(
-            session=db.session,
+            session=db.session(),
             jobs=clients.jobs,
             customers=clients.customers,
             vehicles=clients.vehicles,
@@ -127,7 +127,7 @@ class Receivables(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """What customers owe, per customer, aged 0-30 / 31-60 / 61-90 / 90+ days"""
         return service.receivables(
-            session=db.session,
+            session=db.session(),
             today=_settings().today(),
             customer_id=args.get("customer_id"),
             limit=args["limit"],
@@ -142,7 +142,7 @@ class Invoice(MethodView):
     @blp.response(200, InvoiceSchema)
     def get(self, invoice_id: uuid.UUID) -> Any:
         """Get an invoice with its lines, VAT breakdown, totals, payments and credit notes"""
-        return _invoice_response(service.get_invoice(session=db.session, invoice_id=invoice_id))
+        return _invoice_response(service.get_invoice(session=db.session(), invoice_id=invoice_id))
 
 
 @blp.route("/<uuid:invoice_id>/pdf")
@@ -152,7 +152,7 @@ class InvoicePdf(MethodView):
     @blp.response(200, PDF_RESPONSE, content_type="application/pdf", description="The invoice as issued")
     def get(self, invoice_id: uuid.UUID) -> Any:
         """The invoice as a PDF (what the customer is emailed)"""
-        invoice = service.get_invoice(session=db.session, invoice_id=invoice_id)
+        invoice = service.get_invoice(session=db.session(), invoice_id=invoice_id)
         content = pdf.render_invoice(
             invoice, pdf.Garage.from_config(current_app.config), font_path=current_app.config["PDF_FONT_PATH"]
         )
@@ -169,7 +169,7 @@ class InvoiceSend(MethodView):
     def post(self, data: dict[str, Any], invoice_id: uuid.UUID) -> Any:
         """Send the invoice (again) to the customer, with its PDF, through notification-management"""
         invoice = service.send_invoice(
-            session=db.session, invoice_id=invoice_id, settings=_settings(), channel=data.get("channel")
+            session=db.session(), invoice_id=invoice_id, settings=_settings(), channel=data.get("channel")
         )
         return _invoice_response(invoice)
 
@@ -181,7 +181,7 @@ class Payments(MethodView):
     @blp.response(200, PaymentListSchema)
     def get(self, invoice_id: uuid.UUID) -> Any:
         """Payments and refunds of an invoice, oldest first"""
-        return {"items": service.list_payments(session=db.session, invoice_id=invoice_id)}
+        return {"items": service.list_payments(session=db.session(), invoice_id=invoice_id)}
 
     @blp.auth(*BOOKKEEPERS)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -192,7 +192,7 @@ class Payments(MethodView):
     def post(self, data: dict[str, Any], invoice_id: uuid.UUID) -> Any:
         """Record a payment (or a refund); the balance never goes below zero"""
         payment = service.record_payment(
-            session=db.session, invoice_id=invoice_id, data=data, recorded_by=_actor()
+            session=db.session(), invoice_id=invoice_id, data=data, recorded_by=_actor()
         )
         return payment, 201, {"Location": url_for("invoices.Payments", invoice_id=invoice_id)}
 
@@ -209,7 +209,7 @@ class CreditNotes(MethodView):
         """List credit notes, newest first: by invoice, customer or issue dates"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
         return service.list_credit_notes(
-            session=db.session, filters=service.CreditNoteFilters(**args), limit=limit, cursor=cursor
+            session=db.session(), filters=service.CreditNoteFilters(**args), limit=limit, cursor=cursor
         )
 
     @credit_notes_blp.auth(*BOOKKEEPERS)
@@ -221,7 +221,7 @@ class CreditNotes(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Credit all of an invoice that is left, or some of its lines, in full or in part"""
         note = service.issue_credit_note(
-            session=db.session, data=data, settings=_settings(), issued_by=_actor()
+            session=db.session(), data=data, settings=_settings(), issued_by=_actor()
         )
         return note, 201, {"Location": url_for("credit_notes.CreditNote", credit_note_id=note.id)}
 
@@ -233,7 +233,7 @@ class CreditNote(MethodView):
     @credit_notes_blp.response(200, CreditNoteSchema)
     def get(self, credit_note_id: uuid.UUID) -> Any:
         """Get a credit note"""
-        return service.get_credit_note(session=db.session, credit_note_id=credit_note_id)
+        return service.get_credit_note(session=db.session(), credit_note_id=credit_note_id)
 
 
 @credit_notes_blp.route("/<uuid:credit_note_id>/pdf")
@@ -245,7 +245,7 @@ class CreditNotePdf(MethodView):
     )
     def get(self, credit_note_id: uuid.UUID) -> Any:
         """The credit note as a PDF"""
-        note = service.get_credit_note(session=db.session, credit_note_id=credit_note_id)
+        note = service.get_credit_note(session=db.session(), credit_note_id=credit_note_id)
         content = pdf.render_credit_note(
             note, pdf.Garage.from_config(current_app.config), font_path=current_app.config["PDF_FONT_PATH"]
         )

@@ -24,7 +24,7 @@ def register_commands(app: Flask) -> None:
         from invoicing.models import db
 
         count = service.send_payment_reminders(
-            session=db.session, settings=service.Settings.from_config(current_app.config)
+            session=db.session(), settings=service.Settings.from_config(current_app.config)
         )
         db.session.commit()
         click.echo(f"{count} payment reminders queued")

@@ -58,7 +58,7 @@ class Notifications(MethodView):
         """List notifications, newest first, with their attempts; e.g. one customer's history"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
         return service.list_notifications(
-            session=db.session, filters=service.NotificationFilters(**args), limit=limit, cursor=cursor
+            session=db.session(), filters=service.NotificationFilters(**args), limit=limit, cursor=cursor
         )
 
     @blp.auth(*REQUESTERS)
@@ -68,7 +68,7 @@ class Notifications(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Ask for a customer to be told something; stored now, delivered by the dispatcher"""
         notification = service.accept_notification(
-            session=db.session,
+            session=db.session(),
             data=data,
             idempotency_key=request.headers.get("Idempotency-Key"),
             request_id=current_request_id(),
@@ -87,7 +87,7 @@ class Notification(MethodView):
     @blp.response(200, NotificationSchema)
     def get(self, notification_id: uuid.UUID) -> Any:
         """Get a notification with every delivery attempt"""
-        notification = service.get_notification(session=db.session, notification_id=notification_id)
+        notification = service.get_notification(session=db.session(), notification_id=notification_id)
         return notification, etag_header(notification.version)
 
 
@@ -98,7 +98,7 @@ class NotificationRetry(MethodView):
     @blp.response(202, NotificationSchema)
     def post(self, notification_id: uuid.UUID) -> Any:
         """Send a dead or skipped notification again (409 for any other status)"""
-        notification = service.retry_notification(session=db.session, notification_id=notification_id)
+        notification = service.retry_notification(session=db.session(), notification_id=notification_id)
         return notification, etag_header(notification.version)
 
 
@@ -111,7 +111,7 @@ class Templates(MethodView):
         """List templates by type and language"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
         return service.list_templates(
-            session=db.session, filters=service.TemplateFilters(**args), limit=limit, cursor=cursor
+            session=db.session(), filters=service.TemplateFilters(**args), limit=limit, cursor=cursor
         )
 
 
@@ -121,7 +121,7 @@ class Template(MethodView):
     @templates_blp.response(200, TemplateSchema)
     def get(self, notification_type: str, language: str) -> Any:
         """Get the template of a type in a language"""
-        template = service.get_template(session=db.session, type_=notification_type, language=language)
+        template = service.get_template(session=db.session(), type_=notification_type, language=language)
         return template, etag_header(template.version)
 
     @templates_blp.auth(*STAFF)
@@ -133,7 +133,7 @@ class Template(MethodView):
     def put(self, texts: dict[str, str], notification_type: str, language: str) -> Any:
         """Replace a template's texts (they must compile), or add a language"""
         template, created = service.put_template(
-            session=db.session,
+            session=db.session(),
             type_=notification_type,
             language=language,
             texts=texts,
@@ -160,7 +160,7 @@ class TemplatePreview(MethodView):
         """Render a template (or a draft of it) with the type's sample data"""
         data = args.pop("data", None)
         return service.preview_template(
-            session=db.session,
+            session=db.session(),
             type_=notification_type,
             language=language,
             data=data,

@@ -66,7 +66,7 @@ class Vehicles(MethodView):
         """List vehicles, oldest first; filter by owner, plate (any spelling), country or VIN"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
         return service.list_vehicles(
-            session=db.session, filters=service.VehicleFilters(**args), limit=limit, cursor=cursor
+            session=db.session(), filters=service.VehicleFilters(**args), limit=limit, cursor=cursor
         )
 
     @blp.auth(*WRITERS)
@@ -77,7 +77,7 @@ class Vehicles(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Register a vehicle for an existing customer (checked with customer-management)"""
         vehicle = service.register_vehicle(
-            session=db.session,
+            session=db.session(),
             customers=customer_management(),
             data=data,
             default_country=_default_country(),
@@ -96,7 +96,7 @@ class Vehicle(MethodView):
     @blp.response(200, VehicleSchema)
     def get(self, vehicle_id: uuid.UUID) -> Any:
         """Get a vehicle"""
-        vehicle = service.get_vehicle(session=db.session, vehicle_id=vehicle_id)
+        vehicle = service.get_vehicle(session=db.session(), vehicle_id=vehicle_id)
         return vehicle, etag_header(vehicle.version)
 
     @blp.auth(*WRITERS)
@@ -109,7 +109,7 @@ class Vehicle(MethodView):
         """Change some of a vehicle's fields; `null` clears an optional one. The owner
         changes only through a transfer"""
         vehicle = service.update_vehicle(
-            session=db.session,
+            session=db.session(),
             vehicle_id=vehicle_id,
             changes=changes,
             expected_versions=if_match_versions(),
@@ -130,7 +130,7 @@ class Transfer(MethodView):
     def post(self, data: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
         """Transfer the vehicle to another customer; the previous ownership stays in its history"""
         vehicle = service.transfer_vehicle(
-            session=db.session,
+            session=db.session(),
             customers=customer_management(),
             vehicle_id=vehicle_id,
             new_owner_id=data["new_owner_id"],
@@ -150,7 +150,7 @@ class Owners(MethodView):
     def get(self, args: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
         """Who owned the vehicle when, the current owner first"""
         return service.ownership_history(
-            session=db.session, vehicle_id=vehicle_id, limit=args["limit"], cursor=args.get("cursor")
+            session=db.session(), vehicle_id=vehicle_id, limit=args["limit"], cursor=args.get("cursor")
         )
 
 
@@ -163,7 +163,7 @@ class OdometerReadings(MethodView):
     def get(self, args: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
         """Odometer readings, the latest first"""
         return service.list_odometer_readings(
-            session=db.session, vehicle_id=vehicle_id, limit=args["limit"], cursor=args.get("cursor")
+            session=db.session(), vehicle_id=vehicle_id, limit=args["limit"], cursor=args.get("cursor")
         )
 
     @blp.auth(*ODOMETER_WRITERS)
@@ -174,6 +174,6 @@ class OdometerReadings(MethodView):
     def post(self, data: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
         """Record an odometer reading: never lower than an earlier one unless flagged `corrected`"""
         reading = service.record_odometer_reading(
-            session=db.session, vehicle_id=vehicle_id, data=data, recorded_by=current_principal().subject
+            session=db.session(), vehicle_id=vehicle_id, data=data, recorded_by=current_principal().subject
         )
         return reading, {"Location": url_for("vehicles.OdometerReadings", vehicle_id=vehicle_id)}
