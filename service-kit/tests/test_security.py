@@ -1,5 +1,7 @@
 """Limits applied before any service code: body size, rate limits, headers, masking."""
 
+import io
+
 import pytest
 
 from service_kit.observability import mask_personal_data
@@ -75,18 +77,50 @@ def test_personal_data_is_masked_in_logs(text, masked):
     [
         ({"json": {"name": "a\x00b"}}, "name"),
         ({"json": {"lines": [{"note": "ok"}, {"note": "\x00"}]}}, "lines[1].note"),
+        ({"json": {"data": {"no\x00te": "a key"}}}, "data.no\x00te"),
         ({"data": '{"name": "\\ud800"}', "content_type": "application/json"}, "name"),
         ({"query_string": {"q": "x\x00"}}, "q"),
+        ({"query_string": [("q", "fine"), ("q", "x\x00")]}, "q"),
     ],
 )
 def test_text_postgresql_cannot_store_is_422_naming_the_field(app, client, kwargs, field):
     from service_kit.auth import mint_token
 
     headers = {"Authorization": f"Bearer {mint_token(app.config, roles=['advisor'])}"}
-    assert client.post("/api/v1/toys/notes", **kwargs).status_code == 401  # who asks comes first
-    response = client.post("/api/v1/toys/notes", headers=headers, **kwargs)
+    for path, request_headers in (
+        ("/api/v1/toys/notes", headers),
+        ("/api/v1/toys/notes", {}),  # checked before, and apart from, who asks
+        ("/api/v1/toys/echo", {}),  # and on endpoints that ask for no token
+    ):
+        response = client.post(path, headers=request_headers, **kwargs)
+        assert response.status_code == 422
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["errors"][field] == [
+            "must not contain NUL characters or unpaired surrogates"
+        ]
+
+
+def test_a_chunked_json_body_is_checked_too(client):
+    response = client.post(
+        "/api/v1/toys/echo",
+        input_stream=io.BytesIO(b'{"name": "a\\u0000b"}'),
+        # As a server passes a chunked body on: no Content-Length, an input that ends.
+        environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True},
+        content_type="application/json",
+    )
     assert response.status_code == 422
-    assert field in response.get_json()["errors"]
+    assert "name" in response.get_json()["errors"]
+
+
+def test_storable_text_and_bodies_that_are_not_json_pass(client):
+    assert client.post("/api/v1/toys/echo", json={"name": "Ann \u00e9 \U0001f600"}).status_code == 200
+    assert client.post("/api/v1/toys/echo", data="a\x00b", content_type="text/plain").status_code == 200
+
+
+@pytest.mark.parametrize("app", [LIMITED], indirect=True)
+def test_the_rate_limit_comes_before_the_text_check(client):
+    statuses = [client.post("/api/v1/toys/echo", json={"name": "\x00"}).status_code for _ in range(3)]
+    assert statuses == [422, 422, 429]
 
 
 @pytest.mark.parametrize("app", [LIMITED], indirect=True)

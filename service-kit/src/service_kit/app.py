@@ -23,6 +23,7 @@ from service_kit.db import CONFLICT_SQLSTATES, conflict_sqlstate, init_database
 from service_kit.observability import configure_logging, init_observability
 from service_kit.problems import PROBLEM_CONTENT_TYPE, Conflict, PreconditionFailed, Problem
 from service_kit.security import init_security
+from service_kit.validation import refuse_unstorable_text
 
 log = logging.getLogger("service_kit")
 
@@ -191,6 +192,9 @@ def create_service_app(
     init_database(app, db)
     init_auth(app)
     init_security(app)
+    # After the rate limit and the body size check (hooks run in order), before any
+    # view or role check: text no service could store is refused on every endpoint.
+    app.before_request(refuse_unstorable_text)
     if app.config["CORS_ORIGINS"]:
         CORS(
             app,

@@ -3,6 +3,7 @@ cannot take."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,24 +13,32 @@ from marshmallow import validate
 
 from service_kit.problems import Unprocessable
 
+# PostgreSQL stores no NUL character, and UTF-8 (so PostgreSQL) no unpaired surrogate.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
 
 def _unstorable_fields(value: object, path: str = "") -> list[str]:
-    """Paths of strings PostgreSQL cannot store: NUL characters, unpaired surrogates."""
+    """Paths of the strings, object keys included, PostgreSQL cannot store."""
     if isinstance(value, str):
-        if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
-            return [path or "body"]
-        return []
+        return [path or "body"] if _UNSTORABLE.search(value) else []
     if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _unstorable_fields(v, f"{path}.{k}" if path else str(k))]
+        fields = []
+        for key, item in value.items():
+            at = f"{path}.{key}" if path else str(key)
+            fields += [at] if _UNSTORABLE.search(str(key)) else _unstorable_fields(item, at)
+        return fields
     if isinstance(value, list):
         return [p for i, v in enumerate(value) for p in _unstorable_fields(v, f"{path}[{i}]")]
     return []
 
 
 def refuse_unstorable_text() -> None:
-    """422 for text no service could store, whatever the endpoint, before it is parsed."""
-    fields = _unstorable_fields({k: v for k, v in request.args.items()})
-    if request.is_json and request.content_length:
+    """422 for text no service could store, whatever the endpoint, before it is parsed:
+    the query (every value of a repeated parameter) and a JSON body."""
+    fields = [name for name, values in request.args.lists() if _unstorable_fields([name, *values])]
+    if request.is_json:
+        # Also without a Content-Length (a chunked body); a body that is not JSON is
+        # left for the endpoint to refuse as such.
         fields += _unstorable_fields(request.get_json(silent=True))
     if fields:
         message = "must not contain NUL characters or unpaired surrogates"
