@@ -6,7 +6,6 @@ hours and unit price for the hourly rate."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -14,64 +13,14 @@ from marshmallow import validate
 
 from maintenance_job_management import domain
 from service_kit.pagination import PageArgsSchema, page_schema
+from service_kit.validation import UtcDateTime
 
 MAX_MONEY = 1_000_000_000  # ten million in a currency with cents: no line costs more
 MAX_HUNDREDTHS = domain.MAX_QUANTITY_HUNDREDTHS
 
 
-def _storable(text: str) -> bool:
-    """PostgreSQL takes neither NUL characters nor unpaired surrogates (not UTF-8)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-class InputSchema(ma.Schema):
-    """A request body: text PostgreSQL cannot store is refused up front (422, not 500)."""
-
-    @ma.pre_load
-    def _storable_text(self, data: Any, **_: Any) -> Any:
-        def bad(value: Any) -> bool:
-            if isinstance(value, str):
-                return not _storable(value)
-            if isinstance(value, dict):
-                return any(bad(v) for v in value.values())
-            if isinstance(value, list):
-                return any(bad(v) for v in value)
-            return False
-
-        if isinstance(data, dict):
-            errors = {
-                name: ["contains characters that cannot be stored"]
-                for name, value in data.items()
-                if bad(value)
-            }
-            if errors:
-                raise ma.ValidationError(errors)
-        return data
-
-
-class UtcDateTime(ma.fields.AwareDateTime):
-    """An RFC 3339 time with an offset, stored in UTC."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
-        parsed = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return parsed.astimezone(UTC)
-        except (OverflowError, ValueError) as exc:
-            raise ma.ValidationError("not a representable time") from exc
-
-
 def _money(**kwargs: Any) -> ma.fields.Integer:
     return ma.fields.Integer(validate=validate.Range(min=0, max=MAX_MONEY), **kwargs)
-
-
-def _aware(**kwargs: Any) -> UtcDateTime:
-    return UtcDateTime(format="iso", **kwargs)
 
 
 def _technician(description: str = "the technician's id (the subject of their token)", **kwargs: Any) -> Any:
@@ -83,14 +32,14 @@ def _technician(description: str = "the technician's id (the subject of their to
 # --------------------------------------------------------------------------------- jobs
 
 
-class JobCreateSchema(InputSchema):
+class JobCreateSchema(ma.Schema):
     appointment_id = ma.fields.UUID(
         required=True, metadata={"description": "unique: creating again returns the existing job"}
     )
     vehicle_id = ma.fields.UUID(required=True)
     customer_id = ma.fields.UUID(required=True)
-    planned_start = _aware(required=True)
-    planned_end = _aware(required=True)
+    planned_start = UtcDateTime(required=True)
+    planned_end = UtcDateTime(required=True)
     description = ma.fields.String(
         required=True,
         validate=validate.Length(min=1, max=2000),
@@ -98,7 +47,7 @@ class JobCreateSchema(InputSchema):
     )
 
 
-class JobUpdateSchema(InputSchema):
+class JobUpdateSchema(ma.Schema):
     description = ma.fields.String(validate=validate.Length(min=1, max=2000))
     assigned_technician = _technician(allow_none=True)
     odometer_in = ma.fields.Integer(
@@ -108,23 +57,23 @@ class JobUpdateSchema(InputSchema):
     technician_notes = ma.fields.String(allow_none=True, validate=validate.Length(max=10_000))
 
 
-class RescheduleSchema(InputSchema):
-    planned_start = _aware(required=True)
-    planned_end = _aware(required=True)
+class RescheduleSchema(ma.Schema):
+    planned_start = UtcDateTime(required=True)
+    planned_end = UtcDateTime(required=True)
 
 
-class StartSchema(InputSchema):
+class StartSchema(ma.Schema):
     assigned_technician = _technician("who does the work; default: the one already assigned, else the caller")
     odometer_in = ma.fields.Integer(validate=validate.Range(min=0, max=10_000_000))
     odometer_unit = ma.fields.String(validate=validate.OneOf(domain.ODOMETER_UNITS))
 
 
-class ReasonSchema(InputSchema):
+class ReasonSchema(ma.Schema):
     reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-class CompleteSchema(InputSchema):
-    actual_end = _aware(metadata={"description": "when the work ended; default now"})
+class CompleteSchema(ma.Schema):
+    actual_end = UtcDateTime(metadata={"description": "when the work ended; default now"})
     technician_notes = ma.fields.String(validate=validate.Length(max=10_000))
     odometer_in = ma.fields.Integer(validate=validate.Range(min=0, max=10_000_000))
 
@@ -287,8 +236,8 @@ def _line_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
     return fields
 
 
-LineCreateSchema = InputSchema.from_dict(_line_fields(creating=True), name="LineCreateSchema")
-LineUpdateSchema = InputSchema.from_dict(_line_fields(creating=False), name="LineUpdateSchema")
+LineCreateSchema = ma.Schema.from_dict(_line_fields(creating=True), name="LineCreateSchema")
+LineUpdateSchema = ma.Schema.from_dict(_line_fields(creating=False), name="LineUpdateSchema")
 
 
 class RecommendationSchema(LineSchema):
@@ -336,7 +285,7 @@ class EstimateSnapshotSchema(ma.Schema):
     total_gross = ma.fields.Integer(required=True)
 
 
-class EstimateCreateSchema(InputSchema):
+class EstimateCreateSchema(ma.Schema):
     channel = ma.fields.String(
         required=True,
         validate=validate.OneOf(domain.ESTIMATE_CHANNELS),
@@ -369,19 +318,19 @@ class EstimateSchema(ma.Schema):
 EstimatePageSchema = page_schema(EstimateSchema)
 
 
-class LineDecisionSchema(InputSchema):
+class LineDecisionSchema(ma.Schema):
     line_id = ma.fields.UUID(required=True)
     approved = ma.fields.Boolean(required=True)
 
 
-class EstimateDecisionSchema(InputSchema):
+class EstimateDecisionSchema(ma.Schema):
     decided_by = ma.fields.String(
         required=True,
         validate=validate.Length(min=1, max=200),
         metadata={"description": "who decided for the customer, as they gave their name"},
     )
     channel = ma.fields.String(required=True, validate=validate.OneOf(domain.DECISION_CHANNELS))
-    decided_at = _aware(metadata={"description": "default now"})
+    decided_at = UtcDateTime(metadata={"description": "default now"})
     note = ma.fields.String(validate=validate.Length(max=2000))
     lines = ma.fields.List(
         ma.fields.Nested(LineDecisionSchema),
@@ -412,7 +361,7 @@ ApprovalPageSchema = page_schema(ApprovalSchema)
 # --------------------------------------------------------------------------- time clock
 
 
-class ClockSchema(InputSchema):
+class ClockSchema(ma.Schema):
     technician = _technician("the technician's id; default: the caller; another one needs admin")
 
 
