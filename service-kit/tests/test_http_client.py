@@ -384,7 +384,7 @@ def test_production_needs_the_downstream_url() -> None:
         "customer-management", default_url="http://x", env={**production, "SERVICE_TOKEN": "t"}
     )
     assert settings["CUSTOMER_MANAGEMENT_URL"] == "http://customer-management:8001"
-    with pytest.raises(ConfigError, match="must be a float"):
+    with pytest.raises(ConfigError, match="HTTP_READ_TIMEOUT_SECONDS must be a number"):
         downstream_settings(
             "customer-management", default_url="http://x", env={"HTTP_READ_TIMEOUT_SECONDS": "x"}
         )

@@ -33,7 +33,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTime
 from urllib3.util.retry import Retry
 
 from service_kit.auth import SERVICE_TOKEN_TTL_SECONDS, mint_service_token
-from service_kit.config import ConfigError
+from service_kit.config import ConfigError, env_float, env_int
 from service_kit.observability import REQUEST_ID_HEADER, current_request_id
 from service_kit.problems import DependencyUnavailable
 
@@ -67,16 +67,6 @@ def _prefix(name: str) -> str:
     return name.upper().replace("-", "_")
 
 
-def _number(env: Mapping[str, str], key: str, default: float, cast: type) -> Any:
-    raw = env.get(key)
-    if raw in (None, ""):
-        return cast(default)
-    try:
-        return cast(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{key} must be a {cast.__name__}, got {raw!r}") from exc
-
-
 def downstream_settings(
     name: str, *, default_url: str, env: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -98,19 +88,19 @@ def downstream_settings(
             "(or SERVICE_TOKEN)"
         )
 
-    def setting(key: str, default: float, cast: type) -> Any:
-        shared = _number(env, f"HTTP_{key}", default, cast)
-        return _number(env, f"{prefix}_{key}", shared, cast)
+    def setting(key: str, default: float, read: Callable[..., Any]) -> Any:
+        shared = read(env, f"HTTP_{key}", default)
+        return read(env, f"{prefix}_{key}", shared)
 
     return {
         f"{prefix}_URL": url.rstrip("/"),
-        f"{prefix}_CONNECT_TIMEOUT_SECONDS": setting("CONNECT_TIMEOUT_SECONDS", 1.0, float),
-        f"{prefix}_READ_TIMEOUT_SECONDS": setting("READ_TIMEOUT_SECONDS", 3.0, float),
-        f"{prefix}_RETRIES": setting("RETRIES", 2, int),
-        f"{prefix}_BACKOFF_SECONDS": setting("BACKOFF_SECONDS", 0.1, float),
-        f"{prefix}_BREAKER_FAILURES": setting("BREAKER_FAILURES", 5, int),
-        f"{prefix}_BREAKER_COOLDOWN_SECONDS": setting("BREAKER_COOLDOWN_SECONDS", 10.0, float),
-        f"{prefix}_POOL_SIZE": setting("POOL_SIZE", 16, int),
+        f"{prefix}_CONNECT_TIMEOUT_SECONDS": setting("CONNECT_TIMEOUT_SECONDS", 1.0, env_float),
+        f"{prefix}_READ_TIMEOUT_SECONDS": setting("READ_TIMEOUT_SECONDS", 3.0, env_float),
+        f"{prefix}_RETRIES": setting("RETRIES", 2, env_int),
+        f"{prefix}_BACKOFF_SECONDS": setting("BACKOFF_SECONDS", 0.1, env_float),
+        f"{prefix}_BREAKER_FAILURES": setting("BREAKER_FAILURES", 5, env_int),
+        f"{prefix}_BREAKER_COOLDOWN_SECONDS": setting("BREAKER_COOLDOWN_SECONDS", 10.0, env_float),
+        f"{prefix}_POOL_SIZE": setting("POOL_SIZE", 16, env_int),
         "SERVICE_TOKEN": env.get("SERVICE_TOKEN", ""),
         "SERVICE_TOKEN_URL": env.get("SERVICE_TOKEN_URL", ""),
         "SERVICE_TOKEN_AUDIENCE": env.get("SERVICE_TOKEN_AUDIENCE", ""),
