@@ -1,11 +1,7 @@
 from __future__ import annotations
 
-import json
-import socket
-import threading
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,71 +9,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from maintenance_job_management import create_app
-from maintenance_job_management.models import SCHEMA, db
-from sqlalchemy import text
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
+from maintenance_job_management.models import db
 
 from service_kit.migrations import upgrade
+from service_kit.testing import empty_tables
+
+from .fakes import Downstreams
 
 TECHNICIAN = "tech-anna"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Receiver:
-    """A real HTTP server on a local port standing in for invoicing and
-    notification-management: it records every request and answers as told."""
-
-    port: int = field(default_factory=free_port)
-    statuses: list[int] = field(default_factory=list)  # answered in turn, then `default`
-    default: int = 201
-    hits: list[dict[str, Any]] = field(default_factory=list)
-    _server: Any = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _app(self, environ: Any, start_response: Any) -> Any:
-        request = Request(environ)
-        self.hits.append(
-            {
-                "method": request.method,
-                "path": request.path,
-                "headers": dict(request.headers),
-                "body": json.loads(request.get_data() or b"null"),
-            }
-        )
-        status = self.statuses.pop(0) if self.statuses else self.default
-        return Response(json.dumps({"id": str(uuid.uuid4())}), status=status, mimetype="application/json")(
-            environ, start_response
-        )
-
-    def start(self) -> Receiver:
-        self._server = make_server("127.0.0.1", self.port, self._app, threaded=True)
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-
-def empty_schema() -> None:
-    """Delete every row (children first): for the few rows a test makes, much faster
-    than TRUNCATE, which takes exclusive locks and rewrites files."""
-    db.session.remove()
-    with db.engine.begin() as connection:
-        for table in reversed(db.metadata.sorted_tables):
-            connection.execute(table.delete())
 
 
 @pytest.fixture(scope="session")
@@ -91,13 +30,7 @@ def app(fresh_database_url: str) -> Flask:
 def client(app: Flask) -> Iterator[FlaskClient]:
     yield app.test_client()
     with app.app_context():
-        empty_schema()
-
-
-@pytest.fixture
-def empty(app: Flask) -> Callable[[], None]:
-    """Empty the schema (inside an app context)."""
-    return empty_schema
+        empty_tables(db)
 
 
 @pytest.fixture
@@ -106,30 +39,14 @@ def session(app: Flask) -> Iterator[Any]:
     with app.app_context():
         yield db.session
         db.session.rollback()
-        empty_schema()
+        empty_tables(db)
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver().start()
+def receiver() -> Iterator[Downstreams]:
+    server = Downstreams()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def outbox_rows(app: Flask) -> Callable[..., list[Any]]:
-    """The outbox as the database holds it, oldest first."""
-
-    def read(**where: Any) -> list[Any]:
-        clause = " AND ".join(f"{name} = :{name}" for name in where) or "true"
-        with app.app_context(), db.engine.connect() as connection:
-            return list(
-                connection.execute(
-                    text(f"SELECT * FROM {SCHEMA}.outbox_messages WHERE {clause} ORDER BY id"), where
-                )
-            )
-
-    return read
 
 
 def soon(days: int = 1, hours: int = 0) -> datetime:

@@ -10,6 +10,7 @@ from service_kit.app import create_service_app
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.config import kit_settings
 from service_kit.db import make_database
+from service_kit.idempotency import define_idempotency_table
 from service_kit.problems import Conflict
 
 toy = ServiceBlueprint("toy", __name__, url_prefix="/api/v1/toys")
@@ -52,14 +53,29 @@ class Notes(MethodView):
         return {"ok": True}
 
 
-@pytest.fixture
-def app(request) -> Flask:
-    config = kit_settings(service="toy", schema="toy", env=getattr(request, "param", {}))
+def toy_app(env: dict | None = None, blueprints: tuple = (toy,)) -> Flask:
+    config = kit_settings(service="toy", schema="toy", env=env or {})
     # Nothing listens on port 9: the database is "down" for readiness tests.
     config.update(TESTING=True, DATABASE_URL="postgresql://nobody@127.0.0.1:9/none")
     return create_service_app(
-        "toy", title="toy", version="1", config=config, db=make_database("toy"), blueprints=[toy]
+        "toy",
+        title="toy",
+        version="1",
+        config=config,
+        db=make_database("toy", tables=(define_idempotency_table,)),
+        blueprints=list(blueprints),
     )
+
+
+@pytest.fixture
+def make_toy_app():
+    """``make_toy_app(env=..., blueprints=...)``: another toy, for tests that need two."""
+    return toy_app
+
+
+@pytest.fixture
+def app(request) -> Flask:
+    return toy_app(getattr(request, "param", {}))
 
 
 @pytest.fixture

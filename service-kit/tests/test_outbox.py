@@ -13,11 +13,11 @@ from service_kit.outbox import (
     HttpSender,
     OutboxMessage,
     UnknownTarget,
-    _retry_after,
     classify,
     outbox_settings,
     target_setting,
 )
+from service_kit.outbox.relay import _retry_after
 
 
 @pytest.mark.parametrize("status", [200, 201, 202, 204])

@@ -25,12 +25,15 @@ from service_kit.auth import TokenVerifier
 from service_kit.config import kit_settings
 from service_kit.db import make_database
 from service_kit.http_client import ClientSettings, ServiceClient, ServiceToken
+from service_kit.idempotency import define_idempotency_table
 from service_kit.outbox import (
     DEAD,
     DELIVERED,
     PENDING,
     HttpSender,
     OutboxRelay,
+    OutboxRequest,
+    define_outbox_table,
     enqueue,
     outbox_blueprint,
     outbox_settings,
@@ -43,7 +46,7 @@ from service_kit.retry import RetryPolicy
 from service_kit.testing import run_concurrently, truncate_schema
 
 SCHEMA = "outbox_kit"
-db = make_database(SCHEMA, outbox=True)
+db = make_database(SCHEMA, tables=(define_idempotency_table, define_outbox_table))
 
 
 def free_port() -> int:
@@ -184,11 +187,13 @@ def put(app: Flask, n: int = 1, *, target: str = "receiver", commit: bool = True
             ids.append(
                 enqueue(
                     db.session,
-                    target=target,
-                    method="POST",
-                    path="/api/v1/things",
-                    body={"n": i, "at": datetime(2026, 1, 1, tzinfo=UTC), "ref": uuid.UUID(int=i)},
-                    idempotency_key=f"thing-{uuid.uuid4()}",
+                    OutboxRequest(
+                        target=target,
+                        method="POST",
+                        path="/api/v1/things",
+                        body={"n": i, "at": datetime(2026, 1, 1, tzinfo=UTC), "ref": uuid.UUID(int=i)},
+                        idempotency_key=f"thing-{uuid.uuid4()}",
+                    ),
                 )
             )
         if commit:
@@ -217,10 +222,10 @@ def test_enqueued_rows_commit_or_roll_back_with_the_callers_transaction(app):
 
 def test_one_target_and_key_is_one_row(app):
     with app.app_context():
-        values = dict(target="receiver", method="post", path="/x", body={}, idempotency_key="same")
-        first = enqueue(db.session, **values)
+        request = OutboxRequest(target="receiver", method="post", path="/x", body={}, idempotency_key="same")
+        first = enqueue(db.session, request)
         assert first is not None
-        assert enqueue(db.session, **values) is None
+        assert enqueue(db.session, request) is None
         db.session.commit()
     assert len(rows(app)) == 1
     assert rows(app)[0].method == "POST"
@@ -232,7 +237,7 @@ def test_one_target_and_key_is_one_row(app):
 def test_enqueue_refuses_what_the_relay_could_not_send(app, bad):
     values = {"target": "receiver", "method": "POST", "path": "/x", "body": {}, "idempotency_key": "k", **bad}
     with app.app_context(), pytest.raises(ValueError):
-        enqueue(db.session, **values)
+        enqueue(db.session, OutboxRequest(**values))
 
 
 # ------------------------------------------------------------------------------ relay
@@ -243,11 +248,9 @@ def test_delivers_once_with_key_request_id_and_service_token(app, receiver):
         app.preprocess_request()
         enqueue(
             db.session,
-            target="receiver",
-            method="POST",
-            path="/api/v1/things",
-            body={"a": 1},
-            idempotency_key="k1",
+            OutboxRequest(
+                target="receiver", method="POST", path="/api/v1/things", body={"a": 1}, idempotency_key="k1"
+            ),
         )
         db.session.commit()
     relay = make_relay(app, receiver.url)

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +14,12 @@ from workshop_scheduling.clients.maintenance_jobs import EXTENSION as JOBS_EXTEN
 from workshop_scheduling.clients.vehicle_management import EXTENSION as VEHICLES_EXTENSION
 from workshop_scheduling.models import SCHEMA, db
 
+from service_kit.fakes import closed_url
 from service_kit.migrations import upgrade
+from service_kit.testing import empty_tables
 
-sys.path.insert(0, str(Path(__file__).parent))
-from scheduling_testkit import OPEN_DAILY, FakeJobs, FakeVehicles, closed_url, local, today
+from .fakes import FakeJobs, FakeVehicles
+from .helpers import OPEN_DAILY, local, today
 
 APPOINTMENTS = "/api/v1/appointments"
 # Fast failure handling, so the tests of it stay fast.
@@ -38,16 +38,14 @@ FAST = {
 
 @pytest.fixture(scope="session")
 def fake_vehicles() -> Iterator[FakeVehicles]:
-    server = FakeVehicles().start()
-    server.clear()
+    server = FakeVehicles()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def fake_jobs() -> Iterator[FakeJobs]:
-    server = FakeJobs().start()
-    server.clear()
+    server = FakeJobs()
     yield server
     server.stop()
 
@@ -71,15 +69,6 @@ def app(fresh_database_url: str, fake_vehicles: FakeVehicles, fake_jobs: FakeJob
     return app
 
 
-def empty_schema() -> None:
-    """Delete every row (children first): for the few rows a test makes, much faster
-    than TRUNCATE."""
-    db.session.remove()
-    with db.engine.begin() as connection:
-        for table in reversed(db.metadata.sorted_tables):
-            connection.execute(table.delete())
-
-
 @pytest.fixture(autouse=True)
 def _fresh_downstreams(app: Flask, fake_vehicles: FakeVehicles, fake_jobs: FakeJobs) -> Iterator[None]:
     """Each test starts with empty, healthy downstreams and closed breakers; it ends
@@ -97,7 +86,7 @@ def _fresh_downstreams(app: Flask, fake_vehicles: FakeVehicles, fake_jobs: FakeJ
 def client(app: Flask) -> Iterator[FlaskClient]:
     yield app.test_client()
     with app.app_context():
-        empty_schema()
+        empty_tables(db)
 
 
 @pytest.fixture
@@ -105,7 +94,7 @@ def session(app: Flask) -> Iterator[Any]:
     with app.app_context():
         yield db.session
         db.session.rollback()
-        empty_schema()
+        empty_tables(db)
 
 
 @pytest.fixture
@@ -117,20 +106,6 @@ def down(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
         monkeypatch.setattr(http, "settings", dataclasses.replace(http.settings, base_url=closed_url()))
 
     return make
-
-
-@pytest.fixture
-def outbox_rows(app: Flask) -> Callable[..., list[Any]]:
-    def read(**where: Any) -> list[Any]:
-        clause = " AND ".join(f"{name} = :{name}" for name in where) or "true"
-        with app.app_context(), db.engine.connect() as connection:
-            return list(
-                connection.execute(
-                    text(f"SELECT * FROM {SCHEMA}.outbox_messages WHERE {clause} ORDER BY id"), where
-                )
-            )
-
-    return read
 
 
 @pytest.fixture

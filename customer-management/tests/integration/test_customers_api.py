@@ -4,7 +4,8 @@ import uuid
 
 import pytest
 
-PROBLEM = "application/problem+json"
+from service_kit.testing import assert_problem
+
 ANN = {
     "kind": "person",
     "name": "Ann de Vries",
@@ -14,15 +15,6 @@ ANN = {
     "preferred_channel": "sms",
     "preferred_language": "nl",
 }
-
-
-def assert_problem(response, status):
-    assert response.status_code == status, response.get_json()
-    assert response.mimetype == PROBLEM
-    body = response.get_json()
-    assert body["status"] == status
-    assert body["title"] and body["type"]
-    return body
 
 
 # -- create ---------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """The rate limit holds across gunicorn workers because the counts live in Redis."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from service_kit.auth import mint_token
+from service_kit.fakes import free_port
 
 REDIS_URL = os.environ.get("GARAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -24,12 +24,6 @@ def redis_answers() -> bool:
         return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
     except redis.RedisError:
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url: str, token: str) -> int:

@@ -32,10 +32,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from invoicing import domain
 from service_kit.clock import utcnow
 from service_kit.db import make_database
+from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
+from service_kit.outbox import define_outbox_table
 
 SCHEMA = "invoicing"
-db = make_database(SCHEMA, outbox=True)
+db = make_database(SCHEMA, tables=(define_idempotency_table, define_outbox_table))
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

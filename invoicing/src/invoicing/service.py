@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
 from invoicing import domain
-from invoicing.clients import OutboxRequest, notification_management
+from invoicing.clients import notification_management
 from invoicing.clients.customer_management import CustomerDirectory
 from invoicing.clients.maintenance_jobs import JobDirectory
 from invoicing.clients.vehicle_management import VehicleDirectory
@@ -121,17 +121,6 @@ def _lock_invoice(session: Session, invoice_id: uuid.UUID) -> Invoice:
     if invoice is None:
         raise domain.InvoiceNotFound(invoice_id)
     return invoice
-
-
-def _send(session: Session, request: OutboxRequest) -> None:
-    enqueue(
-        session,
-        target=request.target,
-        method=request.method,
-        path=request.path,
-        body=request.body,
-        idempotency_key=request.idempotency_key,
-    )
 
 
 def _settle(invoice: Invoice) -> None:
@@ -315,7 +304,7 @@ def _request_sending(
     invoice.send_count += 1
     if channel is None and invoice.customer_email:
         channel = "email"  # the PDF travels by email; without an address the customer's channel decides
-    _send(
+    enqueue(
         session,
         notification_management.notify(
             customer_id=invoice.customer_id,
@@ -374,7 +363,7 @@ def send_payment_reminders(*, session: Session, settings: Settings, now: datetim
     for invoice in invoices:
         invoice.reminders_sent += 1
         invoice.last_reminder_at = now
-        _send(
+        enqueue(
             session,
             notification_management.notify(
                 customer_id=invoice.customer_id,

@@ -238,7 +238,7 @@ def test_the_invoice_is_a_snapshot(garage, labour):
 
 
 def test_the_dependency_failure_answer_is_one_the_job_outbox_retries(garage):
-    garage.jobs.down()
+    garage.jobs.stop()
     response = garage.create(str(uuid.uuid4()))
     assert response.status_code == 503
     assert classify(response.status_code) == RETRY

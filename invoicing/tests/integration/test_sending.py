@@ -138,26 +138,26 @@ def test_the_relay_delivers_once_with_key_token_and_request_id(app, garage):
     again = app.test_cli_runner().invoke(args=["relay-outbox", "--once"])
     assert "delivered 0" in again.output
     [hit] = garage.notifications.received()
-    assert hit["json"]["type"] == "invoice_issued"
-    assert hit["json"]["attachments"][0]["url"].endswith(f"/api/v1/invoices/{invoice['id']}/pdf")
-    assert hit["headers"]["Idempotency-Key"] == f"invoice-{invoice['id']}-send-1"
-    assert hit["headers"]["X-Request-ID"] == "req-issue-9"
-    assert hit["headers"]["Authorization"].startswith("Bearer ")
+    assert hit.json["type"] == "invoice_issued"
+    assert hit.json["attachments"][0]["url"].endswith(f"/api/v1/invoices/{invoice['id']}/pdf")
+    assert hit.headers["Idempotency-Key"] == f"invoice-{invoice['id']}-send-1"
+    assert hit.headers["X-Request-ID"] == "req-issue-9"
+    assert hit.headers["Authorization"].startswith("Bearer ")
 
 
 def test_notification_management_down_for_a_while_gets_the_invoice_once_when_back(app, garage, outbox_rows):
     invoice = garage.invoice()
-    garage.notifications.http.stop()
+    garage.notifications.stop()
     with app.app_context():
         assert OutboxRelay.for_app(app).run_once().retried == 1
     [row] = outbox_rows()
     assert (row.status, row.attempts) == ("pending", 1) and row.last_error
-    garage.notifications.status = 503
-    garage.notifications.http.start()
+    garage.notifications.default = 503
+    garage.notifications.start()
     later = row.next_attempt_at + timedelta(seconds=1)
     with app.app_context():
         assert OutboxRelay.for_app(app, clock=lambda: later).run_once().retried == 1
-    garage.notifications.status = 202
+    garage.notifications.default = 202
     muchlater = later + timedelta(hours=2)
     with app.app_context():
         assert OutboxRelay.for_app(app, clock=lambda: muchlater).run_once().delivered == 1
@@ -165,8 +165,8 @@ def test_notification_management_down_for_a_while_gets_the_invoice_once_when_bac
     [delivered] = outbox_rows()
     assert (delivered.status, delivered.attempts) == ("delivered", 3)
     received = garage.notifications.received()
-    assert [hit["json"]["data"]["number"] for hit in received] == [invoice["number"], invoice["number"]]
-    assert {hit["headers"]["Idempotency-Key"] for hit in received} == {f"invoice-{invoice['id']}-send-1"}
+    assert [hit.json["data"]["number"] for hit in received] == [invoice["number"], invoice["number"]]
+    assert {hit.headers["Idempotency-Key"] for hit in received} == {f"invoice-{invoice['id']}-send-1"}
 
 
 def test_the_outbox_is_visible_to_admins(garage):

@@ -175,7 +175,9 @@ class Resume(MethodView):
     @blp.response(200, JobSchema)
     def post(self, job_id: uuid.UUID) -> Any:
         """on_hold -> in_progress (409 while the work exceeds the approval)"""
-        return _job_response(service.resume_job(session=db.session(), job_id=job_id, margin_percent=_margin()))
+        return _job_response(
+            service.resume_job(session=db.session(), job_id=job_id, margin_percent=_margin())
+        )
 
 
 @blp.route("/<uuid:job_id>/complete")

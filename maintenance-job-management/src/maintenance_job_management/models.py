@@ -25,10 +25,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from maintenance_job_management import domain
 from service_kit.clock import utcnow
 from service_kit.db import make_database
+from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
+from service_kit.outbox import define_outbox_table
 
 SCHEMA = "jobs"
-db = make_database(SCHEMA, outbox=True)
+db = make_database(SCHEMA, tables=(define_idempotency_table, define_outbox_table))
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from maintenance_job_management import domain
-from maintenance_job_management.clients import OutboxRequest, invoicing, notification_management
+from maintenance_job_management.clients import invoicing, notification_management
 from maintenance_job_management.models import Approval, Estimate, Job, JobLine, TimeEntry, utcnow
 from service_kit.etag import ensure_version
 from service_kit.outbox import enqueue
@@ -47,17 +47,6 @@ def _touch(job: Job) -> None:
     job.updated_at = utcnow()
 
 
-def _send(session: Session, request: OutboxRequest) -> None:
-    enqueue(
-        session,
-        target=request.target,
-        method=request.method,
-        path=request.path,
-        body=request.body,
-        idempotency_key=request.idempotency_key,
-    )
-
-
 def _line(job: Job, line_id: uuid.UUID) -> JobLine:
     for line in job.lines:
         if line.id == line_id:
@@ -79,7 +68,7 @@ def _put_on_hold(session: Session, job: Job, *, kind: str, reason: str) -> None:
     _close_clocks(job, utcnow())
     _touch(job)
     session.flush()
-    _send(
+    enqueue(
         session,
         notification_management.notify(
             customer_id=job.customer_id,
@@ -271,8 +260,8 @@ def complete_job(*, session: Session, job_id: uuid.UUID, data: dict[str, Any], m
         job.odometer_in = data["odometer_in"]
     _close_clocks(job, now)
     session.flush()
-    _send(session, invoicing.invoice_job(job.id))
-    _send(
+    enqueue(session, invoicing.invoice_job(job.id))
+    enqueue(
         session,
         notification_management.notify(
             customer_id=job.customer_id,
@@ -470,7 +459,7 @@ def send_estimate(*, session: Session, job_id: uuid.UUID, data: dict[str, Any], 
     session.add(estimate)
     session.flush()
     if estimate.channel in domain.NOTIFIED_ESTIMATE_CHANNELS:
-        _send(
+        enqueue(
             session,
             notification_management.notify(
                 customer_id=job.customer_id,

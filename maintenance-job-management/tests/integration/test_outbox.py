@@ -69,16 +69,16 @@ def test_a_completion_failing_after_its_first_request_leaves_neither_change_nor_
     client, jobs, outbox_rows, monkeypatch
 ):
     job = jobs.in_status("in_progress")
-    real_send = service._send
+    real_enqueue = service.enqueue
     calls = []
 
     def fail_on_second(session, request):
         calls.append(request.target)
         if len(calls) == 2:
             raise RuntimeError("the disk is full")
-        real_send(session, request)
+        real_enqueue(session, request)
 
-    monkeypatch.setattr(service, "_send", fail_on_second)
+    monkeypatch.setattr(service, "enqueue", fail_on_second)
     response = jobs.act(job["id"], "complete")
     assert response.status_code == 500
     assert calls == ["invoicing", "notification-management"]

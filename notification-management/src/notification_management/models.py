@@ -23,10 +23,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from notification_management.domain import CHANNELS, DUE_STATUSES, OUTCOMES, STATUSES, TYPES
 from service_kit.clock import utcnow
 from service_kit.db import make_database
+from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
 
 SCHEMA = "notifications"
-db = make_database(SCHEMA)
+db = make_database(SCHEMA, tables=(define_idempotency_table,))
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:

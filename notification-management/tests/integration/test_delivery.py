@@ -55,9 +55,9 @@ def test_email_arrives_with_recipient_subject_body_and_the_invoice_pdf(
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_filename() == "invoice-2026-000042.pdf"
     assert attachment.get_content() == pdf
-    pdf_request = invoicing.server.requests[0]
-    assert pdf_request["path"].endswith("/pdf")
-    assert pdf_request["headers"]["Authorization"].startswith("Bearer ")
+    pdf_request = invoicing.requests[0]
+    assert pdf_request.path.endswith("/pdf")
+    assert pdf_request.headers["Authorization"].startswith("Bearer ")
 
     notification = fetch(accepted["id"])
     assert notification["status"] == "sent"
@@ -76,12 +76,12 @@ def test_the_customer_is_looked_up_at_delivery_time_with_the_request_id(
 ):
     ann = customers.add()
     accepted = notify(ann["id"])
-    customers.customers[ann["id"]]["email"] = "ann.new@example.com"  # changed after the request
+    customers.resources[ann["id"]]["email"] = "ann.new@example.com"  # changed after the request
     dispatcher().run_once()
     assert mail.envelopes[0].rcpt_tos == ["ann.new@example.com"]
-    lookup = customers.server.requests[-1]
-    assert lookup["path"] == f"/api/v1/customers/{ann['id']}"
-    assert lookup["headers"]["X-Request-ID"], "the request id of the POST travels with the delivery"
+    lookup = customers.requests[-1]
+    assert lookup.path == f"/api/v1/customers/{ann['id']}"
+    assert lookup.headers["X-Request-ID"], "the request id of the POST travels with the delivery"
     assert accepted["id"]
 
 
@@ -135,9 +135,9 @@ def test_sms_provider_receives_number_text_reference_token_and_idempotency_key(
     dispatcher().run_once()
 
     [request] = sms_provider.requests
-    assert request["method"] == "POST" and request["path"] == "/v1/messages"
-    assert request["headers"]["Authorization"] == f"Bearer {sms_token}"
-    assert request["headers"]["Idempotency-Key"] == accepted["id"]
+    assert request.method == "POST" and request.path == "/v1/messages"
+    assert request.headers["Authorization"] == f"Bearer {sms_token}"
+    assert request.headers["Idempotency-Key"] == accepted["id"]
     [message] = sms_provider.accepted
     assert message["to"] == "+31687654321"
     assert message["reference"] == accepted["id"]
@@ -155,7 +155,7 @@ def test_sms_provider_failing_then_recovering_sends_exactly_once(
 ):
     bob = customers.add(preferred_channel="sms")
     accepted = notify(bob["id"])
-    sms_provider.script.extend([500, 500])
+    sms_provider.statuses.extend([500, 500])
     runner = dispatcher()
 
     assert runner.run_once().failed == 1
@@ -218,7 +218,7 @@ def test_backoff_grows_between_attempts(customers, notify, dispatcher, sms_provi
 
 def test_a_refusing_provider_makes_it_dead_at_once(customers, notify, dispatcher, sms_provider, fetch):
     accepted = notify(customers.add(preferred_channel="sms")["id"])
-    sms_provider.script.append(400)
+    sms_provider.statuses.append(400)
     assert dispatcher().run_once().dead == 1
     notification = fetch(accepted["id"])
     assert notification["status"] == "dead"
@@ -316,7 +316,7 @@ def test_a_skipped_notification_goes_out_once_staff_retry_after_the_customer_is_
     ann = customers.add(email=None, preferred_channel="sms")
     accepted = notify(ann["id"], channel="email")
     dispatcher().run_once()
-    customers.customers[ann["id"]]["email"] = "ann@example.com"
+    customers.resources[ann["id"]]["email"] = "ann@example.com"
     assert client.post(f"/api/v1/notifications/{accepted['id']}/retry", headers=advisor).status_code == 202
     dispatcher().run_once()
     assert len(mail.messages) == 1
@@ -370,7 +370,7 @@ def test_customer_management_down_is_retried_later_and_not_lost(
     customers, notify, dispatcher, mail, fetch, later_time
 ):
     accepted = notify(customers.add()["id"])
-    customers.down = True
+    customers.failing = 503
     runner = dispatcher()
     assert runner.run_once().failed == 1
     notification = fetch(accepted["id"])
@@ -378,7 +378,7 @@ def test_customer_management_down_is_retried_later_and_not_lost(
     assert notification["next_attempt_at"] is not None
     assert "customer-management answered 503" in notification["last_error"]
 
-    customers.down = False
+    customers.failing = None
     assert runner.run_once(now=later_time()).sent == 1
     assert len(mail.messages) == 1
     assert outcomes(fetch(accepted["id"])) == ["failed", "sent"]
@@ -410,7 +410,7 @@ def test_an_attachment_that_cannot_be_fetched_yet_is_retried(
         {"number": "2026-000001", "total_gross": 100, "currency": "EUR"},
         attachments=[{"url": invoicing.pdf_url(), "filename": "i.pdf", "content_type": "application/pdf"}],
     )
-    invoicing.failures.extend([404])
+    invoicing.statuses.extend([404])
     runner = dispatcher()
     assert runner.run_once().failed == 1
     assert "invoicing answered 404" in fetch(accepted["id"])["last_error"]

@@ -6,19 +6,9 @@ import pytest
 from notification_management.models import db
 from sqlalchemy import text
 
-from service_kit.testing import run_concurrently
+from service_kit.testing import assert_problem, run_concurrently
 
-PROBLEM = "application/problem+json"
 CUSTOMER = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
-
-
-def assert_problem(response, status):
-    assert response.status_code == status, response.get_json()
-    assert response.mimetype == PROBLEM
-    body = response.get_json()
-    assert body["status"] == status
-    assert body["title"] and body["type"]
-    return body
 
 
 def request_body(**changes):

@@ -6,12 +6,9 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ipaddress
-import socket
 import ssl
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -22,20 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from notification_management.senders import DeliveryFailed, EmailSender, SmtpSettings
 
+from service_kit.fakes import free_port
 
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ..fakes import MailSink
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +69,8 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 
 
 @pytest.fixture
-def starttls_server(certificate) -> Iterator[tuple[Sink, int]]:
-    sink, port = Sink(), free_port()
+def starttls_server(certificate) -> Iterator[tuple[MailSink, int]]:
+    sink, port = MailSink(), free_port()
     controller = Controller(
         sink,
         hostname="127.0.0.1",
@@ -101,8 +87,8 @@ def starttls_server(certificate) -> Iterator[tuple[Sink, int]]:
 
 
 @pytest.fixture
-def tls_server(certificate) -> Iterator[tuple[Sink, int]]:
-    sink, port = Sink(), free_port()
+def tls_server(certificate) -> Iterator[tuple[MailSink, int]]:
+    sink, port = MailSink(), free_port()
     controller = Controller(
         sink,
         hostname="127.0.0.1",

@@ -7,19 +7,14 @@ import json
 import pytest
 from notification_management.domain import TYPES
 
-PROBLEM = "application/problem+json"
+from service_kit.testing import assert_problem
+
 URL = "/api/v1/notification-templates"
 TEXTS = {
     "subject": "Your {{ plate | default('vehicle') }} is ready",
     "body": "Dear {{ customer.name }},\n\nIt is ready.\n\n{{ garage.name }}",
     "sms_body": "{{ garage.name }}: ready.",
 }
-
-
-def assert_problem(response, status):
-    assert response.status_code == status, response.get_json()
-    assert response.mimetype == PROBLEM
-    return response.get_json()
 
 
 def test_defaults_exist_for_every_type_in_english_and_dutch(client, advisor):

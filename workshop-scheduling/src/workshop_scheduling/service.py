@@ -46,7 +46,7 @@ from service_kit.pagination import Page, keyset_page
 from service_kit.problems import Unprocessable
 from service_kit.retry import RetryPolicy
 from workshop_scheduling import domain
-from workshop_scheduling.clients import OutboxRequest, notification_management
+from workshop_scheduling.clients import notification_management
 from workshop_scheduling.clients.maintenance_jobs import JobDirectory, JobNotChangeable
 from workshop_scheduling.clients.vehicle_management import VehicleDirectory
 from workshop_scheduling.models import (
@@ -370,17 +370,6 @@ def _reusable_appointment_id(session: Session, request_key: str | None) -> uuid.
     return session.scalar(select(JobCheck.appointment_id).where(JobCheck.request_key == request_key))
 
 
-def _send(session: Session, request: OutboxRequest) -> None:
-    enqueue(
-        session,
-        target=request.target,
-        method=request.method,
-        path=request.path,
-        body=request.body,
-        idempotency_key=request.idempotency_key,
-    )
-
-
 def _message_data(appointment: Appointment, tz: Any) -> dict[str, Any]:
     return {
         "appointment_id": str(appointment.id),
@@ -496,7 +485,7 @@ def book_appointment(
     # Not a change of the appointment anyone has seen: it stays at version 1.
     session.execute(update(Appointment).where(Appointment.id == appointment.id).values(job_id=job.id))
     set_committed_value(appointment, "job_id", job.id)
-    _send(
+    enqueue(
         session,
         notification_management.notify(
             customer_id=appointment.customer_id,
@@ -635,7 +624,7 @@ def reschedule_appointment(
         data_ = _message_data(appointment, rules.tz) | {
             "previous_start": previous_start.astimezone(rules.tz).isoformat()
         }
-        _send(
+        enqueue(
             session,
             notification_management.notify(
                 customer_id=appointment.customer_id,
@@ -677,7 +666,7 @@ def cancel_appointment(
     data = _message_data(appointment, workshop(session).tz)
     if reason:
         data["reason"] = reason
-    _send(
+    enqueue(
         session,
         notification_management.notify(
             customer_id=appointment.customer_id,
@@ -924,7 +913,7 @@ def send_reminders(
     appointments = session.scalars(ordered) if reminded else []
     for appointment in appointments:
         stamp = appointment.start_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        _send(
+        enqueue(
             session,
             notification_management.notify(
                 customer_id=appointment.customer_id,

@@ -27,13 +27,13 @@ def test_reads_a_vehicle_and_its_owner(fake_vehicles):
         vehicle_id, owner, "AB-123-C", "Volvo", "V60", "active"
     )
     assert directory.get_vehicle(uuid.uuid4()) is None
-    [call, _] = fake_vehicles.calls
-    assert call["headers"]["Authorization"] == "Bearer service-token"
+    [call, _] = fake_vehicles.requests
+    assert call.headers["Authorization"] == "Bearer service-token"
 
 
 def test_a_vehicle_with_extra_or_missing_optional_fields_is_read(fake_vehicles, monkeypatch):
     vehicle_id = fake_vehicles.add()
-    body = fake_vehicles.vehicles[str(vehicle_id)]
+    body = fake_vehicles.resources[str(vehicle_id)]
     body["loyalty"] = "gold"
     del body["status"]
     monkeypatch.setattr(fake_vehicles, "check", lambda *args: None)  # deliberately beyond the contract
@@ -45,7 +45,7 @@ def test_a_vehicle_with_extra_or_missing_optional_fields_is_read(fake_vehicles, 
 
 def test_an_unreadable_vehicle_is_a_dependency_failure(fake_vehicles, monkeypatch):
     vehicle_id = fake_vehicles.add()
-    fake_vehicles.vehicles[str(vehicle_id)] = {"id": "x"}
+    fake_vehicles.resources[str(vehicle_id)] = {"id": "x"}
     monkeypatch.setattr(fake_vehicles, "check", lambda *args: None)
     with pytest.raises(DependencyFailed) as caught:
         VehicleManagement(client(fake_vehicles.url, "vehicle-management")).get_vehicle(vehicle_id)
@@ -81,11 +81,11 @@ def test_the_job_calls(fake_jobs):
 
 def test_job_service_failures_are_one_exception(fake_jobs):
     jobs = MaintenanceJobs(client(fake_jobs.url, "maintenance-job-management"))
-    fake_jobs.fail_status = 503
+    fake_jobs.failing = 503
     with pytest.raises(DependencyFailed) as caught:
         jobs.get_job(uuid.uuid4())
     assert caught.value.to_dict()["dependency"] == "maintenance-job-management"
-    fake_jobs.fail_status = None
+    fake_jobs.failing = None
     fake_jobs.delay = 0.5
     with pytest.raises(DependencyFailed, match="in time"):
         jobs.find_job(uuid.uuid4())

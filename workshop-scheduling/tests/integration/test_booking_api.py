@@ -8,7 +8,10 @@ import uuid
 from datetime import UTC, timedelta
 
 import pytest
-from scheduling_testkit import assert_problem, local, today
+
+from service_kit.testing import assert_problem
+
+from ..helpers import local, today
 
 APPOINTMENTS = "/api/v1/appointments"
 
@@ -45,8 +48,8 @@ def test_books_an_appointment_with_its_job_and_confirmation(workshop, fake_jobs,
     assert job["description"] == "annual service [APK, OIL]"
     assert job["customer_id"] == str(owner)
     [create] = fake_jobs.creates()
-    assert create["headers"]["Idempotency-Key"] == appointment["id"]
-    assert create["headers"]["X-Request-Id"] == "desk-42"
+    assert create.headers["Idempotency-Key"] == appointment["id"]
+    assert create.headers["X-Request-Id"] == "desk-42"
     [message] = outbox_rows()
     assert (message.target, message.path) == ("notification-management", "/api/v1/notifications")
     assert message.idempotency_key == f"appointment-confirmed-{appointment['id']}"

@@ -9,11 +9,14 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from scheduling_testkit import assert_problem, local
 from sqlalchemy import text
 from workshop_scheduling import service
 from workshop_scheduling.clients.maintenance_jobs import maintenance_jobs
 from workshop_scheduling.models import db
+
+from service_kit.testing import assert_problem
+
+from ..helpers import local
 
 APPOINTMENTS = "/api/v1/appointments"
 
@@ -53,7 +56,7 @@ def test_job_service_failing_is_503_and_nothing_is_booked(
     if failure == "down":
         down("jobs")
     else:
-        workshop.jobs.fail_status = 500
+        workshop.jobs.failing = 500
     body = assert_problem(workshop.book(), 503)
     assert body["dependency"] == "maintenance-job-management"
     assert count_rows("appointments") == 0
@@ -61,7 +64,7 @@ def test_job_service_failing_is_503_and_nothing_is_booked(
     assert workshop.jobs.jobs == {}
     # The job check left behind finds no job to put right, once the job service answers.
     assert count_rows("job_checks") == 1
-    workshop.jobs.fail_status = None
+    workshop.jobs.failing = None
     if failure == "down":
         return
     assert run_job_checks(app).settled == 1
@@ -121,7 +124,7 @@ def test_a_booking_failing_after_the_job_was_made_leaves_a_check_that_cancels_it
     def broken(session, request):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(service, "_send", broken)
+    monkeypatch.setattr(service, "enqueue", broken)
     assert_problem(workshop.book(), 500)
     monkeypatch.undo()
     assert count_rows("appointments") == 0
@@ -132,14 +135,14 @@ def test_a_booking_failing_after_the_job_was_made_leaves_a_check_that_cancels_it
 
 def test_job_checks_wait_for_the_job_service_and_skip_running_requests(workshop, count_rows, app, down):
     workshop.bay()
-    workshop.jobs.fail_status = 500
+    workshop.jobs.failing = 500
     assert_problem(workshop.book(), 503)
     stats = run_job_checks(app)
     assert (stats.settled, stats.retried) == (0, 1)
     with app.app_context(), db.engine.connect() as connection:
         row = connection.execute(text("SELECT attempts, last_error FROM scheduling.job_checks")).one()
     assert row.attempts == 1 and "500" in row.last_error
-    workshop.jobs.fail_status = None
+    workshop.jobs.failing = None
     assert run_job_checks(app, later=timedelta(hours=3)).settled == 1
 
 
@@ -147,7 +150,7 @@ def test_a_failed_reschedule_is_put_right(workshop, app, monkeypatch):
     """The job was moved but the reschedule did not commit: check-jobs moves it back."""
     workshop.bay()
     appointment = workshop.booked(start="10:00", end="11:00")
-    monkeypatch.setattr(service, "_send", lambda session, request: (_ for _ in ()).throw(RuntimeError("x")))
+    monkeypatch.setattr(service, "enqueue", lambda session, request: (_ for _ in ()).throw(RuntimeError("x")))
     response = workshop.act(
         appointment["id"], "reschedule", {"start": local(workshop.day, "14:00").isoformat()}
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from scheduling_testkit import assert_problem, local, today
+from service_kit.testing import assert_problem
+
+from ..helpers import local, today
 
 
 def test_reschedule_moves_the_job_and_tells_the_customer(workshop, fake_jobs, outbox_rows):

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from scheduling_testkit import NOTIFICATIONS_CONTRACT, FakeService, local, today, validate_request
 from sqlalchemy import text
 from workshop_scheduling import service
 from workshop_scheduling.models import db
 
 from service_kit.outbox import OutboxRelay
 from service_kit.testing import run_concurrently
+
+from ..fakes import FakeNotifications
+from ..helpers import local, today
 
 
 def remind(app, day: date | None = None, now: datetime | None = None) -> int:
@@ -75,7 +77,7 @@ def test_tomorrow_is_the_workshop_zone_s_tomorrow(workshop, app, outbox_rows):
 
 
 def test_the_relay_delivers_customer_messages_as_notification_management_accepts(workshop, app, outbox_rows):
-    receiver = Receiver().start()
+    receiver = FakeNotifications()
     try:
         workshop.bay()
         appointment = workshop.booked()
@@ -89,15 +91,15 @@ def test_the_relay_delivers_customer_messages_as_notification_management_accepts
         finally:
             app.config["NOTIFICATION_MANAGEMENT_URL"] = before
         assert stats.delivered == 3
-        assert [c["body"]["type"] for c in receiver.calls] == [
+        assert [r.json["type"] for r in receiver.requests] == [
             "appointment_confirmed",
             "appointment_rescheduled",
             "appointment_cancelled",
         ]
-        for call in receiver.calls:
-            assert call["path"] == "/api/v1/notifications"
-            assert call["headers"]["Idempotency-Key"]
-            assert call["headers"]["Authorization"].startswith("Bearer ")
+        for request in receiver.requests:
+            assert request.path == "/api/v1/notifications"
+            assert request.headers["Idempotency-Key"]
+            assert request.headers["Authorization"].startswith("Bearer ")
         assert receiver.violations == []
         assert {r.status for r in outbox_rows()} == {"delivered"}
     finally:
@@ -111,17 +113,3 @@ def test_nothing_reaches_the_outbox_when_a_booking_fails(workshop, outbox_rows, 
     assert len(outbox_rows()) == 1
     with workshop.client.application.app_context(), db.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM scheduling.reminders")).scalar_one() == 0
-
-
-class Receiver(FakeService):
-    """notification-management's POST /api/v1/notifications: 202, body checked."""
-
-    def clear(self) -> None:
-        pass
-
-    def check(self, method, path, status, answer) -> None:
-        pass
-
-    def handle(self, request, body):
-        validate_request(NOTIFICATIONS_CONTRACT, "POST", "/api/v1/notifications", body)
-        return 202, {"id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "status": "pending"}, request.path

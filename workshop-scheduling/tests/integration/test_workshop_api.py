@@ -6,7 +6,9 @@ import time
 import uuid
 from datetime import timedelta
 
-from scheduling_testkit import assert_problem, local, next_transition, today
+from service_kit.testing import assert_problem
+
+from ..helpers import local, next_transition, today
 
 SETTINGS = "/api/v1/workshop/settings"
 BAYS = "/api/v1/workshop/bays"

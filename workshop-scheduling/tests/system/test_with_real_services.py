@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 import requests
 import workshop_scheduling
-from scheduling_testkit import OPEN_DAILY, local, today
 from werkzeug.serving import make_server
 
 from service_kit.auth import mint_token
 from service_kit.migrations import upgrade
 from service_kit.testing import truncate_schema
+
+from ..helpers import OPEN_DAILY, local, today
 
 customer_management = pytest.importorskip("customer_management")
 vehicle_management = pytest.importorskip("vehicle_management")

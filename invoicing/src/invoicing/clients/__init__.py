@@ -14,15 +14,6 @@ EXTENSION = "invoicing.downstreams"
 
 
 @dataclass(frozen=True)
-class OutboxRequest:
-    target: str
-    method: str
-    path: str
-    body: dict[str, Any]
-    idempotency_key: str
-
-
-@dataclass(frozen=True)
 class Downstreams:
     jobs: Any
     customers: Any

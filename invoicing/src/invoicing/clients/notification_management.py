@@ -11,7 +11,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from invoicing.clients import OutboxRequest
+from service_kit.outbox import OutboxRequest
 
 TARGET = "notification-management"  # base URL from NOTIFICATION_MANAGEMENT_URL
 INVOICE_ISSUED, PAYMENT_REMINDER = "invoice_issued", "payment_reminder"

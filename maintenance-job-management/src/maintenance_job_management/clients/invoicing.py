@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from maintenance_job_management.clients import OutboxRequest
+from service_kit.outbox import OutboxRequest
 
 TARGET = "invoicing"  # base URL from INVOICING_URL
 

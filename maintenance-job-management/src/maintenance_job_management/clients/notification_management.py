@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from maintenance_job_management.clients import OutboxRequest
+from service_kit.outbox import OutboxRequest
 
 TARGET = "notification-management"  # base URL from NOTIFICATION_MANAGEMENT_URL
 TYPES = ("estimate_ready", "job_on_hold", "vehicle_ready")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from workshop_scheduling.clients import OutboxRequest
+from service_kit.outbox import OutboxRequest
 
 TARGET = "notification-management"  # base URL from NOTIFICATION_MANAGEMENT_URL
 TYPES = ("appointment_confirmed", "appointment_rescheduled", "appointment_cancelled", "appointment_reminder")

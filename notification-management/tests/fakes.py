@@ -1,0 +1,128 @@
+"""Everything the dispatcher talks to, as real servers on loopback: customer-management
+(``service_kit.fakes``: every answer checked against its committed contract), invoicing
+serving a PDF, an SMS provider, and an SMTP sink."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+from collections import deque
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from service_kit.contract_testing import find_contract
+from service_kit.fakes import Answer, Received, Receiver, ResourceServer, json_answer, problem
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+CUSTOMER = {
+    "kind": "person",
+    "name": "Ann de Vries",
+    "vat_number": None,
+    "contact_person": None,
+    "email": "ann@example.com",
+    "phone": "+31612345678",
+    "address": {"street": None, "postal_code": None, "city": None, "country": None},
+    "preferred_channel": "email",
+    "preferred_language": "en",
+    "notes": None,
+    "consents": {
+        "email": {"service": True, "marketing": False},
+        "sms": {"service": True, "marketing": False},
+    },
+    "marketing_consent": False,
+    "status": "active",
+    "created_at": "2026-01-02T03:04:05+00:00",
+    "updated_at": "2026-01-02T03:04:05+00:00",
+    "erased_at": None,
+    "version": 1,
+}
+
+
+def customer_body(**changes: Any) -> dict[str, Any]:
+    """A customer as customer-management answers it, with a new id."""
+    return {**copy.deepcopy(CUSTOMER), "id": str(uuid.uuid4()), **changes}
+
+
+class FakeCustomerManagement(ResourceServer):
+    """GET /api/v1/customers/{customer_id}; ``failing = 503`` while it is down."""
+
+    def __init__(self) -> None:
+        super().__init__(find_contract("customer-management"), "/api/v1/customers/{customer_id}")
+
+    def add(self, **changes: Any) -> dict[str, Any]:
+        return self.put(customer_body(**changes))
+
+
+class FakeInvoicing(Receiver):
+    """Serves invoice PDFs; the ``statuses`` queued fail first."""
+
+    def __init__(self) -> None:
+        super().__init__(default=200)
+
+    def pdf_url(self, invoice_id: str = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5f") -> str:
+        return f"{self.url}/api/v1/invoices/{invoice_id}/pdf"
+
+    def accept(self, request: Received, status: int) -> Answer:
+        if (
+            request.method == "GET"
+            and request.path.startswith("/api/v1/invoices/")
+            and request.path.endswith("/pdf")
+        ):
+            return status, {"Content-Type": "application/pdf"}, PDF
+        return json_answer(404, problem(404, "no such invoice"))
+
+
+class FakeSmsProvider(Receiver):
+    """A generic SMS gateway: the ``statuses`` queued, then ``default`` (200: the
+    message is taken, 202 with a message id). ``accepted`` are the messages it took."""
+
+    def __init__(self) -> None:
+        super().__init__(default=200)
+        self.accepted: list[dict[str, Any]] = []
+
+    @property
+    def messages_url(self) -> str:
+        return self.url + "/v1/messages"
+
+    def accept(self, request: Received, status: int) -> Answer:
+        with self.lock:
+            self.accepted.append({**request.json, "headers": request.headers})
+            return json_answer(202, {"id": f"sms-{len(self.accepted)}", "status": "queued"})
+
+    def reset(self) -> None:
+        super().reset()
+        self.accepted.clear()
+
+
+class MailSink:
+    """aiosmtpd handler keeping every message it accepted; can refuse as scripted."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[Any] = []
+        self.refuse_recipients: set[str] = set()
+        self.data_failures: deque[str] = deque()
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse_recipients:
+            return "550 5.1.1 no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            if self.data_failures:
+                return self.data_failures.popleft()
+            self.envelopes.append(envelope)
+            self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def reset(self) -> None:
+        with self.lock:
+            self.messages.clear()
+            self.envelopes.clear()
+            self.refuse_recipients.clear()
+            self.data_failures.clear()

@@ -1,0 +1,231 @@
+"""vehicle-management, maintenance-job-management and notification-management faked at
+the HTTP boundary: real servers on loopback (``service_kit.fakes``) that answer only
+what the providers' committed contracts allow, and check every request body the job
+service and notification-management receive against what they accept."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from service_kit.contract_testing import ContractViolation, find_contract, validate_request
+from service_kit.fakes import ContractServer, Received, ResourceServer, problem
+
+VEHICLES_CONTRACT = find_contract("vehicle-management")
+JOBS_CONTRACT = find_contract("maintenance-job-management")
+NOTIFICATIONS_CONTRACT = find_contract("notification-management")
+JOBS = "/api/v1/maintenance-jobs"
+NOTIFICATIONS = "/api/v1/notifications"
+STAMP = "2026-01-05T09:00:00+00:00"
+JOB_CREATE_FIELDS = (
+    "appointment_id",
+    "vehicle_id",
+    "customer_id",
+    "planned_start",
+    "planned_end",
+    "description",
+)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class FakeVehicles(ResourceServer):
+    """GET /api/v1/vehicles/{vehicle_id}"""
+
+    def __init__(self) -> None:
+        super().__init__(VEHICLES_CONTRACT, "/api/v1/vehicles/{vehicle_id}")
+
+    def add(
+        self,
+        *,
+        owner_id: uuid.UUID | None = None,
+        plate: str = "AB-123-C",
+        status: str = "active",
+        **more: Any,
+    ) -> uuid.UUID:
+        vehicle_id = uuid.uuid4()
+        self.put(
+            {
+                "id": str(vehicle_id),
+                "owner_id": str(owner_id or uuid.uuid4()),
+                "plate": plate,
+                "plate_normalised": plate.replace("-", "").upper(),
+                "country": "NL",
+                "vin": None,
+                "make": more.pop("make", "Volkswagen"),
+                "model": more.pop("model", "Golf"),
+                "year": 2019,
+                "fuel_type": "petrol",
+                "colour": None,
+                "status": status,
+                "odometer": None,
+                "warnings": [],
+                "created_at": STAMP,
+                "updated_at": STAMP,
+                "deregistered_at": "2026-02-01T09:00:00+00:00" if status == "deregistered" else None,
+                "version": 1,
+            }
+        )
+        return vehicle_id
+
+
+class FakeJobs(ContractServer):
+    """The calls scheduling makes to maintenance-job-management, with its rules: one job
+    per appointment, reschedule and cancel only before the work starts."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, dict[str, Any]] = {}
+        super().__init__(JOBS_CONTRACT)
+
+    def reset(self) -> None:
+        super().reset()
+        self.jobs = {}
+
+    def job_for(self, appointment_id: Any) -> dict[str, Any] | None:
+        return next((j for j in self.jobs.values() if j["appointment_id"] == str(appointment_id)), None)
+
+    def set_status(self, job_id: str, status: str) -> None:
+        self.jobs[job_id]["status"] = status
+
+    def creates(self) -> list[Received]:
+        return [r for r in self.received(JOBS) if r.method == "POST" and r.path == JOBS]
+
+    def _job(self, data: dict[str, Any]) -> dict[str, Any]:
+        stamp = now_iso()
+        return {
+            **{name: data[name] for name in JOB_CREATE_FIELDS},
+            "id": str(uuid.uuid4()),
+            "status": "scheduled",
+            "assigned_technician": None,
+            "actual_start": None,
+            "actual_end": None,
+            "odometer_in": None,
+            "odometer_unit": "km",
+            "technician_notes": None,
+            "hold_kind": None,
+            "hold_reason": None,
+            "cancel_reason": None,
+            "cancelled_at": None,
+            "completed_at": None,
+            "currency": "EUR",
+            "lines": [],
+            "progress": {"done": 0, "total": 0},
+            "time": {
+                "billed_labour_hours_hundredths": 0,
+                "clocked_hours_hundredths": 0,
+                "clocked_in": [],
+                "clocked_seconds": 0,
+            },
+            "totals": dict.fromkeys(
+                (
+                    "approved_net",
+                    "billable_gross",
+                    "billable_net",
+                    "billable_vat",
+                    "declined_net",
+                    "pending_net",
+                ),
+                0,
+            ),
+            "created_at": stamp,
+            "updated_at": stamp,
+            "version": 1,
+        }
+
+    def handle(self, request: Received) -> tuple[int, Any, str]:
+        with self.lock:
+            return self._handle(request)
+
+    def _create(self, request: Received) -> tuple[int, Any, str]:
+        body = request.json
+        validate_request(JOBS_CONTRACT, "POST", JOBS, body)
+        if request.headers.get("Idempotency-Key") != body["appointment_id"]:
+            raise ContractViolation("the Idempotency-Key of a job create must be the appointment id")
+        existing = self.job_for(body["appointment_id"])
+        if existing and (existing["vehicle_id"], existing["customer_id"]) != (
+            body["vehicle_id"],
+            body["customer_id"],
+        ):
+            return 409, problem(409, "the appointment already has a job for another vehicle"), JOBS
+        if existing:
+            return 200, existing, JOBS
+        job = self._job(body)
+        self.jobs[job["id"]] = job
+        return 201, job, JOBS
+
+    def _handle(self, request: Received) -> tuple[int, Any, str]:
+        if request.path == JOBS and request.method == "POST":
+            return self._create(request)
+        if request.path == JOBS and request.method == "GET":
+            wanted = request.query.get("appointment_id")
+            items = [j for j in self.jobs.values() if j["appointment_id"] == wanted]
+            return 200, {"items": items, "next_cursor": None}, JOBS
+        job_id, _, verb = request.path.removeprefix(f"{JOBS}/").partition("/")
+        job = self.jobs.get(job_id)
+        template = f"{JOBS}/{{job_id}}" + (f"/{verb}" if verb else "")
+        if job is None:
+            return 404, problem(404, "job does not exist"), template
+        if request.method == "GET":
+            return 200, job, template
+        body = request.json
+        validate_request(JOBS_CONTRACT, "POST", template, body)
+        if verb == "reschedule":
+            if job["status"] not in ("scheduled", "on_hold"):
+                # The real service adds current_status; its contract does not promise it.
+                return 409, problem(409, f"a job that is {job['status']} cannot be rescheduled"), template
+            job.update(
+                planned_start=body["planned_start"],
+                planned_end=body["planned_end"],
+                version=job["version"] + 1,
+            )
+            return 200, job, template
+        if job["status"] == "cancelled":
+            return 200, job, template
+        if job["status"] not in ("scheduled", "on_hold"):
+            return 409, problem(409, f"cannot cancel a job that is {job['status']}"), template
+        job.update(
+            status="cancelled",
+            cancel_reason=body["reason"],
+            cancelled_at=now_iso(),
+            version=job["version"] + 1,
+        )
+        return 200, job, template
+
+
+class FakeNotifications(ContractServer):
+    """notification-management's POST /api/v1/notifications: the request checked
+    against what it accepts, 202 with the notification it would make."""
+
+    def __init__(self) -> None:
+        super().__init__(NOTIFICATIONS_CONTRACT)
+
+    def handle(self, request: Received) -> tuple[int, Any, str]:
+        body = request.json
+        validate_request(NOTIFICATIONS_CONTRACT, "POST", NOTIFICATIONS, body)
+        stamp = now_iso()
+        notification = {
+            "id": str(uuid.uuid4()),
+            "customer_id": body["customer_id"],
+            "type": body["type"],
+            "data": body.get("data", {}),
+            "attachments": [],
+            "status": "pending",
+            "channel": None,
+            "delivered_channel": None,
+            "language": None,
+            "recipient": None,
+            "attempt_count": 0,
+            "attempts": [],
+            "last_error": None,
+            "next_attempt_at": None,
+            "provider_reference": None,
+            "sent_at": None,
+            "skip_reason": None,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "version": 1,
+        }
+        return 202, notification, NOTIFICATIONS
