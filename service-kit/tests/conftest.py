@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.views import MethodView
+from sqlalchemy.orm import DeclarativeBase
 
 from service_kit.app import create_service_app
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.config import kit_settings
-from service_kit.db import make_database
+from service_kit.db import make_database, schema_metadata
 from service_kit.idempotency import define_idempotency_table
 from service_kit.problems import Conflict
 
@@ -53,6 +54,15 @@ class Notes(MethodView):
         return {"ok": True}
 
 
+def toy_model() -> type[DeclarativeBase]:
+    """A declarative base of its own per toy app: each app has its own metadata."""
+
+    class ToyModel(DeclarativeBase):
+        metadata = schema_metadata("toy")
+
+    return ToyModel
+
+
 def toy_app(env: dict | None = None, blueprints: tuple = (toy,)) -> Flask:
     config = kit_settings(service="toy", schema="toy", env=env or {})
     # Nothing listens on port 9: the database is "down" for readiness tests.
@@ -62,7 +72,7 @@ def toy_app(env: dict | None = None, blueprints: tuple = (toy,)) -> Flask:
         title="toy",
         version="1",
         config=config,
-        db=make_database("toy", tables=(define_idempotency_table,)),
+        db=make_database(toy_model(), tables=(define_idempotency_table,)),
         blueprints=list(blueprints),
     )
 

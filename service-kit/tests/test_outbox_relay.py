@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select, text
+from sqlalchemy.orm import DeclarativeBase
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from service_kit.app import create_service_app
 from service_kit.auth import TokenVerifier
 from service_kit.config import kit_settings
-from service_kit.db import make_database
+from service_kit.db import make_database, schema_metadata
 from service_kit.http_client import ClientSettings, ServiceClient, ServiceToken
 from service_kit.idempotency import define_idempotency_table
 from service_kit.outbox import (
@@ -46,7 +47,13 @@ from service_kit.retry import RetryPolicy
 from service_kit.testing import run_concurrently, truncate_schema
 
 SCHEMA = "outbox_kit"
-db = make_database(SCHEMA, tables=(define_idempotency_table, define_outbox_table))
+
+
+class Model(DeclarativeBase):
+    metadata = schema_metadata(SCHEMA)
+
+
+db = make_database(Model, tables=(define_idempotency_table, define_outbox_table))
 
 
 def free_port() -> int:

@@ -20,15 +20,23 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from service_kit.clock import utcnow
-from service_kit.db import make_database
+from service_kit.db import make_database, schema_metadata
 from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
 
 SCHEMA = "customers"
-db = make_database(SCHEMA, tables=(define_idempotency_table,))
+
+
+class Model(DeclarativeBase):
+    """The base of this service's tables: all of them live in its schema."""
+
+    metadata = schema_metadata(SCHEMA)
+
+
+db = make_database(Model, tables=(define_idempotency_table,))
 
 
 # Everything `q` can match, lower-cased, in one trigram-indexed column.
@@ -38,7 +46,7 @@ SEARCH_TEXT = (
 )
 
 
-class Customer(db.Model):
+class Customer(Model):
     __tablename__ = "customers"
     __table_args__ = (
         CheckConstraint("kind IN ('person', 'business')", name="kind"),
@@ -99,7 +107,7 @@ class Customer(db.Model):
         return any(purposes.get("marketing") for purposes in self.consents.values())
 
 
-class ConsentRecord(db.Model):
+class ConsentRecord(Model):
     """One grant or withdrawal, as it happened; never updated or deleted."""
 
     __tablename__ = "consent_records"

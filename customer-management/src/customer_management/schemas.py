@@ -62,13 +62,12 @@ class ConsentLedgerSchema(ma.Schema):
 
 
 def _editable_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
-    required = {"required": True} if creating else {}
     return {
-        "kind": ma.fields.String(validate=validate.OneOf(KINDS), **required),
+        "kind": ma.fields.String(validate=validate.OneOf(KINDS), required=creating),
         "name": ma.fields.String(
             validate=[validate.Length(min=1, max=200), SINGLE_LINE],
             metadata={"description": "a person's full name, or the company name of a business"},
-            **required,
+            required=creating,
         ),
         "vat_number": ma.fields.String(allow_none=True, validate=[validate.Length(max=20), SINGLE_LINE]),
         "contact_person": ma.fields.String(allow_none=True, validate=[validate.Length(max=200), SINGLE_LINE]),

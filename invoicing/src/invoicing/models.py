@@ -27,24 +27,28 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from invoicing import domain
 from service_kit.clock import utcnow
-from service_kit.db import make_database
+from service_kit.db import make_database, one_of, schema_metadata
 from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
 from service_kit.outbox import define_outbox_table
 
 SCHEMA = "invoicing"
-db = make_database(SCHEMA, tables=(define_idempotency_table, define_outbox_table))
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+class Model(DeclarativeBase):
+    """The base of this service's tables: all of them live in its schema."""
+
+    metadata = schema_metadata(SCHEMA)
 
 
-class DocumentCounter(db.Model):
+db = make_database(Model, tables=(define_idempotency_table, define_outbox_table))
+
+
+class DocumentCounter(Model):
     """The last number given out per series and year. Issuing increments it inside
     the issuing transaction; the row lock that takes serialises issuers, and a
     rolled-back issue rolls the increment back with it: no gap, no duplicate."""
@@ -52,7 +56,7 @@ class DocumentCounter(db.Model):
     __tablename__ = "document_counters"
     __table_args__ = (
         PrimaryKeyConstraint("series", "year"),
-        CheckConstraint(_in("series", domain.SERIES), name="series"),
+        CheckConstraint(one_of("series", domain.SERIES), name="series"),
         CheckConstraint("last_number > 0", name="last_number_positive"),
     )
 
@@ -61,11 +65,11 @@ class DocumentCounter(db.Model):
     last_number: Mapped[int] = mapped_column(Integer)
 
 
-class Invoice(db.Model):
+class Invoice(Model):
     __tablename__ = "invoices"
     __table_args__ = (
         UniqueConstraint("year", "sequence"),
-        CheckConstraint(_in("status", domain.STORED_STATUSES), name="status"),
+        CheckConstraint(one_of("status", domain.STORED_STATUSES), name="status"),
         CheckConstraint("sequence > 0", name="sequence_positive"),
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
         CheckConstraint("total_net >= 0 AND total_vat >= 0", name="totals_not_negative"),
@@ -85,7 +89,7 @@ class Invoice(db.Model):
         Index(
             "ix_invoices_open_due_date",
             "due_date",
-            postgresql_where=text(f"{_in('status', domain.OPEN_STATUSES)}"),
+            postgresql_where=text(f"{one_of('status', domain.OPEN_STATUSES)}"),
         ),
     )
 
@@ -222,11 +226,11 @@ class Invoice(db.Model):
         }
 
 
-class InvoiceLine(db.Model):
+class InvoiceLine(Model):
     __tablename__ = "invoice_lines"
     __table_args__ = (
         UniqueConstraint("invoice_id", "position"),
-        CheckConstraint(_in("kind", domain.LINE_KINDS), name="kind"),
+        CheckConstraint(one_of("kind", domain.LINE_KINDS), name="kind"),
         CheckConstraint("quantity_hundredths > 0", name="quantity_positive"),
         CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
         CheckConstraint("vat_rate >= 0 AND vat_rate <= 100", name="vat_rate_percent"),
@@ -257,7 +261,7 @@ class InvoiceLine(db.Model):
         return self.net + self.vat
 
 
-class CreditNote(db.Model):
+class CreditNote(Model):
     """Takes back all or part of one invoice; amounts are negative."""
 
     __tablename__ = "credit_notes"
@@ -302,7 +306,7 @@ class CreditNote(db.Model):
         return {"net": self.total_net, "vat": self.total_vat, "gross": self.total_gross}
 
 
-class CreditNoteLine(db.Model):
+class CreditNoteLine(Model):
     __tablename__ = "credit_note_lines"
     __table_args__ = (
         UniqueConstraint("credit_note_id", "position"),
@@ -326,13 +330,13 @@ class CreditNoteLine(db.Model):
         return self.net + self.vat
 
 
-class Payment(db.Model):
+class Payment(Model):
     """Money received for an invoice (or, as a refund, given back); never changed."""
 
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint(_in("kind", domain.PAYMENT_KINDS), name="kind"),
-        CheckConstraint(_in("method", domain.PAYMENT_METHODS), name="method"),
+        CheckConstraint(one_of("kind", domain.PAYMENT_KINDS), name="kind"),
+        CheckConstraint(one_of("method", domain.PAYMENT_METHODS), name="method"),
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_payments_invoice_id", "invoice_id"),
     )

@@ -20,29 +20,33 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from maintenance_job_management import domain
 from service_kit.clock import utcnow
-from service_kit.db import make_database
+from service_kit.db import make_database, one_of, schema_metadata
 from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
 from service_kit.outbox import define_outbox_table
 
 SCHEMA = "jobs"
-db = make_database(SCHEMA, tables=(define_idempotency_table, define_outbox_table))
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+class Model(DeclarativeBase):
+    """The base of this service's tables: all of them live in its schema."""
+
+    metadata = schema_metadata(SCHEMA)
 
 
-class Job(db.Model):
+db = make_database(Model, tables=(define_idempotency_table, define_outbox_table))
+
+
+class Job(Model):
     __tablename__ = "maintenance_jobs"
     __table_args__ = (
-        CheckConstraint(_in("status", domain.STATUSES), name="status"),
-        CheckConstraint(f"hold_kind IS NULL OR {_in('hold_kind', domain.HOLD_KINDS)}", name="hold_kind"),
-        CheckConstraint(_in("odometer_unit", domain.ODOMETER_UNITS), name="odometer_unit"),
+        CheckConstraint(one_of("status", domain.STATUSES), name="status"),
+        CheckConstraint(f"hold_kind IS NULL OR {one_of('hold_kind', domain.HOLD_KINDS)}", name="hold_kind"),
+        CheckConstraint(one_of("odometer_unit", domain.ODOMETER_UNITS), name="odometer_unit"),
         CheckConstraint("planned_start < planned_end", name="planned_order"),
         CheckConstraint("odometer_in IS NULL OR odometer_in >= 0", name="odometer_in"),
         # History of a vehicle or a customer, newest first: one index range scan per page.
@@ -108,13 +112,13 @@ class Job(db.Model):
         }
 
 
-class JobLine(db.Model):
+class JobLine(Model):
     """Labour (quantity = hours) or a part, priced in minor units, with its approval."""
 
     __tablename__ = "job_lines"
     __table_args__ = (
-        CheckConstraint(_in("kind", domain.LINE_KINDS), name="kind"),
-        CheckConstraint(_in("approval", domain.APPROVALS), name="approval"),
+        CheckConstraint(one_of("kind", domain.LINE_KINDS), name="kind"),
+        CheckConstraint(one_of("approval", domain.APPROVALS), name="approval"),
         CheckConstraint("quantity_hundredths > 0", name="quantity_positive"),
         CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
         CheckConstraint("vat_rate >= 0 AND vat_rate <= 100", name="vat_rate_percent"),
@@ -173,13 +177,13 @@ class JobLine(db.Model):
         return domain.needs_reapproval(self)
 
 
-class Estimate(db.Model):
+class Estimate(Model):
     """Lines put before the customer, exactly as shown, and the decision on them."""
 
     __tablename__ = "estimates"
     __table_args__ = (
-        CheckConstraint(_in("status", domain.ESTIMATE_STATUSES), name="status"),
-        CheckConstraint(_in("channel", domain.ESTIMATE_CHANNELS), name="channel"),
+        CheckConstraint(one_of("status", domain.ESTIMATE_STATUSES), name="status"),
+        CheckConstraint(one_of("channel", domain.ESTIMATE_CHANNELS), name="channel"),
         Index("ix_estimates_job_id_id", "job_id", "id"),
     )
 
@@ -193,13 +197,13 @@ class Estimate(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class Approval(db.Model):
+class Approval(Model):
     """One decision on one line: the audit trail. Never updated or deleted."""
 
     __tablename__ = "approvals"
     __table_args__ = (
         CheckConstraint("decision IN ('approved', 'declined')", name="decision"),
-        CheckConstraint(_in("channel", domain.APPROVAL_CHANNELS), name="channel"),
+        CheckConstraint(one_of("channel", domain.APPROVAL_CHANNELS), name="channel"),
         Index("ix_approvals_job_id_id", "job_id", "id"),
     )
 
@@ -217,7 +221,7 @@ class Approval(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class TimeEntry(db.Model):
+class TimeEntry(Model):
     __tablename__ = "time_entries"
     __table_args__ = (
         CheckConstraint("clocked_out_at IS NULL OR clocked_out_at >= clocked_in_at", name="out_after_in"),

@@ -18,30 +18,34 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from notification_management.domain import CHANNELS, DUE_STATUSES, OUTCOMES, STATUSES, TYPES
 from service_kit.clock import utcnow
-from service_kit.db import make_database
+from service_kit.db import make_database, one_of, schema_metadata
 from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
 
 SCHEMA = "notifications"
-db = make_database(SCHEMA, tables=(define_idempotency_table,))
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+class Model(DeclarativeBase):
+    """The base of this service's tables: all of them live in its schema."""
+
+    metadata = schema_metadata(SCHEMA)
 
 
-class Notification(db.Model):
+db = make_database(Model, tables=(define_idempotency_table,))
+
+
+class Notification(Model):
     """A request to tell a customer something, and how its delivery went."""
 
     __tablename__ = "notifications"
     __table_args__ = (
-        CheckConstraint(_one_of("type", TYPES), name="type"),
-        CheckConstraint(_one_of("status", STATUSES), name="status"),
-        CheckConstraint(f"channel IS NULL OR {_one_of('channel', CHANNELS)}", name="channel"),
+        CheckConstraint(one_of("type", TYPES), name="type"),
+        CheckConstraint(one_of("status", STATUSES), name="status"),
+        CheckConstraint(f"channel IS NULL OR {one_of('channel', CHANNELS)}", name="channel"),
         # History of one customer, newest first: one index range scan.
         Index("ix_notifications_customer_id_id", "customer_id", "id"),
         Index("ix_notifications_status_id", "status", "id"),
@@ -95,12 +99,12 @@ class Notification(db.Model):
         return self.next_attempt_at if self.status in DUE_STATUSES else None
 
 
-class NotificationAttempt(db.Model):
+class NotificationAttempt(Model):
     """One delivery try, as it happened; never updated."""
 
     __tablename__ = "notification_attempts"
     __table_args__ = (
-        CheckConstraint(_one_of("outcome", OUTCOMES), name="outcome"),
+        CheckConstraint(one_of("outcome", OUTCOMES), name="outcome"),
         UniqueConstraint("notification_id", "number"),
     )
 
@@ -117,11 +121,11 @@ class NotificationAttempt(db.Model):
     notification: Mapped[Notification] = relationship(back_populates="attempts")
 
 
-class NotificationTemplate(db.Model):
+class NotificationTemplate(Model):
     """The texts of one notification type in one language (Jinja2, rendered sandboxed)."""
 
     __tablename__ = "notification_templates"
-    __table_args__ = (CheckConstraint(_one_of("type", TYPES), name="type"),)
+    __table_args__ = (CheckConstraint(one_of("type", TYPES), name="type"),)
 
     type: Mapped[str] = mapped_column(String(40), primary_key=True)
     language: Mapped[str] = mapped_column(String(10), primary_key=True)

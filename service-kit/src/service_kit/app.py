@@ -9,6 +9,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, json, request
+from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
@@ -24,6 +25,13 @@ from service_kit.observability import configure_logging, init_observability
 from service_kit.problems import PROBLEM_CONTENT_TYPE, Conflict, PreconditionFailed, Problem
 from service_kit.security import init_security
 from service_kit.validation import refuse_unstorable_text
+
+
+class OrderedJSONProvider(DefaultJSONProvider):
+    """Fields in the order the schema declares them, not sorted."""
+
+    sort_keys = False
+
 
 log = logging.getLogger("service_kit")
 
@@ -170,7 +178,7 @@ def create_service_app(
     """A Flask app with everything CONVENTIONS.md asks of every service."""
     app = Flask(import_name)
     app.config.update(config)
-    app.json.sort_keys = False  # keep fields in the order the schema declares them
+    app.json = OrderedJSONProvider(app)
     app.config.update(
         API_TITLE=title,
         API_VERSION=version,

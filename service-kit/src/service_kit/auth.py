@@ -116,7 +116,7 @@ def current_principal() -> Principal:
     return g.principal
 
 
-def request_principal(token: str):  # type: ignore[no-untyped-def]
+def request_principal(token: str) -> Principal:
     """Verify a token once per request (the rate limiter and the role check share it)."""
     cached = g.get("_verified_token")
     if cached is not None and cached[0] == hashlib.sha256(token.encode()).digest():

@@ -1,7 +1,8 @@
 """One PostgreSQL schema per service.
 
-``make_database(schema, tables=...)`` gives a service its Flask-SQLAlchemy object
-whose models live in that schema, with the kit's tables it uses (idempotency keys,
+``make_database(Model, tables=...)`` gives a service its Flask-SQLAlchemy object
+for its declarative base, whose models live in the service's schema
+(``schema_metadata``), with the kit's tables it uses (idempotency keys,
 the outbox) beside them, so a service's migrations create everything it needs in its
 own schema and nowhere else.
 """
@@ -35,18 +36,36 @@ CONFLICT_SQLSTATES = {
 }
 
 
-def make_database(schema: str, *, tables: Sequence[Callable[[MetaData], Table]] = ()) -> SQLAlchemy:
-    """The service's database object; its models live in ``schema``. ``tables`` are
-    the kit's tables the service uses, by their define functions (every service has
-    ``define_idempotency_table``; one with an outbox adds ``define_outbox_table``)."""
+def schema_metadata(schema: str) -> MetaData:
+    """The metadata of a service's declarative base: every table in ``schema``, with
+    the kit's constraint names."""
+    return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
-    class Base(DeclarativeBase):
-        metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
-    db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+def make_database(
+    model_class: type[DeclarativeBase], *, tables: Sequence[Callable[[MetaData], Table]] = ()
+) -> SQLAlchemy:
+    """The service's database object for its declarative base (a class of its own, so
+    that type checkers know its models)::
+
+        class Model(DeclarativeBase):
+            metadata = schema_metadata(SCHEMA)
+
+        db = make_database(Model, tables=(define_idempotency_table,))
+
+    ``tables`` are the kit's tables the service uses, by their define functions
+    (every service has ``define_idempotency_table``; one with an outbox adds
+    ``define_outbox_table``)."""
+    db = SQLAlchemy(model_class=model_class, session_options={"expire_on_commit": False})
     for define in tables:
         define(db.metadata)
     return db
+
+
+def one_of(column: str, values: Sequence[str]) -> str:
+    """A CHECK constraint's SQL: ``column`` holds one of ``values`` (the domain's
+    constants, never input)."""
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
 
 
 def normalise_url(url: str) -> str:

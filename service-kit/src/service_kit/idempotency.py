@@ -13,11 +13,12 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from flask import Response, current_app, request
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, delete, select
 from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.engine import CursorResult
 
 from service_kit.clock import utcnow
 from service_kit.db import current_db
@@ -142,6 +143,6 @@ def purge_expired_keys(*, older_than_hours: int) -> int:
     table = _table()
     session = current_db().session
     cutoff = utcnow() - timedelta(hours=older_than_hours)
-    result = session.execute(delete(table).where(table.c.created_at < cutoff))
+    result = cast("CursorResult[Any]", session.execute(delete(table).where(table.c.created_at < cutoff)))
     session.commit()
     return result.rowcount

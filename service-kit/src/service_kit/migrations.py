@@ -28,6 +28,8 @@ def upgrade(app: Flask, revision: str = "head") -> None:
 def run_migrations(metadata: MetaData) -> None:
     """Body of every service's env.py."""
     schema = metadata.schema
+    if schema is None:
+        raise ValueError("the service's metadata names no schema (make it with schema_metadata)")
     flask_config = context.config.attributes.get("flask_config")
     if flask_config is None:  # plain `alembic` command line: settings from the environment
         from service_kit.config import kit_settings

@@ -29,6 +29,7 @@ import schemathesis
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import URL
@@ -89,7 +90,11 @@ def exercise_every_operation(
     """Feed every documented operation generated input: no answer is a 5xx, each is as
     documented. ``between`` runs after each operation (to empty the tables)."""
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = []
+    for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise AssertionError(f"schemathesis cannot read an operation of the contract: {result.err()}")
+        operations.append(result.ok())
     assert len(operations) >= operations_at_least, f"only {len(operations)} operations are documented"
     for operation in operations:
         _exercise(operation, headers_for(operation), max_examples, list(excluded_checks))

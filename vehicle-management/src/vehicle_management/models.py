@@ -8,19 +8,27 @@ from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from service_kit.clock import utcnow
-from service_kit.db import make_database
+from service_kit.db import make_database, schema_metadata
 from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
 from vehicle_management import domain
 
 SCHEMA = "vehicles"
-db = make_database(SCHEMA, tables=(define_idempotency_table,))
 
 
-class Vehicle(db.Model):
+class Model(DeclarativeBase):
+    """The base of this service's tables: all of them live in its schema."""
+
+    metadata = schema_metadata(SCHEMA)
+
+
+db = make_database(Model, tables=(define_idempotency_table,))
+
+
+class Vehicle(Model):
     __tablename__ = "vehicles"
     __table_args__ = (
         CheckConstraint("status IN ('active', 'deregistered')", name="status"),
@@ -75,7 +83,7 @@ class Vehicle(db.Model):
         return domain.vehicle_warnings(self.vin, self.year)
 
 
-class Ownership(db.Model):
+class Ownership(Model):
     """Who owned a vehicle when; the row without ``owned_until`` is the current owner."""
 
     __tablename__ = "ownerships"
@@ -101,7 +109,7 @@ class Ownership(db.Model):
         return self.owned_until is None
 
 
-class OdometerReading(db.Model):
+class OdometerReading(Model):
     """One reading as it was taken; never updated or deleted."""
 
     __tablename__ = "odometer_readings"

@@ -11,14 +11,13 @@ from vehicle_management.domain import FUEL_TYPES, ODOMETER_SOURCES, ODOMETER_UNI
 
 
 def _editable_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
-    required = {"required": True} if creating else {}
     return {
         "plate": ma.fields.String(
             validate=[validate.Length(min=1, max=20), SINGLE_LINE],
             metadata={
                 "description": "as on the plate; any spelling (AB-12-CD, ab 12 cd, AB12CD) is the same plate"
             },
-            **required,
+            required=creating,
         ),
         "country": ma.fields.String(
             validate=[validate.Length(equal=2), SINGLE_LINE],
@@ -29,8 +28,8 @@ def _editable_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
             validate=[validate.Length(max=30), SINGLE_LINE],
             metadata={"description": "17 characters, no I, O or Q; check digit enforced for North America"},
         ),
-        "make": ma.fields.String(validate=[validate.Length(min=1, max=60), SINGLE_LINE], **required),
-        "model": ma.fields.String(validate=[validate.Length(min=1, max=60), SINGLE_LINE], **required),
+        "make": ma.fields.String(validate=[validate.Length(min=1, max=60), SINGLE_LINE], required=creating),
+        "model": ma.fields.String(validate=[validate.Length(min=1, max=60), SINGLE_LINE], required=creating),
         "year": ma.fields.Integer(
             allow_none=True, metadata={"description": "model year; read from the VIN when not given"}
         ),

@@ -25,17 +25,25 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID, ExcludeConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from service_kit.clock import utcnow
-from service_kit.db import make_database
+from service_kit.db import make_database, schema_metadata
 from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
 from service_kit.outbox import define_outbox_table
 from workshop_scheduling import domain
 
 SCHEMA = "scheduling"
-db = make_database(SCHEMA, tables=(define_idempotency_table, define_outbox_table))
+
+
+class Model(DeclarativeBase):
+    """The base of this service's tables: all of them live in its schema."""
+
+    metadata = schema_metadata(SCHEMA)
+
+
+db = make_database(Model, tables=(define_idempotency_table, define_outbox_table))
 
 ACTIVE_SQL = "status IN ('booked', 'checked_in')"
 PERIOD_SQL = "tstzrange(start_at, end_at, '[)')"
@@ -44,7 +52,7 @@ VEHICLE_OVERLAP = "ex_appointments_vehicle_overlap"
 TECHNICIAN_OVERLAP = "ex_appointments_technician_overlap"
 
 
-class WorkshopSettings(db.Model):
+class WorkshopSettings(Model):
     """The one row of settings (id 1)."""
 
     __tablename__ = "workshop_settings"
@@ -75,7 +83,7 @@ class WorkshopSettings(db.Model):
         )
 
 
-class Bay(db.Model):
+class Bay(Model):
     __tablename__ = "bays"
     __table_args__ = (Index("uq_bays_name", func.lower(text("name")), unique=True),)
 
@@ -90,7 +98,7 @@ class Bay(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class Technician(db.Model):
+class Technician(Model):
     __tablename__ = "technicians"
     __table_args__ = (Index("uq_technicians_name", func.lower(text("name")), unique=True),)
 
@@ -105,7 +113,7 @@ class Technician(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class Appointment(db.Model):
+class Appointment(Model):
     __tablename__ = "appointments"
     __table_args__ = (
         CheckConstraint("start_at < end_at", name="period"),
@@ -187,7 +195,7 @@ class Appointment(db.Model):
         )
 
 
-class JobCheck(db.Model):
+class JobCheck(Model):
     """ "The job of this appointment may not match it": written and committed on its own
     *before* a call that changes the job, deleted by the transaction that records the
     change. A row that outlives its request (the booking rolled back after the job was
@@ -206,7 +214,7 @@ class JobCheck(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Reminder(db.Model):
+class Reminder(Model):
     """One reminder per appointment and start time: inserted with ON CONFLICT DO
     NOTHING in the transaction that enqueues it, so reminding twice is impossible."""
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import marshmallow as ma
 from flask.views import MethodView
 from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from service_kit.blueprint import ServiceBlueprint
@@ -75,14 +76,14 @@ def retry_dead_messages(session: Session) -> int:
         .where(table.c.status == DEAD)
         .values(status=PENDING, attempts=0, next_attempt_at=utcnow())
     )
-    return result.rowcount
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def purge_delivered(session: Session, *, older_than_days: int) -> int:
     table = current_outbox_table()
     cutoff = utcnow() - timedelta(days=older_than_days)
     result = session.execute(delete(table).where(table.c.status == DELIVERED, table.c.delivered_at < cutoff))
-    return result.rowcount
+    return cast("CursorResult[Any]", result).rowcount
 
 
 class OutboxMessageSchema(ma.Schema):
@@ -122,7 +123,7 @@ def outbox_blueprint(*, url_prefix: str, roles: tuple[str, ...] = ("admin",)) ->
     )
 
     def session() -> Session:
-        return current_db().session
+        return current_db().session()
 
     @blp.route("")
     class OutboxMessages(MethodView):

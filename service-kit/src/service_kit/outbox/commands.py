@@ -42,7 +42,7 @@ def register_outbox_commands(app: Flask) -> None:
     @click.option("--limit", default=50, show_default=True)
     def list_command(status: str, limit: int) -> None:
         """List outbox messages with a status, newest first."""
-        for row in list_messages(current_db().session, status=status, limit=limit)["items"]:
+        for row in list_messages(current_db().session(), status=status, limit=limit)["items"]:
             click.echo(
                 f"{row.id} {row.target} {row.method} {row.path} attempts={row.attempts} "
                 f"last_error={row.last_error or '-'}"
@@ -53,7 +53,7 @@ def register_outbox_commands(app: Flask) -> None:
     @click.option("--all-dead", is_flag=True, help="every dead message")
     def retry_command(message_ids: tuple[uuid.UUID, ...], all_dead: bool) -> None:
         """Send dead messages again."""
-        session = current_db().session
+        session = current_db().session()
         if all_dead:
             count = retry_dead_messages(session)
         else:
@@ -66,7 +66,7 @@ def register_outbox_commands(app: Flask) -> None:
     @group.command("purge")
     def purge_command() -> None:
         """Delete delivered messages older than OUTBOX_RETENTION_DAYS."""
-        session = current_db().session
+        session = current_db().session()
         removed = purge_delivered(session, older_than_days=current_app.config["OUTBOX_RETENTION_DAYS"])
         session.commit()
         click.echo(f"removed {removed} delivered messages")

@@ -218,6 +218,7 @@ class OutboxRelay:
     def _attempt(self, message: OutboxMessage) -> tuple[str, dict[str, Any]]:
         retry_after: float | None = None
         status: int | None = None
+        error: str | None
         try:
             result = self.send(message)
             if isinstance(result, int):
