@@ -22,7 +22,14 @@ from service_kit.auth import init_auth
 from service_kit.cli import register_commands
 from service_kit.db import CONFLICT_SQLSTATES, conflict_sqlstate, init_database
 from service_kit.observability import configure_logging, init_observability
-from service_kit.problems import PROBLEM_CONTENT_TYPE, Conflict, PreconditionFailed, Problem
+from service_kit.problems import (
+    PROBLEM_CONTENT_TYPE,
+    Conflict,
+    DependencyUnavailable,
+    PreconditionFailed,
+    Problem,
+    problem_body,
+)
 from service_kit.security import init_security
 from service_kit.validation import refuse_unstorable_text
 
@@ -93,12 +100,8 @@ class ProblemApi(Api):
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         data = getattr(error, "data", None) or {}
-        body: dict[str, Any] = {
-            "type": "about:blank",
-            "title": error.name,
-            "status": error.code,
-            "detail": data.get("message") or error.description,
-        }
+        status = error.code or 500
+        body = problem_body(status, data.get("message") or error.description)
         if error.code == 400 and "messages" in data:
             body["detail"] = "the request body is not valid JSON"
         elif "messages" in data or "errors" in data:
@@ -131,37 +134,23 @@ def _register_error_handlers(app: Flask, db: SQLAlchemy) -> None:
         if sqlstate:
             log.info("database conflict %s: %s", sqlstate, exc.orig)
             return problem_response(
-                {
-                    "type": f"urn:garage:problem:{CONFLICT_SQLSTATES[sqlstate].replace('_', '-')}",
-                    "title": "Conflict",
-                    "status": 409,
-                    "detail": "the change conflicts with another one made at the same time; "
+                problem_body(
+                    409,
+                    "the change conflicts with another one made at the same time; "
                     "read the resource again and retry",
-                }
+                    kind=CONFLICT_SQLSTATES[sqlstate].replace("_", "-"),
+                )
             )
         if isinstance(exc, OperationalError):
             log.error("database unavailable", exc_info=exc)
-            return problem_response(
-                {
-                    "type": "urn:garage:problem:dependency-unavailable",
-                    "title": "Service Unavailable",
-                    "status": 503,
-                    "detail": "the database is unavailable",
-                    "dependency": "database",
-                }
-            )
+            return problem_response(DependencyUnavailable("database").to_dict())
         return _unexpected(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.error("unhandled exception", exc_info=exc)
         return problem_response(
-            {
-                "type": "about:blank",
-                "title": "Internal Server Error",
-                "status": 500,
-                "detail": "something went wrong on our side; the request id identifies it in our logs",
-            }
+            problem_body(500, "something went wrong on our side; the request id identifies it in our logs")
         )
 
 

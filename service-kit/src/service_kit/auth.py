@@ -91,7 +91,7 @@ class TokenVerifier:
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("the token has expired", headers=_challenge("invalid_token")) from exc
         except (jwt.PyJWTError, ValueError) as exc:
-            raise Unauthorized(f"the token is not valid: {exc}", headers=_challenge("invalid_token")) from exc
+            raise Unauthorized(_why_refused(exc), headers=_challenge("invalid_token")) from exc
         kid = jwt.get_unverified_header(token).get("kid", "")
         if kid.startswith(SERVICE_KID_PREFIX) and claims["sub"] != kid.removeprefix(SERVICE_KID_PREFIX):
             raise Unauthorized("a service token must name the service whose key signed it")
@@ -110,6 +110,25 @@ def _challenge(error: str | None = None) -> dict[str, str]:
 
 def init_auth(app: Flask) -> None:
     app.extensions[EXTENSION] = TokenVerifier(app.config)
+
+
+def _why_refused(exc: Exception) -> str:
+    """What a client can act on, never the decoder's own words (padding, segments, keys)."""
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"the token has no {exc.claim} claim"
+    if isinstance(exc, jwt.InvalidAudienceError):
+        return "the token is meant for another audience"
+    if isinstance(exc, jwt.InvalidIssuerError):
+        return "the token was issued by another issuer"
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return "the token is not valid yet"
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return "the token's signature does not verify"
+    if isinstance(exc, jwt.InvalidAlgorithmError):
+        return "the token is signed with an algorithm this service does not accept"
+    if isinstance(exc, jwt.DecodeError | ValueError):
+        return "the token is not a well-formed signed JWT"
+    return "the token is not valid"
 
 
 def current_principal() -> Principal:

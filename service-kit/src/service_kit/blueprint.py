@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 
 from service_kit.auth import requires_roles
 from service_kit.idempotency import idempotent, transactional
+from service_kit.validation import strict_body
 
 IDEMPOTENCY_KEY_PARAMETER = {
     "in": "header",
@@ -38,6 +39,14 @@ View = Callable[..., Any]
 
 
 class ServiceBlueprint(Blueprint):
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Callable[[View], View]:
+        """flask-smorest's ``arguments``; a JSON body is parsed strictly (strict_body):
+        in JSON a number is a number and a boolean a boolean. Query strings are text,
+        so their fields still read "20" as 20."""
+        if location == "json":
+            schema = strict_body(schema)
+        return super().arguments(schema, location=location, **kwargs)
+
     def auth(self, *roles: str) -> Callable[[View], View]:
         def decorator(view: View) -> View:
             wrapped = requires_roles(*roles)(view)

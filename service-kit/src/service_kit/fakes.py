@@ -27,7 +27,6 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from urllib.parse import parse_qsl, urlsplit
 from requests.structures import CaseInsensitiveDict
 
 from service_kit.contract_testing import ContractViolation, contract_document, validate_response
+from service_kit.problems import problem_body
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -69,9 +69,8 @@ class Received:
 
 
 def problem(status: int, detail: str, **extra: Any) -> dict[str, Any]:
-    """A problem+json body."""
-    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    return {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    """A problem+json body, as the kit answers them."""
+    return problem_body(status, detail, **extra)
 
 
 def json_answer(status: int, body: Any, content_type: str | None = None) -> Answer:
