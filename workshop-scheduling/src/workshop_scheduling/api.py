@@ -20,7 +20,6 @@ from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
 from service_kit.observability import current_request_id
 from service_kit.problems import NotFound
-from workshop_scheduling import service
 from workshop_scheduling.clients.maintenance_jobs import maintenance_jobs
 from workshop_scheduling.clients.vehicle_management import vehicle_management
 from workshop_scheduling.models import db
@@ -50,6 +49,7 @@ from workshop_scheduling.schemas import (
     TechnicianSchema,
     TechnicianUpdateSchema,
 )
+from workshop_scheduling.service import appointments, planning, workshop
 
 READERS = ("admin", "advisor", "technician", "accountant", "service")
 MANAGERS = ("admin", "advisor")  # settings, bays, technicians; book, move, cancel, no-show
@@ -89,8 +89,8 @@ def _delegating(view: View) -> View:
     return appointments_blp.alt_response(503, response="SERVICE_UNAVAILABLE")(view)
 
 
-def _clients() -> service.Clients:
-    return service.Clients(
+def _booking_dependencies() -> appointments.BookingDependencies:
+    return appointments.BookingDependencies(
         vehicles=vehicle_management(),
         jobs=maintenance_jobs(),
         side_engine=current_app.extensions[SIDE_ENGINE],
@@ -111,7 +111,7 @@ class Settings(MethodView):
     @workshop_blp.response(200, SettingsSchema)
     def get(self) -> Any:
         """The workshop's time zone, opening hours, closed dates, slot grid and booking horizon"""
-        return _versioned(service.get_settings(session=db.session()))
+        return _versioned(workshop.get_settings(session=db.session()))
 
     @workshop_blp.auth(*MANAGERS)
     @workshop_blp.transactional
@@ -122,7 +122,7 @@ class Settings(MethodView):
     def put(self, data: dict[str, Any]) -> Any:
         """Replace the settings; appointments already booked stay as they are"""
         return _versioned(
-            service.update_settings(session=db.session(), data=data, expected_versions=if_match_versions())
+            workshop.update_settings(session=db.session(), data=data, expected_versions=if_match_versions())
         )
 
 
@@ -137,7 +137,7 @@ class Bays(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List bays, oldest first; filter by kind or active"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
-        return service.list_bays(session=db.session(), filters=args, limit=limit, cursor=cursor)
+        return workshop.list_bays(session=db.session(), filters=args, limit=limit, cursor=cursor)
 
     @workshop_blp.auth(*MANAGERS)
     @workshop_blp.idempotent
@@ -145,7 +145,7 @@ class Bays(MethodView):
     @workshop_blp.response(201, BaySchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Add a bay (capacity at any moment is the number of active bays)"""
-        bay = service.create_bay(session=db.session(), data=data)
+        bay = workshop.create_bay(session=db.session(), data=data)
         return bay, {"Location": url_for("workshop.Bay", bay_id=bay.id), **etag_header(bay.version)}
 
 
@@ -156,7 +156,7 @@ class Bay(MethodView):
     @workshop_blp.response(200, BaySchema)
     def get(self, bay_id: uuid.UUID) -> Any:
         """Get a bay"""
-        return _versioned(service.get_bay(session=db.session(), bay_id=bay_id))
+        return _versioned(workshop.get_bay(session=db.session(), bay_id=bay_id))
 
     @workshop_blp.auth(*MANAGERS)
     @workshop_blp.transactional
@@ -166,7 +166,7 @@ class Bay(MethodView):
     @workshop_blp.response(200, BaySchema)
     def patch(self, changes: dict[str, Any], bay_id: uuid.UUID) -> Any:
         """Rename, change the kind, or (de)activate a bay; one with upcoming appointments stays active"""
-        bay = service.update_bay(
+        bay = workshop.update_bay(
             session=db.session(), bay_id=bay_id, changes=changes, expected_versions=if_match_versions()
         )
         return _versioned(bay)
@@ -183,7 +183,7 @@ class Technicians(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List technicians, oldest first; filter by skill or active"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
-        return service.list_technicians(session=db.session(), filters=args, limit=limit, cursor=cursor)
+        return workshop.list_technicians(session=db.session(), filters=args, limit=limit, cursor=cursor)
 
     @workshop_blp.auth(*MANAGERS)
     @workshop_blp.idempotent
@@ -191,7 +191,7 @@ class Technicians(MethodView):
     @workshop_blp.response(201, TechnicianSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Add a technician with their skills"""
-        technician = service.create_technician(session=db.session(), data=data)
+        technician = workshop.create_technician(session=db.session(), data=data)
         location = url_for("workshop.Technician", technician_id=technician.id)
         return technician, {"Location": location, **etag_header(technician.version)}
 
@@ -203,7 +203,7 @@ class Technician(MethodView):
     @workshop_blp.response(200, TechnicianSchema)
     def get(self, technician_id: uuid.UUID) -> Any:
         """Get a technician"""
-        return _versioned(service.get_technician(session=db.session(), technician_id=technician_id))
+        return _versioned(workshop.get_technician(session=db.session(), technician_id=technician_id))
 
     @workshop_blp.auth(*MANAGERS)
     @workshop_blp.transactional
@@ -213,7 +213,7 @@ class Technician(MethodView):
     @workshop_blp.response(200, TechnicianSchema)
     def patch(self, changes: dict[str, Any], technician_id: uuid.UUID) -> Any:
         """Rename, change skills, or (de)activate a technician; one with upcoming appointments stays active"""
-        technician = service.update_technician(
+        technician = workshop.update_technician(
             session=db.session(),
             technician_id=technician_id,
             changes=changes,
@@ -226,7 +226,7 @@ class Technician(MethodView):
 
 
 def _planning(first_day: date, last_day: date, args: dict[str, Any]) -> Any:
-    return service.planning(
+    return planning.planning(
         session=db.session(),
         jobs=maintenance_jobs(),
         first_day=first_day,
@@ -286,7 +286,7 @@ class Availability(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Free start times from `from` to `to` (local dates) for `duration` minutes, with the
         bays (of `bay_kind`) free for the whole time at each"""
-        return service.find_availability(session=db.session(), **args)
+        return planning.find_availability(session=db.session(), **args)
 
 
 # ------------------------------------------------------------------------- appointments
@@ -301,8 +301,8 @@ class Appointments(MethodView):
         """List appointments in start order; filter by vehicle, customer, bay, technician,
         status or a start window (`from`, `to`)"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
-        return service.list_appointments(
-            session=db.session(), filters=service.AppointmentFilters(**args), limit=limit, cursor=cursor
+        return appointments.list_appointments(
+            session=db.session(), filters=appointments.AppointmentFilters(**args), limit=limit, cursor=cursor
         )
 
     @appointments_blp.auth(*MANAGERS)
@@ -313,9 +313,9 @@ class Appointments(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Book: checks the vehicle with vehicle-management, creates the maintenance job and
         confirms to the customer; if a service fails nothing is booked (503)"""
-        appointment = service.book_appointment(
+        appointment = appointments.book_appointment(
             session=db.session(),
-            clients=_clients(),
+            dependencies=_booking_dependencies(),
             data=data,
             booked_by=current_principal().subject,
             request_key=request.headers.get("Idempotency-Key"),
@@ -331,7 +331,7 @@ class Appointment(MethodView):
     @appointments_blp.response(200, AppointmentSchema)
     def get(self, appointment_id: uuid.UUID) -> Any:
         """Get an appointment"""
-        return _versioned(service.get_appointment(session=db.session(), appointment_id=appointment_id))
+        return _versioned(appointments.get_appointment(session=db.session(), appointment_id=appointment_id))
 
 
 @appointments_blp.route("/<uuid:appointment_id>/reschedule")
@@ -346,9 +346,9 @@ class Reschedule(MethodView):
     def post(self, data: dict[str, Any], appointment_id: uuid.UUID) -> Any:
         """Move a booked appointment: every rule again, the job's planned times moved, the
         customer told"""
-        appointment = service.reschedule_appointment(
+        appointment = appointments.reschedule_appointment(
             session=db.session(),
-            clients=_clients(),
+            dependencies=_booking_dependencies(),
             appointment_id=appointment_id,
             data=data,
             expected_versions=if_match_versions(),
@@ -367,8 +367,11 @@ class Cancel(MethodView):
     def post(self, data: dict[str, Any], appointment_id: uuid.UUID) -> Any:
         """Cancel (booked or checked in) with its job — 409 once the job has started; the
         customer is told; again is a no-op"""
-        appointment = service.cancel_appointment(
-            session=db.session(), clients=_clients(), appointment_id=appointment_id, reason=data.get("reason")
+        appointment = appointments.cancel_appointment(
+            session=db.session(),
+            dependencies=_booking_dependencies(),
+            appointment_id=appointment_id,
+            reason=data.get("reason"),
         )
         return _versioned(appointment)
 
@@ -383,7 +386,9 @@ class NoShow(MethodView):
     def post(self, appointment_id: uuid.UUID) -> Any:
         """booked -> no_show once the start has passed; the job is cancelled, the bay freed"""
         return _versioned(
-            service.mark_no_show(session=db.session(), clients=_clients(), appointment_id=appointment_id)
+            appointments.mark_no_show(
+                session=db.session(), dependencies=_booking_dependencies(), appointment_id=appointment_id
+            )
         )
 
 
@@ -395,7 +400,7 @@ class CheckIn(MethodView):
     @appointments_blp.response(200, AppointmentSchema)
     def post(self, appointment_id: uuid.UUID) -> Any:
         """booked -> checked_in: the vehicle has arrived"""
-        return _versioned(service.check_in(session=db.session(), appointment_id=appointment_id))
+        return _versioned(appointments.check_in(session=db.session(), appointment_id=appointment_id))
 
 
 @appointments_blp.route("/<uuid:appointment_id>/complete")
@@ -406,4 +411,4 @@ class Complete(MethodView):
     @appointments_blp.response(200, AppointmentSchema)
     def post(self, appointment_id: uuid.UUID) -> Any:
         """checked_in -> completed: the vehicle has left the bay, which is free again"""
-        return _versioned(service.complete(session=db.session(), appointment_id=appointment_id))
+        return _versioned(appointments.complete(session=db.session(), appointment_id=appointment_id))

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
 
 from service_kit.db import current_db
 from service_kit.outbox import register_outbox_commands
-from workshop_scheduling import service
 from workshop_scheduling.clients.maintenance_jobs import maintenance_jobs
+from workshop_scheduling.service import job_checks, reminders
 
 
 def register_commands(app: Flask) -> None:
@@ -31,13 +32,13 @@ def register_commands(app: Flask) -> None:
         default=None,
         help="the appointments' day; default tomorrow in the workshop's time zone",
     )
-    def send_reminders(day: object) -> None:
+    def send_reminders(day: datetime | None) -> None:
         """Send each customer with an appointment tomorrow one reminder (through the outbox);
         running it again, or twice at once, sends nothing more."""
-        session = current_db().session
-        reminded_day, count = service.send_reminders(
+        session = current_db().session()
+        reminded_day, count = reminders.send_reminders(
             session=session,
-            day=day.date() if day is not None else None,  # type: ignore[attr-defined]
+            day=day.date() if day is not None else None,
         )
         session.commit()
         click.echo(f"{count} reminders for {reminded_day.isoformat()} put in the outbox")
@@ -47,9 +48,9 @@ def register_commands(app: Flask) -> None:
     def check_jobs(once: bool) -> None:
         """Make maintenance jobs match their appointments where a booking, reschedule or
         cancel did not finish (e.g. cancel the job of a booking that rolled back)."""
-        session = current_db().session
+        session = current_db().session()
         if once:
-            stats = service.check_jobs(session=session, jobs=maintenance_jobs())
+            stats = job_checks.check_jobs(session=session, jobs=maintenance_jobs())
             click.echo(f"settled {stats.settled}, to retry {stats.retried}")
             return
         stop = threading.Event()
@@ -57,7 +58,7 @@ def register_commands(app: Flask) -> None:
             signal.signal(signum, lambda *_: stop.set())
         while not stop.is_set():
             try:
-                service.check_jobs(session=session, jobs=maintenance_jobs())
+                job_checks.check_jobs(session=session, jobs=maintenance_jobs())
             except Exception:
                 session.rollback()
                 current_app.logger.warning("job check failed; trying again", exc_info=True)

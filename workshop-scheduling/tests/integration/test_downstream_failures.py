@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
-from workshop_scheduling import service
 from workshop_scheduling.clients.maintenance_jobs import maintenance_jobs
 from workshop_scheduling.models import db
+from workshop_scheduling.service import appointments, job_checks
 
 from service_kit.testing import assert_problem
 
@@ -24,7 +24,9 @@ APPOINTMENTS = "/api/v1/appointments"
 def run_job_checks(app, *, later: timedelta = timedelta(minutes=10)):
     """What `flask check-jobs --once` does, as if run ``later`` from now."""
     with app.app_context():
-        return service.check_jobs(session=db.session, jobs=maintenance_jobs(), now=datetime.now(UTC) + later)
+        return job_checks.check_jobs(
+            session=db.session, jobs=maintenance_jobs(), now=datetime.now(UTC) + later
+        )
 
 
 @pytest.mark.parametrize("failure", ["down", "slow", "failing"])
@@ -124,7 +126,7 @@ def test_a_booking_failing_after_the_job_was_made_leaves_a_check_that_cancels_it
     def broken(session, request):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(service, "enqueue", broken)
+    monkeypatch.setattr(appointments, "enqueue", broken)
     assert_problem(workshop.book(), 500)
     monkeypatch.undo()
     assert count_rows("appointments") == 0
@@ -150,7 +152,9 @@ def test_a_failed_reschedule_is_put_right(workshop, app, monkeypatch):
     """The job was moved but the reschedule did not commit: check-jobs moves it back."""
     workshop.bay()
     appointment = workshop.booked(start="10:00", end="11:00")
-    monkeypatch.setattr(service, "enqueue", lambda session, request: (_ for _ in ()).throw(RuntimeError("x")))
+    monkeypatch.setattr(
+        appointments, "enqueue", lambda session, request: (_ for _ in ()).throw(RuntimeError("x"))
+    )
     response = workshop.act(
         appointment["id"], "reschedule", {"start": local(workshop.day, "14:00").isoformat()}
     )

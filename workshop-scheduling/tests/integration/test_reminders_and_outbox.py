@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import text
-from workshop_scheduling import service
 from workshop_scheduling.models import db
+from workshop_scheduling.service import reminders
 
 from service_kit.outbox import OutboxRelay
 from service_kit.testing import run_concurrently
@@ -19,7 +19,7 @@ from ..helpers import local, today
 
 def remind(app, day: date | None = None, now: datetime | None = None) -> int:
     with app.app_context():
-        _, count = service.send_reminders(session=db.session, day=day, now=now)
+        _, count = reminders.send_reminders(session=db.session, day=day, now=now)
         db.session.commit()
         return count
 

@@ -9,7 +9,34 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from workshop_scheduling import domain
+from workshop_scheduling.domain.appointments import (
+    Booking,
+    Conflicts,
+    InvalidAppointmentTime,
+    NoShowTooEarly,
+    TransitionNotAllowed,
+    check_appointment_time,
+    describe_work,
+    ensure_no_show_allowed,
+    ensure_reschedulable,
+    find_conflicts,
+    overlaps,
+    transition,
+)
+from workshop_scheduling.domain.planning import Timeline, availability
+from workshop_scheduling.domain.reminders import reminder_window
+from workshop_scheduling.domain.workshop import (
+    WEEKDAYS,
+    Interval,
+    InvalidSettings,
+    Workshop,
+    day_bounds,
+    interval_bounds,
+    local_instants,
+    merge,
+    validate_settings,
+    workshop_from_settings,
+)
 
 AMS = ZoneInfo("Europe/Amsterdam")
 SPRING = date(2026, 3, 29)  # a Sunday
@@ -26,9 +53,9 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def shop(hours: dict[str, list[tuple[str, str]]] | None = None, **settings) -> domain.Workshop:
-    hours = hours or {day: [("08:00", "12:00"), ("13:00", "17:30")] for day in domain.WEEKDAYS}
-    stored = domain.validate_settings(
+def shop(hours: dict[str, list[tuple[str, str]]] | None = None, **settings) -> Workshop:
+    hours = hours or {day: [("08:00", "12:00"), ("13:00", "17:30")] for day in WEEKDAYS}
+    stored = validate_settings(
         {
             "time_zone": "Europe/Amsterdam",
             "slot_minutes": settings.pop("slot_minutes", 15),
@@ -37,16 +64,16 @@ def shop(hours: dict[str, list[tuple[str, str]]] | None = None, **settings) -> d
             "closed_dates": [{"date": d} for d in settings.pop("closed", [])],
         }
     )
-    return domain.workshop_from_settings(stored)
+    return workshop_from_settings(stored)
 
 
-def around_the_clock() -> domain.Workshop:
-    return shop({day: [("00:00", "24:00")] for day in domain.WEEKDAYS})
+def around_the_clock() -> Workshop:
+    return shop({day: [("00:00", "24:00")] for day in WEEKDAYS})
 
 
 def errors(workshop, start, end, now=NOW) -> dict[str, list[str]]:
-    with pytest.raises(domain.InvalidAppointmentTime) as caught:
-        domain.check_appointment_time(workshop, start, end, now=now)
+    with pytest.raises(InvalidAppointmentTime) as caught:
+        check_appointment_time(workshop, start, end, now=now)
     return caught.value.errors
 
 
@@ -54,7 +81,7 @@ def errors(workshop, start, end, now=NOW) -> dict[str, list[str]]:
 
 
 def test_settings_are_normalised():
-    stored = domain.validate_settings(
+    stored = validate_settings(
         {
             "time_zone": "Europe/Amsterdam",
             "opening_hours": {
@@ -101,23 +128,21 @@ def test_settings_are_normalised():
 )
 def test_invalid_settings_name_the_field(change, field):
     data = {"time_zone": "Europe/Amsterdam", "opening_hours": {}, **change}
-    with pytest.raises(domain.InvalidSettings) as caught:
-        domain.validate_settings(data)
+    with pytest.raises(InvalidSettings) as caught:
+        validate_settings(data)
     assert field in caught.value.errors
 
 
 def test_touching_intervals_merge():
-    merged = domain.merge([domain.Interval(600, 720), domain.Interval(480, 600), domain.Interval(780, 900)])
-    assert merged == (domain.Interval(480, 720), domain.Interval(780, 900))
+    merged = merge([Interval(600, 720), Interval(480, 600), Interval(780, 900)])
+    assert merged == (Interval(480, 720), Interval(780, 900))
 
 
 # ---------------------------------------------------------------------------- the rules
 
 
 def test_a_good_appointment_passes():
-    domain.check_appointment_time(
-        shop(), at(date(2026, 3, 10), "08:00"), at(date(2026, 3, 10), "12:00"), now=NOW
-    )
+    check_appointment_time(shop(), at(date(2026, 3, 10), "08:00"), at(date(2026, 3, 10), "12:00"), now=NOW)
 
 
 def test_start_before_end():
@@ -131,10 +156,10 @@ def test_on_the_slot_grid_of_the_workshop_zone():
     assert "slot grid" in errors(shop(), at(day, "10:05"), at(day, "11:00"))["start"][0]
     assert "slot grid" in errors(shop(), at(day, "10:00"), at(day, "10:40"))["end"][0]
     assert "slot grid" in errors(shop(), at(day, "10:00").replace(second=30), at(day, "11:00"))["start"][0]
-    hourly = shop({d: [("08:00", "17:00")] for d in domain.WEEKDAYS}, slot_minutes=60)
+    hourly = shop({d: [("08:00", "17:00")] for d in WEEKDAYS}, slot_minutes=60)
     assert "start" in errors(hourly, at(day, "10:30"), at(day, "11:30"))
     # The grid is wall-clock time in the workshop's zone, whatever offset the caller used.
-    domain.check_appointment_time(
+    check_appointment_time(
         shop(), utc("2026-03-10T09:15:00+00:00"), utc("2026-03-10T10:15:00+00:00"), now=NOW
     )
 
@@ -144,13 +169,13 @@ def test_inside_one_opening_interval():
     assert "opening hours" in errors(shop(), at(day, "07:45"), at(day, "08:30"))["start"][0]
     assert "opening hours" in errors(shop(), at(day, "11:30"), at(day, "13:30"))["start"][0], "not over lunch"
     assert "opening hours" in errors(shop(), at(day, "17:00"), at(day, "17:45"))["start"][0]
-    domain.check_appointment_time(shop(), at(day, "17:00"), at(day, "17:30"), now=NOW)
+    check_appointment_time(shop(), at(day, "17:00"), at(day, "17:30"), now=NOW)
     assert "start" in errors(shop(), at(day, "16:00"), at(day + timedelta(days=1), "09:00"))
 
 
 def test_a_day_without_hours_is_closed():
     saturday = date(2026, 3, 14)
-    weekdays = shop({d: [("08:00", "17:00")] for d in domain.WEEKDAYS[:5]})
+    weekdays = shop({d: [("08:00", "17:00")] for d in WEEKDAYS[:5]})
     assert "start" in errors(weekdays, at(saturday, "10:00"), at(saturday, "11:00"))
 
 
@@ -164,9 +189,9 @@ def test_not_in_the_past_and_not_beyond_the_horizon():
     now = at(date(2026, 3, 10), "10:07").astimezone(UTC)
     day = date(2026, 3, 10)
     assert "past" in errors(shop(), at(day, "10:00"), at(day, "11:00"), now=now)["start"][0]
-    domain.check_appointment_time(shop(), at(day, "10:15"), at(day, "11:00"), now=now)
+    check_appointment_time(shop(), at(day, "10:15"), at(day, "11:00"), now=now)
     near = shop(horizon=14)
-    domain.check_appointment_time(
+    check_appointment_time(
         near, at(day + timedelta(days=14), "16:00"), at(day + timedelta(days=14), "17:00"), now=now
     )
     late = day + timedelta(days=15)
@@ -179,15 +204,15 @@ def test_not_in_the_past_and_not_beyond_the_horizon():
 def test_opening_hours_are_wall_clock_time_on_both_sides_of_the_change():
     """08:00 in Amsterdam is 07:00 UTC the day before spring forward, 06:00 UTC on it."""
     before, after = SPRING - timedelta(days=1), SPRING
-    domain.check_appointment_time(
+    check_appointment_time(
         shop(), utc("2026-03-28T07:00:00+00:00"), utc("2026-03-28T08:00:00+00:00"), now=NOW
     )
-    domain.check_appointment_time(
+    check_appointment_time(
         shop(), utc("2026-03-29T06:00:00+00:00"), utc("2026-03-29T07:00:00+00:00"), now=NOW
     )
     assert "start" in errors(shop(), utc("2026-03-29T05:45:00+00:00"), utc("2026-03-29T06:45:00+00:00"))
     assert at(before, "08:00").utcoffset() != at(after, "08:00").utcoffset()
-    domain.check_appointment_time(
+    check_appointment_time(
         shop(), utc("2026-10-25T07:00:00+00:00"), utc("2026-10-25T08:00:00+00:00"), now=NOW
     )
     assert "start" in errors(shop(), utc("2026-10-25T06:00:00+00:00"), utc("2026-10-25T07:00:00+00:00"))
@@ -195,42 +220,40 @@ def test_opening_hours_are_wall_clock_time_on_both_sides_of_the_change():
 
 def test_spring_forward_night_has_no_0200_to_0300():
     day = SPRING
-    assert domain.local_instants(day, 2 * 60 + 30, AMS) == []
-    assert domain.local_instants(day, 3 * 60, AMS) == [utc("2026-03-29T01:00:00+00:00")]
+    assert local_instants(day, 2 * 60 + 30, AMS) == []
+    assert local_instants(day, 3 * 60, AMS) == [utc("2026-03-29T01:00:00+00:00")]
     # 01:45 to 03:15 wall clock is half an hour of real time: allowed around the clock.
     start, end = utc("2026-03-29T00:45:00+00:00"), utc("2026-03-29T01:15:00+00:00")
     assert (start.astimezone(AMS).strftime("%H:%M"), end.astimezone(AMS).strftime("%H:%M")) == (
         "01:45",
         "03:15",
     )
-    domain.check_appointment_time(around_the_clock(), start, end, now=NOW)
+    check_appointment_time(around_the_clock(), start, end, now=NOW)
 
 
 def test_an_interval_starting_in_the_skipped_hour_starts_when_the_clocks_jump():
     night = shop({"sunday": [("02:30", "06:00")]})
-    low, high = domain.interval_bounds(SPRING, domain.Interval(150, 360), AMS)
+    low, high = interval_bounds(SPRING, Interval(150, 360), AMS)
     assert (low, high) == (utc("2026-03-29T01:00:00+00:00"), utc("2026-03-29T04:00:00+00:00"))
-    domain.check_appointment_time(
-        night, utc("2026-03-29T01:00:00+00:00"), utc("2026-03-29T02:00:00+00:00"), now=NOW
-    )
+    check_appointment_time(night, utc("2026-03-29T01:00:00+00:00"), utc("2026-03-29T02:00:00+00:00"), now=NOW)
 
 
 def test_fall_back_night_has_0200_to_0300_twice():
-    first, second = domain.local_instants(AUTUMN, 2 * 60 + 30, AMS)
+    first, second = local_instants(AUTUMN, 2 * 60 + 30, AMS)
     assert first == utc("2026-10-25T00:30:00+00:00") and second == utc("2026-10-25T01:30:00+00:00")
-    day_start, day_end = domain.day_bounds(AUTUMN, AMS)
+    day_start, day_end = day_bounds(AUTUMN, AMS)
     assert day_end - day_start == timedelta(hours=25)
-    spring_start, spring_end = domain.day_bounds(SPRING, AMS)
+    spring_start, spring_end = day_bounds(SPRING, AMS)
     assert spring_end - spring_start == timedelta(hours=23)
     # An hour in the repeated hour, and one across it, are both on the grid and open.
-    domain.check_appointment_time(around_the_clock(), first, second, now=NOW)
-    domain.check_appointment_time(
+    check_appointment_time(around_the_clock(), first, second, now=NOW)
+    check_appointment_time(
         around_the_clock(), utc("2026-10-25T00:15:00+00:00"), utc("2026-10-25T02:15:00+00:00"), now=NOW
     )
 
 
 def test_availability_on_the_spring_forward_day():
-    slots = domain.availability(
+    slots = availability(
         around_the_clock(),
         first_day=SPRING,
         last_day=SPRING,
@@ -259,7 +282,7 @@ def test_availability_on_the_spring_forward_day():
 
 
 def test_availability_on_the_fall_back_day_offers_the_repeated_hour_twice():
-    slots = domain.availability(
+    slots = availability(
         around_the_clock(),
         first_day=AUTUMN,
         last_day=AUTUMN,
@@ -274,7 +297,7 @@ def test_availability_on_the_fall_back_day_offers_the_repeated_hour_twice():
 
 
 def test_availability_in_opening_hours_on_a_dst_day_is_shifted_in_utc():
-    slots = domain.availability(
+    slots = availability(
         shop(),
         first_day=SPRING,
         last_day=SPRING,
@@ -293,11 +316,11 @@ def test_availability_in_opening_hours_on_a_dst_day_is_shifted_in_utc():
 
 def test_reminders_cover_tomorrow_in_the_workshop_zone():
     evening = at(SPRING - timedelta(days=1), "20:00").astimezone(UTC)
-    day, start, end = domain.reminder_window(around_the_clock(), evening)
+    day, start, end = reminder_window(around_the_clock(), evening)
     assert day == SPRING
     assert (start, end) == (utc("2026-03-28T23:00:00+00:00"), utc("2026-03-29T22:00:00+00:00"))
     late = at(AUTUMN - timedelta(days=1), "23:30").astimezone(UTC)  # 21:30 UTC: still the 24th here
-    day, start, end = domain.reminder_window(around_the_clock(), late)
+    day, start, end = reminder_window(around_the_clock(), late)
     assert day == AUTUMN and end - start == timedelta(hours=25)
 
 
@@ -306,24 +329,24 @@ def test_reminders_cover_tomorrow_in_the_workshop_zone():
 
 def test_overlap_is_strict_back_to_back_is_fine():
     day = date(2026, 3, 10)
-    assert domain.overlaps(at(day, "10:00"), at(day, "11:00"), at(day, "10:59"), at(day, "12:00"))
-    assert not domain.overlaps(at(day, "10:00"), at(day, "11:00"), at(day, "11:00"), at(day, "12:00"))
-    assert not domain.overlaps(at(day, "10:00"), at(day, "11:00"), at(day, "09:00"), at(day, "10:00"))
+    assert overlaps(at(day, "10:00"), at(day, "11:00"), at(day, "10:59"), at(day, "12:00"))
+    assert not overlaps(at(day, "10:00"), at(day, "11:00"), at(day, "11:00"), at(day, "12:00"))
+    assert not overlaps(at(day, "10:00"), at(day, "11:00"), at(day, "09:00"), at(day, "10:00"))
 
 
 def test_conflicts_name_the_vehicle_technician_and_busy_bays():
     day = date(2026, 3, 10)
     bay, other_bay, vehicle, technician = (uuid.uuid4() for _ in range(4))
-    booked = domain.Booking(uuid.uuid4(), at(day, "10:00"), at(day, "11:00"), bay, vehicle, technician)
-    clash = domain.find_conflicts(
+    booked = Booking(uuid.uuid4(), at(day, "10:00"), at(day, "11:00"), bay, vehicle, technician)
+    clash = find_conflicts(
         [booked], at(day, "10:30"), at(day, "11:30"), vehicle_id=vehicle, technician_id=technician
     )
     assert clash.busy_bays == {bay} and clash.vehicle == booked and clash.technician == booked
-    clear = domain.find_conflicts(
+    clear = find_conflicts(
         [booked], at(day, "11:00"), at(day, "12:00"), vehicle_id=vehicle, technician_id=technician
     )
-    assert clear == domain.Conflicts(frozenset(), None, None)
-    itself = domain.find_conflicts(
+    assert clear == Conflicts(frozenset(), None, None)
+    itself = find_conflicts(
         [booked],
         at(day, "10:30"),
         at(day, "11:30"),
@@ -339,8 +362,8 @@ def test_availability_lists_the_free_bays_at_each_start():
     day = date(2026, 3, 10)
     first, second = uuid.uuid4(), uuid.uuid4()
     busy = {first: [(at(day, "08:00"), at(day, "10:00"))], second: [(at(day, "09:00"), at(day, "09:30"))]}
-    hours = shop({d: [("08:00", "11:00")] for d in domain.WEEKDAYS})
-    slots = domain.availability(
+    hours = shop({d: [("08:00", "11:00")] for d in WEEKDAYS})
+    slots = availability(
         hours,
         first_day=day,
         last_day=day,
@@ -362,7 +385,7 @@ def test_availability_skips_the_past_closed_days_and_beyond_the_horizon():
     day = date(2026, 3, 10)
     now = at(day, "16:00").astimezone(UTC)
     hours = shop(closed=[day + timedelta(days=1)], horizon=2)
-    slots = domain.availability(
+    slots = availability(
         hours,
         first_day=day - timedelta(days=3),
         last_day=day + timedelta(days=10),
@@ -378,8 +401,8 @@ def test_availability_skips_the_past_closed_days_and_beyond_the_horizon():
 
 def test_a_technician_must_be_free_too():
     day = date(2026, 3, 10)
-    hours = shop({d: [("08:00", "10:00")] for d in domain.WEEKDAYS})
-    slots = domain.availability(
+    hours = shop({d: [("08:00", "10:00")] for d in WEEKDAYS})
+    slots = availability(
         hours,
         first_day=day,
         last_day=day,
@@ -394,7 +417,7 @@ def test_a_technician_must_be_free_too():
 
 def test_timeline_lookups():
     day = date(2026, 3, 10)
-    line = domain.Timeline.of([(at(day, "12:00"), at(day, "13:00")), (at(day, "09:00"), at(day, "10:00"))])
+    line = Timeline.of([(at(day, "12:00"), at(day, "13:00")), (at(day, "09:00"), at(day, "10:00"))])
     assert line.free(at(day, "10:00"), at(day, "12:00"))
     assert not line.free(at(day, "09:30"), at(day, "10:30"))
     assert not line.free(at(day, "11:00"), at(day, "14:00"))
@@ -415,7 +438,7 @@ def test_timeline_lookups():
     ],
 )
 def test_transitions(verb, status, target):
-    assert domain.transition(verb, status) == target
+    assert transition(verb, status) == target
 
 
 @pytest.mark.parametrize(
@@ -430,25 +453,25 @@ def test_transitions(verb, status, target):
     ],
 )
 def test_impossible_transitions_name_the_status(verb, status):
-    with pytest.raises(domain.TransitionNotAllowed) as caught:
-        domain.transition(verb, status)
+    with pytest.raises(TransitionNotAllowed) as caught:
+        transition(verb, status)
     assert caught.value.to_dict()["current_status"] == status
     assert caught.value.status == 409
 
 
 def test_only_booked_appointments_move():
-    domain.ensure_reschedulable("booked")
-    with pytest.raises(domain.TransitionNotAllowed):
-        domain.ensure_reschedulable("checked_in")
+    ensure_reschedulable("booked")
+    with pytest.raises(TransitionNotAllowed):
+        ensure_reschedulable("checked_in")
 
 
 def test_no_show_only_after_the_start():
     start = at(date(2026, 3, 10), "10:00")
-    with pytest.raises(domain.NoShowTooEarly):
-        domain.ensure_no_show_allowed(start, start - timedelta(minutes=1))
-    domain.ensure_no_show_allowed(start, start)
+    with pytest.raises(NoShowTooEarly):
+        ensure_no_show_allowed(start, start - timedelta(minutes=1))
+    ensure_no_show_allowed(start, start)
 
 
 def test_the_job_description_carries_the_service_codes():
-    assert domain.describe_work("  annual service ", ["APK", "OIL"]) == "annual service [APK, OIL]"
-    assert domain.describe_work("brakes", []) == "brakes"
+    assert describe_work("  annual service ", ["APK", "OIL"]) == "annual service [APK, OIL]"
+    assert describe_work("brakes", []) == "brakes"

@@ -1,0 +1,13 @@
+"""Workshop use cases. Each takes its dependencies as keyword arguments, flushes but never
+commits (the HTTP layer makes one request one transaction), and knows no HTTP.
+
+The parts, each imported by the code that needs it:
+
+- ``workshop``: the settings, bays and technicians;
+- ``appointments``: book, show, list, reschedule, cancel, no-show, check-in and
+  complete, each change made to the appointment's job in maintenance-job-management too;
+- ``planning``: availability and the day and week planning views;
+- ``reminders``: the reminder the day before each appointment;
+- ``job_checks``: the ``JobCheck`` rows that guard each change of a job, and
+  ``check_jobs``, which puts right the jobs of changes that did not finish.
+"""
