@@ -11,7 +11,6 @@ from typing import Any
 from flask import current_app, url_for
 from flask.views import MethodView
 
-from maintenance_job_management import service
 from maintenance_job_management.models import db
 from maintenance_job_management.schemas import (
     ApprovalPageSchema,
@@ -37,6 +36,7 @@ from maintenance_job_management.schemas import (
     TimeEntrySchema,
     TimeSheetSchema,
 )
+from maintenance_job_management.service import jobs
 from service_kit.auth import current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
@@ -88,8 +88,8 @@ class Jobs(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List jobs, newest planned first; `vehicle_id` or `customer_id` give a history"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
-        return service.list_jobs(
-            session=db.session(), filters=service.JobFilters(**args), limit=limit, cursor=cursor
+        return jobs.list_jobs(
+            session=db.session(), filters=jobs.JobFilters(**args), limit=limit, cursor=cursor
         )
 
     @blp.auth(*CREATORS)
@@ -99,7 +99,7 @@ class Jobs(MethodView):
     @blp.alt_response(200, schema=JobSchema, description="The appointment already has this job")
     def post(self, data: dict[str, Any]) -> Any:
         """Create the job of an appointment (once per appointment id)"""
-        job, created = service.create_job(
+        job, created = jobs.create_job(
             session=db.session(), data=data, currency=current_app.config["CURRENCY"]
         )
         return job, 201 if created else 200, {"Location": _job_location(job.id), **etag_header(job.version)}
@@ -112,7 +112,7 @@ class Job(MethodView):
     @blp.response(200, JobSchema)
     def get(self, job_id: uuid.UUID) -> Any:
         """Get a job with its lines, totals, progress and clocked time"""
-        return _job_response(service.get_job(session=db.session(), job_id=job_id))
+        return _job_response(jobs.get_job(session=db.session(), job_id=job_id))
 
     @blp.auth(*EDITORS)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -122,7 +122,7 @@ class Job(MethodView):
     @blp.response(200, JobSchema)
     def patch(self, changes: dict[str, Any], job_id: uuid.UUID) -> Any:
         """Change description, assigned technician, odometer at intake or technician notes"""
-        job = service.update_job(
+        job = jobs.update_job(
             session=db.session(), job_id=job_id, changes=changes, expected_versions=if_match_versions()
         )
         return _job_response(job)
@@ -137,7 +137,7 @@ class Reschedule(MethodView):
     @blp.response(200, JobSchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """Move the planned times (workshop-scheduling only; a scheduled or on_hold job)"""
-        return _job_response(service.reschedule_job(session=db.session(), job_id=job_id, **data))
+        return _job_response(jobs.reschedule_job(session=db.session(), job_id=job_id, **data))
 
 
 @blp.route("/<uuid:job_id>/start")
@@ -149,7 +149,7 @@ class Start(MethodView):
     @blp.response(200, JobSchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """scheduled -> in_progress: record the start, the technician and the odometer"""
-        job = service.start_job(
+        job = jobs.start_job(
             session=db.session(), job_id=job_id, data=data, actor=_actor(), margin_percent=_margin()
         )
         return _job_response(job)
@@ -164,7 +164,7 @@ class Hold(MethodView):
     @blp.response(200, JobSchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """in_progress -> on_hold (waiting for parts or the customer); tells the customer"""
-        return _job_response(service.hold_job(session=db.session(), job_id=job_id, reason=data["reason"]))
+        return _job_response(jobs.hold_job(session=db.session(), job_id=job_id, reason=data["reason"]))
 
 
 @blp.route("/<uuid:job_id>/resume")
@@ -175,9 +175,7 @@ class Resume(MethodView):
     @blp.response(200, JobSchema)
     def post(self, job_id: uuid.UUID) -> Any:
         """on_hold -> in_progress (409 while the work exceeds the approval)"""
-        return _job_response(
-            service.resume_job(session=db.session(), job_id=job_id, margin_percent=_margin())
-        )
+        return _job_response(jobs.resume_job(session=db.session(), job_id=job_id, margin_percent=_margin()))
 
 
 @blp.route("/<uuid:job_id>/complete")
@@ -189,7 +187,7 @@ class Complete(MethodView):
     @blp.response(200, JobSchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """in_progress -> completed; asks invoicing for the invoice and tells the customer"""
-        job = service.complete_job(session=db.session(), job_id=job_id, data=data, margin_percent=_margin())
+        job = jobs.complete_job(session=db.session(), job_id=job_id, data=data, margin_percent=_margin())
         return _job_response(job)
 
 
@@ -202,7 +200,7 @@ class Cancel(MethodView):
     @blp.response(200, JobSchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """scheduled or on_hold -> cancelled (409 once started); again is a no-op"""
-        return _job_response(service.cancel_job(session=db.session(), job_id=job_id, reason=data["reason"]))
+        return _job_response(jobs.cancel_job(session=db.session(), job_id=job_id, reason=data["reason"]))
 
 
 # -------------------------------------------------------------------------------- lines
@@ -217,7 +215,7 @@ class Lines(MethodView):
     @blp.response(201, LineSchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """Add a labour or parts line (pending the customer's approval unless booked)"""
-        line = service.add_line(
+        line = jobs.add_line(
             session=db.session(),
             job_id=job_id,
             data=data,
@@ -237,7 +235,7 @@ class Line(MethodView):
     @blp.response(200, LineSchema)
     def get(self, job_id: uuid.UUID, line_id: uuid.UUID) -> Any:
         """Get one line"""
-        line = service.get_line(session=db.session(), job_id=job_id, line_id=line_id)
+        line = jobs.get_line(session=db.session(), job_id=job_id, line_id=line_id)
         return line, etag_header(line.job.version)
 
     @blp.auth(*EDITORS)
@@ -248,7 +246,7 @@ class Line(MethodView):
     @blp.response(200, LineSchema)
     def patch(self, changes: dict[str, Any], job_id: uuid.UUID, line_id: uuid.UUID) -> Any:
         """Change a line or mark it done; growing past the approval puts the job on hold"""
-        line = service.update_line(
+        line = jobs.update_line(
             session=db.session(),
             job_id=job_id,
             line_id=line_id,
@@ -265,7 +263,7 @@ class Line(MethodView):
     @blp.response(204)
     def delete(self, job_id: uuid.UUID, line_id: uuid.UUID) -> Any:
         """Remove a line that awaits the customer's decision"""
-        job = service.remove_line(
+        job = jobs.remove_line(
             session=db.session(), job_id=job_id, line_id=line_id, expected_versions=if_match_versions()
         )
         return None, 204, etag_header(job.version)
@@ -278,7 +276,7 @@ class Recommendations(MethodView):
     @blp.response(200, RecommendationPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Declined work of a vehicle or customer, newest first: offer it at the next visit"""
-        return service.list_recommendations(
+        return jobs.list_recommendations(
             session=db.session(),
             vehicle_id=args.get("vehicle_id"),
             customer_id=args.get("customer_id"),
@@ -298,7 +296,7 @@ class Estimates(MethodView):
     @blp.response(200, EstimatePageSchema)
     def get(self, args: dict[str, Any], job_id: uuid.UUID) -> Any:
         """A job's estimates, newest first"""
-        return service.list_estimates(
+        return jobs.list_estimates(
             session=db.session(), job_id=job_id, limit=args["limit"], cursor=args.get("cursor")
         )
 
@@ -309,7 +307,7 @@ class Estimates(MethodView):
     @blp.response(201, EstimateSchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """Put the lines awaiting approval before the customer, recording what they see"""
-        estimate = service.send_estimate(session=db.session(), job_id=job_id, data=data, actor=_actor())
+        estimate = jobs.send_estimate(session=db.session(), job_id=job_id, data=data, actor=_actor())
         return estimate, {"Location": url_for("jobs.Estimate", job_id=job_id, estimate_id=estimate.id)}
 
 
@@ -320,7 +318,7 @@ class Estimate(MethodView):
     @blp.response(200, EstimateSchema)
     def get(self, job_id: uuid.UUID, estimate_id: uuid.UUID) -> Any:
         """Get an estimate exactly as the customer saw it"""
-        return service.get_estimate(session=db.session(), job_id=job_id, estimate_id=estimate_id)
+        return jobs.get_estimate(session=db.session(), job_id=job_id, estimate_id=estimate_id)
 
 
 @blp.route("/<uuid:job_id>/estimates/<uuid:estimate_id>/decision")
@@ -332,7 +330,7 @@ class Decision(MethodView):
     @blp.response(200, EstimateSchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID, estimate_id: uuid.UUID) -> Any:
         """Record the customer's approval or refusal of each line: who, when, how"""
-        return service.decide_estimate(
+        return jobs.decide_estimate(
             session=db.session(),
             job_id=job_id,
             estimate_id=estimate_id,
@@ -350,7 +348,7 @@ class Approvals(MethodView):
     @blp.response(200, ApprovalPageSchema)
     def get(self, args: dict[str, Any], job_id: uuid.UUID) -> Any:
         """The audit trail of the customer's decisions, newest first"""
-        return service.list_approvals(
+        return jobs.list_approvals(
             session=db.session(), job_id=job_id, limit=args["limit"], cursor=args.get("cursor")
         )
 
@@ -375,7 +373,7 @@ class ClockIn(MethodView):
     @blp.response(201, TimeEntrySchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """Start a technician's clock on an in-progress job (one running clock each)"""
-        entry = service.clock_in(
+        entry = jobs.clock_in(
             session=db.session(), job_id=job_id, technician=_technician(data), actor=_actor()
         )
         return entry, {"Location": url_for("jobs.TimeEntries", job_id=job_id)}
@@ -390,7 +388,7 @@ class ClockOut(MethodView):
     @blp.response(200, TimeEntrySchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """Stop a technician's clock on this job"""
-        return service.clock_out(session=db.session(), job_id=job_id, technician=_technician(data))
+        return jobs.clock_out(session=db.session(), job_id=job_id, technician=_technician(data))
 
 
 @blp.route("/<uuid:job_id>/time-entries")
@@ -400,4 +398,4 @@ class TimeEntries(MethodView):
     @blp.response(200, TimeSheetSchema)
     def get(self, job_id: uuid.UUID) -> Any:
         """Clocked time per technician beside the labour hours billed"""
-        return service.time_sheet(session=db.session(), job_id=job_id)
+        return jobs.time_sheet(session=db.session(), job_id=job_id)

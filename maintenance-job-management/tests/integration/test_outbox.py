@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from maintenance_job_management import service
+
+# Aliased: the tests' ``jobs`` fixture has the plain name.
+from maintenance_job_management.service import jobs as job_use_cases
 
 from service_kit.auth import TokenVerifier
 from service_kit.outbox import OutboxRelay
@@ -69,7 +71,7 @@ def test_a_completion_failing_after_its_first_request_leaves_neither_change_nor_
     client, jobs, outbox_rows, monkeypatch
 ):
     job = jobs.in_status("in_progress")
-    real_enqueue = service.enqueue
+    real_enqueue = job_use_cases.enqueue
     calls = []
 
     def fail_on_second(session, request):
@@ -78,7 +80,7 @@ def test_a_completion_failing_after_its_first_request_leaves_neither_change_nor_
             raise RuntimeError("the disk is full")
         real_enqueue(session, request)
 
-    monkeypatch.setattr(service, "enqueue", fail_on_second)
+    monkeypatch.setattr(job_use_cases, "enqueue", fail_on_second)
     response = jobs.act(job["id"], "complete")
     assert response.status_code == 500
     assert calls == ["invoicing", "notification-management"]
