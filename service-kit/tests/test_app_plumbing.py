@@ -89,6 +89,19 @@ def test_openapi_and_docs_are_served(client):
     assert client.get("/docs").status_code == 200
 
 
+def test_the_docs_page_loads_nothing_from_another_host(client):
+    page = client.get("/docs")
+    html = page.get_data(as_text=True)
+    assert "cdn" not in html.lower() and "https://" not in html
+    for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"):
+        assert f'"/docs/assets/{asset}"' in html
+        served = client.get(f"/docs/assets/{asset}")
+        assert served.status_code == 200 and len(served.data) > 10_000, asset
+    assert "script-src 'self' 'unsafe-inline'" in page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in client.get("/openapi.json").headers["Content-Security-Policy"]
+    assert client.get("/docs/assets/../../app.py").status_code == 404
+
+
 def test_cors_preflight_allows_the_front_end_headers(client):
     response = client.options(
         "/api/v1/toys",

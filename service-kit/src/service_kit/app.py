@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from service_kit.auth import init_auth
 from service_kit.cli import register_commands
 from service_kit.db import CONFLICT_SQLSTATES, conflict_sqlstate, init_database
+from service_kit.docs import docs_settings, init_docs
 from service_kit.observability import configure_logging, init_observability
 from service_kit.problems import (
     PROBLEM_CONTENT_TYPE,
@@ -174,8 +175,7 @@ def create_service_app(
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        **docs_settings(),
         API_SPEC_OPTIONS={
             "info": {"description": description},
             "components": {
@@ -201,6 +201,7 @@ def create_service_app(
             max_age=600,
         )
     api = ProblemApi(app)
+    init_docs(app)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _register_error_handlers(app, db)

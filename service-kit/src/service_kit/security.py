@@ -8,6 +8,7 @@ from flask_limiter import Limiter
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service_kit.auth import Principal, request_principal
+from service_kit.docs import DOCS_CSP
 from service_kit.problems import Problem
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -19,7 +20,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-site",
     "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
 }
-# JSON APIs load nothing; only the docs page needs its scripts and styles.
+# JSON APIs load nothing; only the docs page needs its scripts and styles (DOCS_CSP).
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
@@ -81,8 +82,8 @@ def init_security(app: Flask) -> Limiter:
     def _security_headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if not request.path.startswith("/docs"):
-            response.headers.setdefault("Content-Security-Policy", API_CSP)
+        csp = DOCS_CSP if request.path.startswith("/docs") else API_CSP
+        response.headers.setdefault("Content-Security-Policy", csp)
         if request.path.startswith("/api/"):
             # Personal data must not linger in shared caches or the browser's.
             response.headers.setdefault("Cache-Control", "no-store")
