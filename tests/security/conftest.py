@@ -90,6 +90,52 @@ def contracts() -> dict[str, dict[str, Any]]:
     return {contract.stem: load(contract) for contract in CONTRACTS}
 
 
+def _resolve(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def request_fields(
+    schema: dict[str, Any], schemas: dict[str, Any], prefix: str = ""
+) -> list[tuple[str, dict]]:
+    """Every (dotted name, schema) a request body can carry, nested ones included."""
+    schema = _resolve(schema, schemas)
+    found = []
+    for combined in ("allOf", "oneOf", "anyOf"):
+        for part in schema.get(combined, []):
+            found += request_fields(part, schemas, prefix)
+    if schema.get("type") == "array" and "items" in schema:
+        found += request_fields(schema["items"], schemas, f"{prefix}[]")
+    for name, field in (schema.get("properties") or {}).items():
+        resolved = _resolve(field, schemas)
+        found.append((f"{prefix}.{name}" if prefix else name, resolved))
+        if "properties" in resolved or resolved.get("type") == "array":
+            found += request_fields(resolved, schemas, f"{prefix}.{name}" if prefix else name)
+    return found
+
+
+def body_operations(contracts):
+    for service, spec in contracts.items():
+        for path, item in spec["paths"].items():
+            for method in ("post", "put", "patch"):
+                body = item.get(method, {}).get("requestBody")
+                if body and "application/json" in body["content"]:
+                    schemas = spec["components"]["schemas"]
+                    yield (
+                        service,
+                        method,
+                        path,
+                        request_fields(body["content"]["application/json"]["schema"], schemas),
+                    )
+
+
+@pytest.fixture(scope="session")
+def body_fields(contracts):
+    """(service, method, path, [(dotted field name, schema)]) of every JSON body."""
+    return list(body_operations(contracts))
+
+
 @pytest.fixture(scope="session")
 def fill_path():
     return concrete_path
