@@ -5,7 +5,7 @@
 1. Availability: 10 active bays and 2,000 appointments in one week (a week the
    workshop is open 07:00-19:00 every day), then GET /api/v1/availability for that
    week and a 60-minute duration:
-   - in-process: ``service.find_availability`` (its two queries and the Python over
+   - in-process: ``planning.find_availability`` (its two queries and the Python over
      the slot grid), median and p95 of 50 calls;
    - over HTTP under gunicorn (gthread), as `make run` serves it, with wrk.
 2. Booking throughput: POST /api/v1/appointments under wrk, every request a new
@@ -114,8 +114,8 @@ def fake_downstreams() -> Any:
 def prepare(app: Any, week_start: date) -> None:
     """Empty schema; settings; 10 bays; 2,000 appointments in the week."""
     from sqlalchemy import text
-    from workshop_scheduling import service
     from workshop_scheduling.models import SCHEMA, Appointment, Bay, db
+    from workshop_scheduling.service import workshop
 
     from service_kit.ids import uuid7
     from service_kit.testing import truncate_schema
@@ -127,7 +127,7 @@ def prepare(app: Any, week_start: date) -> None:
             d: [{"opens": "07:00", "closes": "19:00"}]
             for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
         }
-        service.update_settings(
+        workshop.update_settings(
             session=session,
             data={
                 "time_zone": "Europe/Amsterdam",
@@ -191,14 +191,14 @@ def prepare(app: Any, week_start: date) -> None:
 
 
 def availability_in_process(app: Any, week_start: date) -> tuple[float, float, int]:
-    from workshop_scheduling import service
     from workshop_scheduling.models import db
+    from workshop_scheduling.service import planning
 
     timings = []
     with app.app_context():
         for _ in range(50):
             started = time.perf_counter()
-            answer = service.find_availability(
+            answer = planning.find_availability(
                 session=db.session,
                 first_day=week_start,
                 last_day=week_start + timedelta(days=6),
@@ -248,7 +248,7 @@ def main() -> int:
         prepare(app, week_start)
         median, p95, slots = availability_in_process(app, week_start)
         say("\n== availability of a week (10 bays, 2,000 appointments, 60 minutes)")
-        say(f"in-process service.find_availability: median {median:.1f} ms, p95 {p95:.1f} ms")
+        say(f"in-process planning.find_availability: median {median:.1f} ms, p95 {p95:.1f} ms")
         say(f"({slots} free starts in the week)")
 
         processes.append(
@@ -271,10 +271,10 @@ def main() -> int:
             script.write_text(BOOKING_LUA)
             base = datetime.combine(today + timedelta(days=2), datetime.min.time(), tzinfo=UTC)
             with app.app_context():
-                from workshop_scheduling import service
                 from workshop_scheduling.models import db
+                from workshop_scheduling.service import workshop
 
-                service.update_settings(
+                workshop.update_settings(
                     session=db.session,
                     data={
                         "time_zone": "UTC",

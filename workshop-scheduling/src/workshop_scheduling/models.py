@@ -32,7 +32,8 @@ from service_kit.db import make_database, schema_metadata
 from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
 from service_kit.outbox import define_outbox_table
-from workshop_scheduling import domain
+from workshop_scheduling.domain.appointments import BOOKED, Booking
+from workshop_scheduling.domain.workshop import Workshop, workshop_from_settings
 
 SCHEMA = "scheduling"
 
@@ -71,8 +72,8 @@ class WorkshopSettings(Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    def as_domain(self) -> domain.Workshop:
-        return domain.workshop_from_settings(
+    def as_domain(self) -> Workshop:
+        return workshop_from_settings(
             {
                 "time_zone": self.time_zone,
                 "slot_minutes": self.slot_minutes,
@@ -162,7 +163,7 @@ class Appointment(Model):
     technician_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey(f"{SCHEMA}.technicians.id"))
     work_description: Mapped[str] = mapped_column(Text)
     service_codes: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
-    status: Mapped[str] = mapped_column(String(16), default=domain.BOOKED)
+    status: Mapped[str] = mapped_column(String(16), default=BOOKED)
     # Null only inside the booking transaction, between the insert and the job's answer.
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     booked_by: Mapped[str] = mapped_column(String(200))
@@ -189,10 +190,8 @@ class Appointment(Model):
             "model": self.vehicle_model,
         }
 
-    def as_booking(self) -> domain.Booking:
-        return domain.Booking(
-            self.id, self.start_at, self.end_at, self.bay_id, self.vehicle_id, self.technician_id
-        )
+    def as_booking(self) -> Booking:
+        return Booking(self.id, self.start_at, self.end_at, self.bay_id, self.vehicle_id, self.technician_id)
 
 
 class JobCheck(Model):

@@ -10,7 +10,8 @@ from marshmallow import validate
 
 from service_kit.pagination import PageArgsSchema, page_schema
 from service_kit.validation import UtcDateTime
-from workshop_scheduling.domain import SLOT_CHOICES, SLUG, STATUSES, WEEKDAYS
+from workshop_scheduling.domain.appointments import STATUSES
+from workshop_scheduling.domain.workshop import SLOT_CHOICES, SLUG, WEEKDAYS
 
 CLOCK_PATTERN = r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$"
 WEEK_PATTERN = r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$"

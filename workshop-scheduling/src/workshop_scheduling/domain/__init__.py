@@ -9,19 +9,3 @@ the code that needs it:
 - ``planning``: availability, the free start times with the bays free at each;
 - ``reminders``: "tomorrow" in the workshop's zone.
 """
-
-# Only for models.py and schemas.py, until they import the parts themselves (they were
-# being edited elsewhere when domain.py was split); everything else imports the parts.
-from workshop_scheduling.domain.appointments import BOOKED, STATUSES, Booking
-from workshop_scheduling.domain.workshop import SLOT_CHOICES, SLUG, WEEKDAYS, Workshop, workshop_from_settings
-
-__all__ = [
-    "BOOKED",
-    "SLOT_CHOICES",
-    "SLUG",
-    "STATUSES",
-    "WEEKDAYS",
-    "Booking",
-    "Workshop",
-    "workshop_from_settings",
-]
