@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from invoicing.clients import EXTENSION
 from invoicing.models import db
+from invoicing.service import invoices, payments, reminders, sending, settings
 from sqlalchemy import text
 
 from invoicing import create_app
@@ -196,6 +198,18 @@ def counters(app: Flask) -> Callable[[], dict[tuple[str, int], int]]:
             }
 
     return read
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """``clock(moment)``: the use cases read ``moment`` as now, in every part that reads
+    the time, until ``monkeypatch.undo()`` or the end of the test."""
+
+    def set_to(moment: datetime) -> None:
+        for module in (settings, invoices, payments, sending, reminders):
+            monkeypatch.setattr(module, "utcnow", lambda: moment)
+
+    return set_to
 
 
 @pytest.fixture(name="labour")

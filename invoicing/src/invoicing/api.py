@@ -12,7 +12,7 @@ from typing import Any
 from flask import Response, current_app, url_for
 from flask.views import MethodView
 
-from invoicing import pdf, service
+from invoicing import pdf
 from invoicing.clients import downstreams
 from invoicing.models import db
 from invoicing.schemas import (
@@ -31,6 +31,8 @@ from invoicing.schemas import (
     ReceivablesSchema,
     SendSchema,
 )
+from invoicing.service import credit_notes, invoices, payments, sending
+from invoicing.service.settings import Settings
 from service_kit.auth import current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header
@@ -57,8 +59,8 @@ credit_notes_blp = ServiceBlueprint(
 )
 
 
-def _settings() -> service.Settings:
-    return service.Settings.from_config(current_app.config)
+def _settings() -> Settings:
+    return Settings.from_config(current_app.config)
 
 
 def _actor() -> str:
@@ -86,12 +88,12 @@ class Invoices(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List invoices, newest first: by customer, job, status (`overdue` too) or issue dates"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
-        return service.list_invoices(
+        return invoices.list_invoices(
             session=db.session(),
-            filters=service.InvoiceFilters(**args),
+            filters=invoices.InvoiceFilters(**args),
             limit=limit,
             cursor=cursor,
-            today=_settings().today(),
+            settings=_settings(),
         )
 
     @blp.auth(*CREATORS)
@@ -105,7 +107,7 @@ class Invoices(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Issue the invoice of a completed job (once per job); it is sent to the customer"""
         clients = downstreams()
-        invoice, issued = service.issue_invoice(
+        invoice, issued = invoices.issue_invoice(
             session=db.session(),
             jobs=clients.jobs,
             customers=clients.customers,
@@ -126,7 +128,7 @@ class Receivables(MethodView):
     @blp.response(200, ReceivablesSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """What customers owe, per customer, aged 0-30 / 31-60 / 61-90 / 90+ days"""
-        return service.receivables(
+        return invoices.receivables(
             session=db.session(),
             today=_settings().today(),
             customer_id=args.get("customer_id"),
@@ -142,7 +144,9 @@ class Invoice(MethodView):
     @blp.response(200, InvoiceSchema)
     def get(self, invoice_id: uuid.UUID) -> Any:
         """Get an invoice with its lines, VAT breakdown, totals, payments and credit notes"""
-        return _invoice_response(service.get_invoice(session=db.session(), invoice_id=invoice_id))
+        return _invoice_response(
+            invoices.show_invoice(session=db.session(), invoice_id=invoice_id, settings=_settings())
+        )
 
 
 @blp.route("/<uuid:invoice_id>/pdf")
@@ -152,7 +156,7 @@ class InvoicePdf(MethodView):
     @blp.response(200, PDF_RESPONSE, content_type="application/pdf", description="The invoice as issued")
     def get(self, invoice_id: uuid.UUID) -> Any:
         """The invoice as a PDF (what the customer is emailed)"""
-        invoice = service.get_invoice(session=db.session(), invoice_id=invoice_id)
+        invoice = invoices.get_invoice(session=db.session(), invoice_id=invoice_id)
         content = pdf.render_invoice(
             invoice, pdf.Garage.from_config(current_app.config), font_path=current_app.config["PDF_FONT_PATH"]
         )
@@ -168,7 +172,7 @@ class InvoiceSend(MethodView):
     @blp.response(200, InvoiceSchema)
     def post(self, data: dict[str, Any], invoice_id: uuid.UUID) -> Any:
         """Send the invoice (again) to the customer, with its PDF, through notification-management"""
-        invoice = service.send_invoice(
+        invoice = sending.send_invoice(
             session=db.session(), invoice_id=invoice_id, settings=_settings(), channel=data.get("channel")
         )
         return _invoice_response(invoice)
@@ -181,7 +185,7 @@ class Payments(MethodView):
     @blp.response(200, PaymentListSchema)
     def get(self, invoice_id: uuid.UUID) -> Any:
         """Payments and refunds of an invoice, oldest first"""
-        return {"items": service.list_payments(session=db.session(), invoice_id=invoice_id)}
+        return {"items": payments.list_payments(session=db.session(), invoice_id=invoice_id)}
 
     @blp.auth(*BOOKKEEPERS)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -191,7 +195,7 @@ class Payments(MethodView):
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def post(self, data: dict[str, Any], invoice_id: uuid.UUID) -> Any:
         """Record a payment (or a refund); the balance never goes below zero"""
-        payment = service.record_payment(
+        payment = payments.record_payment(
             session=db.session(), invoice_id=invoice_id, data=data, recorded_by=_actor()
         )
         return payment, 201, {"Location": url_for("invoices.Payments", invoice_id=invoice_id)}
@@ -208,8 +212,12 @@ class CreditNotes(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List credit notes, newest first: by invoice, customer or issue dates"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
-        return service.list_credit_notes(
-            session=db.session(), filters=service.CreditNoteFilters(**args), limit=limit, cursor=cursor
+        return credit_notes.list_credit_notes(
+            session=db.session(),
+            filters=credit_notes.CreditNoteFilters(**args),
+            limit=limit,
+            cursor=cursor,
+            settings=_settings(),
         )
 
     @credit_notes_blp.auth(*BOOKKEEPERS)
@@ -220,7 +228,7 @@ class CreditNotes(MethodView):
     @credit_notes_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def post(self, data: dict[str, Any]) -> Any:
         """Credit all of an invoice that is left, or some of its lines, in full or in part"""
-        note = service.issue_credit_note(
+        note = credit_notes.issue_credit_note(
             session=db.session(), data=data, settings=_settings(), issued_by=_actor()
         )
         return note, 201, {"Location": url_for("credit_notes.CreditNote", credit_note_id=note.id)}
@@ -233,7 +241,9 @@ class CreditNote(MethodView):
     @credit_notes_blp.response(200, CreditNoteSchema)
     def get(self, credit_note_id: uuid.UUID) -> Any:
         """Get a credit note"""
-        return service.get_credit_note(session=db.session(), credit_note_id=credit_note_id)
+        return credit_notes.show_credit_note(
+            session=db.session(), credit_note_id=credit_note_id, settings=_settings()
+        )
 
 
 @credit_notes_blp.route("/<uuid:credit_note_id>/pdf")
@@ -245,7 +255,7 @@ class CreditNotePdf(MethodView):
     )
     def get(self, credit_note_id: uuid.UUID) -> Any:
         """The credit note as a PDF"""
-        note = service.get_credit_note(session=db.session(), credit_note_id=credit_note_id)
+        note = credit_notes.get_credit_note(session=db.session(), credit_note_id=credit_note_id)
         content = pdf.render_credit_note(
             note, pdf.Garage.from_config(current_app.config), font_path=current_app.config["PDF_FONT_PATH"]
         )

@@ -20,11 +20,12 @@ def register_commands(app: Flask) -> None:
     def send_payment_reminders() -> None:
         """Remind customers of overdue invoices (at most PAYMENT_REMINDER_MAX times,
         PAYMENT_REMINDER_INTERVAL_DAYS apart)."""
-        from invoicing import service
         from invoicing.models import db
+        from invoicing.service import reminders
+        from invoicing.service.settings import Settings
 
-        count = service.send_payment_reminders(
-            session=db.session(), settings=service.Settings.from_config(current_app.config)
+        count = reminders.send_payment_reminders(
+            session=db.session(), settings=Settings.from_config(current_app.config)
         )
         db.session.commit()
         click.echo(f"{count} payment reminders queued")

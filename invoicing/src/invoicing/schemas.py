@@ -1,17 +1,17 @@
 """The API's shapes (marshmallow); the OpenAPI contract is generated from them.
 Amounts are integers in minor units of the document's ``currency``; percentages and
-VAT rates are decimal strings with two places ("21.00")."""
+VAT rates are decimal strings with two places ("21.00"). The schemas only dump: what
+depends on the day or on configuration (an invoice's shown status, the PDF links) the
+service works out (``service/read_models.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app
 from marshmallow import validate
 
 from invoicing import domain
-from invoicing.service import Settings
 from service_kit.pagination import PageArgsSchema, page_schema
 from service_kit.validation import UtcDateTime
 
@@ -259,19 +259,13 @@ class CreditNoteSummarySchema(ma.Schema):
     total_gross = ma.fields.Integer(required=True, metadata={"description": "negative"})
 
 
-def _settings() -> Settings:
-    return Settings.from_config(current_app.config)
-
-
 class InvoiceSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     number = ma.fields.String(required=True, metadata={"description": "e.g. 2026-000042; gap-free per year"})
-    status = ma.fields.Method(
-        "_status",
-        required=True,
-        metadata={"type": "string", "enum": list(domain.STATUSES)},
-    )
-    overdue = ma.fields.Method("_overdue", required=True, metadata={"type": "boolean"})
+    # status, overdue and pdf_url are worked out by the service (read_models); dump_only
+    # keeps them readOnly in the contract, and the enum is metadata as nothing is loaded.
+    status = ma.fields.String(required=True, dump_only=True, metadata={"enum": list(domain.STATUSES)})
+    overdue = ma.fields.Boolean(required=True, dump_only=True)
     job_id = ma.fields.UUID(required=True)
     customer = ma.fields.Nested(BilledCustomerSchema, required=True)
     vehicle = ma.fields.Nested(BilledVehicleSchema, required=True)
@@ -292,7 +286,7 @@ class InvoiceSchema(ma.Schema):
     totals = ma.fields.Nested(InvoiceTotalsSchema, required=True)
     payments = ma.fields.List(ma.fields.Nested(PaymentSchema), required=True)
     credit_notes = ma.fields.List(ma.fields.Nested(CreditNoteSummarySchema), required=True)
-    pdf_url = ma.fields.Method("_pdf_url", required=True, metadata={"type": "string"})
+    pdf_url = ma.fields.String(required=True, dump_only=True)
     issued_at = ma.fields.DateTime(required=True)
     issued_by = ma.fields.String(required=True)
     sent_at = ma.fields.DateTime(required=True, allow_none=True)
@@ -302,25 +296,6 @@ class InvoiceSchema(ma.Schema):
     created_at = ma.fields.DateTime(required=True)
     updated_at = ma.fields.DateTime(required=True)
     version = ma.fields.Integer(required=True)
-
-    def _status(self, invoice: Any) -> str:
-        return domain.shown_status(
-            invoice.status,
-            due_date=invoice.due_date,
-            today=_settings().today(),
-            outstanding=invoice.outstanding,
-        )
-
-    def _overdue(self, invoice: Any) -> bool:
-        return domain.is_overdue(
-            invoice.status,
-            due_date=invoice.due_date,
-            today=_settings().today(),
-            outstanding=invoice.outstanding,
-        )
-
-    def _pdf_url(self, invoice: Any) -> str:
-        return _settings().invoice_pdf_url(invoice.id)
 
 
 InvoicePageSchema = page_schema(InvoiceSchema)
@@ -359,10 +334,7 @@ class CreditNoteSchema(ma.Schema):
     lines = ma.fields.List(ma.fields.Nested(CreditNoteLineSchema), required=True)
     vat_breakdown = ma.fields.List(ma.fields.Nested(VatRowSchema), required=True)
     totals = ma.fields.Nested(CreditNoteTotalsSchema, required=True)
-    pdf_url = ma.fields.Method("_pdf_url", required=True, metadata={"type": "string"})
-
-    def _pdf_url(self, note: Any) -> str:
-        return _settings().credit_note_pdf_url(note.id)
+    pdf_url = ma.fields.String(required=True, dump_only=True)
 
 
 CreditNotePageSchema = page_schema(CreditNoteSchema)

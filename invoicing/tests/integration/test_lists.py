@@ -8,18 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from invoicing import service
-
 URL = "/api/v1/invoices"
 
 
 @pytest.fixture
-def issue_days_ago(garage, monkeypatch):
+def issue_days_ago(garage, monkeypatch, clock):
     """Issue an invoice as if it were ``days`` ago (14 days to pay)."""
 
     def issue(days: int, **kwargs):
         moment = datetime.now(UTC) - timedelta(days=days)
-        monkeypatch.setattr(service, "utcnow", lambda: moment)
+        clock(moment)
         try:
             return garage.invoice(**kwargs)
         finally:

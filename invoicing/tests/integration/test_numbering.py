@@ -9,8 +9,9 @@ import time
 from datetime import UTC, datetime
 
 from invoicing.models import db
+from invoicing.service import invoices, sending
 
-from invoicing import domain, service
+from invoicing import domain
 from service_kit.testing import run_concurrently
 
 URL = "/api/v1/invoices"
@@ -41,7 +42,7 @@ def test_issues_failing_after_taking_a_number_leave_no_gap(app, garage, monkeypa
     numbers that stay are still 1..n with no hole."""
     doomed = {garage.job(customer=garage.customers.add(name=f"Doomed {n}"))["id"] for n in range(5)}
     fine = [garage.job()["id"] for _ in range(10)]
-    real = service._request_sending
+    real = sending.request_sending
 
     def failing(session, invoice, **kwargs):
         if invoice.customer_name.startswith("Doomed"):
@@ -49,7 +50,7 @@ def test_issues_failing_after_taking_a_number_leave_no_gap(app, garage, monkeypa
             raise RuntimeError("the disk is full")
         return real(session, invoice, **kwargs)
 
-    monkeypatch.setattr(service, "_request_sending", failing)
+    monkeypatch.setattr(sending, "request_sending", failing)
     jobs = [*doomed, *fine]
     random.shuffle(jobs)
     responses = run_concurrently(
@@ -71,7 +72,7 @@ def test_counter_transactions_that_roll_back_give_their_number_back(app):
 
     def take(index: int) -> None:
         with app.app_context():
-            number = service.next_number(db.session, series=domain.INVOICE_SERIES, year=1999)
+            number = invoices.next_number(db.session, series=domain.INVOICE_SERIES, year=1999)
             time.sleep(0.001)
             if index % 3 == 0:
                 db.session.rollback()
@@ -92,10 +93,10 @@ def test_counter_transactions_that_roll_back_give_their_number_back(app):
             db.session.commit()
 
 
-def test_each_series_and_year_counts_on_its_own(garage, monkeypatch):
+def test_each_series_and_year_counts_on_its_own(garage, monkeypatch, clock):
     first = garage.invoice()
     year = datetime.now(UTC).year
-    monkeypatch.setattr(service, "utcnow", lambda: datetime(2025, 12, 31, 12, tzinfo=UTC))
+    clock(datetime(2025, 12, 31, 12, tzinfo=UTC))
     last_year = garage.invoice()
     monkeypatch.undo()
     second = garage.invoice()
@@ -107,9 +108,9 @@ def test_each_series_and_year_counts_on_its_own(garage, monkeypatch):
     assert (note["number"], another["number"]) == (f"CN-{year}-000001", f"CN-{year}-000002")
 
 
-def test_the_year_is_the_garages(garage, monkeypatch):
+def test_the_year_is_the_garages(garage, clock):
     """23:30 UTC on New Year's Eve is already the next year in Amsterdam."""
-    monkeypatch.setattr(service, "utcnow", lambda: datetime(2030, 12, 31, 23, 30, tzinfo=UTC))
+    clock(datetime(2030, 12, 31, 23, 30, tzinfo=UTC))
     invoice = garage.invoice()
     assert invoice["number"] == "2031-000001"
     assert invoice["issue_date"] == "2031-01-01"

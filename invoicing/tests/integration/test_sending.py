@@ -11,8 +11,9 @@ from typing import Any
 import jsonschema
 import pytest
 from invoicing.models import db
+from invoicing.service import reminders
+from invoicing.service.settings import Settings
 
-from invoicing import service
 from service_kit.contract_testing import find_contract
 from service_kit.contracts import load_contract
 from service_kit.outbox import OutboxRelay
@@ -181,15 +182,15 @@ def test_the_outbox_is_visible_to_admins(garage):
 
 
 @pytest.fixture
-def overdue_invoice(garage, monkeypatch):
+def overdue_invoice(garage, monkeypatch, clock):
     moment = datetime.now(UTC) - timedelta(days=30)
-    monkeypatch.setattr(service, "utcnow", lambda: moment)
+    clock(moment)
     invoice = garage.invoice()
     monkeypatch.undo()
     return invoice
 
 
-def reminders(outbox_rows) -> list[Any]:
+def reminder_rows(outbox_rows) -> list[Any]:
     return [row for row in outbox_rows() if row.body["type"] == "payment_reminder"]
 
 
@@ -201,7 +202,7 @@ def test_overdue_invoices_get_a_reminder_once_per_interval(app, garage, outbox_r
     result = app.test_cli_runner().invoke(args=["send-payment-reminders"])
     assert result.exit_code == 0, result.output
     assert "1 payment reminders queued" in result.output
-    [row] = reminders(outbox_rows)
+    [row] = reminder_rows(outbox_rows)
     assert row.idempotency_key == f"payment-reminder-{overdue_invoice['id']}-1"
     assert row.body["data"]["outstanding"] == overdue_invoice["totals"]["gross"] - 1000
     assert row.body["data"]["number"] == overdue_invoice["number"]
@@ -209,15 +210,17 @@ def test_overdue_invoices_get_a_reminder_once_per_interval(app, garage, outbox_r
     assert (
         "0 payment reminders queued" in app.test_cli_runner().invoke(args=["send-payment-reminders"]).output
     )
-    settings = service.Settings.from_config(app.config)
+    settings = Settings.from_config(app.config)
     with app.app_context():
         for days in (8, 16, 24, 32):
-            service.send_payment_reminders(
+            reminders.send_payment_reminders(
                 session=db.session, settings=settings, now=datetime.now(UTC) + timedelta(days=days)
             )
             db.session.commit()
     keys = [
-        row.idempotency_key for row in reminders(outbox_rows) if overdue_invoice["id"] in row.idempotency_key
+        row.idempotency_key
+        for row in reminder_rows(outbox_rows)
+        if overdue_invoice["id"] in row.idempotency_key
     ]
     assert keys == [f"payment-reminder-{overdue_invoice['id']}-{n}" for n in (1, 2, 3)]  # at most 3
     assert garage.get(overdue_invoice["id"])["reminders_sent"] == 3

@@ -1,12 +1,11 @@
-"""Invoicing use cases. Each takes its dependencies as keyword arguments, flushes but
-never commits (the HTTP layer makes one request one transaction), and knows no HTTP.
+"""Invoices: issuing the invoice of a completed job, its gap-free number, reading and
+listing invoices, and the receivables.
 
 Issuing reads the job, the customer and the vehicle over HTTP *before* it takes a
 number: a dependency that fails ends the request with a 503 and nothing written.
 The number comes from a counter row incremented inside the issuing transaction, so
-it commits with the invoice or not at all. Every later change to an invoice (a
-payment, a credit note, sending) first locks its row, so concurrent ones run one
-after the other against the balance the previous one left."""
+it commits with the invoice or not at all. Credit notes take theirs the same way, in
+their own series."""
 
 from __future__ import annotations
 
@@ -15,62 +14,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, not_, or_, select, text, tuple_
+from sqlalchemy import ColumnElement, and_, func, not_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
 from invoicing import domain
-from invoicing.clients import notification_management
 from invoicing.clients.customer_management import CustomerDirectory
 from invoicing.clients.maintenance_jobs import JobDirectory
 from invoicing.clients.vehicle_management import VehicleDirectory
-from invoicing.models import (
-    CreditNote,
-    CreditNoteLine,
-    DocumentCounter,
-    Invoice,
-    InvoiceLine,
-    Payment,
-    utcnow,
-)
-from service_kit.outbox import enqueue
+from invoicing.models import DocumentCounter, Invoice, InvoiceLine
+from invoicing.service import sending
+from invoicing.service.invoice_changes import settle
+from invoicing.service.read_models import InvoiceAsShown, invoice_as_shown
+from invoicing.service.settings import Settings
+from service_kit.clock import utcnow
 from service_kit.pagination import Page, decode_cursor, encode_cursor, keyset_page
 
 COMPLETED = "completed"  # the job status that may be invoiced
 
 
-@dataclass(frozen=True)
-class Settings:
-    payment_terms_days: int = 14
-    timezone: str = "Europe/Amsterdam"
-    base_url: str = "http://127.0.0.1:8005"
-    reminder_interval_days: int = 7
-    reminder_max: int = 3
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Settings:
-        return cls(
-            payment_terms_days=config["PAYMENT_TERMS_DAYS"],
-            timezone=config["GARAGE_TIMEZONE"],
-            base_url=config["INVOICING_URL"],
-            reminder_interval_days=config["PAYMENT_REMINDER_INTERVAL_DAYS"],
-            reminder_max=config["PAYMENT_REMINDER_MAX"],
-        )
-
-    def today(self, now: datetime | None = None) -> date:
-        """The date at the garage: what an invoice issued now is dated."""
-        return (now or utcnow()).astimezone(ZoneInfo(self.timezone)).date()
-
-    def invoice_pdf_url(self, invoice_id: uuid.UUID) -> str:
-        return f"{self.base_url}/api/v1/invoices/{invoice_id}/pdf"
-
-    def credit_note_pdf_url(self, credit_note_id: uuid.UUID) -> str:
-        return f"{self.base_url}/api/v1/credit-notes/{credit_note_id}/pdf"
-
-
-# ------------------------------------------------------------------------------ helpers
+# --------------------------------------------------------------------------- numbering
 
 
 def next_number(session: Session, *, series: str, year: int) -> int:
@@ -81,14 +45,14 @@ def next_number(session: Session, *, series: str, year: int) -> int:
     waits, then continues from the committed value — or from the old one when this
     transaction rolls back. No gap, no duplicate, and strictly increasing in commit
     order."""
-    table = DocumentCounter.__table__
     stmt = (
-        insert(table)
+        insert(DocumentCounter)
         .values(series=series, year=year, last_number=1)
         .on_conflict_do_update(
-            index_elements=[table.c.series, table.c.year], set_={"last_number": table.c.last_number + 1}
+            index_elements=[DocumentCounter.series, DocumentCounter.year],
+            set_={"last_number": DocumentCounter.last_number + 1},
         )
-        .returning(table.c.last_number)
+        .returning(DocumentCounter.last_number)
     )
     return session.execute(stmt).scalar_one()
 
@@ -111,29 +75,13 @@ def take_number(session: Session, *, series: str, settings: Settings) -> tuple[i
         savepoint.rollback()
 
 
-def _lock_invoice(session: Session, invoice_id: uuid.UUID) -> Invoice:
-    invoice = session.scalars(
-        select(Invoice)
-        .where(Invoice.id == invoice_id)
-        .with_for_update(of=Invoice)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if invoice is None:
-        raise domain.InvoiceNotFound(invoice_id)
-    return invoice
-
-
-def _settle(invoice: Invoice) -> None:
-    invoice.status = domain.settled_status(invoice.balance, sent=invoice.sent_at is not None)
+# ----------------------------------------------------------------------------- issuing
 
 
 def _discount(data: Mapping[str, Any] | None) -> domain.Discount | None:
     if not data:
         return None
     return domain.Discount(percent=data.get("percent"), amount=data.get("amount"))
-
-
-# ----------------------------------------------------------------------------- issuing
 
 
 def issue_invoice(
@@ -145,7 +93,7 @@ def issue_invoice(
     data: Mapping[str, Any],
     settings: Settings,
     issued_by: str,
-) -> tuple[Invoice, bool]:
+) -> tuple[InvoiceAsShown, bool]:
     """The invoice of a completed job, issued once: a second create (or a concurrent
     one) for the same job returns the first invoice. True when it was issued now."""
     job_id: uuid.UUID = data["job_id"]
@@ -156,7 +104,7 @@ def issue_invoice(
     )
     existing = session.scalars(select(Invoice).where(Invoice.job_id == job_id)).one_or_none()
     if existing is not None:
-        return existing, False
+        return invoice_as_shown(existing, settings=settings), False
 
     job = jobs.get_job(job_id)
     if job is None:
@@ -267,12 +215,12 @@ def issue_invoice(
         )
     session.flush()
     session.refresh(invoice, ["lines"])
-    _settle(invoice)
+    settle(invoice)
     # A customer who wants no messages gets the invoice on paper at the counter.
     if customer.preferred_channel != "none":
-        _request_sending(session, invoice, settings=settings)
+        sending.request_sending(session, invoice, settings=settings)
     session.flush()
-    return invoice, True
+    return invoice_as_shown(invoice, settings=settings), True
 
 
 def _line_discounts(
@@ -291,281 +239,6 @@ def _line_discounts(
     return discounts
 
 
-# ----------------------------------------------------------------------------- sending
-
-
-def _request_sending(
-    session: Session, invoice: Invoice, *, settings: Settings, channel: str | None = None
-) -> None:
-    """Ask notification-management, through the outbox, to send the invoice with its
-    PDF. The row commits with this transaction: the invoice exists before anyone is
-    told about it. Each send has its own key, so a repeat of one is harmless and an
-    explicit re-send is a new message."""
-    invoice.send_count += 1
-    if channel is None and invoice.customer_email:
-        channel = "email"  # the PDF travels by email; without an address the customer's channel decides
-    enqueue(
-        session,
-        notification_management.notify(
-            customer_id=invoice.customer_id,
-            type_=notification_management.INVOICE_ISSUED,
-            data=notification_management.invoice_data(
-                invoice_id=invoice.id,
-                number=invoice.number,
-                issue_date=invoice.issue_date,
-                due_date=invoice.due_date,
-                total_gross=invoice.total_gross,
-                outstanding=invoice.outstanding,
-                currency=invoice.currency,
-                plate=invoice.vehicle_plate,
-            ),
-            channel=channel,
-            attachments=[
-                notification_management.pdf_attachment(
-                    url=settings.invoice_pdf_url(invoice.id), number=invoice.number
-                )
-            ],
-            idempotency_key=f"invoice-{invoice.id}-send-{invoice.send_count}",
-        ),
-    )
-    invoice.sent_at = invoice.sent_at or utcnow()
-    _settle(invoice)
-
-
-def send_invoice(
-    *, session: Session, invoice_id: uuid.UUID, settings: Settings, channel: str | None = None
-) -> Invoice:
-    """Send (again) explicitly, e.g. when the customer lost the email."""
-    invoice = _lock_invoice(session, invoice_id)
-    _request_sending(session, invoice, settings=settings, channel=channel)
-    session.flush()
-    return invoice
-
-
-def send_payment_reminders(*, session: Session, settings: Settings, now: datetime | None = None) -> int:
-    """Remind the customer of every overdue invoice, at most ``reminder_max`` times and
-    ``reminder_interval_days`` apart. Run by a CronJob; running it twice the same day
-    sends nothing twice (the interval, and per-reminder outbox keys)."""
-    now = now or utcnow()
-    today = settings.today(now)
-    due_again = now - timedelta(days=settings.reminder_interval_days)
-    invoices = session.scalars(
-        select(Invoice)
-        .where(
-            Invoice.status.in_(domain.OPEN_STATUSES),
-            Invoice.due_date < today,
-            Invoice.reminders_sent < settings.reminder_max,
-            or_(Invoice.last_reminder_at.is_(None), Invoice.last_reminder_at <= due_again),
-        )
-        .order_by(Invoice.due_date, Invoice.id)
-        .with_for_update(of=Invoice, skip_locked=True)
-    ).all()
-    for invoice in invoices:
-        invoice.reminders_sent += 1
-        invoice.last_reminder_at = now
-        enqueue(
-            session,
-            notification_management.notify(
-                customer_id=invoice.customer_id,
-                type_=notification_management.PAYMENT_REMINDER,
-                data=notification_management.invoice_data(
-                    invoice_id=invoice.id,
-                    number=invoice.number,
-                    issue_date=invoice.issue_date,
-                    due_date=invoice.due_date,
-                    total_gross=invoice.total_gross,
-                    outstanding=invoice.outstanding,
-                    currency=invoice.currency,
-                    plate=invoice.vehicle_plate,
-                ),
-                channel="email" if invoice.customer_email else None,
-                attachments=[
-                    notification_management.pdf_attachment(
-                        url=settings.invoice_pdf_url(invoice.id), number=invoice.number
-                    )
-                ],
-                idempotency_key=f"payment-reminder-{invoice.id}-{invoice.reminders_sent}",
-            ),
-        )
-    session.flush()
-    return len(invoices)
-
-
-# ---------------------------------------------------------------------------- payments
-
-
-def record_payment(
-    *, session: Session, invoice_id: uuid.UUID, data: Mapping[str, Any], recorded_by: str
-) -> Payment:
-    invoice = _lock_invoice(session, invoice_id)
-    kind = data.get("kind") or domain.PAYMENT
-    domain.check_payment(invoice.balance, kind=kind, amount=data["amount"])
-    now = utcnow()
-    payment = Payment(
-        invoice_id=invoice.id,
-        kind=kind,
-        amount=data["amount"],
-        method=data["method"],
-        paid_at=data.get("paid_at") or now,
-        reference=(data.get("reference") or "").strip() or None,
-        recorded_by=recorded_by,
-        recorded_at=now,
-    )
-    session.add(payment)
-    invoice.paid = domain.after_payment(invoice.balance, kind=kind, amount=data["amount"]).paid
-    _settle(invoice)
-    session.flush()
-    return payment
-
-
-def list_payments(*, session: Session, invoice_id: uuid.UUID) -> list[Payment]:
-    get_invoice(session=session, invoice_id=invoice_id)
-    return list(session.scalars(select(Payment).where(Payment.invoice_id == invoice_id).order_by(Payment.id)))
-
-
-# ------------------------------------------------------------------------ credit notes
-
-
-def _creditable(session: Session, invoice: Invoice) -> dict[uuid.UUID, domain.CreditableLine]:
-    credited = {
-        row.invoice_line_id: (-row.net, -row.vat, row.quantity)
-        for row in session.execute(
-            select(
-                CreditNoteLine.invoice_line_id,
-                func.sum(CreditNoteLine.net).label("net"),
-                func.sum(CreditNoteLine.vat).label("vat"),
-                func.coalesce(func.sum(CreditNoteLine.quantity_hundredths), 0).label("quantity"),
-            )
-            .join(InvoiceLine, InvoiceLine.id == CreditNoteLine.invoice_line_id)
-            .where(InvoiceLine.invoice_id == invoice.id)
-            .group_by(CreditNoteLine.invoice_line_id)
-        )
-    }
-    return {
-        line.id: domain.CreditableLine(
-            id=line.id,
-            quantity_hundredths=line.quantity_hundredths,
-            net=line.net,
-            vat=line.vat,
-            vat_rate=line.vat_rate,
-            credited_net=credited.get(line.id, (0, 0, 0))[0],
-            credited_vat=credited.get(line.id, (0, 0, 0))[1],
-            credited_quantity=credited.get(line.id, (0, 0, 0))[2],
-        )
-        for line in invoice.lines
-    }
-
-
-def issue_credit_note(
-    *, session: Session, data: Mapping[str, Any], settings: Settings, issued_by: str
-) -> CreditNote:
-    """A credit note taking back all that is left of an invoice (no ``lines``) or the
-    given lines, in part (a quantity or a net amount) or whole."""
-    invoice = _lock_invoice(session, data["invoice_id"])
-    creditable = _creditable(session, invoice)
-    requested = data.get("lines")
-    if not requested:
-        if invoice.balance.owed <= 0:
-            raise domain.InvoiceFullyCredited(invoice.id)
-        credits = domain.full_credit(creditable.values())
-    else:
-        credits = []
-        seen: set[uuid.UUID] = set()
-        for entry in requested:
-            line_id = entry["invoice_line_id"]
-            if line_id not in creditable:
-                raise domain.InvalidCreditLine(f"invoice {invoice.number} has no line {line_id}")
-            if line_id in seen:
-                raise domain.InvalidCreditLine(f"line {line_id} is named more than once")
-            seen.add(line_id)
-            credits.append(
-                domain.credit_line(
-                    creditable[line_id],
-                    quantity_hundredths=entry.get("quantity_hundredths"),
-                    amount=entry.get("amount"),
-                )
-            )
-    if not credits:
-        raise domain.InvoiceFullyCredited(invoice.id)
-    lines_by_id = {line.id: line for line in invoice.lines}
-    net = sum(credit.net for credit in credits)
-    vat = sum(credit.vat for credit in credits)
-    year, sequence, now = take_number(session, series=domain.CREDIT_NOTE_SERIES, settings=settings)
-    today = settings.today(now)
-    note = CreditNote(
-        number=domain.format_number(domain.CREDIT_NOTE_SERIES, year, sequence),
-        year=year,
-        sequence=sequence,
-        invoice_id=invoice.id,
-        customer_id=invoice.customer_id,
-        currency=invoice.currency,
-        reason=data["reason"].strip(),
-        full=not requested,
-        issue_date=today,
-        issued_at=now,
-        issued_by=issued_by,
-        total_net=-net,
-        total_vat=-vat,
-        total_gross=-(net + vat),
-    )
-    session.add(note)
-    session.flush()
-    for position, credit in enumerate(credits, start=1):
-        original = lines_by_id[credit.line_id]
-        session.add(
-            CreditNoteLine(
-                credit_note_id=note.id,
-                invoice_line_id=original.id,
-                position=position,
-                description=original.description,
-                quantity_hundredths=credit.quantity_hundredths,
-                vat_rate=original.vat_rate,
-                net=-credit.net,
-                vat=-credit.vat,
-            )
-        )
-    invoice.credited_net += net
-    invoice.credited_vat += vat
-    invoice.credited_gross += net + vat
-    _settle(invoice)
-    session.flush()
-    session.refresh(note, ["lines"])
-    return note
-
-
-def get_credit_note(*, session: Session, credit_note_id: uuid.UUID) -> CreditNote:
-    note = session.get(CreditNote, credit_note_id)
-    if note is None:
-        raise domain.CreditNoteNotFound(credit_note_id)
-    return note
-
-
-@dataclass(frozen=True)
-class CreditNoteFilters:
-    invoice_id: uuid.UUID | None = None
-    customer_id: uuid.UUID | None = None
-    issued_from: date | None = None
-    issued_to: date | None = None
-
-
-def list_credit_notes(
-    *, session: Session, filters: CreditNoteFilters, limit: int, cursor: str | None
-) -> Page:
-    """Newest first."""
-    stmt = select(CreditNote)
-    if filters.invoice_id:
-        stmt = stmt.where(CreditNote.invoice_id == filters.invoice_id)
-    if filters.customer_id:
-        stmt = stmt.where(CreditNote.customer_id == filters.customer_id)
-    if filters.issued_from:
-        stmt = stmt.where(CreditNote.issue_date >= filters.issued_from)
-    if filters.issued_to:
-        stmt = stmt.where(CreditNote.issue_date <= filters.issued_to)
-    return keyset_page(
-        session, stmt, key_columns=[CreditNote.id], limit=limit, cursor=cursor, descending=True
-    )
-
-
 # ------------------------------------------------------------------------------ reading
 
 
@@ -574,6 +247,10 @@ def get_invoice(*, session: Session, invoice_id: uuid.UUID) -> Invoice:
     if invoice is None:
         raise domain.InvoiceNotFound(invoice_id)
     return invoice
+
+
+def show_invoice(*, session: Session, invoice_id: uuid.UUID, settings: Settings) -> InvoiceAsShown:
+    return invoice_as_shown(get_invoice(session=session, invoice_id=invoice_id), settings=settings)
 
 
 @dataclass(frozen=True)
@@ -591,10 +268,12 @@ def _overdue_clause(today: date) -> Any:
 
 
 def list_invoices(
-    *, session: Session, filters: InvoiceFilters, limit: int, cursor: str | None, today: date
+    *, session: Session, filters: InvoiceFilters, limit: int, cursor: str | None, settings: Settings
 ) -> Page:
     """Newest first. ``status`` is the status clients see: ``overdue`` is an open
-    invoice past its due date, and ``sent`` (say) is a sent one that is not."""
+    invoice past its due date, and ``sent`` (say) is a sent one that is not. Each item
+    shows its status as of the day the filters used."""
+    today = settings.today()
     stmt = select(Invoice)
     if filters.customer_id:
         stmt = stmt.where(Invoice.customer_id == filters.customer_id)
@@ -614,7 +293,11 @@ def list_invoices(
         stmt = stmt.where(_overdue_clause(today))
     elif filters.overdue is False:
         stmt = stmt.where(not_(_overdue_clause(today)))
-    return keyset_page(session, stmt, key_columns=[Invoice.id], limit=limit, cursor=cursor, descending=True)
+    page = keyset_page(session, stmt, key_columns=[Invoice.id], limit=limit, cursor=cursor, descending=True)
+    return Page(
+        items=[invoice_as_shown(invoice, settings=settings, today=today) for invoice in page.items],
+        next_cursor=page.next_cursor,
+    )
 
 
 # ---------------------------------------------------------------------------- receivables
@@ -669,7 +352,7 @@ def receivables(
 ) -> Receivables:
     """What customers owe on open invoices, per customer and currency, aged by invoice
     date (0-30, 31-60, 61-90, 90+ days), with the overdue part; and the totals."""
-    open_invoices = [Invoice.status.in_(domain.OPEN_STATUSES)]
+    open_invoices: list[ColumnElement[bool]] = [Invoice.status.in_(domain.OPEN_STATUSES)]
     if customer_id:
         open_invoices.append(Invoice.customer_id == customer_id)
     key = [Invoice.customer_id, Invoice.currency]
