@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -189,7 +189,9 @@ class _Document(FPDF):
             self.pair("Work", invoice.job_description)
         self.ln(3)
 
-    def table(self, rows: list[tuple[str, ...]], widths: tuple[float, ...], aligns: tuple[str, ...]) -> None:  # type: ignore[override]
+    def table(  # type: ignore[override]  # unlike FPDF.table (a context manager), draws whole rows
+        self, rows: Sequence[tuple[str, ...]], widths: tuple[float, ...], aligns: tuple[str, ...]
+    ) -> None:
         self.set_font(self.family, "", 8.5)
         with super().table(
             col_widths=widths,
