@@ -42,7 +42,8 @@ READERS = ("admin", "advisor", "accountant")
 DOCUMENT_READERS = (*READERS, "service")  # notification-management fetches the PDF
 CREATORS = ("admin", "service")  # jobs' outbox invoices each completed job
 SENDERS = ("admin", "advisor", "accountant")
-BOOKKEEPERS = ("admin", "accountant")  # payments and credit notes
+BOOKKEEPERS = ("admin", "accountant")  # credit notes, refunds
+COUNTER = ("admin", "advisor", "accountant")  # payments: the front desk takes them when a car is collected
 PDF_RESPONSE = {"type": "string", "format": "binary"}
 
 blp = ServiceBlueprint(
@@ -187,16 +188,23 @@ class Payments(MethodView):
         """Payments and refunds of an invoice, oldest first"""
         return {"items": payments.list_payments(session=db.session(), invoice_id=invoice_id)}
 
-    @blp.auth(*BOOKKEEPERS)
+    @blp.auth(*COUNTER)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.idempotent
     @blp.arguments(PaymentCreateSchema)
     @blp.response(201, PaymentSchema)
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def post(self, data: dict[str, Any], invoice_id: uuid.UUID) -> Any:
-        """Record a payment (or a refund); the balance never goes below zero"""
+        """Record a payment (or a refund); the balance never goes below zero
+
+        Advisors take payments at the counter; a refund needs an accountant or admin (403)."""
+        principal = current_principal()
         payment = payments.record_payment(
-            session=db.session(), invoice_id=invoice_id, data=data, recorded_by=_actor()
+            session=db.session(),
+            invoice_id=invoice_id,
+            data=data,
+            recorded_by=principal.subject,
+            roles=principal.roles,
         )
         return payment, 201, {"Location": url_for("invoices.Payments", invoice_id=invoice_id)}
 

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from service_kit.problems import Conflict, NotFound, Unprocessable
+from service_kit.problems import Conflict, Forbidden, NotFound, Unprocessable
 
 # ------------------------------------------------------------------------------ words
 
@@ -34,6 +34,9 @@ LINE_KINDS = (LABOUR, PART)
 PAYMENT_METHODS = ("cash", "card", "bank_transfer")
 PAYMENT, REFUND = "payment", "refund"
 PAYMENT_KINDS = (PAYMENT, REFUND)
+# Money goes back to a customer only by the office's decision: the front desk takes
+# payments at the counter, refunds (like credit notes) stay with these roles.
+REFUNDERS = frozenset({"admin", "accountant"})
 
 INVOICE_SERIES, CREDIT_NOTE_SERIES = "invoice", "credit_note"
 SERIES = (INVOICE_SERIES, CREDIT_NOTE_SERIES)
@@ -102,6 +105,11 @@ class RefundExceedsOverpayment(Conflict):
             f"a refund of {amount} is more than the {refund_due} the customer paid beyond what is owed",
             refund_due=refund_due,
         )
+
+
+class RefundNeedsBookkeeper(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("a refund is recorded by an accountant or an admin; the front desk takes payments")
 
 
 class InvoiceFullyCredited(Conflict):
@@ -475,7 +483,9 @@ def shown_status(status: str, *, due_date: date, today: date, outstanding: int) 
     return OVERDUE if is_overdue(status, due_date=due_date, today=today, outstanding=outstanding) else status
 
 
-def check_payment(balance: Balance, *, kind: str, amount: int) -> None:
+def check_payment(balance: Balance, *, kind: str, amount: int, roles: Iterable[str]) -> None:
+    if kind == REFUND and not REFUNDERS & set(roles):
+        raise RefundNeedsBookkeeper()
     if amount <= 0:
         raise Unprocessable.on_field("amount", "must be positive")
     if kind == PAYMENT and amount > balance.outstanding:

@@ -1,7 +1,8 @@
 """Who may do what: every operation with every role, and without a token. Technicians
-see no money; accountants and admins book payments and credit notes; advisors read
-and send; `service` creates invoices (from the job service's outbox) and reads the
-documents (notification-management fetches the PDF)."""
+see no money; advisors take payments at the counter (refunds and credit notes are
+for accountants and admins) and read and send; `service` creates invoices (from the
+job service's outbox) and reads the documents (notification-management fetches the
+PDF)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class TestRoles(RoleTableTests):
         ("GET", f"{INVOICE}/pdf", OFFICE | {"service"}),
         ("POST", f"{INVOICE}/send", OFFICE),
         ("GET", f"{INVOICE}/payments", OFFICE),
-        ("POST", f"{INVOICE}/payments", BOOKKEEPERS),
+        ("POST", f"{INVOICE}/payments", OFFICE),
         ("GET", "/api/v1/credit-notes", OFFICE),
         ("POST", "/api/v1/credit-notes", BOOKKEEPERS),
         ("GET", CREDIT_NOTE, OFFICE | {"service"}),

@@ -73,6 +73,8 @@ def test_invalid_payments_are_refused(garage, invoice):
         {"amount": 100, "method": "cash", "paid_at": "2026-03-05T10:00:00"},  # no offset
         {"amount": 100, "method": "cash", "kind": "gift"},
         {"amount": "ten", "method": "cash"},
+        {"amount": 197.32, "method": "cash"},  # cents: once silently stored as 197
+        {"amount": "19732", "method": "cash"},
     ):
         response = garage.client.post(f"{URL}/{invoice['id']}/payments", json=body, headers=garage.accountant)
         assert response.status_code == 422, body
@@ -268,3 +270,18 @@ def test_the_database_itself_refuses_to_rewrite_an_issued_invoice(app, garage, i
             connection.execute(
                 text("UPDATE invoicing.invoices SET reminders_sent = 1 WHERE id = :id"), {"id": invoice["id"]}
             )
+
+
+def test_the_front_desk_takes_payment_when_the_car_is_collected(garage, invoice):
+    """Advisors take card, cash and bank transfer payments; refunds stay with the office."""
+    outstanding = garage.get(invoice["id"])["totals"]["outstanding"]
+    for method, amount in (("card", 1000), ("cash", 500), ("bank_transfer", outstanding - 1500)):
+        response = garage.pay(invoice["id"], amount, headers=garage.advisor, method=method)
+        assert response.status_code == 201, response.get_json()
+        assert response.get_json()["recorded_by"]
+    assert garage.get(invoice["id"])["totals"]["outstanding"] == 0
+    refund = garage.pay(invoice["id"], 100, headers=garage.advisor, kind="refund", method="cash")
+    assert refund.status_code == 403
+    assert refund.get_json()["type"] == "urn:garage:problem:refund-needs-bookkeeper"
+    listed = garage.client.get(f"{URL}/{invoice['id']}/payments", headers=garage.advisor).get_json()
+    assert len(listed["items"]) == 3

@@ -4,7 +4,7 @@ below zero, and a refund gives back only what was paid beyond what is owed."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -18,11 +18,16 @@ from service_kit.clock import utcnow
 
 
 def record_payment(
-    *, session: Session, invoice_id: uuid.UUID, data: Mapping[str, Any], recorded_by: str
+    *,
+    session: Session,
+    invoice_id: uuid.UUID,
+    data: Mapping[str, Any],
+    recorded_by: str,
+    roles: Iterable[str],
 ) -> Payment:
     invoice = lock_invoice(session, invoice_id)
     kind = data.get("kind") or domain.PAYMENT
-    domain.check_payment(invoice.balance, kind=kind, amount=data["amount"])
+    domain.check_payment(invoice.balance, kind=kind, amount=data["amount"], roles=roles)
     now = utcnow()
     payment = Payment(
         invoice_id=invoice.id,
