@@ -8,7 +8,6 @@ from typing import Any
 from flask import current_app, url_for
 from flask.views import MethodView
 
-from customer_management import service
 from customer_management.models import db
 from customer_management.schemas import (
     ConsentCreateSchema,
@@ -20,6 +19,7 @@ from customer_management.schemas import (
     CustomerSchema,
     CustomerUpdateSchema,
 )
+from customer_management.service import customers
 from service_kit.auth import current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
@@ -44,9 +44,9 @@ class Customers(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List customers, oldest first; `q` searches name, email and phone"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
-        return service.list_customers(
+        return customers.list_customers(
             session=db.session(),
-            filters=service.CustomerFilters(**args),
+            filters=customers.CustomerFilters(**args),
             limit=limit,
             cursor=cursor,
             default_region=_region(),
@@ -58,7 +58,7 @@ class Customers(MethodView):
     @blp.response(201, CustomerSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Register a customer"""
-        customer = service.register_customer(
+        customer = customers.register_customer(
             session=db.session(),
             data=data,
             recorded_by=current_principal().subject,
@@ -76,7 +76,7 @@ class Customer(MethodView):
     @blp.response(200, CustomerSchema)
     def get(self, customer_id: uuid.UUID) -> Any:
         """Get a customer (an erased one answers with status `erased`)"""
-        customer = service.get_customer(session=db.session(), customer_id=customer_id)
+        customer = customers.get_customer(session=db.session(), customer_id=customer_id)
         return customer, etag_header(customer.version)
 
     @blp.auth(*WRITERS)
@@ -86,7 +86,7 @@ class Customer(MethodView):
     @blp.response(200, CustomerSchema)
     def patch(self, changes: dict[str, Any], customer_id: uuid.UUID) -> Any:
         """Change some of a customer's fields; `null` clears an optional one"""
-        customer = service.update_customer(
+        customer = customers.update_customer(
             session=db.session(),
             customer_id=customer_id,
             changes=changes,
@@ -100,7 +100,7 @@ class Customer(MethodView):
     @blp.response(204)
     def delete(self, customer_id: uuid.UUID) -> None:
         """Erase a customer (GDPR): personal data is removed, the id stays resolvable"""
-        service.erase_customer(session=db.session(), customer_id=customer_id)
+        customers.erase_customer(session=db.session(), customer_id=customer_id)
 
 
 @blp.route("/<uuid:customer_id>/consents")
@@ -109,7 +109,7 @@ class Consents(MethodView):
     @blp.response(200, ConsentLedgerSchema)
     def get(self, customer_id: uuid.UUID) -> Any:
         """Current consent per channel and purpose, and the ledger behind it"""
-        return service.consent_ledger(session=db.session(), customer_id=customer_id)
+        return customers.consent_ledger(session=db.session(), customer_id=customer_id)
 
     @blp.auth(*WRITERS, "service")
     @blp.idempotent
@@ -117,7 +117,7 @@ class Consents(MethodView):
     @blp.response(201, ConsentSchema)
     def post(self, data: dict[str, Any], customer_id: uuid.UUID) -> Any:
         """Record a grant or withdrawal of consent (e.g. an SMS STOP)"""
-        record = service.record_consent(
+        record = customers.record_consent(
             session=db.session(),
             customer_id=customer_id,
             data=data,

@@ -9,7 +9,6 @@ from typing import Any
 from flask import current_app, request, url_for
 from flask.views import MethodView
 
-from notification_management import service
 from notification_management.config import attachment_bases
 from notification_management.models import db
 from notification_management.schemas import (
@@ -24,6 +23,7 @@ from notification_management.schemas import (
     TemplateSchema,
     TemplateUpdateSchema,
 )
+from notification_management.service import notifications, templates
 from service_kit.auth import current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
@@ -57,8 +57,11 @@ class Notifications(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List notifications, newest first, with their attempts; e.g. one customer's history"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
-        return service.list_notifications(
-            session=db.session(), filters=service.NotificationFilters(**args), limit=limit, cursor=cursor
+        return notifications.list_notifications(
+            session=db.session(),
+            filters=notifications.NotificationFilters(**args),
+            limit=limit,
+            cursor=cursor,
         )
 
     @blp.auth(*REQUESTERS)
@@ -67,7 +70,7 @@ class Notifications(MethodView):
     @blp.response(202, NotificationSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Ask for a customer to be told something; stored now, delivered by the dispatcher"""
-        notification = service.accept_notification(
+        notification = notifications.accept_notification(
             session=db.session(),
             data=data,
             idempotency_key=request.headers.get("Idempotency-Key"),
@@ -87,7 +90,7 @@ class Notification(MethodView):
     @blp.response(200, NotificationSchema)
     def get(self, notification_id: uuid.UUID) -> Any:
         """Get a notification with every delivery attempt"""
-        notification = service.get_notification(session=db.session(), notification_id=notification_id)
+        notification = notifications.get_notification(session=db.session(), notification_id=notification_id)
         return notification, etag_header(notification.version)
 
 
@@ -98,7 +101,7 @@ class NotificationRetry(MethodView):
     @blp.response(202, NotificationSchema)
     def post(self, notification_id: uuid.UUID) -> Any:
         """Send a dead or skipped notification again (409 for any other status)"""
-        notification = service.retry_notification(session=db.session(), notification_id=notification_id)
+        notification = notifications.retry_notification(session=db.session(), notification_id=notification_id)
         return notification, etag_header(notification.version)
 
 
@@ -110,8 +113,8 @@ class Templates(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List templates by type and language"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
-        return service.list_templates(
-            session=db.session(), filters=service.TemplateFilters(**args), limit=limit, cursor=cursor
+        return templates.list_templates(
+            session=db.session(), filters=templates.TemplateFilters(**args), limit=limit, cursor=cursor
         )
 
 
@@ -121,7 +124,7 @@ class Template(MethodView):
     @templates_blp.response(200, TemplateSchema)
     def get(self, notification_type: str, language: str) -> Any:
         """Get the template of a type in a language"""
-        template = service.get_template(session=db.session(), type_=notification_type, language=language)
+        template = templates.get_template(session=db.session(), type_=notification_type, language=language)
         return template, etag_header(template.version)
 
     @templates_blp.auth(*STAFF)
@@ -132,7 +135,7 @@ class Template(MethodView):
     @templates_blp.alt_response(201, schema=TemplateSchema, description="the type now has this language")
     def put(self, texts: dict[str, str], notification_type: str, language: str) -> Any:
         """Replace a template's texts (they must compile), or add a language"""
-        template, created = service.put_template(
+        template, created = templates.put_template(
             session=db.session(),
             type_=notification_type,
             language=language,
@@ -159,7 +162,7 @@ class TemplatePreview(MethodView):
     def post(self, args: dict[str, Any], notification_type: str, language: str) -> Any:
         """Render a template (or a draft of it) with the type's sample data"""
         data = args.pop("data", None)
-        return service.preview_template(
+        return templates.preview_template(
             session=db.session(),
             type_=notification_type,
             language=language,

@@ -148,15 +148,23 @@ def same_request(stored: Mapping[str, Any], incoming: Mapping[str, Any]) -> bool
 
 
 class Contact(Protocol):
-    """What delivery needs to know of a customer (customer-management owns it)."""
+    """What delivery needs to know of a customer (customer-management owns it); read
+    only, so the client's frozen dataclass is one."""
 
-    status: str
-    name: str
-    email: str | None
-    phone: str | None
-    preferred_channel: str
-    preferred_language: str
-    consents: Mapping[str, Mapping[str, bool]]
+    @property
+    def status(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def preferred_channel(self) -> str: ...
+    @property
+    def preferred_language(self) -> str: ...
+    @property
+    def consents(self) -> Mapping[str, Mapping[str, bool]]: ...
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from service_kit.auth import current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
 from service_kit.pagination import PageArgsSchema
-from vehicle_management import service
 from vehicle_management.clients.customer_management import customer_management
 from vehicle_management.models import db
 from vehicle_management.schemas import (
@@ -28,6 +27,7 @@ from vehicle_management.schemas import (
     VehicleTransferSchema,
     VehicleUpdateSchema,
 )
+from vehicle_management.service import vehicles
 
 READERS = ("admin", "advisor", "technician", "accountant", "service")
 WRITERS = ("admin", "advisor")
@@ -65,8 +65,8 @@ class Vehicles(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List vehicles, oldest first; filter by owner, plate (any spelling), country or VIN"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
-        return service.list_vehicles(
-            session=db.session(), filters=service.VehicleFilters(**args), limit=limit, cursor=cursor
+        return vehicles.list_vehicles(
+            session=db.session(), filters=vehicles.VehicleFilters(**args), limit=limit, cursor=cursor
         )
 
     @blp.auth(*WRITERS)
@@ -76,7 +76,7 @@ class Vehicles(MethodView):
     @blp.response(201, VehicleSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Register a vehicle for an existing customer (checked with customer-management)"""
-        vehicle = service.register_vehicle(
+        vehicle = vehicles.register_vehicle(
             session=db.session(),
             customers=customer_management(),
             data=data,
@@ -96,7 +96,7 @@ class Vehicle(MethodView):
     @blp.response(200, VehicleSchema)
     def get(self, vehicle_id: uuid.UUID) -> Any:
         """Get a vehicle"""
-        vehicle = service.get_vehicle(session=db.session(), vehicle_id=vehicle_id)
+        vehicle = vehicles.get_vehicle(session=db.session(), vehicle_id=vehicle_id)
         return vehicle, etag_header(vehicle.version)
 
     @blp.auth(*WRITERS)
@@ -108,7 +108,7 @@ class Vehicle(MethodView):
     def patch(self, changes: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
         """Change some of a vehicle's fields; `null` clears an optional one. The owner
         changes only through a transfer"""
-        vehicle = service.update_vehicle(
+        vehicle = vehicles.update_vehicle(
             session=db.session(),
             vehicle_id=vehicle_id,
             changes=changes,
@@ -129,7 +129,7 @@ class Transfer(MethodView):
     @blp.response(200, VehicleSchema)
     def post(self, data: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
         """Transfer the vehicle to another customer; the previous ownership stays in its history"""
-        vehicle = service.transfer_vehicle(
+        vehicle = vehicles.transfer_vehicle(
             session=db.session(),
             customers=customer_management(),
             vehicle_id=vehicle_id,
@@ -149,7 +149,7 @@ class Owners(MethodView):
     @blp.response(200, OwnershipPageSchema)
     def get(self, args: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
         """Who owned the vehicle when, the current owner first"""
-        return service.ownership_history(
+        return vehicles.ownership_history(
             session=db.session(), vehicle_id=vehicle_id, limit=args["limit"], cursor=args.get("cursor")
         )
 
@@ -162,7 +162,7 @@ class OdometerReadings(MethodView):
     @blp.response(200, OdometerReadingPageSchema)
     def get(self, args: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
         """Odometer readings, the latest first"""
-        return service.list_odometer_readings(
+        return vehicles.list_odometer_readings(
             session=db.session(), vehicle_id=vehicle_id, limit=args["limit"], cursor=args.get("cursor")
         )
 
@@ -173,7 +173,7 @@ class OdometerReadings(MethodView):
     @blp.response(201, OdometerReadingSchema)
     def post(self, data: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
         """Record an odometer reading: never lower than an earlier one unless flagged `corrected`"""
-        reading = service.record_odometer_reading(
+        reading = vehicles.record_odometer_reading(
             session=db.session(), vehicle_id=vehicle_id, data=data, recorded_by=current_principal().subject
         )
         return reading, {"Location": url_for("vehicles.OdometerReadings", vehicle_id=vehicle_id)}
