@@ -93,3 +93,30 @@ def test_a_body_that_is_not_json_is_a_bad_request_from_the_table(client):
     assert response.status_code == 400
     assert response.get_json()["title"] == "Bad Request"
     assert response.get_json()["type"] == "urn:garage:problem:bad-request"
+
+
+@payments.route("/<uuid:payment_id>")
+class PaymentById(MethodView):
+    @payments.response(200)
+    def get(self, payment_id):
+        return {"id": str(payment_id)}
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [("amount=5", "application/x-www-form-urlencoded"), ('{"amount": 5}', "text/plain")],
+)
+def test_a_body_that_is_not_json_by_its_content_type_is_415(client, data, content_type):
+    response = client.post("/api/v1/payments", data=data, content_type=content_type)
+    assert response.status_code == 415
+    assert response.get_json()["type"] == "urn:garage:problem:unsupported-media-type"
+    assert content_type.split(";")[0] in response.get_json()["detail"]
+
+
+def test_a_path_id_that_is_no_uuid_is_a_404_problem_saying_so(client):
+    response = client.get("/api/v1/payments/12345")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["detail"] == "'12345' is not an id: ids here are UUIDs"
+    payment_id = "0190a5a5-0000-7000-8000-000000000001"
+    assert client.get(f"/api/v1/payments/{payment_id}").get_json() == {"id": payment_id}

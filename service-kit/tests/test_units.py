@@ -9,7 +9,7 @@ from service_kit.config import DEV_JWT_SECRET, ConfigError, kit_settings
 from service_kit.etag import ensure_version, if_match_versions
 from service_kit.ids import uuid7
 from service_kit.pagination import encode_cursor
-from service_kit.problems import PreconditionFailed, Unprocessable
+from service_kit.problems import BadRequest, PreconditionFailed, Unprocessable
 from service_kit.validation import UtcDateTime
 
 
@@ -74,13 +74,22 @@ def test_cursor_round_trip_and_garbage():
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [(None, None), ("*", None), ('"3"', {3}), ('"3", "4"', {3, 4}), ('W/"3"', set()), ("3", set())],
+    [(None, None), ("*", None), ('"3"', {3}), ('"3", "4"', {3, 4}), ('W/"3"', set()), ('"abc"', set())],
 )
 def test_if_match_parsing(header, expected):
     app = Flask("t")
     headers = {"If-Match": header} if header else {}
     with app.test_request_context(headers=headers):
         assert if_match_versions() == expected
+
+
+@pytest.mark.parametrize("header", ["3", '"3", 4', "W/3", '"', "'3'"])
+def test_an_if_match_that_is_no_entity_tag_is_malformed_not_stale(header):
+    with (
+        Flask("t").test_request_context(headers={"If-Match": header}),
+        pytest.raises(BadRequest, match="double quotes"),
+    ):
+        if_match_versions()
 
 
 def test_ensure_version():

@@ -296,6 +296,20 @@ def test_patch_with_a_stale_etag_is_412_and_changes_nothing(client, advisor, reg
     assert client.get(f"/api/v1/customers/{customer['id']}", headers=advisor).get_json()["notes"] == "a"
 
 
+def test_an_unquoted_if_match_is_malformed_not_stale_and_changes_nothing(client, advisor, register):
+    customer = register(notes="as registered")
+    url = f"/api/v1/customers/{customer['id']}"
+    unquoted = client.patch(url, json={"notes": "b"}, headers={**advisor, "If-Match": "1"})
+    problem = assert_problem(unquoted, 400)
+    assert "double quotes" in problem["detail"]
+    assert client.get(url, headers=advisor).get_json()["notes"] == "as registered"
+
+
+def test_a_customer_id_that_is_no_uuid_is_a_404_saying_so(client, advisor):
+    problem = assert_problem(client.get("/api/v1/customers/42", headers=advisor), 404)
+    assert problem["detail"] == "'42' is not an id: ids here are UUIDs"
+
+
 def test_patch_revalidates_the_whole_customer(client, advisor, register):
     customer = register(phone=None)
     problem = assert_problem(

@@ -31,6 +31,7 @@ from service_kit.problems import (
     Problem,
     problem_body,
 )
+from service_kit.routing import IdConverter, id_parameter_schema
 from service_kit.security import init_security
 from service_kit.validation import refuse_unstorable_text
 
@@ -167,6 +168,7 @@ def create_service_app(
 ) -> Flask:
     """A Flask app with everything CONVENTIONS.md asks of every service."""
     app = Flask(import_name)
+    app.url_map.converters["uuid"] = IdConverter
     app.config.update(config)
     app.json = OrderedJSONProvider(app)
     app.config.update(
@@ -201,6 +203,7 @@ def create_service_app(
             max_age=600,
         )
     api = ProblemApi(app)
+    api.register_converter(IdConverter, id_parameter_schema)
     init_docs(app)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

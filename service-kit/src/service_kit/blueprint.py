@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from copy import deepcopy
+from functools import wraps
 from typing import Any
 
 from flask_smorest import Blueprint
 
 from service_kit.auth import requires_roles
 from service_kit.idempotency import idempotent, transactional
-from service_kit.validation import strict_body
+from service_kit.validation import refuse_a_body_that_is_not_json, strict_body
 
 IDEMPOTENCY_KEY_PARAMETER = {
     "in": "header",
@@ -32,7 +33,8 @@ IF_MATCH_PARAMETER = {
     "name": "If-Match",
     "required": False,
     "schema": {"type": "string"},
-    "description": "The ETag you read; a stale one is answered 412.",
+    "description": 'The ETag you read, quoted as the ETag header gives it ("3"); a stale one '
+    "is answered 412, one that is not a quoted entity-tag 400.",
 }
 
 View = Callable[..., Any]
@@ -43,9 +45,21 @@ class ServiceBlueprint(Blueprint):
         """flask-smorest's ``arguments``; a JSON body is parsed strictly (strict_body):
         in JSON a number is a number and a boolean a boolean. Query strings are text,
         so their fields still read "20" as 20."""
-        if location == "json":
-            schema = strict_body(schema)
-        return super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return super().arguments(schema, location=location, **kwargs)
+        parse = super().arguments(strict_body(schema), location=location, **kwargs)
+
+        def decorator(view: View) -> View:
+            parsed = parse(view)
+
+            @wraps(parsed)
+            def json_only(*args: Any, **view_kwargs: Any) -> Any:
+                refuse_a_body_that_is_not_json()
+                return parsed(*args, **view_kwargs)
+
+            return self.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")(json_only)
+
+        return decorator
 
     def auth(self, *roles: str) -> Callable[[View], View]:
         def decorator(view: View) -> View:
@@ -66,6 +80,7 @@ class ServiceBlueprint(Blueprint):
 
     def if_match(self, view: View) -> View:
         wrapped = self._add_parameter(view, IF_MATCH_PARAMETER)
+        wrapped = self.alt_response(400, response="BAD_REQUEST")(wrapped)
         return self.alt_response(412, response="PRECONDITION_FAILED")(wrapped)
 
     def _add_parameter(self, view: View, parameter: dict[str, Any]) -> View:

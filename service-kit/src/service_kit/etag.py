@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import request
 
-from service_kit.problems import PreconditionFailed
+from service_kit.problems import BadRequest, PreconditionFailed
 
 
 def etag_for(version: int) -> str:
@@ -24,7 +24,8 @@ def if_match_versions() -> set[int] | None:
     """The versions ``If-Match`` accepts; None when absent or ``*`` (no precondition).
 
     Without ``If-Match`` a write goes ahead; clients that must not overwrite
-    someone else's change send it. Weak tags never match (strong comparison).
+    someone else's change send it. Weak tags never match (strong comparison). A tag
+    that is no entity-tag at all (``If-Match: 2``) is a 400: it is malformed, not stale.
     """
     header = request.headers.get("If-Match")
     if header is None:
@@ -34,8 +35,14 @@ def if_match_versions() -> set[int] | None:
         tag = tag.strip()
         if tag == "*":
             return None
-        if tag.startswith('"') and tag.endswith('"') and tag[1:-1].isdigit():
-            versions.add(int(tag[1:-1]))
+        opaque = tag.removeprefix("W/")
+        if len(opaque) < 2 or not (opaque.startswith('"') and opaque.endswith('"')):
+            raise BadRequest(
+                f"If-Match takes entity-tags in double quotes, as the ETag header gives them "
+                f'(e.g. "{tag.strip(chr(34))}"), not {tag}'
+            )
+        if not tag.startswith("W/") and opaque[1:-1].isdigit():
+            versions.add(int(opaque[1:-1]))
     return versions
 
 

@@ -144,6 +144,11 @@ class PreconditionFailed(Problem):
     kind = generic_kind(412)
 
 
+class UnsupportedMediaType(Problem):
+    status = 415
+    kind = generic_kind(415)
+
+
 class Unprocessable(Problem):
     """Valid JSON asking for something impossible; ``errors`` maps field -> messages."""
 

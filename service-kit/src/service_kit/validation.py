@@ -11,7 +11,7 @@ import marshmallow as ma
 from flask import request
 from marshmallow import validate
 
-from service_kit.problems import Unprocessable
+from service_kit.problems import Unprocessable, UnsupportedMediaType
 
 # PostgreSQL stores no NUL character, and UTF-8 (so PostgreSQL) no unpaired surrogate.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -123,3 +123,13 @@ def _booleans_only(field: ma.fields.Boolean) -> Any:
         return parse(value, attr, data, **kwargs)
 
     return deserialize
+
+
+def refuse_a_body_that_is_not_json() -> None:
+    """415 for a body sent to a JSON endpoint with another Content-Type (a form, text):
+    read as no body, it would be answered with a misleading list of missing fields."""
+    has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+    if has_body and not request.is_json:
+        raise UnsupportedMediaType(
+            f"the body must be JSON (Content-Type: application/json), not {request.mimetype or 'untyped'}"
+        )

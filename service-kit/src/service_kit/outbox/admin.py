@@ -119,7 +119,8 @@ def outbox_blueprint(*, url_prefix: str, roles: tuple[str, ...] = ("admin",)) ->
         "outbox",
         __name__,
         url_prefix=url_prefix,
-        description="Requests to other services waiting in this service's outbox",
+        description="Internal, admins only: requests to other services waiting in this "
+        "service's outbox (not for front ends)",
     )
 
     def session() -> Session:
