@@ -8,13 +8,14 @@ ROLE ?= advisor
 
 DEPLOY_TOOLS := $(VENV)/.deploy-tools
 SECURITY_TOOLS := $(VENV)/.security-tools
+BROWSER_TOOLS := $(VENV)/.browser-tools
 
-.PHONY: venv run stop demo test audit lint openapi openapi-check token bench bench-services clean images deploy-files
+.PHONY: venv run stop demo test unit audit lint typecheck checks openapi openapi-check token bench bench-services clean images deploy-files
 
 $(VENV)/.installed: service-kit/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e 'service-kit[test]' $(foreach s,$(SERVICES),-e '$(s)[test]') ruff==0.17.6
+	$(PY) -m pip install --quiet -e 'service-kit[test]' $(foreach s,$(SERVICES),-e '$(s)[test]') ruff==0.17.6 mypy==2.4.1
 	touch $@
 
 venv: $(VENV)/.installed
@@ -31,6 +32,11 @@ $(SECURITY_TOOLS): tests/security/requirements.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet -r tests/security/requirements.txt
 	touch $@
 
+# playwright for tests/browser (it drives Debian's chromium; no browser download).
+$(BROWSER_TOOLS): tests/browser/requirements.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r tests/browser/requirements.txt
+	touch $@
+
 run: venv ## PostgreSQL (embedded unless DATABASE_URL is set), every service, relay and dispatcher, a mail catcher
 	@$(PY) tools/run.py start
 
@@ -40,12 +46,26 @@ stop: ## stop what a `make run` in another terminal started
 demo: venv ## load a realistic garage into the running `make run`, through the public APIs only
 	@$(PY) tools/demo.py
 
-test: venv $(DEPLOY_TOOLS) $(SECURITY_TOOLS) ## every test of the repository, against a real PostgreSQL
+test: venv $(DEPLOY_TOOLS) $(SECURITY_TOOLS) $(BROWSER_TOOLS) ## lint, types, every test of the repository (real PostgreSQL), contracts
+	$(MAKE) --no-print-directory checks
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory openapi-check
 
-lint: venv
+unit: venv ## the fast tests only: domain rules and kit units, no database, no processes
+	$(PY) -m pytest service-kit/tests/test_units.py service-kit/tests/test_retry.py $(foreach s,$(SERVICES),$(s)/tests/unit)
+
+test-%: venv ## one service's tests, e.g. make test-invoicing (or test-service-kit)
+	@test -d $*/tests || { echo "no such component: $*"; exit 2; }
+	$(PY) -m pytest $*/tests
+
+checks: lint typecheck ## what make test checks before any test runs (also .pre-commit-config.yaml)
+
+lint: venv ## ruff: lint and formatting
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv ## mypy over service-kit and every service (mypy.ini)
+	$(VENV)/bin/mypy $(foreach s,service-kit $(SERVICES),-p $(subst -,_,$(s)))
 
 openapi: venv ## regenerate contracts/ from the code
 	@for s in $(SERVICES); do $(PY) -m service_kit.contracts write $${s//-/_} contracts/$$s.yaml && echo "contracts/$$s.yaml"; done

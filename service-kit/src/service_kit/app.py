@@ -16,7 +16,7 @@ from flask_smorest.utils import prepare_response
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from service_kit.auth import init_auth
 from service_kit.cli import register_commands
@@ -110,8 +110,8 @@ class ProblemApi(Api):
             body["detail"] = "the request has invalid fields"
             body["errors"] = _flatten_webargs(data.get("errors") or data.get("messages"))
         headers = dict(data.get("headers") or {})
-        if error.code == 405 and error.valid_methods:  # type: ignore[attr-defined]
-            headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
         return problem_response(body, headers)
 
 

@@ -87,5 +87,5 @@ class ServiceBlueprint(Blueprint):
         # Append rather than smorest's doc(), whose deep update would replace the list.
         apidoc = deepcopy(getattr(view, "_apidoc", {}))
         apidoc.setdefault("manual_doc", {}).setdefault("parameters", []).append(parameter)
-        view._apidoc = apidoc  # type: ignore[attr-defined]
+        view._apidoc = apidoc  # type: ignore[attr-defined]  # flask-smorest's docs live on the function
         return view

@@ -38,12 +38,14 @@ def _editable_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
     }
 
 
+# mypy cannot see a base class made from a dict of fields: ignore[misc] on the class line.
 class VehicleCreateSchema(ma.Schema.from_dict(_editable_fields(creating=True), name="VehicleCreateBase")):  # type: ignore[misc]
     owner_id = ma.fields.UUID(
         required=True, metadata={"description": "an existing, not erased customer of customer-management"}
     )
 
 
+# mypy cannot see a base class made from a dict of fields: ignore[misc] on the class line.
 class VehicleUpdateSchema(ma.Schema.from_dict(_editable_fields(creating=False), name="VehicleUpdateBase")):  # type: ignore[misc]
     status = ma.fields.String(
         validate=validate.OneOf(STATUSES),

@@ -45,7 +45,7 @@ def list_messages(
     if target:
         stmt = stmt.where(table.c.target == target)
     if cursor:
-        (after,) = decode_cursor(cursor, [table.c.id])  # type: ignore[list-item]
+        (after,) = decode_cursor(cursor, [table.c.id])  # type: ignore[list-item]  # a Core column reads as well
         stmt = stmt.where(table.c.id < after)
     rows = session.execute(stmt.order_by(table.c.id.desc()).limit(limit + 1)).all()
     if len(rows) <= limit:
