@@ -36,7 +36,7 @@ from maintenance_job_management.schemas import (
     TimeEntrySchema,
     TimeSheetSchema,
 )
-from maintenance_job_management.service import jobs
+from maintenance_job_management.service import approvals, jobs, lines, time_clock
 from service_kit.auth import current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
@@ -215,7 +215,7 @@ class Lines(MethodView):
     @blp.response(201, LineSchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """Add a labour or parts line (pending the customer's approval unless booked)"""
-        line = jobs.add_line(
+        line = lines.add_line(
             session=db.session(),
             job_id=job_id,
             data=data,
@@ -235,7 +235,7 @@ class Line(MethodView):
     @blp.response(200, LineSchema)
     def get(self, job_id: uuid.UUID, line_id: uuid.UUID) -> Any:
         """Get one line"""
-        line = jobs.get_line(session=db.session(), job_id=job_id, line_id=line_id)
+        line = lines.get_line(session=db.session(), job_id=job_id, line_id=line_id)
         return line, etag_header(line.job.version)
 
     @blp.auth(*EDITORS)
@@ -246,7 +246,7 @@ class Line(MethodView):
     @blp.response(200, LineSchema)
     def patch(self, changes: dict[str, Any], job_id: uuid.UUID, line_id: uuid.UUID) -> Any:
         """Change a line or mark it done; growing past the approval puts the job on hold"""
-        line = jobs.update_line(
+        line = lines.update_line(
             session=db.session(),
             job_id=job_id,
             line_id=line_id,
@@ -263,7 +263,7 @@ class Line(MethodView):
     @blp.response(204)
     def delete(self, job_id: uuid.UUID, line_id: uuid.UUID) -> Any:
         """Remove a line that awaits the customer's decision"""
-        job = jobs.remove_line(
+        job = lines.remove_line(
             session=db.session(), job_id=job_id, line_id=line_id, expected_versions=if_match_versions()
         )
         return None, 204, etag_header(job.version)
@@ -276,7 +276,7 @@ class Recommendations(MethodView):
     @blp.response(200, RecommendationPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Declined work of a vehicle or customer, newest first: offer it at the next visit"""
-        return jobs.list_recommendations(
+        return lines.list_recommendations(
             session=db.session(),
             vehicle_id=args.get("vehicle_id"),
             customer_id=args.get("customer_id"),
@@ -296,7 +296,7 @@ class Estimates(MethodView):
     @blp.response(200, EstimatePageSchema)
     def get(self, args: dict[str, Any], job_id: uuid.UUID) -> Any:
         """A job's estimates, newest first"""
-        return jobs.list_estimates(
+        return approvals.list_estimates(
             session=db.session(), job_id=job_id, limit=args["limit"], cursor=args.get("cursor")
         )
 
@@ -307,7 +307,7 @@ class Estimates(MethodView):
     @blp.response(201, EstimateSchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """Put the lines awaiting approval before the customer, recording what they see"""
-        estimate = jobs.send_estimate(session=db.session(), job_id=job_id, data=data, actor=_actor())
+        estimate = approvals.send_estimate(session=db.session(), job_id=job_id, data=data, actor=_actor())
         return estimate, {"Location": url_for("jobs.Estimate", job_id=job_id, estimate_id=estimate.id)}
 
 
@@ -318,7 +318,7 @@ class Estimate(MethodView):
     @blp.response(200, EstimateSchema)
     def get(self, job_id: uuid.UUID, estimate_id: uuid.UUID) -> Any:
         """Get an estimate exactly as the customer saw it"""
-        return jobs.get_estimate(session=db.session(), job_id=job_id, estimate_id=estimate_id)
+        return approvals.get_estimate(session=db.session(), job_id=job_id, estimate_id=estimate_id)
 
 
 @blp.route("/<uuid:job_id>/estimates/<uuid:estimate_id>/decision")
@@ -330,7 +330,7 @@ class Decision(MethodView):
     @blp.response(200, EstimateSchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID, estimate_id: uuid.UUID) -> Any:
         """Record the customer's approval or refusal of each line: who, when, how"""
-        return jobs.decide_estimate(
+        return approvals.decide_estimate(
             session=db.session(),
             job_id=job_id,
             estimate_id=estimate_id,
@@ -348,7 +348,7 @@ class Approvals(MethodView):
     @blp.response(200, ApprovalPageSchema)
     def get(self, args: dict[str, Any], job_id: uuid.UUID) -> Any:
         """The audit trail of the customer's decisions, newest first"""
-        return jobs.list_approvals(
+        return approvals.list_approvals(
             session=db.session(), job_id=job_id, limit=args["limit"], cursor=args.get("cursor")
         )
 
@@ -373,7 +373,7 @@ class ClockIn(MethodView):
     @blp.response(201, TimeEntrySchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """Start a technician's clock on an in-progress job (one running clock each)"""
-        entry = jobs.clock_in(
+        entry = time_clock.clock_in(
             session=db.session(), job_id=job_id, technician=_technician(data), actor=_actor()
         )
         return entry, {"Location": url_for("jobs.TimeEntries", job_id=job_id)}
@@ -388,7 +388,7 @@ class ClockOut(MethodView):
     @blp.response(200, TimeEntrySchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """Stop a technician's clock on this job"""
-        return jobs.clock_out(session=db.session(), job_id=job_id, technician=_technician(data))
+        return time_clock.clock_out(session=db.session(), job_id=job_id, technician=_technician(data))
 
 
 @blp.route("/<uuid:job_id>/time-entries")
@@ -398,4 +398,4 @@ class TimeEntries(MethodView):
     @blp.response(200, TimeSheetSchema)
     def get(self, job_id: uuid.UUID) -> Any:
         """Clocked time per technician beside the labour hours billed"""
-        return jobs.time_sheet(session=db.session(), job_id=job_id)
+        return time_clock.time_sheet(session=db.session(), job_id=job_id)

@@ -1,7 +1,19 @@
 """Maintenance job use cases, one module per part of the service. Each use case takes
 its dependencies as keyword arguments, flushes but never commits (the HTTP layer makes
-one request one transaction), and knows no HTTP.
+one request one transaction), and knows no HTTP. Requests to other services go into
+the outbox in the same transaction, next to the change that causes them.
 
 Parts:
-- ``jobs``: every use case for now; the next change splits it by part.
+- ``jobs``: make the job of an appointment once, get and list jobs, change their
+  details and planned times, and their status changes (start, hold, resume, complete,
+  cancel) with what they tell invoicing and the customer; also the row lock every
+  change to a job takes first (``lock_job``) and its new version (``touch``).
+- ``lines``: a job's labour and parts lines — add, change or mark done, remove, get —
+  and the declined work of a vehicle or customer, to offer at the next visit.
+- ``approvals``: estimates that put lines before the customer, the customer's
+  decision on each line with its audit trail, and the approval rule that holds a job
+  whose work grows past what was approved.
+- ``time_clock``: technicians clocking in and out of a job, and its time sheet.
+
+Imports go one way: ``lines`` → ``approvals`` → ``jobs``, and ``time_clock`` → ``jobs``.
 """

@@ -1,0 +1,76 @@
+"""The time clock: a technician clocks in on an in-progress job (one running clock
+each) and out again; a job's time sheet sets clocked time beside the labour billed."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maintenance_job_management import domain
+from maintenance_job_management.models import TimeEntry, utcnow
+from maintenance_job_management.service import jobs
+
+
+def clock_in(*, session: Session, job_id: uuid.UUID, technician: str, actor: str) -> TimeEntry:
+    job = jobs.lock_job(session, job_id)
+    if job.status != domain.IN_PROGRESS:
+        raise domain.NotInProgress("clock in", job.status)
+    running = session.scalars(
+        select(TimeEntry).where(TimeEntry.technician == technician, TimeEntry.clocked_out_at.is_(None))
+    ).first()
+    if running is not None:
+        raise domain.AlreadyClockedIn(technician, running.job_id)
+    entry = TimeEntry(job_id=job.id, technician=technician, clocked_in_at=utcnow(), recorded_by=actor)
+    job.time_entries.append(entry)
+    jobs.touch(job)
+    # The partial unique index settles two simultaneous clock-ins: the loser gets a 409.
+    session.flush()
+    return entry
+
+
+def clock_out(*, session: Session, job_id: uuid.UUID, technician: str) -> TimeEntry:
+    job = jobs.lock_job(session, job_id)
+    entry = next(
+        (e for e in job.time_entries if e.technician == technician and e.clocked_out_at is None), None
+    )
+    if entry is None:
+        raise domain.NotClockedIn(technician, job.id)
+    entry.clocked_out_at = utcnow()
+    jobs.touch(job)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class TimeSheet:
+    entries: list[TimeEntry]
+    clocked_seconds: int
+    clocked_hours_hundredths: int
+    billed_labour_hours_hundredths: int
+    clocked_in: list[str]
+    per_technician: list[dict[str, Any]]
+
+
+def time_sheet(*, session: Session, job_id: uuid.UUID) -> TimeSheet:
+    """Clocked time beside the labour hours that will be billed."""
+    job = jobs.get_job(session=session, job_id=job_id)
+    per: dict[str, int] = {}
+    for entry in job.time_entries:
+        per[entry.technician] = per.get(entry.technician, 0) + entry.seconds
+    summary = job.time
+    return TimeSheet(
+        entries=list(job.time_entries),
+        per_technician=[
+            {
+                "technician": technician,
+                "clocked_seconds": seconds,
+                "clocked_hours_hundredths": domain.to_hours_hundredths(seconds),
+            }
+            for technician, seconds in sorted(per.items())
+        ],
+        **summary,
+    )
