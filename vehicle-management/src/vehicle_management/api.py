@@ -27,7 +27,7 @@ from vehicle_management.schemas import (
     VehicleTransferSchema,
     VehicleUpdateSchema,
 )
-from vehicle_management.service import vehicles
+from vehicle_management.service import odometer, ownership, vehicles
 
 READERS = ("admin", "advisor", "technician", "accountant", "service")
 WRITERS = ("admin", "advisor")
@@ -129,7 +129,7 @@ class Transfer(MethodView):
     @blp.response(200, VehicleSchema)
     def post(self, data: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
         """Transfer the vehicle to another customer; the previous ownership stays in its history"""
-        vehicle = vehicles.transfer_vehicle(
+        vehicle = ownership.transfer_vehicle(
             session=db.session(),
             customers=customer_management(),
             vehicle_id=vehicle_id,
@@ -149,7 +149,7 @@ class Owners(MethodView):
     @blp.response(200, OwnershipPageSchema)
     def get(self, args: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
         """Who owned the vehicle when, the current owner first"""
-        return vehicles.ownership_history(
+        return ownership.ownership_history(
             session=db.session(), vehicle_id=vehicle_id, limit=args["limit"], cursor=args.get("cursor")
         )
 
@@ -162,7 +162,7 @@ class OdometerReadings(MethodView):
     @blp.response(200, OdometerReadingPageSchema)
     def get(self, args: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
         """Odometer readings, the latest first"""
-        return vehicles.list_odometer_readings(
+        return odometer.list_odometer_readings(
             session=db.session(), vehicle_id=vehicle_id, limit=args["limit"], cursor=args.get("cursor")
         )
 
@@ -173,7 +173,7 @@ class OdometerReadings(MethodView):
     @blp.response(201, OdometerReadingSchema)
     def post(self, data: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
         """Record an odometer reading: never lower than an earlier one unless flagged `corrected`"""
-        reading = vehicles.record_odometer_reading(
+        reading = odometer.record_odometer_reading(
             session=db.session(), vehicle_id=vehicle_id, data=data, recorded_by=current_principal().subject
         )
         return reading, {"Location": url_for("vehicles.OdometerReadings", vehicle_id=vehicle_id)}

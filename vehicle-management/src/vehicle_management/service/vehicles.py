@@ -1,11 +1,11 @@
-"""Vehicle use cases. Each takes its dependencies as keyword arguments, flushes but
-never commits (the HTTP layer makes one request one transaction), and knows no HTTP."""
+"""Vehicle use cases: register, read, search and change a vehicle. Each takes its
+dependencies as keyword arguments, flushes but never commits (the HTTP layer makes one
+request one transaction), and knows no HTTP."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -15,12 +15,14 @@ from service_kit.etag import ensure_version
 from service_kit.pagination import Page, keyset_page
 from vehicle_management import domain
 from vehicle_management.clients.customer_management import CustomerDirectory
-from vehicle_management.models import OdometerReading, Ownership, Vehicle, utcnow
+from vehicle_management.models import Ownership, Vehicle, utcnow
 
 EDITABLE_FIELDS = ("plate", "country", "vin", "make", "model", "year", "fuel_type", "colour")
 
 
-def _check_owner(customers: CustomerDirectory, owner_id: uuid.UUID, *, field: str) -> None:
+def check_owner(customers: CustomerDirectory, owner_id: uuid.UUID, *, field: str) -> None:
+    """The owner a vehicle is registered for, or transferred to, exists and is not erased
+    (asked of customer-management)."""
     customer = customers.get_customer(owner_id)
     domain.ensure_may_own(owner_id, customer.status if customer else None, field=field)
 
@@ -65,7 +67,7 @@ def register_vehicle(
     fields = domain.validate_vehicle(data, default_country=default_country, current_year=now.year)
     _ensure_plate_free(session, fields)
     _ensure_vin_free(session, fields["vin"])
-    _check_owner(customers, data["owner_id"], field="owner_id")
+    check_owner(customers, data["owner_id"], field="owner_id")
     vehicle = Vehicle(
         owner_id=data["owner_id"],
         plate_normalised=fields["plate_normalised"],
@@ -144,105 +146,3 @@ def update_vehicle(
         vehicle.deregistered_at = utcnow() if status == "deregistered" else None
     session.flush()
     return vehicle
-
-
-def _current_ownership(session: Session, vehicle_id: uuid.UUID) -> Ownership:
-    return session.scalars(
-        select(Ownership).where(Ownership.vehicle_id == vehicle_id, Ownership.owned_until.is_(None))
-    ).one()
-
-
-def transfer_vehicle(
-    *,
-    session: Session,
-    customers: CustomerDirectory,
-    vehicle_id: uuid.UUID,
-    new_owner_id: uuid.UUID,
-    transferred_at: datetime | None,
-    expected_versions: set[int] | None,
-    recorded_by: str,
-) -> Vehicle:
-    """Hand a vehicle to another customer; the previous ownership is closed, not lost."""
-    now = utcnow()
-    vehicle = get_vehicle(session=session, vehicle_id=vehicle_id, for_update=True)
-    ensure_version(vehicle.version, expected_versions)
-    if vehicle.status != "active":
-        raise domain.VehicleDeregistered(vehicle_id)
-    current = _current_ownership(session, vehicle.id)
-    transferred_at = transferred_at or now
-    domain.check_transfer(
-        current_owner_id=vehicle.owner_id,
-        owned_since=current.owned_from,
-        new_owner_id=new_owner_id,
-        transferred_at=transferred_at,
-        now=now,
-    )
-    _check_owner(customers, new_owner_id, field="new_owner_id")
-    current.owned_until = transferred_at
-    session.flush()  # close the old ownership before the new current one exists
-    session.add(
-        Ownership(
-            vehicle_id=vehicle.id, owner_id=new_owner_id, owned_from=transferred_at, recorded_by=recorded_by
-        )
-    )
-    vehicle.owner_id = new_owner_id
-    session.flush()
-    return vehicle
-
-
-def ownership_history(*, session: Session, vehicle_id: uuid.UUID, limit: int, cursor: str | None) -> Page:
-    get_vehicle(session=session, vehicle_id=vehicle_id)
-    stmt = select(Ownership).where(Ownership.vehicle_id == vehicle_id)
-    return keyset_page(
-        session,
-        stmt,
-        key_columns=[Ownership.owned_from, Ownership.id],
-        limit=limit,
-        cursor=cursor,
-        descending=True,
-    )
-
-
-def record_odometer_reading(
-    *, session: Session, vehicle_id: uuid.UUID, data: dict[str, Any], recorded_by: str
-) -> OdometerReading:
-    now = utcnow()
-    # Locked: two readings recorded at once are checked one after the other.
-    vehicle = get_vehicle(session=session, vehicle_id=vehicle_id, for_update=True)
-    if vehicle.status != "active":
-        raise domain.VehicleDeregistered(vehicle_id)
-    reading = OdometerReading(
-        vehicle_id=vehicle.id,
-        value=data["value"],
-        unit=data["unit"],
-        read_at=data.get("read_at") or now,
-        source=data["source"],
-        corrected=data["corrected"],
-        note=data.get("note"),
-        recorded_by=recorded_by,
-        recorded_at=now,
-    )
-    existing = session.scalars(select(OdometerReading).where(OdometerReading.vehicle_id == vehicle.id))
-    domain.check_odometer_reading(reading.as_domain(), [r.as_domain() for r in existing], now=now)
-    session.add(reading)
-    if vehicle.odometer_read_at is None or reading.read_at >= vehicle.odometer_read_at:
-        vehicle.odometer_value = reading.value
-        vehicle.odometer_unit = reading.unit
-        vehicle.odometer_read_at = reading.read_at
-    session.flush()
-    return reading
-
-
-def list_odometer_readings(
-    *, session: Session, vehicle_id: uuid.UUID, limit: int, cursor: str | None
-) -> Page:
-    get_vehicle(session=session, vehicle_id=vehicle_id)
-    stmt = select(OdometerReading).where(OdometerReading.vehicle_id == vehicle_id)
-    return keyset_page(
-        session,
-        stmt,
-        key_columns=[OdometerReading.read_at, OdometerReading.id],
-        limit=limit,
-        cursor=cursor,
-        descending=True,
-    )
