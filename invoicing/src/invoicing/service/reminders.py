@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from invoicing import domain
 from invoicing.clients import notification_management
 from invoicing.models import Invoice
+from invoicing.service.sending import message_data
 from invoicing.service.settings import Settings
 from service_kit.clock import utcnow
 from service_kit.outbox import enqueue
@@ -42,16 +43,7 @@ def send_payment_reminders(*, session: Session, settings: Settings, now: datetim
             notification_management.notify(
                 customer_id=invoice.customer_id,
                 type_=notification_management.PAYMENT_REMINDER,
-                data=notification_management.invoice_data(
-                    invoice_id=invoice.id,
-                    number=invoice.number,
-                    issue_date=invoice.issue_date,
-                    due_date=invoice.due_date,
-                    total_gross=invoice.total_gross,
-                    outstanding=invoice.outstanding,
-                    currency=invoice.currency,
-                    plate=invoice.vehicle_plate,
-                ),
+                data=message_data(invoice),
                 channel="email" if invoice.customer_email else None,
                 attachments=[
                     notification_management.pdf_attachment(

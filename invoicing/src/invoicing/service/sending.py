@@ -4,6 +4,7 @@ outbox: when it is issued, and again when someone asks."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,20 @@ from invoicing.service.read_models import InvoiceAsShown, invoice_as_shown
 from invoicing.service.settings import Settings
 from service_kit.clock import utcnow
 from service_kit.outbox import enqueue
+
+
+def message_data(invoice: Invoice) -> dict[str, Any]:
+    """What a message about ``invoice`` (issued, reminder) tells the customer."""
+    return notification_management.invoice_data(
+        invoice_id=invoice.id,
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        total_gross=invoice.total_gross,
+        outstanding=invoice.outstanding,
+        currency=invoice.currency,
+        plate=invoice.vehicle_plate,
+    )
 
 
 def request_sending(
@@ -31,16 +46,7 @@ def request_sending(
         notification_management.notify(
             customer_id=invoice.customer_id,
             type_=notification_management.INVOICE_ISSUED,
-            data=notification_management.invoice_data(
-                invoice_id=invoice.id,
-                number=invoice.number,
-                issue_date=invoice.issue_date,
-                due_date=invoice.due_date,
-                total_gross=invoice.total_gross,
-                outstanding=invoice.outstanding,
-                currency=invoice.currency,
-                plate=invoice.vehicle_plate,
-            ),
+            data=message_data(invoice),
             channel=channel,
             attachments=[
                 notification_management.pdf_attachment(
