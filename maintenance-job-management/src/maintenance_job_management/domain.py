@@ -304,10 +304,8 @@ def line_values(kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         if "unit_price" in fields:
             result["unit_price"] = fields["unit_price"]
         if "part_number" in fields:
-            if not (fields["part_number"] or "").strip():
-                errors.setdefault("part_number", []).append("a part needs its part number")
-            else:
-                result["part_number"] = fields["part_number"].strip()
+            # Not every part has a number (oil from the drum, a bulb): blank is none.
+            result["part_number"] = (fields["part_number"] or "").strip() or None
     quantity = result.get("quantity_hundredths")
     if quantity is not None and not 0 < quantity <= MAX_QUANTITY_HUNDREDTHS:
         errors.setdefault("quantity" if kind == PART else "hours_hundredths", []).append(
@@ -333,7 +331,7 @@ def line_values(kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
 def required_line_fields(kind: str) -> tuple[str, ...]:
     if kind == LABOUR:
         return ("description", "hours_hundredths", "hourly_rate")
-    return ("description", "part_number", "quantity", "unit_price")
+    return ("description", "quantity", "unit_price")
 
 
 def ensure_complete_line(kind: str, fields: Mapping[str, Any]) -> None:

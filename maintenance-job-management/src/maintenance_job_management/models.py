@@ -123,7 +123,6 @@ class JobLine(Model):
         CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
         CheckConstraint("vat_rate >= 0 AND vat_rate <= 100", name="vat_rate_percent"),
         CheckConstraint("kind = 'part' OR part_number IS NULL", name="labour_has_no_part_number"),
-        CheckConstraint("kind = 'labour' OR part_number IS NOT NULL", name="part_has_part_number"),
         CheckConstraint("approval <> 'approved' OR approved_net IS NOT NULL", name="approved_has_amount"),
         Index("ix_job_lines_job_id", "job_id"),
         Index("ix_job_lines_declined", "job_id", postgresql_where=text("approval = 'declined'")),

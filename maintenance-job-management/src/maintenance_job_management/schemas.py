@@ -197,7 +197,8 @@ def _line_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
     fields: dict[str, ma.fields.Field] = {
         "description": ma.fields.String(validate=validate.Length(min=1, max=2000), required=creating),
         "part_number": ma.fields.String(
-            validate=validate.Length(min=1, max=64), metadata={"description": "parts"}
+            validate=validate.Length(min=1, max=64),
+            metadata={"description": "parts; leave it out when the part has none (oil from the drum)"},
         ),
         "hours_hundredths": ma.fields.Integer(
             validate=validate.Range(min=1, max=MAX_HUNDREDTHS),

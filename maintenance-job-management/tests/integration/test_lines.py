@@ -74,7 +74,6 @@ def test_totals_add_up_in_minor_units(client, jobs):
             "part_number",
         ),
         ({"kind": "labour", "description": "x", "hourly_rate": 100}, "hours_hundredths"),
-        ({"kind": "part", "description": "x", "quantity": 1, "unit_price": 100}, "part_number"),
         (
             {"kind": "part", "description": "x", "part_number": "P", "quantity": "1.005", "unit_price": 1},
             "quantity",
@@ -233,3 +232,17 @@ def test_adding_a_line_with_the_same_idempotency_key_adds_it_once(client, jobs):
     again = jobs.add_line(job["id"], headers=headers, **body)
     assert first.get_json()["id"] == again.get_json()["id"]
     assert len(jobs.get(job["id"])["lines"]) == 1
+
+
+def test_a_part_line_without_a_part_number_is_added_and_read_back(client, jobs):
+    """Not every part has a number: oil from the drum, a bulb."""
+    job = jobs.create()
+    response = client.post(
+        f"/api/v1/maintenance-jobs/{job['id']}/lines",
+        json={"kind": "part", "description": "bulb H7", "quantity": "2", "unit_price": 450},
+        headers=jobs.advisor,
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["part_number"] is None
+    lines = client.get(f"/api/v1/maintenance-jobs/{job['id']}", headers=jobs.advisor).get_json()["lines"]
+    assert [(line["description"], line["part_number"]) for line in lines] == [("bulb H7", None)]

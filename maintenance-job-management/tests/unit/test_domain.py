@@ -139,7 +139,6 @@ def test_labour_is_hours_times_rate_and_a_part_quantity_times_price():
         ("part", {"hours_hundredths": 100}, "hours_hundredths"),
         ("part", {"quantity": Decimal("0.001")}, "quantity"),
         ("part", {"quantity": Decimal(0)}, "quantity"),
-        ("part", {"part_number": "  "}, "part_number"),
         ("labour", {"hourly_rate": -1}, "hourly_rate"),
         ("part", {"vat_rate": Decimal("101")}, "vat_rate"),
         ("part", {"vat_rate": Decimal("21.123")}, "vat_rate"),
@@ -155,7 +154,15 @@ def test_invalid_lines_name_the_field(kind, fields, field):
 def test_a_new_line_needs_its_kinds_fields():
     with pytest.raises(domain.InvalidLine) as invalid:
         domain.ensure_complete_line("part", {"description": "filter", "quantity": Decimal(1)})
-    assert set(invalid.value.errors) == {"part_number", "unit_price"}
+    assert set(invalid.value.errors) == {"unit_price"}
+
+
+@pytest.mark.parametrize("part_number", [None, "", "  "])
+def test_a_part_without_a_number_is_a_part(part_number):
+    """Not every part has one (oil from the drum, a bulb): blank is stored as none."""
+    domain.ensure_complete_line("part", {"description": "bulb", "quantity": Decimal(1), "unit_price": 250})
+    values = domain.line_values("part", {"description": "bulb", "part_number": part_number})
+    assert values["part_number"] is None
 
 
 # ---------------------------------------------------------------------------- approval
