@@ -20,7 +20,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # Lines saved without a number meanwhile are given one that says so.
-    op.execute(f"UPDATE {SCHEMA}.job_lines SET part_number = 'unknown' WHERE kind = 'part' AND part_number IS NULL")
+    op.execute(
+        "UPDATE jobs.job_lines SET part_number = 'unknown' WHERE kind = 'part' AND part_number IS NULL"
+    )
     op.create_check_constraint(
-        op.f("ck_job_lines_part_has_part_number"), "job_lines", "kind = 'labour' OR part_number IS NOT NULL", schema=SCHEMA
+        op.f("ck_job_lines_part_has_part_number"),
+        "job_lines",
+        "kind = 'labour' OR part_number IS NOT NULL",
+        schema=SCHEMA,
     )
