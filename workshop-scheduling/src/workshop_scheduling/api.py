@@ -22,6 +22,7 @@ from service_kit.observability import current_request_id
 from service_kit.problems import NotFound
 from workshop_scheduling.clients.maintenance_jobs import maintenance_jobs
 from workshop_scheduling.clients.vehicle_management import vehicle_management
+from workshop_scheduling.models import Appointment as AppointmentRow
 from workshop_scheduling.models import db
 from workshop_scheduling.schemas import (
     FIRST_DATE,
@@ -100,6 +101,11 @@ def _booking_dependencies() -> appointments.BookingDependencies:
 
 def _versioned(resource: Any, status: int = 200) -> Any:
     return resource, status, etag_header(resource.version)
+
+
+def _appointment_answer(appointment: AppointmentRow) -> Any:
+    """An appointment answered with its times on the workshop's clock, and its ETag."""
+    return appointments.in_workshop_time(db.session(), appointment), etag_header(appointment.version)
 
 
 # ----------------------------------------------------------------------------- settings
@@ -301,9 +307,10 @@ class Appointments(MethodView):
         """List appointments in start order; filter by vehicle, customer, bay, technician,
         status or a start window (`from`, `to`)"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
-        return appointments.list_appointments(
+        page = appointments.list_appointments(
             session=db.session(), filters=appointments.AppointmentFilters(**args), limit=limit, cursor=cursor
         )
+        return appointments.page_in_workshop_time(db.session(), page)
 
     @appointments_blp.auth(*MANAGERS)
     @appointments_blp.idempotent
@@ -320,8 +327,9 @@ class Appointments(MethodView):
             booked_by=current_principal().subject,
             request_key=request.headers.get("Idempotency-Key"),
         )
+        answer, etag = _appointment_answer(appointment)
         location = url_for("appointments.Appointment", appointment_id=appointment.id)
-        return appointment, {"Location": location, **etag_header(appointment.version)}
+        return answer, {"Location": location, **etag}
 
 
 @appointments_blp.route("/<uuid:appointment_id>")
@@ -331,7 +339,8 @@ class Appointment(MethodView):
     @appointments_blp.response(200, AppointmentSchema)
     def get(self, appointment_id: uuid.UUID) -> Any:
         """Get an appointment"""
-        return _versioned(appointments.get_appointment(session=db.session(), appointment_id=appointment_id))
+        appointment = appointments.get_appointment(session=db.session(), appointment_id=appointment_id)
+        return _appointment_answer(appointment)
 
 
 @appointments_blp.route("/<uuid:appointment_id>/reschedule")
@@ -353,7 +362,7 @@ class Reschedule(MethodView):
             data=data,
             expected_versions=if_match_versions(),
         )
-        return _versioned(appointment)
+        return _appointment_answer(appointment)
 
 
 @appointments_blp.route("/<uuid:appointment_id>/cancel")
@@ -373,7 +382,7 @@ class Cancel(MethodView):
             appointment_id=appointment_id,
             reason=data.get("reason"),
         )
-        return _versioned(appointment)
+        return _appointment_answer(appointment)
 
 
 @appointments_blp.route("/<uuid:appointment_id>/no-show")
@@ -385,7 +394,7 @@ class NoShow(MethodView):
     @appointments_blp.response(200, AppointmentSchema)
     def post(self, appointment_id: uuid.UUID) -> Any:
         """booked -> no_show once the start has passed; the job is cancelled, the bay freed"""
-        return _versioned(
+        return _appointment_answer(
             appointments.mark_no_show(
                 session=db.session(), dependencies=_booking_dependencies(), appointment_id=appointment_id
             )
@@ -400,7 +409,7 @@ class CheckIn(MethodView):
     @appointments_blp.response(200, AppointmentSchema)
     def post(self, appointment_id: uuid.UUID) -> Any:
         """booked -> checked_in: the vehicle has arrived"""
-        return _versioned(appointments.check_in(session=db.session(), appointment_id=appointment_id))
+        return _appointment_answer(appointments.check_in(session=db.session(), appointment_id=appointment_id))
 
 
 @appointments_blp.route("/<uuid:appointment_id>/complete")
@@ -411,4 +420,4 @@ class Complete(MethodView):
     @appointments_blp.response(200, AppointmentSchema)
     def post(self, appointment_id: uuid.UUID) -> Any:
         """checked_in -> completed: the vehicle has left the bay, which is free again"""
-        return _versioned(appointments.complete(session=db.session(), appointment_id=appointment_id))
+        return _appointment_answer(appointments.complete(session=db.session(), appointment_id=appointment_id))

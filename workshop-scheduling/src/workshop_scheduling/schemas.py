@@ -10,7 +10,7 @@ from marshmallow import validate
 
 from service_kit.pagination import PageArgsSchema, page_schema
 from service_kit.validation import UtcDateTime
-from workshop_scheduling.domain.appointments import STATUSES
+from workshop_scheduling.domain.appointments import STATUSES, InWorkshopTime
 from workshop_scheduling.domain.workshop import SLOT_CHOICES, SLUG, WEEKDAYS
 
 CLOCK_PATTERN = r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$"
@@ -223,7 +223,15 @@ class VehicleSummarySchema(ma.Schema):
     model = ma.fields.String(required=True)
 
 
+def _workshop_time(**kwargs: Any) -> ma.fields.AwareDateTime:
+    return ma.fields.AwareDateTime(
+        metadata={"description": "on the workshop's clock, with the offset of that moment"}, **kwargs
+    )
+
+
 class AppointmentSchema(ma.Schema):
+    """Dumps an ``InWorkshopTime``: the appointment with its instants in the workshop's zone."""
+
     id = ma.fields.UUID(required=True)
     vehicle_id = ma.fields.UUID(required=True)
     customer_id = ma.fields.UUID(required=True, metadata={"description": "the vehicle's owner when booked"})
@@ -232,8 +240,8 @@ class AppointmentSchema(ma.Schema):
         required=True,
         metadata={"description": "as vehicle-management had it when booked"},
     )
-    start = Instant(required=True, attribute="start_at")
-    end = Instant(required=True, attribute="end_at")
+    start = _workshop_time(required=True, attribute="start_at")
+    end = _workshop_time(required=True, attribute="end_at")
     bay_id = ma.fields.UUID(required=True)
     technician_id = ma.fields.UUID(required=True, allow_none=True)
     work_description = ma.fields.String(required=True)
@@ -244,13 +252,18 @@ class AppointmentSchema(ma.Schema):
     )
     booked_by = ma.fields.String(required=True)
     cancel_reason = ma.fields.String(required=True, allow_none=True)
-    cancelled_at = Instant(required=True, allow_none=True)
-    checked_in_at = Instant(required=True, allow_none=True)
-    completed_at = Instant(required=True, allow_none=True)
-    no_show_at = Instant(required=True, allow_none=True)
-    created_at = Instant(required=True)
-    updated_at = Instant(required=True)
+    cancelled_at = _workshop_time(required=True, allow_none=True)
+    checked_in_at = _workshop_time(required=True, allow_none=True)
+    completed_at = _workshop_time(required=True, allow_none=True)
+    no_show_at = _workshop_time(required=True, allow_none=True)
+    created_at = _workshop_time(required=True)
+    updated_at = _workshop_time(required=True)
     version = ma.fields.Integer(required=True)
+
+    @ma.pre_dump
+    def _in_workshop_time(self, shown: InWorkshopTime, **_: Any) -> dict[str, Any]:
+        attributes = (field.attribute or name for name, field in self.dump_fields.items())
+        return {attribute: shown.value(attribute) for attribute in attributes}
 
 
 AppointmentPageSchema = page_schema(AppointmentSchema)

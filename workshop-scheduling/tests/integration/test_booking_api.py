@@ -5,13 +5,13 @@ contracts: every rule, every status code a front desk can see."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from service_kit.testing import assert_problem
 
-from ..helpers import local, today
+from ..helpers import AMSTERDAM, local, next_transition, today
 
 APPOINTMENTS = "/api/v1/appointments"
 
@@ -41,7 +41,8 @@ def test_books_an_appointment_with_its_job_and_confirmation(workshop, fake_jobs,
         "model": "V60",
     }
     assert appointment["bay_id"] == bay["id"]
-    assert appointment["start"] == local(workshop.day, "10:00").astimezone(tz=None).isoformat() or True
+    assert appointment["start"] == local(workshop.day, "10:00").isoformat()
+    assert appointment["end"] == local(workshop.day, "11:00").isoformat()
     assert uuid.UUID(appointment["id"]).version == 7
     job = fake_jobs.job_for(appointment["id"])
     assert appointment["job_id"] == job["id"]
@@ -60,15 +61,33 @@ def test_books_an_appointment_with_its_job_and_confirmation(workshop, fake_jobs,
     assert workshop.get(appointment["id"]) == appointment
 
 
-def test_times_are_answered_in_utc(workshop):
+def test_times_are_answered_on_the_workshop_clock_in_summer_and_winter(workshop, client):
+    """As the planning views show them: Amsterdam's +02:00 in summer, +01:00 in winter,
+    in every answer of an appointment."""
     workshop.bay()
-    appointment = workshop.booked()
-    start = local(workshop.day, "10:00")
-    assert appointment["start"].endswith("+00:00")
-    assert appointment["start"] == start.astimezone(tz=__import__("datetime").UTC).isoformat()
+    autumn = next_transition(10)
+    before, after = autumn - timedelta(days=1), autumn + timedelta(days=1)
+    summer = workshop.booked(day=before, start="10:00", end="11:00")
+    winter = workshop.booked(day=after, start="10:00", end="11:00")
+    assert (summer["start"], summer["end"]) == (f"{before}T10:00:00+02:00", f"{before}T11:00:00+02:00")
+    assert (winter["start"], winter["end"]) == (f"{after}T10:00:00+01:00", f"{after}T11:00:00+01:00")
+    created = datetime.fromisoformat(winter["created_at"])
+    assert created.utcoffset() == created.astimezone(AMSTERDAM).utcoffset()
+    assert workshop.get(winter["id"]) == winter
+    listed = client.get(APPOINTMENTS, headers=workshop.advisor).get_json()["items"]
+    assert [(a["id"], a["start"]) for a in listed] == [
+        (summer["id"], summer["start"]),
+        (winter["id"], winter["start"]),
+    ]
+    planned = client.get(f"/api/v1/workshop/planning/days/{after}", headers=workshop.advisor).get_json()
+    assert planned["days"][0]["appointments"][0]["start"] == winter["start"]
+    cancelled = workshop.act(summer["id"], "cancel").get_json()
+    assert cancelled["start"] == summer["start"]
+    cancelled_at = datetime.fromisoformat(cancelled["cancelled_at"])
+    assert cancelled_at.utcoffset() == cancelled_at.astimezone(AMSTERDAM).utcoffset()
 
 
-def test_times_with_any_rfc3339_offset_are_taken_as_utc(workshop, client):
+def test_times_with_any_rfc3339_offset_are_taken(workshop, client):
     """Found by the system tests: PostgreSQL takes UTC offsets up to 15:59 only, so a
     booking, reschedule or list filter at "...-23:45" (valid RFC 3339) was a 500."""
     from datetime import timezone
@@ -86,7 +105,7 @@ def test_times_with_any_rfc3339_offset_are_taken_as_utc(workshop, client):
     )
     assert booked.status_code == 201, booked.get_json()
     appointment = booked.get_json()
-    assert appointment["start"] == start.astimezone(UTC).isoformat()
+    assert appointment["start"] == local(workshop.day, "10:00").isoformat(), "answered on the workshop clock"
     moved = workshop.act(
         appointment["id"],
         "reschedule",

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -149,7 +149,8 @@ def test_booking_creates_the_real_job_and_follows_it(garage: Garage) -> None:
     )
     assert moved.status_code == 200, moved.get_json()
     job = garage.job(appointment["job_id"])
-    assert job["planned_start"] == moved.get_json()["start"]
+    # The same instant: the job answers it in UTC, the appointment on the workshop clock.
+    assert datetime.fromisoformat(job["planned_start"]) == datetime.fromisoformat(moved.get_json()["start"])
 
     started = requests.post(
         f"{garage.jobs}/api/v1/maintenance-jobs/{job['id']}/start",

@@ -13,6 +13,7 @@ from workshop_scheduling.domain.appointments import (
     Booking,
     Conflicts,
     InvalidAppointmentTime,
+    InWorkshopTime,
     NoShowTooEarly,
     TransitionNotAllowed,
     check_appointment_time,
@@ -475,3 +476,17 @@ def test_no_show_only_after_the_start():
 def test_the_job_description_carries_the_service_codes():
     assert describe_work("  annual service ", ["APK", "OIL"]) == "annual service [APK, OIL]"
     assert describe_work("brakes", []) == "brakes"
+
+
+def test_an_appointment_is_shown_on_the_workshop_clock_with_the_offset_of_its_moment():
+    class Stored:
+        start_at = utc("2026-03-28T09:00:00+00:00")  # the Saturday before summer time
+        end_at = utc("2026-03-30T08:00:00+00:00")  # the Monday after
+        cancelled_at = None
+        status = "booked"
+
+    shown = InWorkshopTime(Stored(), AMS)
+    assert shown.value("start_at").isoformat() == "2026-03-28T10:00:00+01:00"
+    assert shown.value("end_at").isoformat() == "2026-03-30T10:00:00+02:00"
+    assert shown.value("start_at") == Stored.start_at, "the same instant"
+    assert (shown.value("cancelled_at"), shown.value("status")) == (None, "booked")

@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from service_kit.problems import Conflict, NotFound, Unprocessable
 from workshop_scheduling.domain.workshop import (
@@ -221,6 +223,20 @@ def ensure_reschedulable(status: str) -> None:
 def ensure_no_show_allowed(start: datetime, now: datetime) -> None:
     if now < start:
         raise NoShowTooEarly()
+
+
+@dataclass(frozen=True)
+class InWorkshopTime:
+    """An appointment as it is answered: every instant of it on the workshop's clock,
+    with the offset of that moment (+01:00 in an Amsterdam winter, +02:00 in summer), as
+    the planning views and the customer's messages show it. Stored in UTC all the same."""
+
+    appointment: Any
+    tz: ZoneInfo
+
+    def value(self, attribute: str) -> Any:
+        value = getattr(self.appointment, attribute)
+        return value.astimezone(self.tz) if isinstance(value, datetime) else value
 
 
 def describe_work(description: str, service_codes: Sequence[str]) -> str:

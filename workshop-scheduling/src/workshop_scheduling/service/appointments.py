@@ -46,6 +46,7 @@ from workshop_scheduling.domain.appointments import (
     Booking,
     Conflicts,
     InvalidResource,
+    InWorkshopTime,
     JobAlreadyStarted,
     NoBayFree,
     TechnicianAlreadyBooked,
@@ -320,6 +321,16 @@ def get_appointment(*, session: Session, appointment_id: uuid.UUID) -> Appointme
     if appointment is None:
         raise AppointmentNotFound(appointment_id)
     return appointment
+
+
+def in_workshop_time(session: Session, appointment: Appointment) -> InWorkshopTime:
+    """The appointment as answered: its times on the workshop's clock."""
+    return InWorkshopTime(appointment, workshop(session).tz)
+
+
+def page_in_workshop_time(session: Session, page: Page) -> Page:
+    tz = workshop(session).tz
+    return Page([InWorkshopTime(appointment, tz) for appointment in page.items], page.next_cursor)
 
 
 def _lock_appointment(session: Session, appointment_id: uuid.UUID) -> Appointment:
