@@ -22,6 +22,29 @@ FIRST_MODEL_YEAR = 1886
 PLATE_MAX_LENGTH = 12
 PLATE_SEPARATORS = re.compile(r"[\s\-.·]+")
 
+# The Dutch side codes (sidecodes) of the RDW, 1 to 14, as printed on the plate: X is a
+# letter, 9 a digit. Each has its own order of letters and digits, so a plate's order
+# says which side code it is and where its dashes go.
+DUTCH_SIDE_CODES: Mapping[int, str] = {
+    1: "XX-99-99",
+    2: "99-99-XX",
+    3: "99-XX-99",
+    4: "XX-99-XX",
+    5: "XX-XX-99",
+    6: "99-XX-XX",
+    7: "99-XXX-9",
+    8: "9-XXX-99",
+    9: "XX-999-X",
+    10: "X-999-XX",
+    11: "XXX-99-X",
+    12: "X-99-XXX",
+    13: "9-XX-999",
+    14: "999-XX-9",
+}
+# How each country prints its plates; a country not here is shown as stored (normalised)
+# until its rules are added.
+PLATE_FORMATS: Mapping[str, Mapping[int, str]] = {"NL": DUTCH_SIDE_CODES}
+
 # ISO 3166-1 alpha-2.
 _ISO_3166_CODES = """
 AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
@@ -131,6 +154,31 @@ def normalise_plate(raw: str) -> str:
     if len(normalised) > PLATE_MAX_LENGTH:
         raise ValueError(f"has more than {PLATE_MAX_LENGTH} letters and digits")
     return normalised
+
+
+def _plate_shape(plate: str) -> str:
+    """The order of letters and digits in the format's own notation: "XD123Z" -> "XX999X"."""
+    return "".join("9" if char in "0123456789" else "X" if "A" <= char <= "Z" else "?" for char in plate)
+
+
+def side_code(plate_normalised: str, country: str) -> int | None:
+    """Which of the country's plate formats the plate is in; None when none fits."""
+    shape = _plate_shape(plate_normalised)
+    for code, layout in PLATE_FORMATS.get(country, {}).items():
+        if layout.replace("-", "") == shape:
+            return code
+    return None
+
+
+def display_plate(plate_normalised: str, country: str) -> str:
+    """The plate as its country prints it (NL: XD123Z -> XD-123-Z); the normalised
+    plate when the country's formats are not known or none fits."""
+    code = side_code(plate_normalised, country)
+    if code is None:
+        return plate_normalised
+    characters = iter(plate_normalised)
+    layout = PLATE_FORMATS[country][code]
+    return "".join("-" if place == "-" else next(characters) for place in layout)
 
 
 # -------------------------------------------------------------------------------- VINs

@@ -79,6 +79,10 @@ class Vehicle(Model):
         return {"value": self.odometer_value, "unit": self.odometer_unit, "read_at": self.odometer_read_at}
 
     @property
+    def plate_display(self) -> str:
+        return domain.display_plate(self.plate_normalised, self.country)
+
+    @property
     def warnings(self) -> list[str]:
         return domain.vehicle_warnings(self.vin, self.year)
 

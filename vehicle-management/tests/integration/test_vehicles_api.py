@@ -44,6 +44,7 @@ def test_registers_a_vehicle_for_an_existing_customer(client, advisor, customers
     assert vehicle["owner_id"] == str(owner)
     assert vehicle["plate"] == "ab-12-cd"
     assert vehicle["plate_normalised"] == "AB12CD"
+    assert vehicle["plate_display"] == "AB-12-CD"
     assert vehicle["country"] == "NL"
     assert vehicle["year"] == 2003
     assert vehicle["status"] == "active"
@@ -212,6 +213,19 @@ def test_a_plate_in_any_spelling_is_taken_once_per_country(client, advisor, regi
     body = assert_problem(response, 409, "plate-already-registered")
     assert first["id"] in body["detail"]
     assert register(plate=spelling, country="BE")["plate"] == spelling
+
+
+def test_every_answer_shows_the_plate_in_its_countrys_format_beside_what_was_typed(client, advisor, register):
+    dutch = register(plate="xd 123z")
+    shown = (dutch["plate"], dutch["plate_normalised"], dutch["plate_display"])
+    assert shown == ("xd 123z", "XD123Z", "XD-123-Z")
+    assert client.get(f"{VEHICLES}/{dutch['id']}", headers=advisor).get_json()["plate_display"] == "XD-123-Z"
+    [listed] = client.get(VEHICLES, query_string={"plate": "XD123Z"}, headers=advisor).get_json()["items"]
+    assert listed["plate_display"] == "XD-123-Z"
+    changed = client.patch(f"{VEHICLES}/{dutch['id']}", json={"plate": "12abc3"}, headers=advisor)
+    assert (changed.get_json()["plate"], changed.get_json()["plate_display"]) == ("12abc3", "12-ABC-3")
+    belgian = register(plate="1-abc-234", country="BE")
+    assert belgian["plate_display"] == "1ABC234", "as stored until Belgian rules are added"
 
 
 def test_the_plate_of_a_deregistered_vehicle_can_be_issued_again(client, advisor, register):

@@ -34,6 +34,49 @@ def test_plates_with_national_letters_are_kept():
     assert domain.normalise_plate("m-ö 123") == "MÖ123"
 
 
+# An example of each RDW side code, as typed and as printed on the plate.
+@pytest.mark.parametrize(
+    ("typed", "code", "printed"),
+    [
+        ("AB1234", 1, "AB-12-34"),
+        ("1234AB", 2, "12-34-AB"),
+        ("12ab34", 3, "12-AB-34"),
+        ("AB 12 CD", 4, "AB-12-CD"),
+        ("ABCD12", 5, "AB-CD-12"),
+        ("12-abcd", 6, "12-AB-CD"),
+        ("12ABC3", 7, "12-ABC-3"),
+        ("1ABC23", 8, "1-ABC-23"),
+        ("xd123z", 9, "XD-123-Z"),
+        ("A123BC", 10, "A-123-BC"),
+        ("ABC12D", 11, "ABC-12-D"),
+        ("A12BCD", 12, "A-12-BCD"),
+        ("1AB234", 13, "1-AB-234"),
+        ("123AB4", 14, "123-AB-4"),
+    ],
+)
+def test_a_dutch_plate_is_shown_in_its_side_code(typed, code, printed):
+    plate = domain.normalise_plate(typed)
+    assert domain.side_code(plate, "NL") == code
+    assert domain.display_plate(plate, "NL") == printed
+
+
+def test_every_side_code_1_to_14_is_known_and_fits_one_order_of_letters_and_digits():
+    assert list(domain.DUTCH_SIDE_CODES) == list(range(1, 15))
+    orders = [layout.replace("-", "") for layout in domain.DUTCH_SIDE_CODES.values()]
+    assert len(set(orders)) == 14 and all(len(order) == 6 for order in orders)
+
+
+@pytest.mark.parametrize("plate", ["AB123", "ABC1234", "ABCDEF", "123456", "MÖ1234"])
+def test_a_dutch_plate_of_no_side_code_is_shown_as_stored(plate):
+    assert domain.side_code(plate, "NL") is None
+    assert domain.display_plate(plate, "NL") == plate
+
+
+def test_other_countries_are_shown_as_stored_until_their_rules_are_added():
+    assert domain.display_plate("XD123Z", "BE") == "XD123Z"
+    assert domain.side_code("XD123Z", "DE") is None
+
+
 # ---------------------------------------------------------------------------- VINs
 
 # Published examples with a correct check digit: the Wikipedia / 49 CFR 565 example
