@@ -240,7 +240,7 @@ class Dispatcher:
             return _Result(
                 domain.SKIPPED, channel=notification.channel, skip_reason=plan.reason, error=plan.detail
             )
-        language, message = self._render(session, notification, plan, customer.name)
+        language, message = self._render(session, notification, plan, domain.greeted_name(customer))
         recipient = domain.mask_address(plan.channel, plan.address)
         reference = str(notification.id)
         try:

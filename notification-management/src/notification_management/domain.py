@@ -165,6 +165,20 @@ class Contact(Protocol):
     def preferred_language(self) -> str: ...
     @property
     def consents(self) -> Mapping[str, Mapping[str, bool]]: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def contact_person(self) -> str | None: ...
+
+
+def greeted_name(customer: Contact) -> str:
+    """Whom a message greets: a business's contact person ("Dear Piet Jansen," not
+    "Dear Jansen Transport B.V.,"); a person, or a business without a contact person,
+    by the customer's name."""
+    contact_person = (customer.contact_person or "").strip()
+    if customer.kind == "business" and contact_person:
+        return contact_person
+    return customer.name
 
 
 @dataclass(frozen=True)
@@ -414,7 +428,8 @@ def render(
 
 
 def template_context(data: Mapping[str, Any], *, customer_name: str, garage_name: str) -> dict[str, Any]:
-    """What a template sees: the request's data, and the ``customer`` and ``garage``."""
+    """What a template sees: the request's data, and the ``customer`` and ``garage``;
+    ``customer.name`` is the name the message greets (``greeted_name``)."""
     return {**data, "customer": {"name": customer_name}, "garage": {"name": garage_name}}
 
 

@@ -86,6 +86,7 @@ def test_client_reads_what_the_contract_promises(fake_customers):
     assert (contact.name, contact.email, contact.phone) == ("Acme Logistics BV", None, "+31301234567")
     assert (contact.preferred_channel, contact.preferred_language, contact.status) == ("sms", "nl", "active")
     assert contact.consents["sms"]["service"] is False
+    assert (contact.kind, contact.contact_person) == ("business", "Bob Jansen")
 
 
 def test_client_reads_an_erased_customer(fake_customers):

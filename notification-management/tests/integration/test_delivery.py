@@ -71,6 +71,26 @@ def test_email_arrives_with_recipient_subject_body_and_the_invoice_pdf(
     assert attempt["outcome"] == "sent" and attempt["error"] is None and attempt["channel"] == "email"
 
 
+def test_an_email_to_a_business_greets_its_contact_person(customers, notify, dispatcher, mail, fetch):
+    business = customers.add(
+        kind="business",
+        name="Jansen Transport B.V.",
+        vat_number="NL123456789B01",
+        contact_person="Piet Jansen",
+        email="planning@jansen-transport.example",
+    )
+    without_contact = customers.add(
+        kind="business", name="Smit Bouw B.V.", contact_person=None, email="info@smit.example"
+    )
+    for customer in (business, without_contact):
+        notify(customer["id"], "vehicle_ready", {"description": "APK"})
+    dispatcher().run_once()
+    bodies = {m["To"]: m.get_body(preferencelist=("plain",)).get_content() for m in mail.messages}
+    assert "Dear Piet Jansen," in bodies["planning@jansen-transport.example"]
+    assert "Jansen Transport B.V." not in bodies["planning@jansen-transport.example"]
+    assert "Dear Smit Bouw B.V.," in bodies["info@smit.example"]
+
+
 def test_the_customer_is_looked_up_at_delivery_time_with_the_request_id(
     customers, notify, dispatcher, mail, client
 ):

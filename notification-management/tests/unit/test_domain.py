@@ -31,6 +31,8 @@ class Customer:
             "sms": {"service": True, "marketing": False},
         }
     )
+    kind: str = "person"
+    contact_person: str | None = None
 
 
 def plan(customer, channel=None):
@@ -38,6 +40,29 @@ def plan(customer, channel=None):
 
 
 # -- whom to tell, how ----------------------------------------------------------------
+
+
+def test_a_business_is_greeted_through_its_contact_person():
+    business = Customer(kind="business", name="Jansen Transport B.V.", contact_person=" Piet Jansen ")
+    assert domain.greeted_name(business) == "Piet Jansen"
+
+
+@pytest.mark.parametrize(
+    "customer",
+    [
+        Customer(name="Ann de Vries"),
+        Customer(name="Ann de Vries", contact_person="Bob"),  # a person's own name, always
+        Customer(kind="business", name="Ann de Vries", contact_person=None),
+        Customer(kind="business", name="Ann de Vries", contact_person="  "),
+    ],
+)
+def test_a_person_or_a_business_without_a_contact_person_is_greeted_by_name(customer):
+    assert domain.greeted_name(customer) == "Ann de Vries"
+
+
+def test_the_greeted_name_is_the_templates_customer_name():
+    context = domain.template_context({}, customer_name="Piet Jansen", garage_name="G")
+    assert context["customer"] == {"name": "Piet Jansen"}
 
 
 def test_the_preferred_channel_and_language_are_used():

@@ -26,6 +26,8 @@ class CustomerContact:
     preferred_channel: str
     preferred_language: str
     consents: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
+    kind: str = "person"
+    contact_person: str | None = None
 
 
 def _contact(body: Mapping[str, Any]) -> CustomerContact:
@@ -43,6 +45,8 @@ def _contact(body: Mapping[str, Any]) -> CustomerContact:
             for channel, purposes in consents.items()
             if isinstance(purposes, Mapping)
         },
+        kind=str(body.get("kind") or "person"),
+        contact_person=body.get("contact_person") or None,
     )
 
 
