@@ -27,9 +27,10 @@ class FakeCustomers(ResourceServer):
             "city": "Utrecht",
             "country": "NL",
         }
+        kind = fields.pop("kind", "person")
         body = {
             "id": str(fields.pop("id", uuid.uuid4())),
-            "kind": "person",
+            "kind": kind,
             "name": "Ann de Vries",
             "vat_number": None,
             "contact_person": None,
@@ -39,6 +40,8 @@ class FakeCustomers(ResourceServer):
             "preferred_channel": "email",
             "preferred_language": "nl",
             "notes": None,
+            # customer-management's defaults: a person pays on collection, a business on account.
+            "payment_terms_days": 30 if kind == "business" else 0,
             "consents": {
                 "email": {"service": True, "marketing": False},
                 "sms": {"service": True, "marketing": False},

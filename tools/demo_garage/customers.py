@@ -172,6 +172,8 @@ def make_customers(count: int) -> list[CustomerSpec]:
                     "phone_e164": e164,
                     "address": place,
                     "preferred_language": "nl",
+                    # On account; persons are left to customer-management's default (on collection).
+                    "payment_terms_days": 30,
                     "notes": f"KvK {rng.randrange(10**7, 10**8)}; invoices to the administration address",
                 }
             )

@@ -30,9 +30,10 @@ def invoice_and_pay(
 ) -> dict[str, Any]:
     """What the garage does with a completed job's invoice and what the customer paid.
 
-    Businesses get 30 days; people pay on collection (terms 0). The job service also
-    asks invoicing for the invoice through its outbox: whichever comes first makes
-    it, the other gets the same invoice back."""
+    The invoice is due by the customer's payment terms (businesses 30 days, people on
+    collection), which invoicing reads from customer-management. The job service also
+    asks invoicing for the invoice through its outbox, with the same body: whichever
+    comes first makes it, the other gets the same invoice back."""
     business = customer.get("kind") == "business"
     found = api.call("GET", "invoicing", "/api/v1/invoices", OWNER.token, params={"job_id": job["id"]})
     invoices = found.json()["items"]
@@ -44,7 +45,7 @@ def invoice_and_pay(
             "invoicing",
             "/api/v1/invoices",
             OWNER.token,
-            body={"job_id": job["id"], "payment_terms_days": 30 if business else 0},
+            body={"job_id": job["id"]},
             key=f"demo-invoice-{job['id']}",
         ).json()
     outcome = "open" if business and n % 3 else PAYMENTS[n % len(PAYMENTS)]

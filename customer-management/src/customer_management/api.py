@@ -63,6 +63,7 @@ class Customers(MethodView):
             data=data,
             recorded_by=current_principal().subject,
             default_region=_region(),
+            business_terms_days=current_app.config["BUSINESS_PAYMENT_TERMS_DAYS"],
         )
         return customer, {
             "Location": url_for("customers.Customer", customer_id=customer.id),

@@ -25,6 +25,9 @@ CONSENT_SOURCES = ("counter", "web", "phone", "email", "sms_stop", "import")
 DEFAULT_CONSENT = {"service": True, "marketing": False}
 COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS)
 ERASED_NAME = "Erased customer"
+# Days an invoice gives the customer to pay. A person pays when collecting the car.
+MAX_PAYMENT_TERMS_DAYS = 365
+PERSON_PAYMENT_TERMS_DAYS = 0
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 _VAT_NUMBER = re.compile(r"^[A-Z]{2}[0-9A-Z+*.]{2,13}$")
 
@@ -77,6 +80,12 @@ def search_fragment(q: str) -> str:
     return stripped.lower()
 
 
+def default_payment_terms_days(kind: str, *, business_days: int) -> int:
+    """The terms of a customer registered without any: a person pays on collection,
+    a business on account (``business_days``, the garage's setting)."""
+    return business_days if kind == "business" else PERSON_PAYMENT_TERMS_DAYS
+
+
 def validate_customer(fields: Mapping[str, Any], *, default_region: str) -> dict[str, Any]:
     """Check a customer's complete field set; return it with email and phone normalised."""
     errors: dict[str, list[str]] = {}
@@ -120,6 +129,10 @@ def validate_customer(fields: Mapping[str, Any], *, default_region: str) -> dict
     language = result.get("preferred_language")
     if language and not _LANGUAGE.match(language):
         fail("preferred_language", "must be a language tag such as 'nl' or 'en-GB'")
+
+    terms = result.get("payment_terms_days")
+    if terms is not None and not 0 <= terms <= MAX_PAYMENT_TERMS_DAYS:
+        fail("payment_terms_days", f"must be between 0 and {MAX_PAYMENT_TERMS_DAYS} days")
 
     channel = result.get("preferred_channel")
     if channel is None:  # not chosen: the channel the customer can actually be reached on

@@ -53,6 +53,7 @@ class Customer(Model):
         CheckConstraint("status IN ('active', 'erased')", name="status"),
         CheckConstraint("preferred_channel IN ('email', 'sms', 'none')", name="preferred_channel"),
         CheckConstraint("status = 'erased' OR email IS NOT NULL OR phone IS NOT NULL", name="contactable"),
+        CheckConstraint("payment_terms_days BETWEEN 0 AND 365", name="payment_terms_days"),
         Index(
             "uq_customers_active_email",
             func.lower(text("email")),
@@ -82,6 +83,7 @@ class Customer(Model):
     preferred_channel: Mapped[str] = mapped_column(String(8), default="email")
     preferred_language: Mapped[str] = mapped_column(String(10), default="en")
     notes: Mapped[str | None] = mapped_column(Text)
+    payment_terms_days: Mapped[int] = mapped_column(Integer)
     consents: Mapped[dict[str, Any]] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

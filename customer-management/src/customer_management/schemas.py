@@ -5,7 +5,15 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from customer_management.domain import CHANNELS, CONSENT_CHANNELS, CONSENT_SOURCES, KINDS, PURPOSES, STATUSES
+from customer_management.domain import (
+    CHANNELS,
+    CONSENT_CHANNELS,
+    CONSENT_SOURCES,
+    KINDS,
+    MAX_PAYMENT_TERMS_DAYS,
+    PURPOSES,
+    STATUSES,
+)
 from service_kit.pagination import PageArgsSchema, page_schema
 from service_kit.validation import MULTI_LINE, SINGLE_LINE
 
@@ -83,6 +91,13 @@ def _editable_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
             validate=[validate.Length(min=2, max=10), SINGLE_LINE], metadata={"description": "e.g. nl, en-GB"}
         ),
         "notes": ma.fields.String(allow_none=True, validate=[validate.Length(max=5000), MULTI_LINE]),
+        "payment_terms_days": ma.fields.Integer(
+            validate=validate.Range(min=0, max=MAX_PAYMENT_TERMS_DAYS),
+            metadata={
+                "description": "days the customer's invoices give to pay; when registered without: "
+                "0 for a person (pays on collection), BUSINESS_PAYMENT_TERMS_DAYS (30) for a business"
+            },
+        ),
     }
 
 
@@ -109,6 +124,11 @@ class CustomerSchema(ma.Schema):
     preferred_channel = ma.fields.String(required=True, validate=validate.OneOf(CHANNELS))
     preferred_language = ma.fields.String(required=True)
     notes = ma.fields.String(required=True, allow_none=True)
+    # Always answered, but not (yet) required in the contract: consumers' fakes written
+    # against the earlier contract stay valid until they add it.
+    payment_terms_days = ma.fields.Integer(
+        metadata={"description": "days the customer's invoices give to pay; 0: on collection. Always given"}
+    )
     consents = ma.fields.Nested(ConsentsSchema, required=True)
     marketing_consent = ma.fields.Boolean(required=True)
     status = ma.fields.String(required=True, validate=validate.OneOf(STATUSES))

@@ -58,6 +58,36 @@ def test_business_customer_keeps_company_details(client, advisor):
     )
 
 
+# -- payment terms -------------------------------------------------------------------
+
+
+def test_payment_terms_default_by_kind_a_person_on_collection_a_business_on_account(register):
+    person = register(kind="person")
+    business = register(kind="business", vat_number="NL123456789B01")
+    assert (person["payment_terms_days"], business["payment_terms_days"]) == (0, 30)
+
+
+def test_the_business_default_is_the_configured_one(app, register, monkeypatch):
+    monkeypatch.setitem(app.config, "BUSINESS_PAYMENT_TERMS_DAYS", 21)
+    assert register(kind="business")["payment_terms_days"] == 21
+    assert register(kind="person")["payment_terms_days"] == 0
+
+
+def test_payment_terms_given_are_kept_and_can_be_changed(client, advisor, register):
+    business = register(kind="business", payment_terms_days=45)
+    assert business["payment_terms_days"] == 45
+    assert register(kind="person", payment_terms_days=14)["payment_terms_days"] == 14
+    response = client.patch(
+        f"/api/v1/customers/{business['id']}",
+        json={"payment_terms_days": 60},
+        headers={**advisor, "If-Match": '"1"'},
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["payment_terms_days"] == 60
+    read = client.get(f"/api/v1/customers/{business['id']}", headers=advisor).get_json()
+    assert read["payment_terms_days"] == 60
+
+
 def test_malformed_json_is_400(client, advisor):
     response = client.post(
         "/api/v1/customers", data="{not json", content_type="application/json", headers=advisor
@@ -80,6 +110,9 @@ def test_malformed_json_is_400(client, advisor):
         ({"address": {"country": "NLD"}}, "address"),
         ({"favourite_colour": "red"}, "favourite_colour"),
         ({"email": None, "preferred_channel": "email"}, "preferred_channel"),
+        ({"payment_terms_days": -1}, "payment_terms_days"),
+        ({"payment_terms_days": 366}, "payment_terms_days"),
+        ({"payment_terms_days": None}, "payment_terms_days"),
     ],
 )
 def test_invalid_fields_are_422_with_a_field_map(client, advisor, change, field):

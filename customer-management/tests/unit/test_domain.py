@@ -153,3 +153,22 @@ def test_preferred_channel_defaults_to_a_channel_the_customer_has():
     assert domain.validate_customer(valid(), default_region="NL")["preferred_channel"] == "email"
     phone_only = domain.validate_customer(valid(email=None, phone="0612345678"), default_region="NL")
     assert phone_only["preferred_channel"] == "sms"
+
+
+def test_payment_terms_default_by_kind():
+    assert domain.default_payment_terms_days("person", business_days=30) == 0
+    assert domain.default_payment_terms_days("business", business_days=30) == 30
+    assert domain.default_payment_terms_days("business", business_days=45) == 45
+
+
+@pytest.mark.parametrize("days", [0, 14, 365])
+def test_payment_terms_within_a_year_are_valid(days):
+    assert (
+        domain.validate_customer(valid(payment_terms_days=days), default_region="NL")["payment_terms_days"]
+        == days
+    )
+
+
+@pytest.mark.parametrize("days", [-1, 366])
+def test_payment_terms_outside_a_year_are_refused(days):
+    assert "payment_terms_days" in errors_of(valid(payment_terms_days=days))

@@ -52,6 +52,7 @@ def invoicing_settings(env: Mapping[str, str]) -> dict[str, Any]:
         # This service's own address as other services reach it: the PDF link that
         # notification-management fetches starts with it.
         "INVOICING_URL": text("INVOICING_URL", "http://127.0.0.1:8005").rstrip("/"),
+        # For a customer whose terms customer-management does not give (an older version).
         "PAYMENT_TERMS_DAYS": env_int(env, "PAYMENT_TERMS_DAYS", 14, low=0, high=365),
         "PAYMENT_REMINDER_INTERVAL_DAYS": env_int(env, "PAYMENT_REMINDER_INTERVAL_DAYS", 7, low=1, high=365),
         "PAYMENT_REMINDER_MAX": env_int(env, "PAYMENT_REMINDER_MAX", 3, low=0, high=100),

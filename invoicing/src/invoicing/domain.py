@@ -474,6 +474,15 @@ def settled_status(balance: Balance, *, sent: bool) -> str:
     return SENT if sent else ISSUED
 
 
+def payment_terms_days(requested: int | None, *, customer_terms: int | None, default: int) -> int:
+    """The days an invoice gives to pay: those asked for when it is made, else the
+    customer's own terms, else the garage's default (a customer-management too old to
+    know terms answers none)."""
+    if requested is not None:
+        return requested
+    return default if customer_terms is None else customer_terms
+
+
 def is_overdue(status: str, *, due_date: date, today: date, outstanding: int) -> bool:
     return status in OPEN_STATUSES and outstanding > 0 and today > due_date
 

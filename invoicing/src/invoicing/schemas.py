@@ -67,7 +67,11 @@ class InvoiceCreateSchema(ma.Schema):
     )
     line_discounts = ma.fields.List(ma.fields.Nested(LineDiscountSchema), validate=validate.Length(max=500))
     payment_terms_days = ma.fields.Integer(
-        validate=validate.Range(min=0, max=365), metadata={"description": "default PAYMENT_TERMS_DAYS (14)"}
+        validate=validate.Range(min=0, max=365),
+        metadata={
+            "description": "default: the customer's payment terms (customer-management), "
+            "else PAYMENT_TERMS_DAYS (14)"
+        },
     )
 
 

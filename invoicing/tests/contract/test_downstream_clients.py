@@ -61,6 +61,11 @@ def test_each_call_is_in_the_contract_open_to_services_and_answers_what_is_read(
     ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert ref.rsplit("/", 1)[-1] == schema
     assert fields <= set(contract["components"]["schemas"][schema]["required"])
+    if service == "customer-management":
+        # Read when given; without it (an older customer-management) PAYMENT_TERMS_DAYS applies.
+        assert (
+            contract["components"]["schemas"][schema]["properties"]["payment_terms_days"]["type"] == "integer"
+        )
     if service == "maintenance-job-management":
         line = contract["components"]["schemas"]["Line"]
         assert set(line["required"]) >= LINE_FIELDS
@@ -108,7 +113,9 @@ def test_reads_a_job_from_an_answer_the_contract_allows(mock, fake_jobs):
 
 
 def test_reads_a_customer_and_a_vehicle(mock, fake_customers, fake_vehicles):
-    customer = fake_customers.add(name="Zaak BV", kind="business", vat_number="NL1", preferred_channel="sms")
+    customer = fake_customers.add(
+        name="Zaak BV", kind="business", vat_number="NL1", preferred_channel="sms", payment_terms_days=45
+    )
     vehicle = fake_vehicles.add(customer["id"], plate="12-ABC-3", make="Opel", model="Astra")
     ContractFake(mock, find_contract("customer-management"), BASE).add(
         "GET", "/api/v1/customers/{customer_id}", 200, customer, customer_id=customer["id"]
@@ -124,6 +131,7 @@ def test_reads_a_customer_and_a_vehicle(mock, fake_customers, fake_vehicles):
         "Utrecht",
         "sms",
     )
+    assert read.payment_terms_days == 45
     car = VehicleManagement(http("vehicle-management")).get_vehicle(uuid.UUID(vehicle["id"]))
     assert (car.plate, car.description) == ("12-ABC-3", "Opel Astra")
 
@@ -134,6 +142,17 @@ def test_a_tolerant_reader_ignores_what_it_does_not_need(mock):
     mock.add("GET", f"{BASE}/api/v1/customers/{customer_id}", json=body)
     customer = CustomerManagement(http("customer-management")).get_customer(customer_id)
     assert (customer.name, customer.kind, customer.preferred_language) == ("Ann", "person", "en")
+    # An older customer-management knows no payment terms: invoicing's default applies.
+    assert customer.payment_terms_days is None
+
+
+@pytest.mark.parametrize("terms", ["30", -1, 366, True, 1.5])
+def test_payment_terms_that_are_no_days_are_a_dependency_failure(mock, terms):
+    customer_id = uuid.uuid4()
+    body = {"id": str(customer_id), "status": "active", "name": "Ann", "payment_terms_days": terms}
+    mock.add("GET", f"{BASE}/api/v1/customers/{customer_id}", json=body)
+    with pytest.raises(DependencyFailed):
+        CustomerManagement(http("customer-management")).get_customer(customer_id)
 
 
 @pytest.mark.parametrize(

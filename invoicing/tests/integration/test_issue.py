@@ -67,8 +67,8 @@ def test_issues_a_numbered_invoice_from_the_job_customer_and_vehicle(garage, lab
         "refund_due": 0,
     }
     issue = date.fromisoformat(invoice["issue_date"])
-    assert date.fromisoformat(invoice["due_date"]) == issue + timedelta(days=14)
-    assert invoice["payment_terms_days"] == 14
+    assert date.fromisoformat(invoice["due_date"]) == issue + timedelta(days=30)  # the business's terms
+    assert invoice["payment_terms_days"] == 30
     assert invoice["status"] == "sent" and invoice["sent_at"] is not None and invoice["send_count"] == 1
     assert invoice["overdue"] is False
     assert invoice["issued_by"] == "maintenance-job-management"
@@ -220,6 +220,48 @@ def test_malformed_bodies_are_refused(garage):
         URL, json={"job_id": str(uuid.uuid4()), "payment_terms_days": -1}, headers=garage.service
     )
     assert response.status_code == 422 and "payment_terms_days" in response.get_json()["errors"]
+
+
+# ----------------------------------------------------------------------- payment terms
+
+
+def days_to_pay(invoice: dict) -> int:
+    return (date.fromisoformat(invoice["due_date"]) - date.fromisoformat(invoice["issue_date"])).days
+
+
+def test_the_job_services_invoice_for_a_person_is_due_on_collection(garage):
+    """The outbox's create carries only the job: the customer's terms decide."""
+    invoice = garage.invoice(customer=garage.customers.add(kind="person"))
+    assert invoice["payment_terms_days"] == 0
+    assert invoice["due_date"] == invoice["issue_date"]
+
+
+def test_the_job_services_invoice_for_a_business_is_on_account(garage):
+    invoice = garage.invoice(customer=garage.customers.add(kind="business", name="Fleet BV"))
+    assert (invoice["payment_terms_days"], days_to_pay(invoice)) == (30, 30)
+
+
+def test_a_business_with_its_own_terms_gets_them(garage):
+    customer = garage.customers.add(kind="business", name="Slow Payer BV", payment_terms_days=45)
+    invoice = garage.invoice(customer=customer)
+    assert (invoice["payment_terms_days"], days_to_pay(invoice)) == (45, 45)
+
+
+def test_terms_given_when_creating_win_over_the_customers(garage):
+    customer = garage.customers.add(kind="business", name="Fleet BV", payment_terms_days=45)
+    invoice = garage.invoice(customer=customer, payment_terms_days=7, headers=garage.admin)
+    assert (invoice["payment_terms_days"], days_to_pay(invoice)) == (7, 7)
+    person = garage.invoice(customer=garage.customers.add(kind="person"), payment_terms_days=14)
+    assert (person["payment_terms_days"], days_to_pay(person)) == (14, 14)
+
+
+def test_a_customer_management_that_gives_no_terms_leaves_the_configured_default(garage):
+    """An older customer-management (before payment terms): PAYMENT_TERMS_DAYS (14)."""
+    customer = garage.customers.add(kind="business", name="Old Records BV")
+    del customer["payment_terms_days"]
+    garage.customers.put(customer)
+    invoice = garage.invoice(customer=customer)
+    assert (invoice["payment_terms_days"], days_to_pay(invoice)) == (14, 14)
 
 
 def test_the_invoice_is_a_snapshot(garage, labour):

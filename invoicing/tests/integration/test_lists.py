@@ -13,9 +13,11 @@ URL = "/api/v1/invoices"
 
 @pytest.fixture
 def issue_days_ago(garage, monkeypatch, clock):
-    """Issue an invoice as if it were ``days`` ago (14 days to pay)."""
+    """Issue an invoice as if it were ``days`` ago (14 days to pay, asked for: the
+    fakes' customers are persons, who would pay on collection)."""
 
     def issue(days: int, **kwargs):
+        kwargs.setdefault("payment_terms_days", 14)
         moment = datetime.now(UTC) - timedelta(days=days)
         clock(moment)
         try:

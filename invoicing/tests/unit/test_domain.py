@@ -334,3 +334,11 @@ def test_numbers_per_series():
     assert domain.format_number(domain.INVOICE_SERIES, 2026, 42) == "2026-000042"
     assert domain.format_number(domain.CREDIT_NOTE_SERIES, 2026, 7) == "CN-2026-000007"
     assert domain.format_number(domain.INVOICE_SERIES, 2027, 1_000_000) == "2027-1000000"
+
+
+def test_payment_terms_asked_for_win_then_the_customers_then_the_default():
+    assert domain.payment_terms_days(7, customer_terms=45, default=14) == 7
+    assert domain.payment_terms_days(0, customer_terms=45, default=14) == 0
+    assert domain.payment_terms_days(None, customer_terms=45, default=14) == 45
+    assert domain.payment_terms_days(None, customer_terms=0, default=14) == 0
+    assert domain.payment_terms_days(None, customer_terms=None, default=14) == 14

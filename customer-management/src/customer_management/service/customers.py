@@ -27,6 +27,7 @@ EDITABLE_FIELDS = (
     "preferred_channel",
     "preferred_language",
     "notes",
+    "payment_terms_days",
 )
 
 
@@ -53,9 +54,18 @@ def _consent_events(session: Session, customer_id: uuid.UUID) -> list[domain.Con
 
 
 def register_customer(
-    *, session: Session, data: dict[str, Any], recorded_by: str, default_region: str
+    *,
+    session: Session,
+    data: dict[str, Any],
+    recorded_by: str,
+    default_region: str,
+    business_terms_days: int,
 ) -> Customer:
     fields = domain.validate_customer(_flatten(data), default_region=default_region)
+    if fields.get("payment_terms_days") is None:
+        fields["payment_terms_days"] = domain.default_payment_terms_days(
+            fields["kind"], business_days=business_terms_days
+        )
     _ensure_email_free(session, fields.get("email"))
     customer = Customer(**{k: fields.get(k) for k in EDITABLE_FIELDS if fields.get(k) is not None})
     customer.consents = domain.current_consents([])

@@ -4,7 +4,8 @@ Coded against ``contracts/customer-management.yaml``: ``GET /api/v1/customers/{i
 answers the customer (200) or a problem (404). Read: the billing data copied onto an
 invoice (``kind``, ``name``, ``vat_number``, ``contact_person``, ``address``,
 ``email``, ``phone``), ``preferred_channel`` and ``preferred_language`` (how the
-invoice is sent and in which language) and ``status``.
+invoice is sent and in which language), ``payment_terms_days`` (when it is due; absent
+from an older customer-management, then None) and ``status``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Customer:
     country: str | None = None
     preferred_channel: str = "email"
     preferred_language: str = "en"
+    payment_terms_days: int | None = None  # None: customer-management does not say
 
 
 class CustomerDirectory(Protocol):
@@ -55,7 +57,16 @@ def parse_customer(body: dict[str, Any]) -> Customer:
         country=address.get("country"),
         preferred_channel=str(body.get("preferred_channel") or "email"),
         preferred_language=str(body.get("preferred_language") or "en"),
+        payment_terms_days=_optional_days(body.get("payment_terms_days")),
     )
+
+
+def _optional_days(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 365:
+        raise ValueError(f"payment terms of {value!r} days")
+    return value
 
 
 class CustomerManagement:

@@ -136,8 +136,11 @@ def issue_invoice(
         ],
         discount=_discount(data.get("discount")),
     )
-    terms = data.get("payment_terms_days")
-    terms = settings.payment_terms_days if terms is None else terms
+    terms = domain.payment_terms_days(
+        data.get("payment_terms_days"),
+        customer_terms=customer.payment_terms_days,
+        default=settings.payment_terms_days,
+    )
     # Everything that can fail for a reason outside this database has happened: only
     # now is a number taken.
     year, sequence, now = take_number(session, series=domain.INVOICE_SERIES, settings=settings)
