@@ -27,6 +27,7 @@ CUSTOMER = {
     "preferred_channel": "email",
     "preferred_language": "en",
     "notes": None,
+    "payment_terms_days": 0,
     "consents": {
         "email": {"service": True, "marketing": False},
         "sms": {"service": True, "marketing": False},

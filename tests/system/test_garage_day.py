@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -267,9 +267,8 @@ def test_a_garage_day(garage: Garage, front_desk: FrontDesk, mail: MailSink) -> 
         row["rate"]: {k: row[k] for k in ("net", "vat", "gross")} for row in invoice["vat_breakdown"]
     } == (expected["breakdown"])
     assert totals["outstanding"] == expected["gross"]
-    assert date.fromisoformat(invoice["due_date"]) == date.fromisoformat(invoice["issue_date"]) + timedelta(
-        days=14
-    )
+    assert invoice["due_date"] == invoice["issue_date"]  # a person pays on collection
+    assert invoice["payment_terms_days"] == 0
 
     # 10. The customer gets the invoice by email, with the PDF the API serves.
     issued = one_notification(front_desk, customer["id"], "invoice_issued")

@@ -33,6 +33,7 @@ def customer_body(customer_id: uuid.UUID, *, status: str = "active", name: str =
         "preferred_channel": "none" if erased else "email",
         "preferred_language": "nl",
         "notes": None,
+        "payment_terms_days": 0,
         "consents": {"email": dict(consent), "sms": dict(consent)},
         "marketing_consent": False,
         "status": status,

@@ -124,10 +124,8 @@ class CustomerSchema(ma.Schema):
     preferred_channel = ma.fields.String(required=True, validate=validate.OneOf(CHANNELS))
     preferred_language = ma.fields.String(required=True)
     notes = ma.fields.String(required=True, allow_none=True)
-    # Always answered, but not (yet) required in the contract: consumers' fakes written
-    # against the earlier contract stay valid until they add it.
     payment_terms_days = ma.fields.Integer(
-        metadata={"description": "days the customer's invoices give to pay; 0: on collection. Always given"}
+        required=True, metadata={"description": "days the customer's invoices give to pay; 0: on collection"}
     )
     consents = ma.fields.Nested(ConsentsSchema, required=True)
     marketing_consent = ma.fields.Boolean(required=True)

@@ -255,15 +255,6 @@ def test_terms_given_when_creating_win_over_the_customers(garage):
     assert (person["payment_terms_days"], days_to_pay(person)) == (14, 14)
 
 
-def test_a_customer_management_that_gives_no_terms_leaves_the_configured_default(garage):
-    """An older customer-management (before payment terms): PAYMENT_TERMS_DAYS (14)."""
-    customer = garage.customers.add(kind="business", name="Old Records BV")
-    del customer["payment_terms_days"]
-    garage.customers.put(customer)
-    invoice = garage.invoice(customer=customer)
-    assert (invoice["payment_terms_days"], days_to_pay(invoice)) == (14, 14)
-
-
 def test_the_invoice_is_a_snapshot(garage, labour):
     """Later changes to the customer or the job change nothing on an issued invoice."""
     customer = garage.customers.add(name="Before BV")

@@ -341,4 +341,6 @@ def test_payment_terms_asked_for_win_then_the_customers_then_the_default():
     assert domain.payment_terms_days(0, customer_terms=45, default=14) == 0
     assert domain.payment_terms_days(None, customer_terms=45, default=14) == 45
     assert domain.payment_terms_days(None, customer_terms=0, default=14) == 0
+    # A customer-management from before payment terms answers none (the contract now
+    # requires them, so the fakes cannot send such an answer): the garage's default.
     assert domain.payment_terms_days(None, customer_terms=None, default=14) == 14
