@@ -67,6 +67,7 @@ class FakeVehicles(ResourceServer):
             "owner_id": owner_id,
             "plate": "AB-123-C",
             "plate_normalised": "AB123C",
+            "plate_display": "AB-123-C",
             "country": "NL",
             "vin": None,
             "make": "Volkswagen",

@@ -53,6 +53,7 @@ class FakeVehicles(ResourceServer):
                 "owner_id": str(owner_id or uuid.uuid4()),
                 "plate": plate,
                 "plate_normalised": plate.replace("-", "").upper(),
+                "plate_display": plate.upper(),
                 "country": "NL",
                 "vin": None,
                 "make": more.pop("make", "Volkswagen"),

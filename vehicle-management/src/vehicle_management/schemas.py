@@ -67,8 +67,9 @@ class VehicleSchema(ma.Schema):
         required=True, metadata={"description": "upper case, no spaces or dashes: what uniqueness compares"}
     )
     plate_display = ma.fields.String(
+        required=True,
         metadata={
-            "description": "always answered: the plate as its country prints it (NL side codes 1-14: "
+            "description": "the plate as its country prints it (NL side codes 1-14: "
             "XD-123-Z, 12-ABC-3); for other countries, and a Dutch plate of no side code, plate_normalised"
         },
     )
