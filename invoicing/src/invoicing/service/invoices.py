@@ -307,14 +307,6 @@ def list_invoices(
 
 
 @dataclass
-class ReceivableRow:
-    customer_id: uuid.UUID
-    customer_name: str
-    currency: str
-    ageing: domain.Ageing
-
-
-@dataclass
 class Receivables:
     as_of: date
     totals: list[dict[str, Any]]
