@@ -138,7 +138,7 @@ SERVICES: tuple[Service, ...] = (
         "invoicing",
         8005,
         "invoicing",
-        ("/api/v1/invoices", "/api/v1/credit-notes"),
+        ("/api/v1/invoices", "/api/v1/credit-notes", "/api/v1/payments"),
         # Vehicles too: the invoice names the vehicle (invoicing/config.py DOWNSTREAMS).
         calls=(
             "maintenance-job-management",

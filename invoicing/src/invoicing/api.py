@@ -16,6 +16,8 @@ from invoicing import pdf
 from invoicing.clients import downstreams
 from invoicing.models import db
 from invoicing.schemas import (
+    CashUpArgsSchema,
+    CashUpSchema,
     CreditNoteCreateSchema,
     CreditNotePageSchema,
     CreditNoteQueryArgsSchema,
@@ -51,6 +53,12 @@ blp = ServiceBlueprint(
     __name__,
     url_prefix="/api/v1/invoices",
     description="Invoices of completed jobs: numbers, VAT, payments, sending, receivables",
+)
+payments_blp = ServiceBlueprint(
+    "payments",
+    __name__,
+    url_prefix="/api/v1/payments",
+    description="Payments and refunds across invoices: the cash-up of a day or a period",
 )
 credit_notes_blp = ServiceBlueprint(
     "credit_notes",
@@ -207,6 +215,25 @@ class Payments(MethodView):
             roles=principal.roles,
         )
         return payment, 201, {"Location": url_for("invoices.Payments", invoice_id=invoice_id)}
+
+
+# ----------------------------------------------------------------------------- cash-up
+
+
+@payments_blp.route("")
+class CashUp(MethodView):
+    @payments_blp.auth(*COUNTER)
+    @payments_blp.arguments(CashUpArgsSchema, location="query")
+    @payments_blp.response(200, CashUpSchema)
+    @payments_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def get(self, args: dict[str, Any]) -> Any:
+        """The cash-up: every payment and refund of a day (or up to 92 days) with totals per method"""
+        return payments.cash_up(
+            session=db.session(),
+            date_from=args["date_from"],
+            date_to=args.get("date_to"),
+            settings=_settings(),
+        )
 
 
 # ------------------------------------------------------------------------- credit notes

@@ -534,3 +534,46 @@ class Ageing:
         self.buckets[age_bucket(issue_date, today)] += outstanding
         if today > due_date:
             self.overdue += outstanding
+
+
+# ------------------------------------------------------------------------------ cash-up
+
+MAX_CASH_UP_DAYS = 92  # a quarter at most in one answer
+
+
+def cash_up_period(date_from: date, date_to: date | None) -> tuple[date, date]:
+    """The days a cash-up covers, both included; one day when ``date_to`` is left out."""
+    date_to = date_to or date_from
+    if date_to < date_from:
+        raise Unprocessable.on_field("to", "must not be before from")
+    if (date_to - date_from).days + 1 > MAX_CASH_UP_DAYS:
+        raise Unprocessable.on_field("to", f"a cash-up covers at most {MAX_CASH_UP_DAYS} days")
+    return date_from, date_to
+
+
+@dataclass(frozen=True)
+class MethodTotal:
+    method: str
+    count: int
+    received: int
+    refunded: int
+
+    @property
+    def net(self) -> int:
+        return self.received - self.refunded
+
+
+def cash_up_totals(payments: Iterable[Any]) -> list[MethodTotal]:
+    """Per payment method (every method, in the fixed order, zero when unused): how many
+    payments and refunds, the money received and given back."""
+    totals = {method: MethodTotal(method, 0, 0, 0) for method in PAYMENT_METHODS}
+    for payment in payments:
+        total = totals[payment.method]
+        refund = payment.kind == REFUND
+        totals[payment.method] = replace(
+            total,
+            count=total.count + 1,
+            received=total.received + (0 if refund else payment.amount),
+            refunded=total.refunded + (payment.amount if refund else 0),
+        )
+    return list(totals.values())

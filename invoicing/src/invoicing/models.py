@@ -339,6 +339,7 @@ class Payment(Model):
         CheckConstraint(one_of("method", domain.PAYMENT_METHODS), name="method"),
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_payments_invoice_id", "invoice_id"),
+        Index("ix_payments_paid_at", "paid_at"),  # the cash-up reads a period
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)

@@ -256,6 +256,40 @@ class PaymentListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(PaymentSchema), required=True)
 
 
+class CashUpArgsSchema(ma.Schema):
+    # "from" is a Python keyword: the field is date_from, the query parameter "from".
+    date_from = ma.fields.Date(required=True, data_key="from", metadata={"description": "the first day"})
+    date_to = ma.fields.Date(
+        data_key="to", metadata={"description": "the last day, included; default the first (one day)"}
+    )
+
+
+class CashUpPaymentSchema(PaymentSchema):
+    invoice_number = ma.fields.String(required=True)
+
+
+class MethodTotalSchema(ma.Schema):
+    method = ma.fields.String(required=True, validate=validate.OneOf(domain.PAYMENT_METHODS))
+    count = ma.fields.Integer(required=True, metadata={"description": "payments and refunds"})
+    received = ma.fields.Integer(required=True, metadata=MONEY)
+    refunded = ma.fields.Integer(required=True, metadata=MONEY)
+    net = ma.fields.Integer(required=True, metadata={"description": "received less refunded, minor units"})
+
+
+class CashUpSchema(ma.Schema):
+    date_from = ma.fields.Date(required=True, data_key="from")
+    date_to = ma.fields.Date(required=True, data_key="to")
+    timezone = ma.fields.String(required=True, metadata={"description": "the garage's days are in this zone"})
+    totals = ma.fields.List(
+        ma.fields.Nested(MethodTotalSchema),
+        required=True,
+        metadata={"description": "one per payment method, zero when unused"},
+    )
+    items = ma.fields.List(
+        ma.fields.Nested(CashUpPaymentSchema), required=True, metadata={"description": "oldest first"}
+    )
+
+
 class CreditNoteSummarySchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     number = ma.fields.String(required=True)

@@ -285,3 +285,51 @@ def test_the_front_desk_takes_payment_when_the_car_is_collected(garage, invoice)
     assert refund.get_json()["type"] == "urn:garage:problem:refund-needs-bookkeeper"
     listed = garage.client.get(f"{URL}/{invoice['id']}/payments", headers=garage.advisor).get_json()
     assert len(listed["items"]) == 3
+
+
+# ----------------------------------------------------------------------------- cash-up
+
+
+def test_the_cash_up_lists_a_garage_day_with_totals_per_method(garage, labour):
+    """Days are the garage's (Europe/Amsterdam): 23:30 UTC on 5 March is already 6 March."""
+    first = garage.invoice([labour(100, 10000)])
+    second = garage.invoice([labour(100, 20000)])
+    day = "2026-03-05"
+    for invoice, amount, method, paid_at in (
+        (first, 5000, "card", f"{day}T08:15:00+01:00"),
+        (first, 2000, "cash", f"{day}T16:40:00+01:00"),
+        (second, 7000, "card", f"{day}T22:59:59Z"),  # 23:59:59 in Amsterdam
+        (second, 3000, "cash", f"{day}T23:30:00Z"),  # 00:30 the next day
+    ):
+        response = garage.pay(invoice["id"], amount, headers=garage.advisor, method=method, paid_at=paid_at)
+        assert response.status_code == 201, response.get_json()
+    answer = garage.client.get(f"/api/v1/payments?from={day}", headers=garage.advisor)
+    assert answer.status_code == 200, answer.get_json()
+    cash_up = answer.get_json()
+    assert (cash_up["from"], cash_up["to"], cash_up["timezone"]) == (day, day, "Europe/Amsterdam")
+    assert [(p["amount"], p["method"], p["invoice_number"]) for p in cash_up["items"]] == [
+        (5000, "card", first["number"]),
+        (2000, "cash", first["number"]),
+        (7000, "card", second["number"]),
+    ]
+    assert {t["method"]: (t["count"], t["received"], t["net"]) for t in cash_up["totals"]} == {
+        "card": (2, 12000, 12000),
+        "cash": (1, 2000, 2000),
+        "bank_transfer": (0, 0, 0),
+    }
+    two_days = garage.client.get(f"/api/v1/payments?from={day}&to=2026-03-06", headers=garage.accountant)
+    assert [t["received"] for t in two_days.get_json()["totals"]] == [2000 + 3000, 12000, 0]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("from=2026-03-06&to=2026-03-05", "to"),
+        ("from=2026-01-01&to=2026-12-31", "to"),
+        ("to=2026-03-05", "from"),
+    ],
+)
+def test_a_cash_up_period_that_makes_no_sense_is_refused(garage, query, field):
+    response = garage.client.get(f"/api/v1/payments?{query}", headers=garage.accountant)
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]

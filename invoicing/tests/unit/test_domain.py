@@ -344,3 +344,29 @@ def test_payment_terms_asked_for_win_then_the_customers_then_the_default():
     # A customer-management from before payment terms answers none (the contract now
     # requires them, so the fakes cannot send such an answer): the garage's default.
     assert domain.payment_terms_days(None, customer_terms=None, default=14) == 14
+
+
+def test_cash_up_totals_count_refunds_apart_for_every_method():
+    from types import SimpleNamespace as Paid
+
+    totals = domain.cash_up_totals(
+        [
+            Paid(method="cash", kind=domain.PAYMENT, amount=5000),
+            Paid(method="cash", kind=domain.REFUND, amount=1200),
+            Paid(method="card", kind=domain.PAYMENT, amount=800),
+        ]
+    )
+    assert [(t.method, t.count, t.received, t.refunded, t.net) for t in totals] == [
+        ("cash", 2, 5000, 1200, 3800),
+        ("card", 1, 800, 0, 800),
+        ("bank_transfer", 0, 0, 0, 0),
+    ]
+
+
+def test_a_cash_up_is_a_day_by_default_and_at_most_92_days():
+    assert domain.cash_up_period(date(2026, 3, 5), None) == (date(2026, 3, 5), date(2026, 3, 5))
+    assert domain.cash_up_period(date(2026, 1, 1), date(2026, 4, 2))[1] == date(2026, 4, 2)
+    with pytest.raises(Unprocessable):
+        domain.cash_up_period(date(2026, 1, 1), date(2026, 4, 3))
+    with pytest.raises(Unprocessable):
+        domain.cash_up_period(date(2026, 3, 5), date(2026, 3, 4))

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from invoicing import domain
-from invoicing.models import Payment
+from invoicing.models import Invoice, Payment
 from invoicing.service import invoices
 from invoicing.service.invoice_changes import lock_invoice, settle
+from invoicing.service.settings import Settings
 from service_kit.clock import utcnow
 
 
@@ -44,6 +48,44 @@ def record_payment(
     settle(invoice)
     session.flush()
     return payment
+
+
+@dataclass(frozen=True)
+class PaymentInCashUp:
+    """A payment as the cash-up lists it: with its invoice's number."""
+
+    payment: Payment
+    invoice_number: str
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.payment, name)
+
+
+@dataclass(frozen=True)
+class CashUp:
+    date_from: date
+    date_to: date
+    timezone: str
+    totals: list[domain.MethodTotal]
+    items: list[Any]
+
+
+def cash_up(*, session: Session, date_from: date, date_to: date | None, settings: Settings) -> CashUp:
+    """Every payment and refund received in the garage's days ``date_from`` to
+    ``date_to`` (both included, in its own time zone), oldest first, with the totals per
+    method: what the till and the bank should show."""
+    first, last = domain.cash_up_period(date_from, date_to)
+    zone = ZoneInfo(settings.timezone)
+    start = datetime.combine(first, time.min, tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+    rows = session.execute(
+        select(Payment, Invoice.number)
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(Payment.paid_at >= start, Payment.paid_at < end)
+        .order_by(Payment.paid_at, Payment.id)
+    ).all()
+    items = [PaymentInCashUp(payment, number) for payment, number in rows]
+    return CashUp(first, last, settings.timezone, domain.cash_up_totals(items), items)
 
 
 def list_payments(*, session: Session, invoice_id: uuid.UUID) -> list[Payment]:
