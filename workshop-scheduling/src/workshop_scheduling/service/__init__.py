@@ -6,6 +6,8 @@ The parts, each imported by the code that needs it:
 - ``workshop``: the settings, bays and technicians;
 - ``appointments``: book, show, list, reschedule, cancel, no-show, check-in and
   complete, each change made to the appointment's job in maintenance-job-management too;
+- ``placement``: where an appointment goes: the bay and technician asked for, the
+  conflicts, and the first free bay the database's exclusion constraints accept;
 - ``planning``: availability and the day and week planning views;
 - ``reminders``: the reminder the day before each appointment;
 - ``job_checks``: the ``JobCheck`` rows that guard each change of a job, and

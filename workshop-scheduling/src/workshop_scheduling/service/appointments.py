@@ -15,16 +15,13 @@ maintenance-job-management, inline, inside the request's transaction:
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -37,20 +34,14 @@ from workshop_scheduling.clients import notification_management
 from workshop_scheduling.clients.maintenance_jobs import JobDirectory, JobNotChangeable
 from workshop_scheduling.clients.vehicle_management import VehicleDirectory
 from workshop_scheduling.domain.appointments import (
-    ACTIVE,
     BOOKED,
     CANCELLED,
     AbandonedBookingAttempt,
     AppointmentNotFound,
-    BayAlreadyBooked,
-    Booking,
-    Conflicts,
     InvalidResource,
     InWorkshopTime,
     JobAlreadyStarted,
     NoBayFree,
-    TechnicianAlreadyBooked,
-    VehicleAlreadyBooked,
     check_appointment_time,
     describe_work,
     ensure_no_show_allowed,
@@ -59,118 +50,12 @@ from workshop_scheduling.domain.appointments import (
     transition,
 )
 from workshop_scheduling.models import (
-    BAY_OVERLAP,
-    TECHNICIAN_OVERLAP,
-    VEHICLE_OVERLAP,
     Appointment,
     Bay,
-    Technician,
 )
+from workshop_scheduling.service import placement
 from workshop_scheduling.service.job_checks import arm_job_check, disarm_job_check, reusable_appointment_id
 from workshop_scheduling.service.workshop import active_bays, workshop
-
-log = logging.getLogger("workshop_scheduling")
-
-# Appointments lie inside one day's opening hours: one that overlaps a window starts
-# at most a day before it. Keeps every window query an index range scan on start_at.
-LONGEST_APPOINTMENT = timedelta(days=1)
-EXCLUSION_VIOLATION, DEADLOCK = "23P01", "40P01"
-
-
-def _bookings_between(session: Session, start: datetime, end: datetime) -> list[Booking]:
-    rows = session.execute(
-        select(
-            Appointment.id,
-            Appointment.start_at,
-            Appointment.end_at,
-            Appointment.bay_id,
-            Appointment.vehicle_id,
-            Appointment.technician_id,
-        ).where(
-            Appointment.status.in_(ACTIVE),
-            Appointment.start_at > start - LONGEST_APPOINTMENT,
-            Appointment.start_at < end,
-            Appointment.end_at > start,
-        )
-    )
-    return [Booking(*row) for row in rows]
-
-
-def _requested_bay(session: Session, bay_id: uuid.UUID | None, kind: str | None) -> Bay | None:
-    if bay_id is None:
-        return None
-    bay = session.get(Bay, bay_id)
-    if bay is None:
-        raise InvalidResource("bay_id", "no such bay")
-    if not bay.active:
-        raise InvalidResource("bay_id", f"bay {bay.name} is not in use")
-    if kind and bay.kind != kind:
-        raise InvalidResource("bay_id", f"bay {bay.name} is a {bay.kind} bay, not {kind}")
-    return bay
-
-
-def _requested_technician(session: Session, technician_id: uuid.UUID | None) -> Technician | None:
-    if technician_id is None:
-        return None
-    technician = session.get(Technician, technician_id)
-    if technician is None:
-        raise InvalidResource("technician_id", "no such technician")
-    if not technician.active:
-        raise InvalidResource("technician_id", f"{technician.name} is not active")
-    return technician
-
-
-def _check_conflicts(conflicts: Conflicts, *, bay: Bay | None, technician: Technician | None) -> None:
-    if conflicts.vehicle is not None:
-        raise VehicleAlreadyBooked(conflicts.vehicle.appointment_id)
-    if technician is not None and conflicts.technician is not None:
-        raise TechnicianAlreadyBooked(technician.name)
-    if bay is not None and bay.id in conflicts.busy_bays:
-        raise BayAlreadyBooked(bay.name)
-
-
-def _constraint_of(exc: DBAPIError) -> tuple[str | None, str | None]:
-    orig = getattr(exc, "orig", None)
-    diag = getattr(orig, "diag", None)
-    return getattr(orig, "pgcode", None), getattr(diag, "constraint_name", None)
-
-
-def _place(
-    session: Session,
-    candidates: Sequence[Bay],
-    apply: Callable[[Bay], Appointment],
-    *,
-    chosen_by_caller: bool,
-    technician: Technician | None,
-    kind: str | None,
-) -> Appointment:
-    """Write the appointment into the first candidate bay the database accepts. Each
-    try is a savepoint: when a concurrent booking took an auto-chosen bay in the
-    meantime (exclusion violation, or a deadlock between two such bookings) the next
-    free bay is tried; any other overlap is the answer."""
-    for bay in candidates:
-        try:
-            with session.begin_nested():
-                appointment = apply(bay)
-                session.flush()
-            return appointment
-        except DBAPIError as exc:
-            sqlstate, constraint = _constraint_of(exc)
-            if sqlstate == EXCLUSION_VIOLATION:
-                if constraint == VEHICLE_OVERLAP:
-                    raise VehicleAlreadyBooked() from exc
-                if constraint == TECHNICIAN_OVERLAP and technician is not None:
-                    raise TechnicianAlreadyBooked(technician.name) from exc
-                if constraint == BAY_OVERLAP and chosen_by_caller:
-                    raise BayAlreadyBooked(bay.name) from exc
-                if constraint == BAY_OVERLAP:
-                    log.info("bay %s was taken concurrently; trying the next free one", bay.name)
-                    continue
-            if sqlstate == DEADLOCK and not chosen_by_caller:
-                log.info("deadlock with a concurrent booking of bay %s; trying the next free one", bay.name)
-                continue
-            raise
-    raise NoBayFree(kind)
 
 
 def message_data(appointment: Appointment, tz: Any) -> dict[str, Any]:
@@ -226,16 +111,16 @@ def book_appointment(
     start, end = data["start"], data["end"]
     check_appointment_time(rules, start, end, now=now)
     kind = data.get("bay_kind")
-    bay = _requested_bay(session, data.get("bay_id"), kind)
-    technician = _requested_technician(session, data.get("technician_id"))
+    bay = placement.requested_bay(session, data.get("bay_id"), kind)
+    technician = placement.requested_technician(session, data.get("technician_id"))
     conflicts = find_conflicts(
-        _bookings_between(session, start, end),
+        placement.bookings_between(session, start, end),
         start,
         end,
         vehicle_id=data["vehicle_id"],
         technician_id=technician.id if technician else None,
     )
-    _check_conflicts(conflicts, bay=bay, technician=technician)
+    placement.check_conflicts(conflicts, bay=bay, technician=technician)
     candidates = [bay] if bay else [b for b in active_bays(session, kind) if b.id not in conflicts.busy_bays]
     if not candidates:
         raise NoBayFree(kind)
@@ -269,7 +154,7 @@ def book_appointment(
         session.add(appointment)
         return appointment
 
-    appointment = _place(
+    appointment = placement.place(
         session,
         candidates,
         new_appointment,
@@ -400,23 +285,23 @@ def reschedule_appointment(
     start = data["start"]
     end = data.get("end") or start + (appointment.end_at - appointment.start_at)
     check_appointment_time(rules, start, end, now=now)
-    bay = _requested_bay(session, data.get("bay_id"), None)
+    bay = placement.requested_bay(session, data.get("bay_id"), None)
     technician = (
-        _requested_technician(session, data["technician_id"])
+        placement.requested_technician(session, data["technician_id"])
         if "technician_id" in data
         else appointment.technician
     )
     if technician is not None and not technician.active:
         raise InvalidResource("technician_id", f"{technician.name} is not active")
     conflicts = find_conflicts(
-        _bookings_between(session, start, end),
+        placement.bookings_between(session, start, end),
         start,
         end,
         vehicle_id=appointment.vehicle_id,
         technician_id=technician.id if technician else None,
         ignore=appointment.id,
     )
-    _check_conflicts(conflicts, bay=bay, technician=technician)
+    placement.check_conflicts(conflicts, bay=bay, technician=technician)
     current = appointment.bay
     if bay is not None:
         candidates = [bay]
@@ -437,7 +322,7 @@ def reschedule_appointment(
         appointment.technician = technician
         return appointment
 
-    _place(
+    placement.place(
         session, candidates, move, chosen_by_caller=bay is not None, technician=technician, kind=current.kind
     )
     if (previous_start, previous_end) != (start, end):

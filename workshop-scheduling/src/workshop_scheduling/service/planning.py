@@ -18,7 +18,7 @@ from workshop_scheduling.domain.appointments import ACTIVE, CANCELLED
 from workshop_scheduling.domain.planning import availability
 from workshop_scheduling.domain.workshop import day_bounds, format_clock, local_date
 from workshop_scheduling.models import Appointment
-from workshop_scheduling.service.appointments import LONGEST_APPOINTMENT
+from workshop_scheduling.service.placement import LONGEST_APPOINTMENT
 from workshop_scheduling.service.workshop import active_bays, get_settings, workshop
 
 MAX_AVAILABILITY_DAYS = 31
