@@ -11,7 +11,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from invoicing import domain
+from invoicing import domain, minor_units
 from service_kit.pagination import PageArgsSchema, page_schema
 from service_kit.validation import UtcDateTime
 
@@ -20,7 +20,7 @@ MONEY = {"description": "minor units (cents)"}
 
 def _two_places(value: Any) -> None:
     try:
-        domain.percent(value)
+        minor_units.percent(value)
     except ValueError as exc:
         raise ma.ValidationError(str(exc)) from exc
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from invoicing.domain import Balance, CreditableLine, Discount, LineInput
 
-from invoicing import domain
+from invoicing import domain, minor_units
 from service_kit.problems import Conflict, Unprocessable
 
 
@@ -33,33 +33,33 @@ def line(quantity: int, price: int, rate: str = "21", **more) -> LineInput:
     [(5, 10, 1), (4, 10, 0), (15, 10, 2), (-5, 10, -1), (-15, 10, -2), (-4, 10, 0), (0, 7, 0), (10, 10, 1)],
 )
 def test_half_up_rounds_halves_away_from_zero(numerator, denominator, expected):
-    assert domain.half_up(numerator, denominator) == expected
+    assert minor_units.half_up(numerator, denominator) == expected
 
 
 def test_line_amount_is_quantity_times_price_half_up_to_the_cent():
-    assert domain.line_amount(150, 6000) == 9000  # 1.5 h x 60.00
-    assert domain.line_amount(125, 7350) == 9188  # 91.875 -> 91.88
-    assert domain.line_amount(50, 1) == 1  # half a cent rounds up
-    assert domain.line_amount(49, 1) == 0
-    assert domain.line_amount(1, 1) == 0
-    assert domain.line_amount(333, 333) == 1109  # 11.0889 -> 11.09
+    assert minor_units.line_amount(150, 6000) == 9000  # 1.5 h x 60.00
+    assert minor_units.line_amount(125, 7350) == 9188  # 91.875 -> 91.88
+    assert minor_units.line_amount(50, 1) == 1  # half a cent rounds up
+    assert minor_units.line_amount(49, 1) == 0
+    assert minor_units.line_amount(1, 1) == 0
+    assert minor_units.line_amount(333, 333) == 1109  # 11.0889 -> 11.09
 
 
 def test_vat_is_half_up_per_line():
-    assert domain.vat_on(250, Decimal("21")) == 53  # 52.5 -> 53
-    assert domain.vat_on(249, Decimal("21")) == 52  # 52.29
-    assert domain.vat_on(1000, Decimal("9.00")) == 90
-    assert domain.vat_on(1111, Decimal("5.5")) == 61  # 61.105 -> 61
-    assert domain.vat_on(5, Decimal("10")) == 1  # 0.5 -> 1
-    assert domain.vat_on(12345, Decimal("0")) == 0
+    assert minor_units.vat_on(250, Decimal("21")) == 53  # 52.5 -> 53
+    assert minor_units.vat_on(249, Decimal("21")) == 52  # 52.29
+    assert minor_units.vat_on(1000, Decimal("9.00")) == 90
+    assert minor_units.vat_on(1111, Decimal("5.5")) == 61  # 61.105 -> 61
+    assert minor_units.vat_on(5, Decimal("10")) == 1  # 0.5 -> 1
+    assert minor_units.vat_on(12345, Decimal("0")) == 0
 
 
 def test_rates_and_percentages_keep_two_decimals_or_are_refused():
-    assert domain.hundredths("21.5") == 2150
-    assert domain.percent("7") == Decimal("7.00")
+    assert minor_units.hundredths("21.5") == 2150
+    assert minor_units.percent("7") == Decimal("7.00")
     for bad in ("1.234", "abc", "NaN", "-1", "100.01"):
         with pytest.raises(ValueError):
-            domain.percent(bad)
+            minor_units.percent(bad)
 
 
 # -------------------------------------------------------------------------------- totals
@@ -103,7 +103,7 @@ def test_many_lines_add_up_exactly():
     assert sum(row.vat for row in pricing.vat_breakdown) == totals.vat
     assert all(priced.net >= 0 for priced in pricing.lines)
     for priced in pricing.lines:
-        assert priced.vat == domain.vat_on(priced.net, priced.vat_rate)
+        assert priced.vat == minor_units.vat_on(priced.net, priced.vat_rate)
 
 
 def test_line_discount_by_percent_and_by_amount():
@@ -176,7 +176,7 @@ def test_a_whole_invoice_discount_leaves_zero():
     ],
 )
 def test_allocate_splits_exactly_and_never_beyond_a_weight(total, weights, expected):
-    assert domain.allocate(total, weights) == expected
+    assert minor_units.allocate(total, weights) == expected
 
 
 def test_allocate_holds_on_random_cases():
@@ -184,7 +184,7 @@ def test_allocate_holds_on_random_cases():
     for _ in range(500):
         weights = [rng.randint(0, 10_000) for _ in range(rng.randint(1, 30))]
         total = rng.randint(0, sum(weights))
-        shares = domain.allocate(total, weights)
+        shares = minor_units.allocate(total, weights)
         assert sum(shares) == (total if sum(weights) else 0)
         assert all(0 <= share <= weight for share, weight in zip(shares, weights, strict=True))
 
