@@ -32,9 +32,11 @@ $(SECURITY_TOOLS): tests/security/requirements.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet -r tests/security/requirements.txt
 	touch $@
 
-# playwright for tests/browser (it drives Debian's chromium; no browser download).
-$(BROWSER_TOOLS): tests/browser/requirements.txt $(VENV)/.installed
+# playwright for tests/browser (it drives Debian's chromium; no browser download) and
+# axe-core from the npm registry for its accessibility checks.
+$(BROWSER_TOOLS): tests/browser/requirements.txt tests/browser/package-lock.json $(VENV)/.installed
 	$(PY) -m pip install --quiet -r tests/browser/requirements.txt
+	npm ci --silent --no-audit --no-fund --prefix tests/browser
 	touch $@
 
 run: venv ## PostgreSQL (embedded unless DATABASE_URL is set), every service, relay and dispatcher, a mail catcher

@@ -7,6 +7,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -64,3 +65,27 @@ def serve() -> Iterator[Any]:
     yield start
     for server in servers:
         server.shutdown()
+
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def accessibility_violations() -> Any:
+    """``accessibility_violations(page)``: axe-core's serious and critical findings on
+    the page as it is now, as ``(rule, selector)`` pairs (axe from npm: make test)."""
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: make test installs it (npm ci --prefix tests/browser)")
+    script = AXE.read_text()
+
+    def check(page: Any) -> list[tuple[str, str]]:
+        page.add_script_tag(content=script)
+        violations = page.evaluate("axe.run().then(result => result.violations)")
+        return [
+            (violation["id"], " ".join(node["target"]))
+            for violation in violations
+            if violation["impact"] in {"serious", "critical"}
+            for node in violation["nodes"]
+        ]
+
+    return check

@@ -202,9 +202,9 @@ def create_service_app(
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID"],
             max_age=600,
         )
+    init_docs(app)  # before the Api: its docs page template is found first
     api = ProblemApi(app)
     api.register_converter(IdConverter, id_parameter_schema)
-    init_docs(app)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _register_error_handlers(app, db)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import flask_swagger_ui
-from flask import Flask, Response, send_from_directory
+from flask import Blueprint, Flask, Response, send_from_directory
 
 SWAGGER_UI_FILES = Path(flask_swagger_ui.__file__).parent / "dist"
 ASSETS_URL = "/docs/assets/"
@@ -24,6 +24,10 @@ def docs_settings() -> dict[str, str]:
 
 
 def init_docs(app: Flask) -> None:
+    """Before flask-smorest's Api: this blueprint's ``swagger_ui.html`` (a lang, a main
+    landmark, colours with enough contrast) is found before flask-smorest's own."""
+    app.register_blueprint(Blueprint("docs_page", __name__, template_folder="templates"))
+
     @app.get(f"{ASSETS_URL}<path:filename>")
     def swagger_ui_asset(filename: str) -> Response:
         return send_from_directory(SWAGGER_UI_FILES, filename, max_age=86400)
