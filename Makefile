@@ -54,7 +54,7 @@ test: venv $(DEPLOY_TOOLS) $(SECURITY_TOOLS) $(BROWSER_TOOLS) ## lint, types, ev
 	$(MAKE) --no-print-directory openapi-check
 
 unit: venv ## the fast tests only: domain rules and kit units, no database, no processes
-	$(PY) -m pytest service-kit/tests/test_units.py service-kit/tests/test_retry.py $(foreach s,$(SERVICES),$(s)/tests/unit)
+	$(PY) -m pytest service-kit/tests/test_units.py service-kit/tests/test_retry.py service-kit/tests/test_documents.py $(foreach s,$(SERVICES),$(s)/tests/unit)
 
 test-%: venv ## one service's tests, e.g. make test-invoicing (or test-service-kit)
 	@test -d $*/tests || { echo "no such component: $*"; exit 2; }

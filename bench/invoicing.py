@@ -47,13 +47,13 @@ def database_url() -> tuple[str, object | None]:
     return server.get_uri("garage_bench"), server
 
 
-def _line(kind: str, quantity: int, price: int) -> dict:
+def _line(kind: str, quantity: str, price: int) -> dict:
     return {
         "id": str(uuid.uuid4()),
         "kind": kind,
         "description": f"{kind} work",
         "part_number": "P-1" if kind == "part" else None,
-        "quantity_hundredths": quantity,
+        "quantity": quantity,
         "unit_price": price,
         "vat_rate": "21.00",
         "approved": True,
@@ -79,7 +79,7 @@ class Stub(BaseHTTPRequestHandler):
                 "odometer_in": 123456,
                 "odometer_unit": "km",
                 "completed_at": "2026-03-02T09:50:00+00:00",
-                "lines": [_line("labour", 150, 6000), _line("part", 200, 1250)],
+                "lines": [_line("labour", "1.50", 6000), _line("part", "2.00", 1250)],
             }
         elif "/customers/" in self.path:
             body = {

@@ -43,7 +43,8 @@ from demo_garage.appointments import Booking, book_week
 from demo_garage.customers import load_customers, load_vehicles, make_customers
 from demo_garage.jobs import Garage, choose_targets
 from demo_garage.staff import ACCOUNTANT, OWNER
-from demo_garage.workshop import TZ, set_up_workshop
+from demo_garage.work_catalogue import LABOUR_RATES
+from demo_garage.workshop import TZ, set_up_prices, set_up_workshop
 
 
 def say(message: str = "") -> None:
@@ -64,6 +65,8 @@ def main() -> int:
         today = datetime.now(TZ).date()
         bays, technicians = set_up_workshop(api, today)
         say(f"workshop: opening hours, holidays, {len(bays)} bays, {len(technicians)} technicians")
+        canned_jobs = set_up_prices(api)
+        say(f"prices: {len(LABOUR_RATES)} labour rates, {len(canned_jobs)} canned jobs")
 
         specs = make_customers(args.customers)
         had, made = load_customers(api, specs)
@@ -77,7 +80,7 @@ def main() -> int:
 
         customers = {c["id"]: c for c in api.all("customer-management", "/api/v1/customers", OWNER.token)}
         choose_targets(bookings)
-        garage = Garage(api, technicians, customers)
+        garage = Garage(api, technicians, customers, canned_jobs)
         parallel(garage.work, list(enumerate(bookings)))
         jobs = Counter(
             j["status"]

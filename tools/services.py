@@ -129,8 +129,9 @@ SERVICES: tuple[Service, ...] = (
         "maintenance-job-management",
         8004,
         "jobs",
-        ("/api/v1/maintenance-jobs",),
-        calls=("invoicing", "notification-management"),
+        ("/api/v1/maintenance-jobs", "/api/v1/labour-rates", "/api/v1/canned-jobs"),
+        # workshop-scheduling: each change of a job's status, for its appointment (docs/visits.md).
+        calls=("invoicing", "notification-management", "workshop-scheduling"),
         processes=(RELAY,),
         secrets=("SERVICE_CLIENT_SECRET",),
     ),

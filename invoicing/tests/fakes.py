@@ -8,6 +8,7 @@ made to fail, and started again on the same port."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from service_kit.contract_testing import find_contract
@@ -134,9 +135,8 @@ class FakeJobs(ResourceServer):
             "description": spec["description"],
             "part_number": spec["part_number"],
             "quantity": f"{quantity / 100:.2f}",
-            "quantity_hundredths": quantity,
             "unit_price": spec["unit_price"],
-            "hours_hundredths": quantity if labour_line else None,
+            "hours": f"{quantity / 100:.2f}" if labour_line else None,
             "hourly_rate": spec["unit_price"] if labour_line else None,
             "vat_rate": spec["vat_rate"],
             "net_amount": net,
@@ -146,6 +146,7 @@ class FakeJobs(ResourceServer):
             "approved_net": net if approved else None,
             "needs_reapproval": False,
             "covered_by_booking": True,
+            "canned_job_id": None,
             "done": approved,
             "done_at": STAMP if approved else None,
             "created_by": "tech-1",
@@ -199,9 +200,9 @@ class FakeJobs(ResourceServer):
             "progress": {"done": len(billable), "total": len(billable)},
             "time": {
                 "clocked_seconds": 0,
-                "clocked_hours_hundredths": 0,
-                "billed_labour_hours_hundredths": sum(
-                    line["quantity_hundredths"] for line in billable if line["kind"] == "labour"
+                "clocked_hours": "0.00",
+                "billed_labour_hours": "{:.2f}".format(
+                    sum(Decimal(line["quantity"]) for line in billable if line["kind"] == "labour")
                 ),
                 "clocked_in": [],
             },

@@ -121,13 +121,13 @@ class Jobs:
         )
 
     def labour(
-        self, job_id: str, *, hours: int = 150, rate: int = 6000, booked: bool = True, **more: Any
+        self, job_id: str, *, hours: str = "1.50", rate: int = 6000, booked: bool = True, **more: Any
     ) -> dict:
         response = self.add_line(
             job_id,
             kind="labour",
             description=more.pop("description", "labour"),
-            hours_hundredths=hours,
+            hours=hours,
             hourly_rate=rate,
             covered_by_booking=booked,
             **more,

@@ -1,7 +1,9 @@
 """Kit pieces with no I/O: ids, config, cursors, ETags."""
 
 import uuid
+from decimal import Decimal
 
+import marshmallow as ma
 import pytest
 from flask import Flask
 
@@ -10,7 +12,7 @@ from service_kit.etag import ensure_version, if_match_versions
 from service_kit.ids import uuid7
 from service_kit.pagination import encode_cursor
 from service_kit.problems import BadRequest, PreconditionFailed, Unprocessable
-from service_kit.validation import UtcDateTime
+from service_kit.validation import DecimalString, UtcDateTime
 
 
 def test_uuid7_is_version_7_unique_and_increasing():
@@ -102,7 +104,6 @@ def test_ensure_version():
 def test_utc_date_time_takes_any_rfc3339_offset_and_refuses_unrepresentable_times():
     """PostgreSQL refuses offsets beyond 15:59 ("time zone displacement out of range"),
     and stores year 0 as 1 BC, which Python cannot read back."""
-    import marshmallow as ma
 
     schema = ma.Schema.from_dict({"at": UtcDateTime()})()
     assert schema.load({"at": "2026-07-26T15:02:50-23:59"})["at"].isoformat() == "2026-07-27T15:01:50+00:00"
@@ -111,3 +112,23 @@ def test_utc_date_time_takes_any_rfc3339_offset_and_refuses_unrepresentable_time
             schema.load({"at": unrepresentable})
     with pytest.raises(ma.ValidationError):
         schema.load({"at": "2026-07-26T15:02:50"})
+
+
+def test_a_decimal_string_is_exact_or_refused():
+    field = DecimalString(minimum=Decimal(0), exclusive_minimum=True, maximum=Decimal(100))
+    assert field.deserialize("1.5") == Decimal("1.5")
+    assert field.deserialize("100") == Decimal(100)
+    assert field.serialize("q", {"q": Decimal("1.5")}) == "1.50"
+    assert field.serialize("q", {"q": None}) is None
+    for wrong, says in (
+        (1.5, "decimal string"),  # a JSON number would be read through a float
+        ("1.005", "decimal string"),  # a third decimal is refused, not rounded
+        ("abc", "decimal string"),
+        (" 1", "decimal string"),
+        ("0", "more than 0"),
+        ("100.01", "at most 100"),
+    ):
+        with pytest.raises(ma.ValidationError) as refused:
+            field.deserialize(wrong)
+        assert says in str(refused.value), (wrong, refused.value)
+    assert field.metadata["format"] == "decimal" and field.metadata["type"] == "string"

@@ -32,7 +32,10 @@ SHORT_NAMES = {
 COMPONENTS = {"identity": "identity", "console": "staff-console", "portal": "customer-portal"}
 # Calls the services' code makes that ARCHITECTURE.md's table does not draw, each with
 # where the code makes it. The deployment must allow them or the call fails in a cluster.
-BEYOND_ARCHITECTURE: dict[tuple[str, str], str] = {}
+BEYOND_ARCHITECTURE: dict[tuple[str, str], str] = {
+    ("maintenance-job-management", "workshop-scheduling"): "maintenance_job_management/clients/"
+    "workshop_scheduling.py: the job's status for its appointment, through the outbox (docs/visits.md)",
+}
 NOT_PEERS = {
     "DATABASE_URL",
     "JWT_JWKS_URL",

@@ -110,7 +110,9 @@ def request_fields(
     for name, field in (schema.get("properties") or {}).items():
         resolved = _resolve(field, schemas)
         found.append((f"{prefix}.{name}" if prefix else name, resolved))
-        if "properties" in resolved or resolved.get("type") == "array":
+        # A nested object is often {"allOf": [{"$ref": ...}], "description": ...}.
+        nested = {"properties", "allOf", "oneOf", "anyOf"} & resolved.keys()
+        if nested or resolved.get("type") == "array":
             found += request_fields(resolved, schemas, f"{prefix}.{name}" if prefix else name)
     return found
 

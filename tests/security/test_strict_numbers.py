@@ -1,6 +1,8 @@
 """No field coerces, in any service: the walk over every committed contract sends a
-fractional number to every integer property and a string that is no number to every
-numeric one. Each is a 422 that names the field, and nothing is stored."""
+fractional number to every integer property, a string that is no number to every
+numeric one, and to every decimal string (hours, quantities, rates: ``format:
+decimal``) both a number and a third decimal. Each is a 422 that names the field, and
+nothing is stored."""
 
 from __future__ import annotations
 
@@ -11,7 +13,13 @@ from sqlalchemy import create_engine, text
 from service_kit.auth import mint_token
 from service_kit.db import normalise_url
 
-WRONG = {"integer": 19732.5, "number": "about twenty"}
+WRONG = {"integer": [19732.5], "number": ["about twenty"], "decimal": [1.5, "1.005", "about twenty"]}
+
+
+def kind_of(field: dict[str, Any]) -> str | None:
+    if field.get("type") == "string" and field.get("format") == "decimal":
+        return "decimal"
+    return field.get("type")
 
 
 def body_with(name: str, value: Any) -> dict[str, Any]:
@@ -62,17 +70,18 @@ def test_no_numeric_field_coerces_and_nothing_is_stored(
         app = apps[service]
         token = mint_token(app.config, roles=[operation["x-roles"][0]], subject="typist")
         for name, field in fields:
-            if field.get("type") not in WRONG:
-                continue
-            walked += 1
-            response = getattr(app.test_client(), method)(
-                fill_path(path, parameters),
-                json=body_with(name, WRONG[field["type"]]),
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            errors = (response.get_json() or {}).get("errors", {})
-            if response.status_code != 422 or not named(errors, name):
-                coerced.append(f"{service} {method.upper()} {path} {name}: {response.status_code} {errors}")
-    assert walked >= 20, walked  # 24 numeric body fields when this was written
+            for wrong in WRONG.get(kind_of(field) or "", []):
+                walked += 1
+                response = getattr(app.test_client(), method)(
+                    fill_path(path, parameters),
+                    json=body_with(name, wrong),
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                errors = (response.get_json() or {}).get("errors", {})
+                if response.status_code != 422 or not named(errors, name):
+                    coerced.append(
+                        f"{service} {method.upper()} {path} {name}={wrong!r}: {response.status_code} {errors}"
+                    )
+    assert walked >= 40, walked  # 46 sendings when decimal strings were added
     assert coerced == []
     assert stored_rows(fresh_database_url) == before

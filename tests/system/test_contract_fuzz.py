@@ -85,7 +85,7 @@ def real_ids(garage: Garage, front_desk: FrontDesk) -> dict[str, dict[str, str]]
         done["job_id"],
         kind="labour",
         description="brakes",
-        hours_hundredths=100,
+        hours="1",
         hourly_rate=6000,
         covered_by_booking=True,
     )

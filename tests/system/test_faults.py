@@ -156,7 +156,7 @@ def test_a_job_completed_while_invoicing_and_notifications_are_down(
         job_id,
         kind="labour",
         description="timing belt",
-        hours_hundredths=300,
+        hours="3",
         hourly_rate=7000,
         covered_by_booking=True,
     )

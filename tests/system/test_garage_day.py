@@ -1,9 +1,11 @@
 """A garage's day through the public APIs of the six running services: register a
-customer and a vehicle, set up the workshop, find a free slot and book it, the
-confirmation and (once) the reminder arrive by email, the technician works, the
-customer approves the estimate, the job completes, invoicing issues the invoice with
-the next number and the right totals, the customer gets it by email with the PDF,
-and a payment settles it."""
+customer and a vehicle, set up the workshop and its prices, find a free slot and book
+it, the confirmation and (once) the reminder arrive by email, the car is checked in
+(its job shows it arrived), the technician works from a canned job, the customer
+approves the estimate, the job completes (its appointment completes, the bay is free
+again), invoicing issues the invoice with the next number, the right totals and the
+customer's terms, the customer gets it by email with the PDF, an advisor takes the
+payment at the counter, the receipt prints, and the day's cash-up lists it."""
 
 from __future__ import annotations
 
@@ -141,43 +143,108 @@ def test_a_garage_day(garage: Garage, front_desk: FrontDesk, mail: MailSink) -> 
     assert len(front_desk.notifications(customer["id"], "appointment_reminder")) == 1
     assert len(mail.by_notification(reminder["id"])) == 1
 
-    # 6. The technician starts, records labour and parts; extra work goes to the customer.
+    # 6. The car is brought in: the advisor checks it in, and the job shows it arrived.
+    checked_in = expect(
+        garage.call(
+            "POST",
+            "workshop-scheduling",
+            f"/api/v1/appointments/{appointment['id']}/check-in",
+            role="advisor",
+        ),
+        200,
+    )
+    assert checked_in["status"] == "checked_in"
+    arrived = eventually(
+        lambda: (lambda j: j if j["arrived_at"] else None)(front_desk.job(job["id"])), what="the job arrived"
+    )
+    assert arrived["appointment_status"] == "checked_in"
+    # "Where is my car?": the plate, typed any way, finds the open visit and its job.
+    typed = vehicle["plate"].lower().replace("-", " ")
+    [visit] = expect(
+        garage.call(
+            "GET",
+            "workshop-scheduling",
+            "/api/v1/appointments",
+            role="advisor",
+            params={"plate": typed, "open": "true"},
+        ),
+        200,
+    )["items"]
+    assert (visit["id"], visit["status"], visit["job_id"], visit["job_status"]) == (
+        appointment["id"],
+        "checked_in",
+        job["id"],
+        "scheduled",
+    )
+
+    # 7. The owner priced the annual service once (a labour rate and a canned job); the
+    #    advisor adds it to the job in one call, at today's prices. The technician
+    #    starts and finds more work, which goes to the customer.
+    expect(
+        garage.call(
+            "PUT",
+            "maintenance-job-management",
+            "/api/v1/labour-rates/default",
+            json={"name": "Workshop", "hourly_rate": 6550},
+        ),
+        201,
+    )
+    canned = expect(
+        garage.call(
+            "POST",
+            "maintenance-job-management",
+            "/api/v1/canned-jobs",
+            idempotency_key=str(uuid.uuid4()),
+            json={
+                "code": "annual-service",
+                "name": "Annual service",
+                "lines": [
+                    {"kind": "labour", "description": "annual service", "hours": "1.5"},
+                    {
+                        "kind": "part",
+                        "description": "oil filter",
+                        "part_number": "OF-123",
+                        "quantity": "1",
+                        "unit_price": 1250,
+                    },
+                    {
+                        "kind": "part",
+                        "description": "screen wash (litres)",
+                        "quantity": "4.5",
+                        "unit_price": 399,
+                        "vat_rate": "9",
+                    },
+                ],
+            },
+        ),
+        201,
+    )
+    added = expect(
+        garage.call(
+            "POST",
+            "maintenance-job-management",
+            f"{JOBS}/{job['id']}/canned-jobs",
+            role="advisor",
+            idempotency_key=str(uuid.uuid4()),
+            json={"canned_job_id": canned["id"], "covered_by_booking": True},
+        ),
+        201,
+    )["lines"]
+    assert [(line["unit_price"], line["quantity"], line["approval"]) for line in added] == [
+        (6550, "1.50", "approved"),
+        (1250, "1.00", "approved"),
+        (399, "4.50", "approved"),
+    ]
     started = front_desk.job_action(job["id"], "start", {"odometer_in": 48_200})
     assert (started["status"], started["assigned_technician"]) == ("in_progress", "tech-anna")
     entered = [
         # (what the API is sent, what the line is as the invoice must bill it)
-        front_desk.add_line(
-            job["id"],
-            kind="labour",
-            description="annual service",
-            hours_hundredths=150,
-            hourly_rate=6550,
-            covered_by_booking=True,
-        ),
-        front_desk.add_line(
-            job["id"],
-            kind="part",
-            description="oil filter",
-            part_number="OF-123",
-            quantity="1",
-            unit_price=1250,
-            covered_by_booking=True,
-        ),
-        front_desk.add_line(
-            job["id"],
-            kind="part",
-            description="screen wash (litres)",
-            part_number="SW-5",
-            quantity="4.5",
-            unit_price=399,
-            vat_rate="9",
-            covered_by_booking=True,
-        ),
+        *added,
         front_desk.add_line(
             job["id"],
             kind="labour",
             description="replace brake pads",
-            hours_hundredths=100,
+            hours="1",
             hourly_rate=6550,
         ),
         front_desk.add_line(
@@ -199,7 +266,7 @@ def test_a_garage_day(garage: Garage, front_desk: FrontDesk, mail: MailSink) -> 
     ]
     pads_labour, pads, wipers = entered[3], entered[4], entered[5]
 
-    # 7. The estimate for the extra work goes out by email; the customer approves the
+    # 8. The estimate for the extra work goes out by email; the customer approves the
     #    brake pads on the phone and declines the wipers.
     estimate = expect(
         garage.call(
@@ -237,7 +304,8 @@ def test_a_garage_day(garage: Garage, front_desk: FrontDesk, mail: MailSink) -> 
     )
     assert decided["status"] == "decided"
 
-    # 8. The job completes; the invoice must get the next number of the year.
+    # 9. The job completes; the invoice must get the next number of the year. Its
+    #    appointment completes too, and the bay is free again for the rest of the slot.
     year = datetime.now(AMSTERDAM).year
     number = next_invoice_number(front_desk, year)
     completed = front_desk.job_action(job["id"], "complete", {"technician_notes": "all done"})
@@ -245,8 +313,31 @@ def test_a_garage_day(garage: Garage, front_desk: FrontDesk, mail: MailSink) -> 
     billed = [line for line in entered if line["id"] != wipers["id"]]
     expected = expected_totals(billed)
     assert completed["totals"]["billable_net"] == expected["net"]
+    visit = eventually(
+        lambda: (lambda a: a if a["status"] == "completed" else None)(
+            expect(
+                garage.call(
+                    "GET", "workshop-scheduling", f"/api/v1/appointments/{appointment['id']}", role="advisor"
+                ),
+                200,
+            )
+        ),
+        what="the appointment completed",
+    )
+    assert (visit["job_id"], visit["job_status"]) == (job["id"], "completed")
+    free_again = expect(
+        garage.call(
+            "GET",
+            "workshop-scheduling",
+            "/api/v1/availability",
+            role="advisor",
+            params={"from": day.isoformat(), "to": day.isoformat(), "duration": 90, "bay_kind": "lift"},
+        ),
+        200,
+    )["slots"]
+    assert any(s["start"] == slot["start"] and bay["id"] in s["bay_ids"] for s in free_again), free_again
 
-    # 9. Invoicing issues it (through the job service's outbox).
+    # 10. Invoicing issues it (through the job service's outbox).
     [invoice] = eventually(lambda: front_desk.invoices_of_job(job["id"]), what="the invoice of the job")
     assert invoice["number"] == number
     assert re.fullmatch(rf"{year}-\d{{6}}", invoice["number"])
@@ -270,7 +361,7 @@ def test_a_garage_day(garage: Garage, front_desk: FrontDesk, mail: MailSink) -> 
     assert invoice["due_date"] == invoice["issue_date"]  # a person pays on collection
     assert invoice["payment_terms_days"] == 0
 
-    # 10. The customer gets the invoice by email, with the PDF the API serves.
+    # 11. The customer gets the invoice by email, with the PDF the API serves.
     issued = one_notification(front_desk, customer["id"], "invoice_issued")
     message = one_email(mail, issued, customer["email"])
     assert message["Subject"] == f"Invoice {number} from {GARAGE_NAME}"
@@ -290,21 +381,43 @@ def test_a_garage_day(garage: Garage, front_desk: FrontDesk, mail: MailSink) -> 
         what="the invoice marked as sent",
     )
 
-    # 11. The customer pays; the invoice is settled.
-    paid = garage.call(
-        "POST",
-        "invoicing",
-        f"/api/v1/invoices/{invoice['id']}/payments",
-        role="accountant",
-        idempotency_key=str(uuid.uuid4()),
-        json={"amount": expected["gross"], "method": "bank_transfer", "reference": number},
+    # 12. The customer collects the car and pays by card at the counter: the advisor takes
+    #     the payment, the receipt prints, and the day's cash-up lists it under card.
+    payment = expect(
+        garage.call(
+            "POST",
+            "invoicing",
+            f"/api/v1/invoices/{invoice['id']}/payments",
+            role="advisor",
+            subject="advisor-bea",
+            idempotency_key=str(uuid.uuid4()),
+            json={"amount": expected["gross"], "method": "card", "reference": "PIN 0042"},
+        ),
+        201,
     )
-    expect(paid, 201)
     settled = expect(
         garage.call("GET", "invoicing", f"/api/v1/invoices/{invoice['id']}", role="accountant"), 200
     )
     assert settled["status"] == "paid"
     assert (settled["totals"]["paid"], settled["totals"]["outstanding"]) == (expected["gross"], 0)
+    receipt = garage.call(
+        "GET",
+        "invoicing",
+        f"/api/v1/invoices/{invoice['id']}/payments/{payment['id']}/receipt",
+        role="advisor",
+    )
+    assert receipt.status_code == 200 and receipt.headers["Content-Type"] == "application/pdf"
+    assert receipt.content.startswith(b"%PDF")
+    today = datetime.now(AMSTERDAM).date().isoformat()
+    cash_up = expect(
+        garage.call(
+            "GET", "invoicing", "/api/v1/payments", role="advisor", params={"from": today, "to": today}
+        ),
+        200,
+    )
+    assert payment["id"] in [row["id"] for row in cash_up["items"]]
+    card = [total for total in cash_up["totals"] if total["method"] == "card"]
+    assert card and card[0]["received"] >= expected["gross"], cash_up["totals"]
 
     # Everything the customer was told, once each.
     told = sorted(n["type"] for n in front_desk.notifications(customer["id"]))

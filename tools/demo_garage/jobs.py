@@ -28,8 +28,11 @@ def choose_targets(bookings: list[Booking]) -> None:
 class Garage:
     """Moves one booking's job on to its target, from whatever state it is in."""
 
-    def __init__(self, api: Api, technicians: dict[str, Staff], customers: dict[str, dict]) -> None:
+    def __init__(
+        self, api: Api, technicians: dict[str, Staff], customers: dict[str, dict], canned_jobs: dict[str, str]
+    ) -> None:
         self.api = api
+        self.canned_jobs = canned_jobs  # id by code
         self.technicians = technicians
         self.customers = customers
         self.invoices: list[dict] = []
@@ -81,9 +84,9 @@ class Garage:
                 path = f"/api/v1/maintenance-jobs/{job['id']}/clock-in"
                 self.api.call("POST", "maintenance-job-management", path, tech, body={}, accept=(409,))
         if not job["lines"] and job["status"] in ("in_progress", "on_hold"):
-            for number, line in enumerate(booking.work.lines):
-                key = f"demo-line-{job['id']}-{number}"
-                self.jobs_call(tech, job["id"], "lines", line_body(line, covered=True), key=key)
+            # The booked work is a canned job: its lines at today's prices, in one call.
+            body = {"canned_job_id": self.canned_jobs[booking.work.code], "covered_by_booking": True}
+            self.jobs_call(tech, job["id"], "canned-jobs", body, key=f"demo-canned-{job['id']}")
             job = self.job(job["id"])
         wants_extra = target == "on_hold_approval" or (target == "completed" and rng.random() < 0.35)
         if wants_extra and job["status"] != "completed":

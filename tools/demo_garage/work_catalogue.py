@@ -1,4 +1,6 @@
-"""The work the garage sells, as booked and as found during a job, and its job lines."""
+"""The work the garage sells, as booked and as found during a job, and its job lines:
+each booked kind of work is a canned job in maintenance-job-management's catalogue,
+priced at the garage's labour rates."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 LABOUR_RATE = 7_850  # cents an hour, VAT excluded
+# code -> (name, cents an hour): the default and the dearer diagnosis hour
+LABOUR_RATES = {"default": ("Workshop", LABOUR_RATE), "diagnosis": ("Diagnosis", 9_500)}
 
 
 @dataclass(frozen=True)
@@ -15,6 +19,12 @@ class Work:
     bay_kind: str
     codes: tuple[str, ...]
     lines: tuple[tuple[Any, ...], ...]  # ("labour", text, hours) | ("part", text, part number, qty, price)
+    work_kind: str | None = None  # the labour rate of its labour lines (None: the default)
+
+    @property
+    def code(self) -> str:
+        """The canned job's code: "apk-srv-s" for codes APK and SRV-S."""
+        return "-".join(self.codes).lower()
 
 
 WORK = [
@@ -105,6 +115,7 @@ WORK = [
         "diagnostics",
         ("DIAG",),
         (("labour", "Read fault codes and diagnose", 1.0),),
+        work_kind="diagnosis",
     ),
 ]
 EXTRA_WORK = [  # found during the work: offered to the customer as an estimate
@@ -118,21 +129,28 @@ EXTRA_WORK = [  # found during the work: offered to the customer as an estimate
 ]
 
 
-def line_body(line: tuple[Any, ...], *, covered: bool) -> dict[str, Any]:
+def line_body(line: tuple[Any, ...], *, covered: bool | None = None) -> dict[str, Any]:
+    """A job line (``covered`` given) or a canned job's line (priced by the labour rate)."""
     if line[0] == "labour":
-        return {
-            "kind": "labour",
-            "description": line[1],
-            "hours_hundredths": round(line[2] * 100),
-            "hourly_rate": LABOUR_RATE,
-            "covered_by_booking": covered,
+        body: dict[str, Any] = {"kind": "labour", "description": line[1], "hours": f"{line[2]:.2f}"}
+    else:
+        _, text, number, quantity, price = line
+        body = {
+            "kind": "part",
+            "description": text,
+            "part_number": number,
+            "quantity": str(quantity),
+            "unit_price": price,
         }
-    _, text, number, quantity, price = line
+    if covered is not None:
+        body["covered_by_booking"] = covered
+    return body
+
+
+def canned_job_body(work: Work) -> dict[str, Any]:
     return {
-        "kind": "part",
-        "description": text,
-        "part_number": number,
-        "quantity": quantity,
-        "unit_price": price,
-        "covered_by_booking": covered,
+        "code": work.code,
+        "name": work.description,
+        "work_kind": work.work_kind,
+        "lines": [line_body(line) for line in work.lines],
     }

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from .api import Api
 from .staff import OWNER, Staff, sign
+from .work_catalogue import LABOUR_RATES, WORK, canned_job_body
 
 TZ = ZoneInfo("Europe/Amsterdam")
 
@@ -87,3 +88,26 @@ def set_up_workshop(api: Api, today: date) -> tuple[dict[str, dict], dict[str, S
         technician_id = known[name]["id"]
         technicians[bay] = sign(Staff(name, technician_id, ("technician",), id=technician_id))
     return bays, technicians
+
+
+def set_up_prices(api: Api) -> dict[str, str]:
+    """The owner sets the labour rates and a canned job for each kind of work sold once;
+    answers canned job ids by code. Run again, it keeps what is there."""
+    jobs = "maintenance-job-management"
+    for code, (name, rate) in LABOUR_RATES.items():
+        api.call(
+            "PUT", jobs, f"/api/v1/labour-rates/{code}", OWNER.token, body={"name": name, "hourly_rate": rate}
+        )
+    canned = {item["code"]: item["id"] for item in api.all(jobs, "/api/v1/canned-jobs", OWNER.token)}
+    for work in WORK:
+        if work.code not in canned:
+            made = api.call(
+                "POST",
+                jobs,
+                "/api/v1/canned-jobs",
+                OWNER.token,
+                body=canned_job_body(work),
+                key=f"demo-canned-{work.code}",
+            )
+            canned[work.code] = made.json()["id"]
+    return canned

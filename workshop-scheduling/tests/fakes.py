@@ -1,20 +1,23 @@
 """vehicle-management, maintenance-job-management and notification-management faked at
 the HTTP boundary: real servers on loopback (``service_kit.fakes``) that answer only
 what the providers' committed contracts allow, and check every request body the job
-service and notification-management receive against what they accept."""
+service and notification-management receive (and the query of a plate search) against
+what they accept."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from service_kit.contract_testing import ContractViolation, find_contract, validate_request
+from service_kit.contract_testing import ContractViolation, find_contract, operation, validate_request
 from service_kit.fakes import ContractServer, Received, ResourceServer, problem
 
 VEHICLES_CONTRACT = find_contract("vehicle-management")
 JOBS_CONTRACT = find_contract("maintenance-job-management")
 NOTIFICATIONS_CONTRACT = find_contract("notification-management")
+VEHICLES = "/api/v1/vehicles"
 JOBS = "/api/v1/maintenance-jobs"
 NOTIFICATIONS = "/api/v1/notifications"
 STAMP = "2026-01-05T09:00:00+00:00"
@@ -33,10 +36,28 @@ def now_iso() -> str:
 
 
 class FakeVehicles(ResourceServer):
-    """GET /api/v1/vehicles/{vehicle_id}"""
+    """GET /api/v1/vehicles/{vehicle_id}, and GET /api/v1/vehicles?plate= (any spelling,
+    active vehicles unless ``status`` says otherwise)."""
 
     def __init__(self) -> None:
         super().__init__(VEHICLES_CONTRACT, "/api/v1/vehicles/{vehicle_id}")
+
+    def handle(self, request: Received) -> tuple[int, Any, str]:
+        if request.path != VEHICLES:
+            return super().handle(request)
+        documented = {p["name"] for p in operation(VEHICLES_CONTRACT, "GET", VEHICLES)["parameters"]}
+        if set(request.query) - documented:
+            raise ContractViolation(f"GET {VEHICLES} has no parameters {set(request.query) - documented}")
+        if not 1 <= len(request.query.get("plate", "x")) <= 20:
+            raise ContractViolation(f"GET {VEHICLES}: plate is 1 to 20 characters")
+        wanted = re.sub(r"[\s\-.·]+", "", request.query.get("plate", "")).upper()
+        status = request.query.get("status", "active")
+        items = [
+            vehicle
+            for vehicle in self.resources.values()
+            if vehicle["status"] == status and (not wanted or vehicle["plate_normalised"] == wanted)
+        ]
+        return 200, {"items": items, "next_cursor": None}, VEHICLES
 
     def add(
         self,
@@ -79,11 +100,13 @@ class FakeJobs(ContractServer):
 
     def __init__(self) -> None:
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.appointment_versions: dict[str, int] = {}
         super().__init__(JOBS_CONTRACT)
 
     def reset(self) -> None:
         super().reset()
         self.jobs = {}
+        self.appointment_versions = {}
 
     def job_for(self, appointment_id: Any) -> dict[str, Any] | None:
         return next((j for j in self.jobs.values() if j["appointment_id"] == str(appointment_id)), None)
@@ -112,11 +135,13 @@ class FakeJobs(ContractServer):
             "cancelled_at": None,
             "completed_at": None,
             "currency": "EUR",
+            "appointment_status": None,
+            "arrived_at": None,
             "lines": [],
             "progress": {"done": 0, "total": 0},
             "time": {
-                "billed_labour_hours_hundredths": 0,
-                "clocked_hours_hundredths": 0,
+                "billed_labour_hours": "0.00",
+                "clocked_hours": "0.00",
                 "clocked_in": [],
                 "clocked_seconds": 0,
             },
@@ -139,6 +164,22 @@ class FakeJobs(ContractServer):
     def handle(self, request: Received) -> tuple[int, Any, str]:
         with self.lock:
             return self._handle(request)
+
+    def _appointment_status(self, job: dict[str, Any], body: dict[str, Any]) -> None:
+        """What the real service does with an appointment's status: a version at or
+        below the one kept changes nothing; check-in sets arrived_at."""
+        if body["appointment_id"] != job["appointment_id"]:
+            raise ContractViolation("an appointment's status sent to another appointment's job")
+        last = self.appointment_versions.get(job["id"])
+        if last is not None and body["appointment_version"] <= last:
+            return
+        self.appointment_versions[job["id"]] = body["appointment_version"]
+        checked_in = body["appointment_status"] == "checked_in"
+        job["appointment_status"] = body["appointment_status"]
+        job["arrived_at"] = (
+            job["arrived_at"] or body.get("checked_in_at") or (body["changed_at"] if checked_in else None)
+        )
+        job["version"] += 1
 
     def _create(self, request: Received) -> tuple[int, Any, str]:
         body = request.json
@@ -172,7 +213,10 @@ class FakeJobs(ContractServer):
         if request.method == "GET":
             return 200, job, template
         body = request.json
-        validate_request(JOBS_CONTRACT, "POST", template, body)
+        validate_request(JOBS_CONTRACT, request.method, template, body)
+        if verb == "appointment":
+            self._appointment_status(job, body)
+            return 200, job, template
         if verb == "reschedule":
             if job["status"] not in ("scheduled", "on_hold"):
                 # The real service adds current_status; its contract does not promise it.

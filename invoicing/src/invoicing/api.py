@@ -37,6 +37,7 @@ from invoicing.service import credit_notes, invoices, payments, sending
 from invoicing.service.settings import Settings
 from service_kit.auth import current_principal
 from service_kit.blueprint import ServiceBlueprint
+from service_kit.documents.settings import DocumentSettings
 from service_kit.etag import etag_header
 
 # Technicians see no money: nothing here is theirs.
@@ -70,6 +71,10 @@ credit_notes_blp = ServiceBlueprint(
 
 def _settings() -> Settings:
     return Settings.from_config(current_app.config)
+
+
+def _documents() -> DocumentSettings:
+    return DocumentSettings.from_config(current_app.config)
 
 
 def _actor() -> str:
@@ -162,14 +167,16 @@ class Invoice(MethodView):
 class InvoicePdf(MethodView):
     @blp.auth(*DOCUMENT_READERS)
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.response(200, PDF_RESPONSE, content_type="application/pdf", description="The invoice as issued")
+    @blp.response(
+        200,
+        PDF_RESPONSE,
+        content_type="application/pdf",
+        description="The invoice as issued, with the payments received and the balance due so far",
+    )
     def get(self, invoice_id: uuid.UUID) -> Any:
-        """The invoice as a PDF (what the customer is emailed)"""
+        """The invoice as a PDF in the customer's language (what the customer is emailed)"""
         invoice = invoices.get_invoice(session=db.session(), invoice_id=invoice_id)
-        content = pdf.render_invoice(
-            invoice, pdf.Garage.from_config(current_app.config), font_path=current_app.config["PDF_FONT_PATH"]
-        )
-        return _pdf(content, f"invoice-{invoice.number}.pdf")
+        return _pdf(pdf.render_invoice(invoice, _documents()), f"invoice-{invoice.number}.pdf")
 
 
 @blp.route("/<uuid:invoice_id>/send")
@@ -215,6 +222,24 @@ class Payments(MethodView):
             roles=principal.roles,
         )
         return payment, 201, {"Location": url_for("invoices.Payments", invoice_id=invoice_id)}
+
+
+@blp.route("/<uuid:invoice_id>/payments/<uuid:payment_id>/receipt")
+class PaymentReceipt(MethodView):
+    @blp.auth(*READERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.response(
+        200,
+        PDF_RESPONSE,
+        content_type="application/pdf",
+        description="The receipt: what was received (or refunded), how, and the balance just after",
+    )
+    def get(self, invoice_id: uuid.UUID, payment_id: uuid.UUID) -> Any:
+        """A payment's (or refund's) receipt as a PDF in the customer's language"""
+        receipt = payments.get_receipt(session=db.session(), invoice_id=invoice_id, payment_id=payment_id)
+        return _pdf(
+            pdf.render_receipt(receipt, _documents()), f"receipt-{receipt.invoice.number}-{payment_id}.pdf"
+        )
 
 
 # ----------------------------------------------------------------------------- cash-up
@@ -289,9 +314,6 @@ class CreditNotePdf(MethodView):
         200, PDF_RESPONSE, content_type="application/pdf", description="The credit note"
     )
     def get(self, credit_note_id: uuid.UUID) -> Any:
-        """The credit note as a PDF"""
+        """The credit note as a PDF in the customer's language"""
         note = credit_notes.get_credit_note(session=db.session(), credit_note_id=credit_note_id)
-        content = pdf.render_credit_note(
-            note, pdf.Garage.from_config(current_app.config), font_path=current_app.config["PDF_FONT_PATH"]
-        )
-        return _pdf(content, f"credit-note-{note.number}.pdf")
+        return _pdf(pdf.render_credit_note(note, _documents()), f"credit-note-{note.number}.pdf")

@@ -67,6 +67,11 @@ class CreditNoteNotFound(NotFound):
         super().__init__(f"credit note {credit_note_id} does not exist")
 
 
+class PaymentNotFound(NotFound):
+    def __init__(self, invoice_id: object, payment_id: object) -> None:
+        super().__init__(f"invoice {invoice_id} has no payment {payment_id}")
+
+
 class JobNotFound(Unprocessable):
     def __init__(self, job_id: object) -> None:
         message = f"maintenance job {job_id} does not exist"

@@ -260,6 +260,10 @@ class InvoiceLine(Model):
     def gross(self) -> int:
         return self.net + self.vat
 
+    @property
+    def quantity(self) -> Decimal:
+        return Decimal(self.quantity_hundredths) / 100
+
 
 class CreditNote(Model):
     """Takes back all or part of one invoice; amounts are negative."""
@@ -328,6 +332,10 @@ class CreditNoteLine(Model):
     @property
     def gross(self) -> int:
         return self.net + self.vat
+
+    @property
+    def quantity(self) -> Decimal | None:
+        return None if self.quantity_hundredths is None else Decimal(self.quantity_hundredths) / 100
 
 
 class Payment(Model):

@@ -1,326 +1,441 @@
-"""Invoices and credit notes as PDF (fpdf2, pure Python).
+"""Invoices, credit notes and payment receipts as PDF, in the customer's language.
 
-A document is rendered from what was stored when it was issued — never from live
-data — and dated with its issue time, so the same invoice renders to the same
-document whenever it is fetched. Payments made since are not printed: the PDF is
-the invoice as issued, the API tells what is still owed."""
+The page, the letterhead, the formats and the core-font encoding are the kit's
+(service_kit.documents); this module knows what each document says. A document is
+drawn from what is stored — the invoice as issued, and what followed it — never from
+live data elsewhere, and is stamped with the time of the last of those facts, so the
+same data always renders to the same bytes. The invoice shows the payments received
+and the balance due as they stand when it is rendered; a receipt shows the balance
+just after its payment.
+
+The language is the customer's at issue (``customer_language``, e.g. ``nl-BE`` ->
+``nl``); a language documents are not printed in falls back to ``GARAGE_LANGUAGE``."""
 
 from __future__ import annotations
 
-import os
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from invoicing import domain
+from service_kit.documents import formats
+from service_kit.documents.labels import Catalogue, Labels
+from service_kit.documents.pdf import LEFT, RIGHT, Document
+from service_kit.documents.settings import DocumentSettings
 
-CORE_ENCODING = "windows-1252"
+CREATOR = "invoicing"
+
+WORDS = Catalogue(
+    en={
+        "invoice": "INVOICE",
+        "invoice_title": "Invoice {number}",
+        "invoice_number": "Invoice number",
+        "invoice_date": "Invoice date",
+        "due_date": "Due date",
+        "bill_to": "Bill to",
+        "attention": "Attn. {name}",
+        "vat_number": "VAT number {number}",
+        "vehicle": "Vehicle",
+        "odometer": "Odometer",
+        "work": "Work",
+        "description": "Description",
+        "quantity": "Qty",
+        "unit_price": "Unit price",
+        "discount": "Discount",
+        "net": "Net",
+        "vat": "VAT",
+        "vat_rate": "VAT rate",
+        "hours": "(hours)",
+        "subtotal": "Subtotal",
+        "line_discounts": "Line discounts",
+        "invoice_discount": "Invoice discount",
+        "total_net": "Total excl. VAT",
+        "vat_on": "VAT {rate} on {amount}",
+        "total_gross": "Total incl. VAT",
+        "total_to_pay": "Total to pay",
+        "credit_note_row": "Credit note {number}",
+        "paid": "Paid",
+        "balance_due": "Balance due",
+        "refund_due": "To be refunded",
+        "payments_received": "Payments received",
+        "date": "Date",
+        "method": "Method",
+        "reference": "Reference",
+        "amount": "Amount",
+        "cash": "Cash",
+        "card": "Card",
+        "bank_transfer": "Bank transfer",
+        "refund_by": "Refund ({method})",
+        "payment": "Payment",
+        "bank": "{iban} (BIC {bic})",
+        "please_pay": "Please pay {amount} by {due} to {bank} in the name of {name}, "
+        "quoting invoice number {number}.",
+        "paid_in_full": "Paid in full. Thank you.",
+        "refund_text": "{amount} was paid beyond what is owed; it is refunded to you.",
+        "credit_note": "CREDIT NOTE",
+        "credit_note_title": "Credit note {number}",
+        "credit_note_number": "Credit note number",
+        "credits_invoice": "Credits invoice",
+        "reason": "Reason",
+        "total_credited": "Total credited",
+        "settlement": "Settlement",
+        "settlement_text": "This credit note reduces what is owed on invoice {number} by {amount}. "
+        "An amount already paid beyond what is owed is refunded to you.",
+        "receipt": "RECEIPT",
+        "refund_receipt": "REFUND",
+        "receipt_title": "Receipt {number}",
+        "received_from": "Received from",
+        "refunded_to": "Refunded to",
+        "amount_received": "Amount received",
+        "amount_refunded": "Amount refunded",
+        "received_at": "Received",
+        "refunded_at": "Refunded",
+        "receipt_reference": "Receipt reference",
+        "for_invoice": "For invoice",
+        "invoice_total": "Invoice total",
+        "credited": "Credited",
+        "paid_to_date": "Paid to date",
+        "thanks": "Thank you for your payment.",
+    },
+    nl={
+        "invoice": "FACTUUR",
+        "invoice_title": "Factuur {number}",
+        "invoice_number": "Factuurnummer",
+        "invoice_date": "Factuurdatum",
+        "due_date": "Vervaldatum",
+        "bill_to": "Factuuradres",
+        "attention": "T.a.v. {name}",
+        "vat_number": "Btw-nummer {number}",
+        "vehicle": "Voertuig",
+        "odometer": "Kilometerstand",
+        "work": "Werkzaamheden",
+        "description": "Omschrijving",
+        "quantity": "Aantal",
+        "unit_price": "Prijs",
+        "discount": "Korting",
+        "net": "Netto",
+        "vat": "Btw",
+        "vat_rate": "Btw-tarief",
+        "hours": "(uren)",
+        "subtotal": "Subtotaal",
+        "line_discounts": "Regelkortingen",
+        "invoice_discount": "Factuurkorting",
+        "total_net": "Totaal excl. btw",
+        "vat_on": "Btw {rate} over {amount}",
+        "total_gross": "Totaal incl. btw",
+        "total_to_pay": "Te betalen",
+        "credit_note_row": "Creditnota {number}",
+        "paid": "Betaald",
+        "balance_due": "Te betalen",
+        "refund_due": "Terug te betalen",
+        "payments_received": "Ontvangen betalingen",
+        "date": "Datum",
+        "method": "Betaalwijze",
+        "reference": "Kenmerk",
+        "amount": "Bedrag",
+        "cash": "Contant",
+        "card": "Pin",
+        "bank_transfer": "Overboeking",
+        "refund_by": "Terugbetaling ({method})",
+        "payment": "Betaling",
+        "bank": "{iban} (BIC {bic})",
+        "please_pay": "Graag {amount} vóór {due} overmaken naar {bank} ten name van {name}, "
+        "onder vermelding van factuurnummer {number}.",
+        "paid_in_full": "Volledig betaald. Hartelijk dank.",
+        "refund_text": "Er is {amount} meer betaald dan verschuldigd; dit bedrag wordt aan u terugbetaald.",
+        "credit_note": "CREDITNOTA",
+        "credit_note_title": "Creditnota {number}",
+        "credit_note_number": "Creditnotanummer",
+        "credits_invoice": "Crediteert factuur",
+        "reason": "Reden",
+        "total_credited": "Totaal gecrediteerd",
+        "settlement": "Verrekening",
+        "settlement_text": "Deze creditnota verlaagt wat op factuur {number} verschuldigd is met {amount}. "
+        "Wat al meer is betaald dan verschuldigd, wordt aan u terugbetaald.",
+        "receipt": "KWITANTIE",
+        "refund_receipt": "TERUGBETALING",
+        "receipt_title": "Kwitantie {number}",
+        "received_from": "Ontvangen van",
+        "refunded_to": "Terugbetaald aan",
+        "amount_received": "Ontvangen bedrag",
+        "amount_refunded": "Terugbetaald bedrag",
+        "received_at": "Ontvangen op",
+        "refunded_at": "Terugbetaald op",
+        "receipt_reference": "Kwitantienummer",
+        "for_invoice": "Voor factuur",
+        "invoice_total": "Factuurbedrag",
+        "credited": "Gecrediteerd",
+        "paid_to_date": "Totaal betaald",
+        "thanks": "Hartelijk dank voor uw betaling.",
+    },
+)
 
 
-@dataclass(frozen=True)
-class Garage:
-    """The seller's details printed on every document (from configuration)."""
+def language_of(invoice: Any, settings: DocumentSettings) -> str:
+    return formats.language_of(invoice.customer_language, default=settings.language)
 
-    name: str
-    address: tuple[str, ...]
-    vat_number: str
-    iban: str
-    bic: str = ""
-    registration: str = ""
-    email: str = ""
-    phone: str = ""
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Garage:
-        address = config["GARAGE_ADDRESS"].replace("\n", "|")
-        return cls(
-            name=config["GARAGE_NAME"],
-            address=tuple(part.strip() for part in address.split("|") if part.strip()),
-            vat_number=config["GARAGE_VAT_NUMBER"],
-            iban=config["GARAGE_IBAN"],
-            bic=config.get("GARAGE_BIC", ""),
-            registration=config.get("GARAGE_REGISTRATION", ""),
-            email=config.get("GARAGE_EMAIL", ""),
-            phone=config.get("GARAGE_PHONE", ""),
+class _Page:
+    """One document being drawn: the kit's page, this document's words and formats."""
+
+    def __init__(
+        self, settings: DocumentSettings, invoice: Any, currency: str, title: str, number: str
+    ) -> None:
+        self.settings = settings
+        self.language = language_of(invoice, settings)
+        self.currency = currency
+        self.words: Labels = WORDS(self.language)
+        self.document = Document(
+            letterhead=settings.letterhead,
+            language=self.language,
+            title=self.words(title, number=number),
+            font_path=settings.font_path,
+            creator=CREATOR,
         )
 
+    def money(self, minor: int) -> str:
+        return formats.money(minor, self.currency, self.language)
 
-def money(minor: int, currency: str) -> str:
-    """``123456, "EUR"`` -> ``EUR 1,234.56``; negative amounts keep their sign."""
-    sign = "-" if minor < 0 else ""
-    units, cents = divmod(abs(minor), 100)
-    return f"{sign}{currency} {units:,}.{cents:02d}"
+    def day(self, value: Any) -> str:
+        return formats.day(
+            formats.local(value, self.settings.zone) if isinstance(value, datetime) else value, self.language
+        )
 
+    def method(self, payment: Any) -> str:
+        method = self.words[payment.method]
+        return self.words("refund_by", method=method.lower()) if payment.kind == domain.REFUND else method
 
-def quantity(hundredths: int | None) -> str:
-    if hundredths is None:
-        return ""
-    text = f"{Decimal(hundredths) / 100:.2f}"
-    return text[:-3] if text.endswith(".00") else text
+    def customer(self, invoice: Any, heading: str) -> None:
+        words = self.words
+        city = " ".join(part for part in (invoice.customer_postal_code, invoice.customer_city) if part)
+        self.document.block(
+            heading,
+            [
+                invoice.customer_name,
+                words("attention", name=invoice.customer_contact_person)
+                if invoice.customer_contact_person
+                else "",
+                invoice.customer_street,
+                city,
+                invoice.customer_country,
+                words("vat_number", number=invoice.customer_vat_number)
+                if invoice.customer_vat_number
+                else "",
+            ],
+        )
 
-
-def rate(value: Decimal) -> str:
-    text = f"{Decimal(value):.2f}"
-    return (text[:-3] if text.endswith(".00") else text) + "%"
-
-
-def day(value: date) -> str:
-    return value.isoformat()
-
-
-# Latin letters that Unicode does not decompose into a base letter and a mark.
-_LATIN = str.maketrans("ŁłĐđĦħıĸŊŋŦŧ", "LlDdHhikNnTt")
-
-
-def _printable(character: str) -> str:
-    try:
-        character.encode(CORE_ENCODING)
-        return character
-    except UnicodeEncodeError:
-        character = character.translate(_LATIN)
-        decomposed = unicodedata.normalize("NFKD", character)
-        base = "".join(c for c in decomposed if not unicodedata.combining(c))
-        return base.encode(CORE_ENCODING, "replace").decode(CORE_ENCODING) or "?"
-
-
-class _Document(FPDF):
-    def __init__(self, garage: Garage, font_path: str, title: str) -> None:
-        super().__init__(format="A4")
-        self.garage = garage
-        self.unicode = bool(font_path)
-        if font_path:
-            self.add_font("body", "", font_path)
-            bold = font_path[:-4] + "-Bold.ttf" if font_path.lower().endswith(".ttf") else ""
-            self.add_font("body", "B", bold if bold and os.path.isfile(bold) else font_path)
-            self.family = "body"
-        else:
-            self.core_fonts_encoding = CORE_ENCODING
-            self.family = "Helvetica"
-        self.set_title(title)
-        self.set_author(garage.name)
-        self.set_creator("invoicing")
-        self.set_auto_page_break(auto=True, margin=18)
-        self.set_margins(18, 16, 18)
-        self.add_page()
-
-    def clean(self, text: Any) -> str:
-        """Text the chosen font can print. Helvetica knows Windows-1252 (Western
-        European and the euro sign): other letters lose their accents, and what has no
-        Latin form becomes "?"."""
-        text = "" if text is None else str(text)
-        if self.unicode:
-            return text
-        return "".join(_printable(character) for character in text)
-
-    def footer(self) -> None:
-        self.set_y(-14)
-        self.set_font(self.family, size=7)
-        self.set_text_color(110)
-        parts = [self.garage.name, f"VAT {self.garage.vat_number}"]
-        if self.garage.registration:
-            parts.append(self.garage.registration)
-        parts.append(f"page {self.page_no()}")
-        self.cell(0, 5, self.clean("  ·  ".join(parts)), align="C")
-        self.set_text_color(0)
-
-    def text_line(self, text: Any, *, size: float = 9, bold: bool = False, height: float = 4.6) -> None:
-        self.set_font(self.family, "B" if bold else "", size)
-        self.multi_cell(0, height, self.clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    def pair(self, label: str, value: Any, *, width: float = 34) -> None:
-        self.set_font(self.family, "B", 9)
-        self.cell(width, 4.8, self.clean(label))
-        self.set_font(self.family, "", 9)
-        self.multi_cell(0, 4.8, self.clean(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    def header_block(self, title: str, facts: Iterable[tuple[str, Any]]) -> None:
-        garage = self.garage
-        top = self.get_y()
-        self.text_line(garage.name, size=15, bold=True, height=7)
-        for line in garage.address:
-            self.text_line(line)
-        contact = "  ".join(part for part in (garage.phone, garage.email) if part)
-        if contact:
-            self.text_line(contact)
-        self.text_line(f"VAT number {garage.vat_number}")
-        if garage.registration:
-            self.text_line(garage.registration)
-        bottom = self.get_y()
-        self.set_xy(120, top)
-        self.set_font(self.family, "B", 16)
-        self.cell(0, 8, self.clean(title), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        for label, value in facts:
-            self.set_x(120)
-            self.set_font(self.family, "", 9)
-            self.cell(32, 5, self.clean(label))
-            self.set_font(self.family, "B", 9)
-            self.cell(0, 5, self.clean(value), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_y(max(bottom, self.get_y()) + 6)
-
-    def customer_block(self, snapshot: Any) -> None:
-        self.text_line("Bill to", size=8, bold=True)
-        self.text_line(snapshot.customer_name, size=10, bold=True)
-        if snapshot.customer_contact_person:
-            self.text_line(f"Attn. {snapshot.customer_contact_person}")
-        if snapshot.customer_street:
-            self.text_line(snapshot.customer_street)
-        city = " ".join(part for part in (snapshot.customer_postal_code, snapshot.customer_city) if part)
-        if city:
-            self.text_line(city)
-        if snapshot.customer_country:
-            self.text_line(snapshot.customer_country)
-        if snapshot.customer_vat_number:
-            self.text_line(f"VAT number {snapshot.customer_vat_number}")
-        self.ln(3)
-
-    def vehicle_block(self, invoice: Any) -> None:
+    def vehicle(self, invoice: Any) -> None:
+        words, document = self.words, self.document
         if invoice.vehicle_plate:
             vehicle = invoice.vehicle_plate
             if invoice.vehicle_description:
                 vehicle += f" ({invoice.vehicle_description})"
-            self.pair("Vehicle", vehicle)
+            document.pair(words["vehicle"], vehicle)
         if invoice.odometer is not None:
-            self.pair("Odometer", f"{invoice.odometer:,} {invoice.odometer_unit or 'km'}")
+            document.pair(
+                words["odometer"],
+                f"{formats.whole(invoice.odometer, self.language)} {invoice.odometer_unit or 'km'}",
+            )
         if invoice.job_description:
-            self.pair("Work", invoice.job_description)
-        self.ln(3)
+            document.pair(words["work"], invoice.job_description)
+        document.ln(3)
 
-    def table(  # type: ignore[override]  # unlike FPDF.table (a context manager), draws whole rows
-        self, rows: Sequence[tuple[str, ...]], widths: tuple[float, ...], aligns: tuple[str, ...]
-    ) -> None:
-        self.set_font(self.family, "", 8.5)
-        with super().table(
-            col_widths=widths,
-            text_align=aligns,
-            borders_layout="HORIZONTAL_LINES",
-            line_height=5,
-            first_row_as_headings=True,
-            headings_style=_headings(self.family),
-            padding=(1, 1.5),
-        ) as table:
-            for values in rows:
-                row = table.row()
-                for value in values:
-                    row.cell(self.clean(value))
-        self.ln(3)
-
-    def totals(self, rows: list[tuple[str, str]], *, bold_last: bool = True) -> None:
-        for index, (label, value) in enumerate(rows):
-            strong = bold_last and index == len(rows) - 1
-            self.set_x(100)
-            self.set_font(self.family, "B" if strong else "", 10 if strong else 9)
-            self.cell(62, 5.5, self.clean(label))
-            self.cell(0, 5.5, self.clean(value), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(3)
-
-    def output_bytes(self, moment: Any) -> bytes:
-        self.set_creation_date(moment)
-        return bytes(self.output())
+    def vat_rows(self, breakdown: Iterable[domain.VatRow]) -> list[tuple[str, str]]:
+        return [
+            (
+                self.words(
+                    "vat_on", rate=formats.percent(row.rate, self.language), amount=self.money(row.net)
+                ),
+                self.money(row.vat),
+            )
+            for row in breakdown
+        ]
 
 
-def _headings(family: str) -> Any:
-    from fpdf.fonts import FontFace
-
-    return FontFace(family=family, emphasis="BOLD", fill_color=(235, 235, 235))
-
-
-def _vat_rows(breakdown: Iterable[Any], currency: str) -> list[tuple[str, str]]:
-    return [
-        (f"VAT {rate(row.rate)} on {money(row.net, currency)}", money(row.vat, currency)) for row in breakdown
-    ]
+def _last_fact(invoice: Any) -> datetime:
+    """When the latest fact an invoice's PDF shows was recorded: its stamp."""
+    moments = [invoice.issued_at]
+    moments += [payment.recorded_at for payment in invoice.payments]
+    moments += [note.issued_at for note in invoice.credit_notes]
+    return max(moments)
 
 
-def render_invoice(invoice: Any, garage: Garage, *, font_path: str = "") -> bytes:
-    currency = invoice.currency
-    document = _Document(garage, font_path, f"Invoice {invoice.number}")
-    document.header_block(
-        "INVOICE",
+def render_invoice(invoice: Any, settings: DocumentSettings) -> bytes:
+    page = _Page(settings, invoice, invoice.currency, "invoice_title", invoice.number)
+    words, document, money = page.words, page.document, page.money
+    document.letterhead_block(
+        words["invoice"],
         [
-            ("Invoice number", invoice.number),
-            ("Invoice date", day(invoice.issue_date)),
-            ("Due date", day(invoice.due_date)),
+            (words["invoice_number"], invoice.number),
+            (words["invoice_date"], page.day(invoice.issue_date)),
+            (words["due_date"], page.day(invoice.due_date)),
         ],
     )
-    document.customer_block(invoice)
-    document.vehicle_block(invoice)
-    rows = [("Description", "Qty", "Unit price", "Discount", "Net", "VAT")]
+    page.customer(invoice, words["bill_to"])
+    page.vehicle(invoice)
+    rows = [
+        (
+            words["description"],
+            words["quantity"],
+            words["unit_price"],
+            words["discount"],
+            words["net"],
+            words["vat"],
+        )
+    ]
     for line in invoice.lines:
         description = line.description
         if line.part_number:
             description += f" [{line.part_number}]"
-        if line.kind == "labour":
-            description += " (hours)"
+        if line.kind == domain.LABOUR:
+            description += f" {words['hours']}"
         discount = line.line_discount + line.invoice_discount
         rows.append(
             (
                 description,
-                quantity(line.quantity_hundredths),
-                money(line.unit_price, currency),
-                money(-discount, currency) if discount else "",
-                money(line.net, currency),
-                rate(line.vat_rate),
+                formats.quantity(line.quantity_hundredths, page.language),
+                money(line.unit_price),
+                money(-discount) if discount else "",
+                money(line.net),
+                formats.percent(line.vat_rate, page.language),
             )
         )
-    document.table(rows, (74, 14, 26, 22, 26, 12), ("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"))
-    totals = [("Subtotal", money(invoice.subtotal, currency))]
+    document.table(rows, (74, 14, 26, 22, 26, 12), (LEFT, RIGHT, RIGHT, RIGHT, RIGHT, RIGHT))
+
+    totals = [(words["subtotal"], money(invoice.subtotal))]
     if invoice.line_discounts:
-        totals.append(("Line discounts", money(-invoice.line_discounts, currency)))
+        totals.append((words["line_discounts"], money(-invoice.line_discounts)))
     if invoice.invoice_discount:
-        totals.append(("Invoice discount", money(-invoice.invoice_discount, currency)))
-    totals.append(("Total excl. VAT", money(invoice.total_net, currency)))
-    totals += _vat_rows(invoice.vat_breakdown, currency)
-    totals.append(("Total to pay", money(invoice.total_gross, currency)))
+        totals.append((words["invoice_discount"], money(-invoice.invoice_discount)))
+    totals.append((words["total_net"], money(invoice.total_net)))
+    totals += page.vat_rows(invoice.vat_breakdown)
+    balance = invoice.balance
+    if not invoice.payments and not invoice.credit_notes:
+        totals.append((words["total_to_pay"], money(invoice.total_gross)))
+    else:
+        totals.append((words["total_gross"], money(invoice.total_gross)))
+        totals += [
+            (words("credit_note_row", number=note.number), money(note.total_gross))
+            for note in invoice.credit_notes
+        ]
+        if invoice.payments:
+            totals.append((words["paid"], money(-balance.paid)))
+        if balance.refund_due:
+            totals.append((words["refund_due"], money(balance.refund_due)))
+        else:
+            totals.append((words["balance_due"], money(balance.outstanding)))
     document.totals(totals)
-    document.text_line("Payment", size=9, bold=True)
-    bank = garage.iban + (f" (BIC {garage.bic})" if garage.bic else "")
-    document.text_line(
-        f"Please pay {money(invoice.total_gross, currency)} by {day(invoice.due_date)} to {bank} "
-        f"in the name of {garage.name}, quoting invoice number {invoice.number}."
-    )
-    return document.output_bytes(invoice.issued_at)
+
+    if invoice.payments:
+        document.heading(words["payments_received"])
+        payments = [(words["date"], words["method"], words["reference"], words["amount"])]
+        for payment in invoice.payments:
+            amount = payment.amount if payment.kind == domain.PAYMENT else -payment.amount
+            payments.append(
+                (page.day(payment.paid_at), page.method(payment), payment.reference or "", money(amount))
+            )
+        document.table(payments, (34, 50, 60, 30), (LEFT, LEFT, LEFT, RIGHT))
+
+    document.heading(words["payment"])
+    letterhead = settings.letterhead
+    bank = words("bank", iban=letterhead.iban, bic=letterhead.bic) if letterhead.bic else letterhead.iban
+    if balance.refund_due:
+        document.text_line(words("refund_text", amount=money(balance.refund_due)))
+    elif balance.outstanding:
+        document.text_line(
+            words(
+                "please_pay",
+                amount=money(balance.outstanding),
+                due=page.day(invoice.due_date),
+                bank=bank,
+                name=letterhead.name,
+                number=invoice.number,
+            )
+        )
+    else:
+        document.text_line(words["paid_in_full"])
+    return document.output_bytes(_last_fact(invoice))
 
 
-def render_credit_note(note: Any, garage: Garage, *, font_path: str = "") -> bytes:
+def render_credit_note(note: Any, settings: DocumentSettings) -> bytes:
     invoice = note.invoice
-    currency = note.currency
-    document = _Document(garage, font_path, f"Credit note {note.number}")
-    document.header_block(
-        "CREDIT NOTE",
+    page = _Page(settings, invoice, note.currency, "credit_note_title", note.number)
+    words, document, money = page.words, page.document, page.money
+    document.letterhead_block(
+        words["credit_note"],
         [
-            ("Credit note number", note.number),
-            ("Date", day(note.issue_date)),
-            ("Credits invoice", invoice.number),
-            ("Invoice date", day(invoice.issue_date)),
+            (words["credit_note_number"], note.number),
+            (words["date"], page.day(note.issue_date)),
+            (words["credits_invoice"], invoice.number),
+            (words["invoice_date"], page.day(invoice.issue_date)),
         ],
     )
-    document.customer_block(invoice)
-    document.vehicle_block(invoice)
-    document.pair("Reason", note.reason)
+    page.customer(invoice, words["bill_to"])
+    page.vehicle(invoice)
+    document.pair(words["reason"], note.reason)
     document.ln(2)
-    rows = [("Description", "Qty", "Net", "VAT rate", "VAT")]
+    rows = [(words["description"], words["quantity"], words["net"], words["vat_rate"], words["vat"])]
     for line in note.lines:
         rows.append(
             (
                 line.description,
-                quantity(line.quantity_hundredths),
-                money(line.net, currency),
-                rate(line.vat_rate),
-                money(line.vat, currency),
+                formats.quantity(line.quantity_hundredths, page.language),
+                money(line.net),
+                formats.percent(line.vat_rate, page.language),
+                money(line.vat),
             )
         )
-    document.table(rows, (84, 16, 28, 18, 28), ("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"))
-    totals = [("Total excl. VAT", money(note.total_net, currency))]
-    totals += _vat_rows(note.vat_breakdown, currency)
-    totals.append(("Total credited", money(note.total_gross, currency)))
+    document.table(rows, (84, 16, 28, 18, 28), (LEFT, RIGHT, RIGHT, RIGHT, RIGHT))
+    totals = [(words["total_net"], money(note.total_net))]
+    totals += page.vat_rows(note.vat_breakdown)
+    totals.append((words["total_credited"], money(note.total_gross)))
     document.totals(totals)
-    document.text_line("Settlement", size=9, bold=True)
-    document.text_line(
-        f"This credit note reduces what is owed on invoice {invoice.number} by "
-        f"{money(-note.total_gross, currency)}. An amount already paid beyond what is owed "
-        f"is refunded to you."
-    )
+    document.heading(words["settlement"])
+    document.text_line(words("settlement_text", number=invoice.number, amount=money(-note.total_gross)))
     return document.output_bytes(note.issued_at)
+
+
+def render_receipt(receipt: Any, settings: DocumentSettings) -> bytes:
+    """A receipt for a payment, or for a refund: what was received (or given back),
+    how and when, and the invoice's balance just after it."""
+    payment, invoice, balance = receipt.payment, receipt.invoice, receipt.balance
+    refund = payment.kind == domain.REFUND
+    page = _Page(settings, invoice, invoice.currency, "receipt_title", invoice.number)
+    words, document, money = page.words, page.document, page.money
+    document.letterhead_block(
+        words["refund_receipt" if refund else "receipt"],
+        [
+            (words["date"], page.day(payment.paid_at)),
+            (words["for_invoice"], invoice.number),
+            (words["invoice_date"], page.day(invoice.issue_date)),
+        ],
+    )
+    page.customer(invoice, words["refunded_to" if refund else "received_from"])
+    document.text_line(
+        f"{words['amount_refunded' if refund else 'amount_received']}: {money(payment.amount)}",
+        size=13,
+        bold=True,
+        height=8,
+    )
+    document.ln(2)
+    document.pair(
+        words["refunded_at" if refund else "received_at"],
+        formats.moment(payment.paid_at, page.language, settings.zone),
+    )
+    document.pair(words["method"], page.method(payment))
+    if payment.reference:
+        document.pair(words["reference"], payment.reference)
+    document.pair(words["receipt_reference"], str(payment.id))
+    document.ln(4)
+    totals = [(words["invoice_total"], money(invoice.total_gross))]
+    if balance.credited:
+        totals.append((words["credited"], money(-balance.credited)))
+    totals.append((words["paid_to_date"], money(balance.paid)))
+    if balance.refund_due:
+        totals.append((words["refund_due"], money(balance.refund_due)))
+    else:
+        totals.append((words["balance_due"], money(balance.outstanding)))
+    document.totals(totals)
+    if not refund:
+        document.text_line(words["thanks"])
+    return document.output_bytes(payment.recorded_at)

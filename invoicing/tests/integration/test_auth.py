@@ -26,6 +26,7 @@ class TestRoles(RoleTableTests):
         ("POST", f"{INVOICE}/send", OFFICE),
         ("GET", f"{INVOICE}/payments", OFFICE),
         ("POST", f"{INVOICE}/payments", OFFICE),
+        ("GET", f"{INVOICE}/payments/{uuid.uuid4()}/receipt", OFFICE),
         ("GET", "/api/v1/payments?from=2026-03-05", OFFICE),
         ("GET", "/api/v1/credit-notes", OFFICE),
         ("POST", "/api/v1/credit-notes", BOOKKEEPERS),

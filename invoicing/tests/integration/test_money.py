@@ -130,7 +130,7 @@ def test_a_full_credit_note_cancels_the_invoice(garage, invoice):
     assert note["full"] is True and note["reason"] == "invoiced to the wrong customer"
     assert note["totals"] == {"net": -11500, "vat": -2115, "gross": -13615}
     assert [(line["net"], line["vat"]) for line in note["lines"]] == [(-9000, -1890), (-2500, -225)]
-    assert [line["quantity_hundredths"] for line in note["lines"]] == [150, 200]
+    assert [line["quantity"] for line in note["lines"]] == ["1.50", "2.00"]
     assert note["vat_breakdown"] == [
         {"rate": "9.00", "net": -2500, "vat": -225, "gross": -2725},
         {"rate": "21.00", "net": -9000, "vat": -1890, "gross": -10890},
@@ -149,9 +149,7 @@ def test_a_full_credit_note_cancels_the_invoice(garage, invoice):
 
 def test_partial_credit_notes_by_quantity_and_amount(garage, invoice):
     labour_line, part_line = invoice["lines"]
-    by_quantity = garage.credit(
-        invoice["id"], lines=[{"invoice_line_id": part_line["id"], "quantity_hundredths": 100}]
-    )
+    by_quantity = garage.credit(invoice["id"], lines=[{"invoice_line_id": part_line["id"], "quantity": "1"}])
     assert by_quantity.status_code == 201, by_quantity.get_json()
     assert by_quantity.get_json()["totals"] == {"net": -1250, "vat": -113, "gross": -1363}  # 112.5 -> 113
     by_amount = garage.credit(invoice["id"], lines=[{"invoice_line_id": labour_line["id"], "amount": 1000}])
@@ -173,10 +171,10 @@ def test_credit_notes_that_take_too_much_or_name_wrong_lines_are_refused(garage,
     labour_line = invoice["lines"][0]
     cases = [
         ([{"invoice_line_id": labour_line["id"], "amount": 9001}], 409),
-        ([{"invoice_line_id": labour_line["id"], "quantity_hundredths": 151}], 422),
+        ([{"invoice_line_id": labour_line["id"], "quantity": "1.51"}], 422),
         ([{"invoice_line_id": str(uuid.uuid4())}], 422),
         ([{"invoice_line_id": labour_line["id"]}, {"invoice_line_id": labour_line["id"], "amount": 1}], 422),
-        ([{"invoice_line_id": labour_line["id"], "amount": 1, "quantity_hundredths": 1}], 422),
+        ([{"invoice_line_id": labour_line["id"], "amount": 1, "quantity": "0.01"}], 422),
         ([], 422),
     ]
     for lines, status in cases:

@@ -8,12 +8,21 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, url_for
+from flask import Response, current_app, url_for
 from flask.views import MethodView
 
+from maintenance_job_management import pdf
 from maintenance_job_management.models import db
 from maintenance_job_management.schemas import (
+    AddCannedJobSchema,
+    AddedCannedJobSchema,
+    AppointmentStatusSchema,
     ApprovalPageSchema,
+    CannedJobCreateSchema,
+    CannedJobPageSchema,
+    CannedJobQueryArgsSchema,
+    CannedJobSchema,
+    CannedJobUpdateSchema,
     ClockSchema,
     CompleteSchema,
     EstimateCreateSchema,
@@ -25,6 +34,9 @@ from maintenance_job_management.schemas import (
     JobQueryArgsSchema,
     JobSchema,
     JobUpdateSchema,
+    LabourRateListSchema,
+    LabourRatePutSchema,
+    LabourRateSchema,
     LineCreateSchema,
     LineSchema,
     LineUpdateSchema,
@@ -36,9 +48,19 @@ from maintenance_job_management.schemas import (
     TimeEntrySchema,
     TimeSheetSchema,
 )
-from maintenance_job_management.service import approvals, jobs, lines, time_clock
+from maintenance_job_management.service import (
+    approvals,
+    catalogue,
+    documents,
+    jobs,
+    lines,
+    prices,
+    time_clock,
+)
 from service_kit.auth import current_principal
 from service_kit.blueprint import ServiceBlueprint
+from service_kit.documents.schemas import DocumentArgsSchema
+from service_kit.documents.settings import DocumentSettings
 from service_kit.etag import etag_header, if_match_versions
 from service_kit.pagination import PageArgsSchema
 from service_kit.problems import Forbidden
@@ -58,6 +80,14 @@ blp = ServiceBlueprint(
     __name__,
     url_prefix="/api/v1/maintenance-jobs",
     description="Maintenance jobs: lifecycle, lines, estimates and approval, time clock",
+)
+# Its own tag, so readers of the contract see it is not for front ends.
+appointment_status_blp = ServiceBlueprint(
+    "appointment-status",
+    __name__,
+    url_prefix="/api/v1/maintenance-jobs",
+    description="Internal, workshop-scheduling only (role service): the status of a job's appointment, "
+    "sent through its outbox each time it changes (not for front ends)",
 )
 
 
@@ -321,6 +351,50 @@ class Estimate(MethodView):
         return approvals.get_estimate(session=db.session(), job_id=job_id, estimate_id=estimate_id)
 
 
+# ---------------------------------------------------------------------------- documents
+
+PDF_RESPONSE = {"type": "string", "format": "binary"}
+
+
+def _document(args: dict[str, Any]) -> tuple[DocumentSettings, str]:
+    settings = DocumentSettings.from_config(current_app.config)
+    return settings, args.get("lang") or settings.language
+
+
+def _pdf(content: bytes, filename: str) -> Response:
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@blp.route("/<uuid:job_id>/estimates/<uuid:estimate_id>/pdf")
+class EstimatePdf(MethodView):
+    @blp.auth(*READERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.arguments(DocumentArgsSchema, location="query")
+    @blp.response(200, PDF_RESPONSE, content_type="application/pdf", description="The estimate as shown")
+    def get(self, args: dict[str, Any], job_id: uuid.UUID, estimate_id: uuid.UUID) -> Any:
+        """The estimate as a PDF: the lines, totals and message the customer was shown"""
+        shown = documents.estimate(session=db.session(), job_id=job_id, estimate_id=estimate_id)
+        settings, language = _document(args)
+        return _pdf(
+            pdf.render_estimate(shown.estimate, shown.job, settings, language), f"estimate-{estimate_id}.pdf"
+        )
+
+
+@blp.route("/<uuid:job_id>/work-order")
+class WorkOrder(MethodView):
+    @blp.auth(*READERS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.arguments(DocumentArgsSchema, location="query")
+    @blp.response(200, PDF_RESPONSE, content_type="application/pdf", description="The job card")
+    def get(self, args: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """The work order (job card) as a PDF: planned times, vehicle, lines to tick off, notes"""
+        job = documents.work_order(session=db.session(), job_id=job_id)
+        settings, language = _document(args)
+        return _pdf(pdf.render_work_order(job, settings, language), f"work-order-{job_id}.pdf")
+
+
 @blp.route("/<uuid:job_id>/estimates/<uuid:estimate_id>/decision")
 class Decision(MethodView):
     @blp.auth(*ESTIMATORS)
@@ -399,3 +473,149 @@ class TimeEntries(MethodView):
     def get(self, job_id: uuid.UUID) -> Any:
         """Clocked time per technician beside the labour hours billed"""
         return time_clock.time_sheet(session=db.session(), job_id=job_id)
+
+
+# -------------------------------------------------------------------- the appointment
+
+
+@appointment_status_blp.route("/<uuid:job_id>/appointment")
+class AppointmentStatus(MethodView):
+    @appointment_status_blp.auth(*SCHEDULING)
+    @appointment_status_blp.alt_response(404, response="NOT_FOUND")
+    @appointment_status_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @appointment_status_blp.transactional
+    @appointment_status_blp.arguments(AppointmentStatusSchema)
+    @appointment_status_blp.response(200, JobSchema)
+    def put(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """Report the status of the job's appointment (workshop-scheduling's outbox)
+
+        Applied once per version: a repeat, or an older version after a newer one, changes
+        nothing. Check-in sets the job's `arrived_at`."""
+        return _job_response(jobs.record_appointment_status(session=db.session(), job_id=job_id, data=data))
+
+
+# ---------------------------------------------------------------------- prices (set-up)
+
+PRICE_SETTERS = ("admin",)  # the owner sets prices once; everyone reads them
+
+rates_blp = ServiceBlueprint(
+    "labour-rates",
+    __name__,
+    url_prefix="/api/v1/labour-rates",
+    description="The garage's hourly labour rates: `default` and one per kind of work",
+)
+catalogue_blp = ServiceBlueprint(
+    "canned-jobs",
+    __name__,
+    url_prefix="/api/v1/canned-jobs",
+    description="Canned jobs: work done often, priced once, added to a job's lines in one call",
+)
+
+
+@rates_blp.route("")
+class LabourRates(MethodView):
+    @rates_blp.auth(*READERS)
+    @rates_blp.response(200, LabourRateListSchema)
+    def get(self) -> Any:
+        """Every labour rate, by code (a garage has a handful)"""
+        return {"items": prices.list_rates(session=db.session())}
+
+
+@rates_blp.route("/<string:code>")
+class LabourRate(MethodView):
+    @rates_blp.auth(*READERS)
+    @rates_blp.alt_response(404, response="NOT_FOUND")
+    @rates_blp.response(200, LabourRateSchema)
+    def get(self, code: str) -> Any:
+        """One labour rate"""
+        rate = prices.get_rate(session=db.session(), code=code)
+        return rate, 200, etag_header(rate.version)
+
+    @rates_blp.auth(*PRICE_SETTERS)
+    @rates_blp.transactional
+    @rates_blp.if_match
+    @rates_blp.arguments(LabourRatePutSchema)
+    @rates_blp.response(200, LabourRateSchema)
+    @rates_blp.alt_response(201, schema=LabourRateSchema, description="The rate was new")
+    def put(self, data: dict[str, Any], code: str) -> Any:
+        """Set the rate of `code` (`default`, or a kind of work such as `diagnosis`)
+
+        Lines already on jobs keep the rate they were added with."""
+        rate, created = prices.put_rate(
+            session=db.session(), code=code, data=data, actor=_actor(), expected_versions=if_match_versions()
+        )
+        return rate, 201 if created else 200, etag_header(rate.version)
+
+
+@catalogue_blp.route("")
+class CannedJobs(MethodView):
+    @catalogue_blp.auth(*READERS)
+    @catalogue_blp.arguments(CannedJobQueryArgsSchema, location="query")
+    @catalogue_blp.response(200, CannedJobPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The catalogue of canned jobs"""
+        return catalogue.list_canned_jobs(
+            session=db.session(), active=args.get("active"), limit=args["limit"], cursor=args.get("cursor")
+        )
+
+    @catalogue_blp.auth(*PRICE_SETTERS)
+    @catalogue_blp.idempotent
+    @catalogue_blp.arguments(CannedJobCreateSchema)
+    @catalogue_blp.response(201, CannedJobSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a canned job: its labour hours and parts with their prices and VAT"""
+        canned = catalogue.create_canned_job(session=db.session(), data=data, actor=_actor())
+        location = url_for("canned-jobs.CannedJob", canned_job_id=canned.id)
+        return canned, 201, {"Location": location, **etag_header(canned.version)}
+
+
+@catalogue_blp.route("/<uuid:canned_job_id>")
+class CannedJob(MethodView):
+    @catalogue_blp.auth(*READERS)
+    @catalogue_blp.alt_response(404, response="NOT_FOUND")
+    @catalogue_blp.response(200, CannedJobSchema)
+    def get(self, canned_job_id: uuid.UUID) -> Any:
+        """One canned job with its lines"""
+        canned = catalogue.get_canned_job(session=db.session(), canned_job_id=canned_job_id)
+        return canned, 200, etag_header(canned.version)
+
+    @catalogue_blp.auth(*PRICE_SETTERS)
+    @catalogue_blp.alt_response(404, response="NOT_FOUND")
+    @catalogue_blp.transactional
+    @catalogue_blp.if_match
+    @catalogue_blp.arguments(CannedJobUpdateSchema)
+    @catalogue_blp.response(200, CannedJobSchema)
+    def patch(self, changes: dict[str, Any], canned_job_id: uuid.UUID) -> Any:
+        """Change a canned job (`lines` replace all; `active: false` retires it)
+
+        Jobs it was added to keep the lines and prices they got."""
+        canned = catalogue.update_canned_job(
+            session=db.session(),
+            canned_job_id=canned_job_id,
+            changes=changes,
+            actor=_actor(),
+            expected_versions=if_match_versions(),
+        )
+        return canned, 200, etag_header(canned.version)
+
+
+@blp.route("/<uuid:job_id>/canned-jobs")
+class JobCannedJobs(MethodView):
+    @blp.auth(*EDITORS)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.idempotent
+    @blp.arguments(AddCannedJobSchema)
+    @blp.response(201, AddedCannedJobSchema)
+    def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
+        """Add a canned job's lines to the job, at today's prices, in one call
+
+        Send an `Idempotency-Key`: a double click or a retry adds the lines once."""
+        job, added = catalogue.add_to_job(
+            session=db.session(),
+            job_id=job_id,
+            canned_job_id=data["canned_job_id"],
+            covered_by_booking=data["covered_by_booking"],
+            actor=_actor(),
+            default_vat_rate=current_app.config["DEFAULT_VAT_RATE"],
+        )
+        return {"lines": added, "job": job}, 201, etag_header(job.version)

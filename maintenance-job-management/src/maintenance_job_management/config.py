@@ -1,5 +1,6 @@
-"""maintenance-job-management settings: the kit's and the outbox's, the two services
-the outbox delivers to, and its own."""
+"""maintenance-job-management settings: the kit's and the outbox's, the services the
+outbox delivers to, the garage's details for its documents (estimates, work orders),
+and its own."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from service_kit.config import env_decimal, env_int, kit_settings
+from service_kit.config import ConfigError, env_decimal, env_int, kit_settings
+from service_kit.documents.settings import document_problems, document_settings
 from service_kit.http_client import downstream_settings
 from service_kit.outbox import outbox_settings
 
@@ -17,7 +19,11 @@ SCHEMA = "jobs"
 DOWNSTREAMS = {
     "invoicing": "http://127.0.0.1:8005",
     "notification-management": "http://127.0.0.1:8006",
+    # Each change of a job's status, for its appointment (docs/visits.md).
+    "workshop-scheduling": "http://127.0.0.1:8003",
 }
+# An estimate goes to the customer: it names the garage.
+DOCUMENTS_REQUIRED_IN_PRODUCTION = ("GARAGE_NAME", "GARAGE_ADDRESS")
 
 
 def _own_settings(env: Mapping[str, str]) -> dict[str, Any]:
@@ -36,6 +42,17 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     for name, default_url in DOWNSTREAMS.items():
         config.update(downstream_settings(name, default_url=default_url, env=env))
     config.update(_own_settings(env))
+    # The letterhead (GARAGE_NAME, GARAGE_ADDRESS, GARAGE_CHAMBER_OF_COMMERCE ...), the
+    # default language (GARAGE_LANGUAGE), GARAGE_TIMEZONE and PDF_FONT_PATH, as invoicing reads them.
+    documents = document_settings(env)
+    problems = document_problems(
+        documents,
+        production=config["GARAGE_ENV"] == "production",
+        required_in_production=DOCUMENTS_REQUIRED_IN_PRODUCTION,
+    )
+    if problems:
+        raise ConfigError("; ".join(problems))
+    config.update(documents)
     config.update(MIGRATIONS_LOCATION="maintenance_job_management:migrations")
     config.update(overrides or {})
     return config

@@ -5,6 +5,7 @@ and what an estimate shows. Functions take any object with the attributes they r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -278,22 +279,23 @@ def validate_vat_rate(rate: Decimal) -> Decimal:
 
 def line_values(kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     """The stored form of a line's priced fields: ``quantity_hundredths`` and
-    ``unit_price``. Labour comes as ``hours_hundredths`` x ``hourly_rate``, a part as
+    ``unit_price``. Labour comes as ``hours`` (up to two decimals) x ``hourly_rate``, a part as
     ``quantity`` (up to two decimals, e.g. 4.5 litres) x ``unit_price``."""
     errors: dict[str, list[str]] = {}
     result: dict[str, Any] = {}
     if kind == LABOUR:
         for foreign in ("part_number", "quantity", "unit_price"):
             if fields.get(foreign) is not None:
-                errors.setdefault(foreign, []).append(
-                    "a labour line has hours_hundredths and hourly_rate instead"
-                )
-        if "hours_hundredths" in fields:
-            result["quantity_hundredths"] = fields["hours_hundredths"]
+                errors.setdefault(foreign, []).append("a labour line has hours and hourly_rate instead")
+        if "hours" in fields:
+            try:
+                result["quantity_hundredths"] = to_hundredths(fields["hours"])
+            except ValueError as exc:
+                errors.setdefault("hours", []).append(str(exc))
         if "hourly_rate" in fields:
             result["unit_price"] = fields["hourly_rate"]
     else:
-        for foreign in ("hours_hundredths", "hourly_rate"):
+        for foreign in ("hours", "hourly_rate", "work_kind"):
             if fields.get(foreign) is not None:
                 errors.setdefault(foreign, []).append("a part line has quantity and unit_price instead")
         if "quantity" in fields:
@@ -308,7 +310,7 @@ def line_values(kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
             result["part_number"] = (fields["part_number"] or "").strip() or None
     quantity = result.get("quantity_hundredths")
     if quantity is not None and not 0 < quantity <= MAX_QUANTITY_HUNDREDTHS:
-        errors.setdefault("quantity" if kind == PART else "hours_hundredths", []).append(
+        errors.setdefault("quantity" if kind == PART else "hours", []).append(
             f"must be more than 0 and at most {MAX_QUANTITY_HUNDREDTHS // 100}"
         )
     if result.get("unit_price") is not None and result["unit_price"] < 0:
@@ -330,7 +332,7 @@ def line_values(kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def required_line_fields(kind: str) -> tuple[str, ...]:
     if kind == LABOUR:
-        return ("description", "hours_hundredths", "hourly_rate")
+        return ("description", "hours", "hourly_rate")
     return ("description", "quantity", "unit_price")
 
 
@@ -506,3 +508,84 @@ def billed_labour_hundredths(lines: Iterable[LineLike]) -> int:
     return sum(
         line.quantity_hundredths for line in lines if line.kind == LABOUR and line.approval == APPROVED
     )
+
+
+# ------------------------------------------------------------------------------ prices
+
+# The labour rate used when a labour line names no kind of work.
+DEFAULT_WORK_KIND = "default"
+# Codes of labour rates (kinds of work) and canned jobs: short, typed by staff, in URLs.
+CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+
+
+class InvalidCode(Unprocessable):
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            f"the {field} must be 1 to 40 lower-case letters, digits and -",
+            errors={field: ["lower-case letters, digits and -"]},
+        )
+
+
+def ensure_code(code: str, field: str = "code") -> str:
+    if not re.fullmatch(CODE_PATTERN, code):
+        raise InvalidCode(field)
+    return code
+
+
+class LabourRateNotFound(NotFound):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"there is no labour rate {code!r}")
+
+
+class CannedJobNotFound(NotFound):
+    def __init__(self, canned_job_id: object) -> None:
+        super().__init__(f"canned job {canned_job_id} does not exist")
+
+
+class CannedJobRetired(Conflict):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"canned job {code!r} is retired: make it active again to use it")
+
+
+def hourly_rate_for(work_kind: str | None, rates: Mapping[str, int]) -> int:
+    """The garage's rate for ``work_kind``, else its default rate. A kind of work it
+    has no rate for is a mistake (a typo would bill the default), not a fallback."""
+    if work_kind is not None and work_kind not in rates:
+        raise InvalidLine({"work_kind": [f"no labour rate {work_kind!r}; the rates are {sorted(rates)}"]})
+    code = work_kind or DEFAULT_WORK_KIND
+    if code not in rates:
+        raise InvalidLine(
+            {
+                "hourly_rate": [
+                    "give one: the garage has no default labour rate (PUT /api/v1/labour-rates/default)"
+                ]
+            }
+        )
+    return rates[code]
+
+
+def canned_line_values(kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A canned job's line as stored: like a job line, but a labour line may leave its
+    rate to the labour rate of the day it is added, and VAT to the configured rate."""
+    missing = [name for name in required_line_fields(kind) if fields.get(name) is None]
+    missing = [name for name in missing if name != "hourly_rate"]
+    if missing:
+        raise InvalidLine({name: [f"a {kind} line needs this"] for name in missing})
+    values = line_values(kind, fields)
+    values.setdefault("unit_price", None)
+    values.setdefault("vat_rate", None)
+    values.setdefault("part_number", None)
+    return values
+
+
+def job_line_fields(line: Any, *, hourly_rate: int) -> dict[str, Any]:
+    """What adding a canned line to a job posts as that job's line, priced now."""
+    fields: dict[str, Any] = {"kind": line.kind, "description": line.description}
+    if line.vat_rate is not None:
+        fields["vat_rate"] = line.vat_rate
+    quantity = from_hundredths(line.quantity_hundredths)
+    if line.kind == LABOUR:
+        fields.update(hours=quantity, hourly_rate=hourly_rate if line.unit_price is None else line.unit_price)
+    else:
+        fields.update(quantity=quantity, unit_price=line.unit_price, part_number=line.part_number)
+    return fields

@@ -75,6 +75,11 @@ class Job(Model):
     odometer_unit: Mapped[str] = mapped_column(String(2), default="km")
     technician_notes: Mapped[str | None] = mapped_column(Text)
     currency: Mapped[str] = mapped_column(String(3))
+    # The appointment's status as workshop-scheduling last reported it (docs/visits.md):
+    # the version it reported it at, so an older or repeated report changes nothing.
+    appointment_status: Mapped[str | None] = mapped_column(String(16))
+    appointment_version: Mapped[int | None] = mapped_column(Integer)
+    arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -106,8 +111,8 @@ class Job(Model):
         )
         return {
             "clocked_seconds": seconds,
-            "clocked_hours_hundredths": domain.to_hours_hundredths(seconds),
-            "billed_labour_hours_hundredths": domain.billed_labour_hundredths(self.lines),
+            "clocked_hours": domain.from_hundredths(domain.to_hours_hundredths(seconds)),
+            "billed_labour_hours": domain.from_hundredths(domain.billed_labour_hundredths(self.lines)),
             "clocked_in": sorted(e.technician for e in self.time_entries if e.clocked_out_at is None),
         }
 
@@ -144,6 +149,8 @@ class JobLine(Model):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # The canned job it came from; its prices are the line's own, copied when added.
+    canned_job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
 
     job: Mapped[Job] = relationship(back_populates="lines")
 
@@ -164,8 +171,8 @@ class JobLine(Model):
         return self.approval == domain.APPROVED
 
     @property
-    def hours_hundredths(self) -> int | None:
-        return self.quantity_hundredths if self.kind == domain.LABOUR else None
+    def hours(self) -> Decimal | None:
+        return self.quantity if self.kind == domain.LABOUR else None
 
     @property
     def hourly_rate(self) -> int | None:
@@ -244,3 +251,89 @@ class TimeEntry(Model):
     @property
     def seconds(self) -> int:
         return domain.seconds_between(self.clocked_in_at, self.clocked_out_at or utcnow())
+
+
+# ------------------------------------------------------------------------------ prices
+
+
+class LabourRate(Model):
+    """The garage's hourly rate for a kind of work (``default`` when none is named)."""
+
+    __tablename__ = "labour_rates"
+    __table_args__ = (CheckConstraint("hourly_rate >= 0", name="hourly_rate_not_negative"),)
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    hourly_rate: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CannedJob(Model):
+    """A job the garage does often ("small service"), priced once: added to a job's lines
+    in one call. Retired (``active`` false) rather than deleted: lines name it."""
+
+    __tablename__ = "canned_jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    work_kind: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[CannedJobLine]] = relationship(
+        back_populates="canned_job",
+        order_by="CannedJobLine.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CannedJobLine(Model):
+    """Labour hours (at the work kind's rate when added, unless a rate is set here) or
+    a part with its price; VAT the configured rate unless set."""
+
+    __tablename__ = "canned_job_lines"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", domain.LINE_KINDS), name="kind"),
+        CheckConstraint("quantity_hundredths > 0", name="quantity_positive"),
+        CheckConstraint("unit_price IS NULL OR unit_price >= 0", name="unit_price_not_negative"),
+        CheckConstraint("kind = 'labour' OR unit_price IS NOT NULL", name="part_has_price"),
+        CheckConstraint("vat_rate IS NULL OR (vat_rate >= 0 AND vat_rate <= 100)", name="vat_rate_percent"),
+        CheckConstraint("kind = 'part' OR part_number IS NULL", name="labour_has_no_part_number"),
+        Index("ix_canned_job_lines_canned_job_id", "canned_job_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    canned_job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.canned_jobs.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))
+    description: Mapped[str] = mapped_column(Text)
+    part_number: Mapped[str | None] = mapped_column(String(64))
+    quantity_hundredths: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int | None] = mapped_column(Integer)
+    vat_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+
+    canned_job: Mapped[CannedJob] = relationship(back_populates="lines")
+
+    @property
+    def quantity(self) -> Decimal:
+        return domain.from_hundredths(self.quantity_hundredths)
+
+    @property
+    def hours(self) -> Decimal | None:
+        return self.quantity if self.kind == domain.LABOUR else None
+
+    @property
+    def hourly_rate(self) -> int | None:
+        return self.unit_price if self.kind == domain.LABOUR else None

@@ -6,17 +6,55 @@ hours and unit price for the hourly rate."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import validate
 
 from maintenance_job_management import domain
+from maintenance_job_management.clients.workshop_scheduling import APPOINTMENT_STATUSES
 from service_kit.pagination import PageArgsSchema, page_schema
-from service_kit.validation import UtcDateTime
+from service_kit.validation import DecimalString, UtcDateTime
 
 MAX_MONEY = 1_000_000_000  # ten million in a currency with cents: no line costs more
-MAX_HUNDREDTHS = domain.MAX_QUANTITY_HUNDREDTHS
+MAX_QUANTITY = Decimal(domain.MAX_QUANTITY_HUNDREDTHS) / 100
+
+
+def _hours(description: str, **kwargs: Any) -> DecimalString:
+    return DecimalString(metadata={"description": description}, **kwargs)
+
+
+def _quantity(description: str, **kwargs: Any) -> DecimalString:
+    """Input: more than 0, at most two decimals (4.5 litres, 1.25 h)."""
+    return DecimalString(
+        minimum=Decimal(0),
+        exclusive_minimum=True,
+        maximum=MAX_QUANTITY,
+        metadata={"description": description},
+        **kwargs,
+    )
+
+
+def _code(description: str, **kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(
+        validate=[
+            validate.Length(min=1, max=40),
+            validate.Regexp(domain.CODE_PATTERN, error="lower-case letters, digits and -"),
+        ],
+        metadata={"description": description, "example": "diagnosis"},
+        **kwargs,
+    )
+
+
+def _vat_rate(description: str = "percent", **kwargs: Any) -> DecimalString:
+    return DecimalString(
+        minimum=Decimal(0),
+        maximum=Decimal(100),
+        example="21.00",
+        metadata={"description": description},
+        **kwargs,
+    )
 
 
 def _money(**kwargs: Any) -> ma.fields.Integer:
@@ -102,10 +140,8 @@ class ProgressSchema(ma.Schema):
 
 class TimeSummarySchema(ma.Schema):
     clocked_seconds = ma.fields.Integer(required=True)
-    clocked_hours_hundredths = ma.fields.Integer(required=True)
-    billed_labour_hours_hundredths = ma.fields.Integer(
-        required=True, metadata={"description": "hours of the approved labour lines"}
-    )
+    clocked_hours = _hours("clocked_seconds as hours, half-up to two decimals", required=True)
+    billed_labour_hours = _hours("hours of the approved labour lines", required=True)
     clocked_in = ma.fields.List(
         ma.fields.String(), required=True, metadata={"description": "technicians whose clock is running"}
     )
@@ -116,16 +152,13 @@ class LineSchema(ma.Schema):
     kind = ma.fields.String(required=True, validate=validate.OneOf(domain.LINE_KINDS))
     description = ma.fields.String(required=True)
     part_number = ma.fields.String(required=True, allow_none=True)
-    quantity = ma.fields.String(
-        required=True, metadata={"description": 'decimal with two places, e.g. "1.50"; hours for labour'}
-    )
-    quantity_hundredths = ma.fields.Integer(required=True)
+    quantity = _hours("hours for labour", required=True)
     unit_price = ma.fields.Integer(
         required=True, metadata={"description": "minor units; the hourly rate for labour"}
     )
-    hours_hundredths = ma.fields.Integer(required=True, allow_none=True)
+    hours = _hours("labour: the quantity", required=True, allow_none=True)
     hourly_rate = ma.fields.Integer(required=True, allow_none=True)
-    vat_rate = ma.fields.String(required=True, metadata={"description": 'percent, e.g. "21.00"'})
+    vat_rate = _vat_rate(required=True)
     net_amount = ma.fields.Integer(
         required=True, metadata={"description": "quantity x unit price, half-up to the minor unit"}
     )
@@ -139,6 +172,9 @@ class LineSchema(ma.Schema):
         required=True, metadata={"description": "approved, but its amount changed since"}
     )
     covered_by_booking = ma.fields.Boolean(required=True)
+    canned_job_id = ma.fields.UUID(
+        required=True, allow_none=True, metadata={"description": "the canned job it was added from"}
+    )
     done = ma.fields.Boolean(required=True)
     done_at = ma.fields.DateTime(required=True, allow_none=True)
     created_by = ma.fields.String(required=True)
@@ -148,6 +184,16 @@ class LineSchema(ma.Schema):
 class JobSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     appointment_id = ma.fields.UUID(required=True)
+    # Always answered; not required in the contract, so copies of a job made by readers
+    # that predate them stay valid.
+    appointment_status = ma.fields.String(
+        allow_none=True,
+        validate=validate.OneOf(APPOINTMENT_STATUSES),
+        metadata={"description": "as workshop-scheduling last reported it; null until it has"},
+    )
+    arrived_at = ma.fields.DateTime(
+        allow_none=True, metadata={"description": "when the vehicle was checked in at the workshop"}
+    )
     vehicle_id = ma.fields.UUID(required=True)
     customer_id = ma.fields.UUID(required=True)
     planned_start = ma.fields.DateTime(required=True)
@@ -190,6 +236,22 @@ class JobQueryArgsSchema(PageArgsSchema):
     status = ma.fields.String(validate=validate.OneOf(domain.STATUSES))
 
 
+class AppointmentStatusSchema(ma.Schema):
+    """workshop-scheduling's report of the appointment's status (sent through its outbox)."""
+
+    appointment_id = ma.fields.UUID(required=True, metadata={"description": "the job's appointment"})
+    appointment_status = ma.fields.String(required=True, validate=validate.OneOf(APPOINTMENT_STATUSES))
+    appointment_version = ma.fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=2**31 - 1),  # a PostgreSQL integer, as the version is
+        metadata={"description": "the appointment's version: one at or below the last applied is ignored"},
+    )
+    changed_at = UtcDateTime(required=True, metadata={"description": "when the status changed"})
+    checked_in_at = UtcDateTime(
+        allow_none=True, metadata={"description": "when the vehicle was checked in, if it was"}
+    )
+
+
 # -------------------------------------------------------------------------------- lines
 
 
@@ -200,31 +262,20 @@ def _line_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
             validate=validate.Length(min=1, max=64),
             metadata={"description": "parts; leave it out when the part has none (oil from the drum)"},
         ),
-        "hours_hundredths": ma.fields.Integer(
-            validate=validate.Range(min=1, max=MAX_HUNDREDTHS),
-            metadata={"description": "labour: 150 = 1.5 h"},
+        "hours": _quantity('labour: "1.5" = an hour and a half'),
+        "hourly_rate": _money(
+            metadata={"description": "labour, minor units; default the garage's rate for work_kind"}
         ),
-        "hourly_rate": _money(metadata={"description": "labour, minor units"}),
-        # Decimal bounds are checked by the domain: apispec would publish them as strings.
-        "quantity": ma.fields.Decimal(
-            metadata={
-                "description": "parts, up to two decimals (4.5 litres)",
-                "exclusiveMinimum": True,
-                "minimum": 0,
-                "maximum": domain.MAX_QUANTITY_HUNDREDTHS // 100,
-            },
-        ),
+        "quantity": _quantity('parts: "4.5" litres'),
         "unit_price": _money(metadata={"description": "parts, minor units"}),
-        "vat_rate": ma.fields.Decimal(
-            metadata={
-                "description": "percent, up to two decimals; default the configured rate",
-                "minimum": 0,
-                "maximum": 100,
-            },
-        ),
+        "vat_rate": _vat_rate("percent; default the configured rate"),
     }
     if creating:
         fields["kind"] = ma.fields.String(required=True, validate=validate.OneOf(domain.LINE_KINDS))
+        fields["work_kind"] = _code(
+            description="labour: whose labour rate prices the line when hourly_rate is not given "
+            "(default: the `default` rate)"
+        )
         fields["covered_by_booking"] = ma.fields.Boolean(
             load_default=False,
             metadata={
@@ -269,9 +320,9 @@ class ShownLineSchema(ma.Schema):
     kind = ma.fields.String(required=True)
     description = ma.fields.String(required=True)
     part_number = ma.fields.String(required=True, allow_none=True)
-    quantity = ma.fields.String(required=True)
+    quantity = _hours("hours for labour", required=True)
     unit_price = ma.fields.Integer(required=True)
-    vat_rate = ma.fields.String(required=True)
+    vat_rate = _vat_rate(required=True)
     net = ma.fields.Integer(required=True)
     vat = ma.fields.Integer(required=True)
     gross = ma.fields.Integer(required=True)
@@ -379,9 +430,119 @@ class TimeEntrySchema(ma.Schema):
 class TechnicianTimeSchema(ma.Schema):
     technician = ma.fields.String(required=True)
     clocked_seconds = ma.fields.Integer(required=True)
-    clocked_hours_hundredths = ma.fields.Integer(required=True)
+    clocked_hours = _hours("clocked_seconds as hours, half-up to two decimals", required=True)
 
 
 class TimeSheetSchema(TimeSummarySchema):
     entries = ma.fields.List(ma.fields.Nested(TimeEntrySchema), required=True)
     per_technician = ma.fields.List(ma.fields.Nested(TechnicianTimeSchema), required=True)
+
+
+# ---------------------------------------------------------------------- labour rates
+
+
+class LabourRateSchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "`default`, or a kind of work"})
+    name = ma.fields.String(required=True)
+    hourly_rate = ma.fields.Integer(required=True, metadata={"description": "minor units"})
+    version = ma.fields.Integer(required=True)
+    updated_by = ma.fields.String(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+
+
+class LabourRateListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(LabourRateSchema), required=True)
+
+
+class LabourRatePutSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    hourly_rate = _money(required=True, metadata={"description": "minor units"})
+
+
+# ------------------------------------------------------------------------ canned jobs
+
+
+def _canned_line_fields() -> dict[str, ma.fields.Field]:
+    fields = _line_fields(creating=True)
+    for name in ("covered_by_booking", "work_kind"):
+        fields.pop(name)
+    fields["hourly_rate"] = _money(
+        metadata={"description": "labour, minor units; default the canned job's work_kind rate when added"}
+    )
+    return fields
+
+
+CannedJobLineCreateSchema = ma.Schema.from_dict(_canned_line_fields(), name="CannedJobLineCreateSchema")
+
+
+class CannedJobLineSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    position = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(domain.LINE_KINDS))
+    description = ma.fields.String(required=True)
+    part_number = ma.fields.String(required=True, allow_none=True)
+    quantity = _hours("hours for labour", required=True)
+    hours = _hours("labour: the quantity", required=True, allow_none=True)
+    hourly_rate = ma.fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: the work_kind rate when added"}
+    )
+    unit_price = ma.fields.Integer(required=True, allow_none=True, metadata={"description": "parts"})
+    vat_rate = _vat_rate("null: the configured rate when added", required=True, allow_none=True)
+
+
+def _canned_job_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
+    return {
+        "code": _code("a short name staff pick it by, e.g. small-service", required=creating),
+        "name": ma.fields.String(required=creating, validate=validate.Length(min=1, max=200)),
+        "description": ma.fields.String(allow_none=True, validate=validate.Length(max=2000)),
+        "work_kind": _code(
+            "the labour rate of its labour lines without their own (default: `default`)", allow_none=True
+        ),
+        "active": ma.fields.Boolean(metadata={"description": "false: retired, not offered"}),
+        "lines": ma.fields.List(
+            ma.fields.Nested(CannedJobLineCreateSchema),
+            required=creating,
+            validate=validate.Length(min=1, max=100),
+            metadata={"description": "on a change: the new lines, replacing all"},
+        ),
+    }
+
+
+CannedJobCreateSchema = ma.Schema.from_dict(_canned_job_fields(creating=True), name="CannedJobCreateSchema")
+CannedJobUpdateSchema = ma.Schema.from_dict(_canned_job_fields(creating=False), name="CannedJobUpdateSchema")
+
+
+class CannedJobSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True, allow_none=True)
+    work_kind = ma.fields.String(required=True, allow_none=True)
+    active = ma.fields.Boolean(required=True)
+    lines = ma.fields.List(ma.fields.Nested(CannedJobLineSchema), required=True)
+    version = ma.fields.Integer(required=True)
+    updated_by = ma.fields.String(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+
+
+CannedJobPageSchema = page_schema(CannedJobSchema)
+
+
+class CannedJobQueryArgsSchema(PageArgsSchema):
+    active = ma.fields.Boolean(metadata={"description": "only active (true) or retired (false) ones"})
+
+
+class AddCannedJobSchema(ma.Schema):
+    canned_job_id = ma.fields.UUID(required=True)
+    covered_by_booking = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "the booked request covers this work (as for a single line)"},
+    )
+
+
+class AddedCannedJobSchema(ma.Schema):
+    lines = ma.fields.List(
+        ma.fields.Nested(LineSchema), required=True, metadata={"description": "the new lines"}
+    )
+    job = ma.fields.Nested(JobSchema, required=True, metadata={"description": "the job as it is now"})

@@ -5,12 +5,14 @@ what the outbox sends matches the calls agreed in ARCHITECTURE.md."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
-from maintenance_job_management.clients import invoicing, notification_management
+from maintenance_job_management import domain
+from maintenance_job_management.clients import invoicing, notification_management, workshop_scheduling
 from maintenance_job_management.models import db
 
-from service_kit.contract_testing import find_contract
+from service_kit.contract_testing import find_contract, operation, validate_request
 from service_kit.contracts import load_contract
 from service_kit.provider_testing import ServiceContractTests
 from service_kit.testing import empty_tables
@@ -80,3 +82,34 @@ def test_outbox_requests_match_the_agreed_calls():
         notification_management.notify(
             customer_id=customer_id, type_="invoice_issued", data={}, idempotency_key="k"
         )
+
+
+def test_each_job_status_sent_is_what_workshop_scheduling_accepts():
+    """PUT /api/v1/appointments/{appointment_id}/job, open to services only, with a body its
+    committed contract accepts for every status a job can have."""
+    contract = find_contract("workshop-scheduling")
+    path = "/api/v1/appointments/{appointment_id}/job"
+    put = operation(contract, "PUT", path)
+    assert put["x-roles"] == ["service"]
+    assert {"200", "404", "422"} <= set(put["responses"])
+    accepted = load_contract(contract)["components"]["schemas"]["JobStatus"]["properties"]
+    assert set(accepted["job_status"]["enum"]) == set(domain.STATUSES)
+    appointment_id, job_id = uuid.uuid4(), uuid.uuid4()
+    for status in domain.STATUSES:
+        request = workshop_scheduling.job_status(
+            appointment_id=appointment_id,
+            job_id=job_id,
+            status=status,
+            version=3,
+            changed_at=datetime.now(UTC),
+            reason="customer called" if status == "cancelled" else None,
+        )
+        assert (request.target, request.method) == ("workshop-scheduling", "PUT")
+        assert request.path == f"/api/v1/appointments/{appointment_id}/job"
+        assert request.idempotency_key == f"job-status-{job_id}-v3"
+        validate_request(contract, "PUT", path, request.body)
+
+
+def test_the_appointment_statuses_kept_are_the_ones_workshop_scheduling_has():
+    appointment = load_contract(find_contract("workshop-scheduling"))["components"]["schemas"]["Appointment"]
+    assert set(workshop_scheduling.APPOINTMENT_STATUSES) == set(appointment["properties"]["status"]["enum"])

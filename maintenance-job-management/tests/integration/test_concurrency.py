@@ -54,14 +54,18 @@ def test_two_concurrent_completions_invoice_once(app, client, jobs, outbox_rows)
         range(2),
     )
     assert sorted(r.status_code for r in responses) == [200, 409]
-    assert Counter(row.target for row in outbox_rows()) == {"invoicing": 1, "notification-management": 1}
+    assert Counter(row.target for row in outbox_rows()) == {
+        "invoicing": 1,
+        "notification-management": 1,
+        "workshop-scheduling": 2,  # started, completed
+    }
 
 
 def test_concurrent_line_changes_on_one_job_are_serialised_not_lost(app, client, jobs):
     job = jobs.create()
 
     def add(n):
-        body = {"kind": "labour", "description": f"task {n}", "hours_hundredths": 10, "hourly_rate": 100}
+        body = {"kind": "labour", "description": f"task {n}", "hours": "0.10", "hourly_rate": 100}
         return app.test_client().post(f"{URL}/{job['id']}/lines", json=body, headers=jobs.technician)
 
     responses = run_concurrently(add, range(4))

@@ -26,7 +26,7 @@ def margin(app):
 def test_an_estimate_records_exactly_what_the_customer_is_shown(client, jobs):
     job = jobs.create()
     jobs.labour(job["id"])  # booked: not on the estimate
-    pads = jobs.labour(job["id"], hours=100, rate=6000, booked=False, description="replace brake pads")
+    pads = jobs.labour(job["id"], hours="1.00", rate=6000, booked=False, description="replace brake pads")
     discs = jobs.part(
         job["id"], quantity="2", price=4550, booked=False, description="brake discs", part_number="BD-9"
     )
@@ -107,7 +107,7 @@ def test_booked_lines_carry_the_booking_as_their_approval(client, jobs):
 def test_declined_work_is_not_billed_and_stays_as_a_recommendation(client, jobs):
     vehicle = str(uuid.uuid4())
     job = jobs.create(vehicle_id=vehicle)
-    jobs.labour(job["id"], hours=100, rate=5000)
+    jobs.labour(job["id"], hours="1.00", rate=5000)
     tyres = jobs.part(
         job["id"], booked=False, description="rear tyres", part_number="T-205", quantity="2", price=8900
     )
@@ -133,7 +133,7 @@ def test_a_declined_line_is_kept_but_can_be_offered_again(client, jobs):
     job = jobs.create()
     line = jobs.labour(job["id"], booked=False)
     jobs.decide(job["id"], jobs.estimate(job["id"]).get_json(), approve=False)
-    assert jobs.patch_line(job["id"], line["id"], hours_hundredths=10).status_code == 409
+    assert jobs.patch_line(job["id"], line["id"], hours="0.10").status_code == 409
     assert client.delete(f"{URL}/{job['id']}/lines/{line['id']}", headers=jobs.advisor).status_code == 409
     assert jobs.estimate(job["id"]).status_code == 409, "declined lines are not offered by default"
     again = jobs.estimate(job["id"], line_ids=[line["id"]])
@@ -213,8 +213,8 @@ def test_completion_waits_for_the_customers_decision(client, jobs):
 
 def test_growth_within_the_margin_goes_on(client, jobs):
     job = jobs.in_status("in_progress")
-    line = jobs.labour(job["id"], hours=100, rate=10000)
-    response = jobs.patch_line(job["id"], line["id"], hours_hundredths=110)  # +10%: within
+    line = jobs.labour(job["id"], hours="1.00", rate=10000)
+    response = jobs.patch_line(job["id"], line["id"], hours="1.10")  # +10%: within
     assert response.status_code == 200
     after = jobs.get(job["id"])
     assert after["status"] == "in_progress"
@@ -224,8 +224,8 @@ def test_growth_within_the_margin_goes_on(client, jobs):
 
 def test_growth_past_the_margin_holds_the_job_until_the_customer_approves(client, jobs, outbox_rows):
     job = jobs.in_status("in_progress")
-    line = jobs.labour(job["id"], hours=100, rate=10000)
-    jobs.patch_line(job["id"], line["id"], hours_hundredths=111)  # +11%
+    line = jobs.labour(job["id"], hours="1.00", rate=10000)
+    jobs.patch_line(job["id"], line["id"], hours="1.11")  # +11%
     held = jobs.get(job["id"])
     assert (held["status"], held["hold_kind"]) == ("on_hold", "approval")
     assert "10%" in held["hold_reason"]
@@ -254,7 +254,7 @@ def test_a_manual_hold_is_not_lifted_by_an_approval(client, jobs):
 
 def test_a_scheduled_job_past_its_approval_does_not_start(client, jobs):
     job = jobs.create()
-    line = jobs.labour(job["id"], hours=100, rate=10000)
+    line = jobs.labour(job["id"], hours="1.00", rate=10000)
     jobs.patch_line(job["id"], line["id"], hourly_rate=20000)
     assert jobs.get(job["id"])["status"] == "scheduled"
     refused = jobs.act(job["id"], "start")
@@ -266,13 +266,13 @@ def test_a_scheduled_job_past_its_approval_does_not_start(client, jobs):
 def test_the_margin_is_configurable(client, jobs, margin):
     margin(0)
     job = jobs.in_status("in_progress")
-    line = jobs.labour(job["id"], hours=100, rate=10000)
-    jobs.patch_line(job["id"], line["id"], hours_hundredths=101)
+    line = jobs.labour(job["id"], hours="1.00", rate=10000)
+    jobs.patch_line(job["id"], line["id"], hours="1.01")
     assert jobs.get(job["id"])["status"] == "on_hold"
     margin(50)
     other = jobs.in_status("in_progress")
-    line = jobs.labour(other["id"], hours=100, rate=10000)
-    jobs.patch_line(other["id"], line["id"], hours_hundredths=150)
+    line = jobs.labour(other["id"], hours="1.00", rate=10000)
+    jobs.patch_line(other["id"], line["id"], hours="1.50")
     assert jobs.get(other["id"])["status"] == "in_progress"
 
 

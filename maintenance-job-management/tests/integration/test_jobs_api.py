@@ -101,7 +101,7 @@ def test_unknown_job_is_404_problem(client, jobs):
 def test_get_gives_invoicing_what_it_relies_on(client, jobs):
     job = jobs.create()
     jobs.must(job["id"], "start", {"odometer_in": 84210})
-    jobs.labour(job["id"], hours=150, rate=6000, description="replace brake pads")
+    jobs.labour(job["id"], hours="1.50", rate=6000, description="replace brake pads")
     jobs.part(job["id"], quantity="4.5", price=1250, description="engine oil 5W-30", part_number="OIL-5W30")
     jobs.must(job["id"], "complete")
     response = client.get(f"{URL}/{job['id']}", headers=jobs.accountant)

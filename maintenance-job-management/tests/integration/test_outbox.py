@@ -1,6 +1,6 @@
-"""Completing a job and its requests to invoicing and notification-management commit
-or roll back together; the relay then delivers them to real HTTP receivers (local
-stand-ins until those services exist), exactly once each."""
+"""Completing a job and its requests to invoicing, notification-management and
+workshop-scheduling commit or roll back together; the relay then delivers them to real
+HTTP receivers (local stand-ins), exactly once each."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ URL = "/api/v1/maintenance-jobs"
 
 @pytest.fixture
 def downstreams(app, receiver):
-    """Point invoicing and notification-management at the local receiver."""
+    """Point invoicing, notification-management and workshop-scheduling at the local receiver."""
     names = [
-        f"{prefix}_{key}" for prefix in ("INVOICING", "NOTIFICATION_MANAGEMENT") for key in ("URL", "RETRIES")
+        f"{prefix}_{key}"
+        for prefix in ("INVOICING", "NOTIFICATION_MANAGEMENT", "WORKSHOP_SCHEDULING")
+        for key in ("URL", "RETRIES")
     ]
     before = {name: app.config[name] for name in names}
     # No quick retries inside the HTTP client: every hit the receiver counts is one attempt.
@@ -30,11 +32,25 @@ def downstreams(app, receiver):
     app.config.update(before)
 
 
-def test_a_completed_job_has_exactly_its_two_requests(client, jobs, outbox_rows):
+def test_a_completed_job_has_exactly_its_three_requests(client, jobs, outbox_rows):
     job = jobs.in_status("in_progress")
     jobs.labour(job["id"])
+    started = outbox_rows()
     done = jobs.must(job["id"], "complete")
-    invoice, ready = outbox_rows()
+    told, invoice, ready = outbox_rows()[len(started) :]
+    assert (told.target, told.method, told.path) == (
+        "workshop-scheduling",
+        "PUT",
+        f"/api/v1/appointments/{job['appointment_id']}/job",
+    )
+    assert told.body == {
+        "job_id": job["id"],
+        "job_status": "completed",
+        "job_version": done["version"],
+        "changed_at": done["completed_at"],
+        "reason": None,
+    }
+    assert told.idempotency_key == f"job-status-{job['id']}-v{done['version']}"
     assert (invoice.target, invoice.method, invoice.path) == ("invoicing", "POST", "/api/v1/invoices")
     assert invoice.body == {"job_id": job["id"]}
     assert invoice.idempotency_key == f"invoice-{job['id']}"
@@ -60,17 +76,19 @@ def test_a_completed_job_has_exactly_its_two_requests(client, jobs, outbox_rows)
 def test_a_refused_completion_writes_nothing(client, jobs, outbox_rows):
     job = jobs.in_status("in_progress")
     jobs.labour(job["id"], booked=False)
+    before = outbox_rows()
     assert jobs.act(job["id"], "complete").status_code == 409
-    assert outbox_rows() == []
+    assert outbox_rows() == before
     scheduled = jobs.create()
     assert jobs.act(scheduled["id"], "complete").status_code == 409
-    assert outbox_rows() == []
+    assert outbox_rows() == before
 
 
 def test_a_completion_failing_after_its_first_request_leaves_neither_change_nor_request(
     client, jobs, outbox_rows, monkeypatch
 ):
     job = jobs.in_status("in_progress")
+    before = outbox_rows()
     real_enqueue = job_use_cases.enqueue
     calls = []
 
@@ -83,8 +101,8 @@ def test_a_completion_failing_after_its_first_request_leaves_neither_change_nor_
     monkeypatch.setattr(job_use_cases, "enqueue", fail_on_second)
     response = jobs.act(job["id"], "complete")
     assert response.status_code == 500
-    assert calls == ["invoicing", "notification-management"]
-    assert outbox_rows() == []
+    assert calls == ["workshop-scheduling", "invoicing"]
+    assert outbox_rows() == before
     after = jobs.get(job["id"])
     assert (after["status"], after["completed_at"], after["version"]) == ("in_progress", None, job["version"])
 
@@ -98,11 +116,14 @@ def test_the_relay_delivers_the_completion_once_with_key_token_and_request_id(ap
     assert response.status_code == 200
     result = app.test_cli_runner().invoke(args=["relay-outbox", "--once"])
     assert result.exit_code == 0, result.output
-    assert "delivered 2, to retry 0, dead 0" in result.output
+    assert "delivered 4, to retry 0, dead 0" in result.output, "started, completed, invoice, ready"
     again = app.test_cli_runner().invoke(args=["relay-outbox", "--once"])
     assert "delivered 0" in again.output
     hits = {hit["path"]: hit for hit in downstreams.hits}
-    assert len(downstreams.hits) == 2
+    assert len(downstreams.hits) == 4
+    told = [hit for hit in downstreams.hits if hit["method"] == "PUT"]
+    assert [hit["body"]["job_status"] for hit in told] == ["in_progress", "completed"]
+    assert told[1]["headers"]["X-Request-Id"] == "req-complete-1"
     invoice = hits["/api/v1/invoices"]
     assert invoice["body"] == {"job_id": job["id"]}
     assert invoice["headers"]["Idempotency-Key"] == f"invoice-{job['id']}"
@@ -119,17 +140,19 @@ def test_invoicing_down_for_a_while_gets_the_invoice_once_when_back(
     app, client, jobs, downstreams, outbox_rows
 ):
     job = jobs.in_status("in_progress")
-    jobs.must(job["id"], "complete")
-    downstreams.default = 503
     now = [datetime.now(UTC)]
     with app.app_context():
         relay = OutboxRelay.for_app(app, clock=lambda: now[0])
+    assert relay.run_once().delivered == 1, "the start, to workshop-scheduling"
+    jobs.must(job["id"], "complete")
+    now[0] = datetime.now(UTC)
+    downstreams.default = 503
     for _ in range(3):
-        assert relay.run_once().retried == 2
+        assert relay.run_once().retried == 3, "the completion to workshop-scheduling, invoice, ready"
         now[0] += timedelta(hours=2)
-    assert {(row.status, row.attempts) for row in outbox_rows()} == {("pending", 3)}
+    assert {(row.status, row.attempts) for row in outbox_rows(status="pending")} == {("pending", 3)}
     downstreams.default = 201
-    assert relay.run_once().delivered == 2
+    assert relay.run_once().delivered == 3
     now[0] += timedelta(days=1)
     assert relay.run_once().processed == 0
     delivered = [
@@ -144,7 +167,7 @@ def test_staff_see_dead_requests_and_send_them_again(app, client, jobs, downstre
     jobs.must(job["id"], "complete")
     downstreams.default = 422
     with app.app_context():
-        assert OutboxRelay.for_app(app).run_once().dead == 2
+        assert OutboxRelay.for_app(app).run_once().dead == 4
     dead = client.get(f"{URL}/outbox-messages?status=dead&target=invoicing", headers=jobs.admin)
     assert dead.status_code == 200
     (message,) = dead.get_json()["items"]
@@ -156,7 +179,11 @@ def test_staff_see_dead_requests_and_send_them_again(app, client, jobs, downstre
     with app.app_context():
         assert OutboxRelay.for_app(app).run_once().delivered == 1
     statuses = {row.target: row.status for row in outbox_rows()}
-    assert statuses == {"invoicing": "delivered", "notification-management": "dead"}
+    assert statuses == {
+        "invoicing": "delivered",
+        "notification-management": "dead",
+        "workshop-scheduling": "dead",
+    }
 
 
 def test_a_hold_tells_the_customer_once_per_hold(client, jobs, outbox_rows):
@@ -164,7 +191,7 @@ def test_a_hold_tells_the_customer_once_per_hold(client, jobs, outbox_rows):
     jobs.must(job["id"], "hold", {"reason": "waiting for a turbo"})
     jobs.must(job["id"], "resume")
     jobs.must(job["id"], "hold", {"reason": "waiting for the customer"})
-    rows = outbox_rows()
+    rows = outbox_rows(target="notification-management")
     assert [row.body["type"] for row in rows] == ["job_on_hold", "job_on_hold"]
     assert [row.body["data"]["reason"] for row in rows] == ["waiting for a turbo", "waiting for the customer"]
     assert len({row.idempotency_key for row in rows}) == 2

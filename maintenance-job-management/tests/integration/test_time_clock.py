@@ -35,8 +35,8 @@ def test_clock_in_and_out_records_time_for_the_caller(client, jobs):
 
 def test_clocked_time_is_shown_beside_billed_labour(app, client, jobs):
     job = jobs.in_status("in_progress")
-    jobs.labour(job["id"], hours=150)
-    jobs.labour(job["id"], hours=50, booked=False)  # not approved: not billed
+    jobs.labour(job["id"], hours="1.50")
+    jobs.labour(job["id"], hours="0.50", booked=False)  # not approved: not billed
     clock(client, jobs, job["id"], "in")
     clock(client, jobs, job["id"], "out")
     colleague = jobs.admin
@@ -57,15 +57,15 @@ def test_clocked_time_is_shown_beside_billed_labour(app, client, jobs):
         db.session.commit()
     sheet = client.get(f"{URL}/{job['id']}/time-entries", headers=jobs.accountant).get_json()
     assert sheet["clocked_seconds"] == 6300
-    assert sheet["clocked_hours_hundredths"] == 175
-    assert sheet["billed_labour_hours_hundredths"] == 150
+    assert sheet["clocked_hours"] == "1.75"
+    assert sheet["billed_labour_hours"] == "1.50"
     assert sheet["per_technician"] == [
-        {"technician": "tech-anna", "clocked_seconds": 3600, "clocked_hours_hundredths": 100},
-        {"technician": "tech-bo", "clocked_seconds": 2700, "clocked_hours_hundredths": 75},
+        {"technician": "tech-anna", "clocked_seconds": 3600, "clocked_hours": "1.00"},
+        {"technician": "tech-bo", "clocked_seconds": 2700, "clocked_hours": "0.75"},
     ]
     assert len(sheet["entries"]) == 2
     summary = jobs.get(job["id"])["time"]
-    assert (summary["clocked_hours_hundredths"], summary["billed_labour_hours_hundredths"]) == (175, 150)
+    assert (summary["clocked_hours"], summary["billed_labour_hours"]) == ("1.75", "1.50")
 
 
 def test_one_running_clock_per_technician_across_jobs(client, jobs):

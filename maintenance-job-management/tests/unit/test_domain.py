@@ -113,7 +113,7 @@ def test_quantities_have_at_most_two_decimals():
 
 def test_labour_is_hours_times_rate_and_a_part_quantity_times_price():
     assert domain.line_values(
-        "labour", {"hours_hundredths": 150, "hourly_rate": 6000, "description": " x "}
+        "labour", {"hours": Decimal("1.5"), "hourly_rate": 6000, "description": " x "}
     ) == {
         "quantity_hundredths": 150,
         "unit_price": 6000,
@@ -136,7 +136,7 @@ def test_labour_is_hours_times_rate_and_a_part_quantity_times_price():
     [
         ("labour", {"part_number": "X"}, "part_number"),
         ("labour", {"quantity": Decimal(1)}, "quantity"),
-        ("part", {"hours_hundredths": 100}, "hours_hundredths"),
+        ("part", {"hours": Decimal(1)}, "hours"),
         ("part", {"quantity": Decimal("0.001")}, "quantity"),
         ("part", {"quantity": Decimal(0)}, "quantity"),
         ("labour", {"hourly_rate": -1}, "hourly_rate"),

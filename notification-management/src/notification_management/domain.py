@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
+from service_kit.documents.formats import MONTHS, WEEKDAYS
 from service_kit.problems import Conflict, NotFound, Unprocessable
 from service_kit.retry import RetryPolicy
 
@@ -273,40 +274,6 @@ TEMPLATE_FIELDS = ("subject", "body", "sms_body")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
 
-_WEEKDAYS = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
-}
-_MONTHS = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "nl": (
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ),
-}
 _AT = {"en": "at", "nl": "om"}
 _CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
 
@@ -329,14 +296,14 @@ def _parse_moment(value: Any, zone: ZoneInfo) -> datetime | date | None:
 
 
 def _filters(language: str, zone: ZoneInfo) -> dict[str, Callable[..., str]]:
-    words = language.split("-")[0] if language.split("-")[0] in _MONTHS else "en"
+    words = language.split("-")[0] if language.split("-")[0] in MONTHS else "en"
 
     def format_date(value: Any) -> str:
         moment = _parse_moment(value, zone)
         if moment is None:
             return str(value)
         day = moment.date() if isinstance(moment, datetime) else moment
-        return f"{_WEEKDAYS[words][day.weekday()]} {day.day} {_MONTHS[words][day.month - 1]} {day.year}"
+        return f"{WEEKDAYS[words][day.weekday()]} {day.day} {MONTHS[words][day.month - 1]} {day.year}"
 
     def format_time(value: Any) -> str:
         moment = _parse_moment(value, zone)

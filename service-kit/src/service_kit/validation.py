@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
@@ -75,6 +76,64 @@ class UtcDateTime(ma.fields.AwareDateTime):
             return parsed.astimezone(UTC)
         except (OverflowError, ValueError) as exc:
             raise ma.ValidationError("not a representable time") from exc
+
+
+class DecimalString(ma.fields.Field):
+    """A decimal quantity (hours, a part's quantity, a VAT rate, a percentage) as the
+    API carries it: a JSON string with at most ``places`` decimals ("1.5", "21.00"),
+    answered with exactly ``places`` ("1.50"). A JSON number is refused rather than read
+    through a float, and a third decimal rather than rounded: nothing is ever cut.
+    Money is not this: it is an integer count of minor units."""
+
+    default_error_messages = {
+        "invalid": 'must be a decimal string with at most {places} decimals, e.g. "{example}"',
+        "range": "must be {bounds}",
+    }
+
+    def __init__(
+        self,
+        *,
+        places: int = 2,
+        minimum: Decimal | None = None,
+        maximum: Decimal | None = None,
+        exclusive_minimum: bool = False,
+        example: str = "1.50",
+        **kwargs: Any,
+    ) -> None:
+        self.places = places
+        self.minimum, self.maximum, self.exclusive_minimum = minimum, maximum, exclusive_minimum
+        self.example = example
+        self._pattern = re.compile(rf"-?[0-9]+(\.[0-9]{{1,{places}}})?")
+        metadata = {
+            "type": "string",
+            "format": "decimal",
+            "pattern": f"^{self._pattern.pattern}$",
+            "example": example,
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _bounds(self) -> str:
+        above = "more than" if self.exclusive_minimum else "at least"
+        low = None if self.minimum is None else f"{above} {self.minimum}"
+        high = None if self.maximum is None else f"at most {self.maximum}"
+        return " and ".join(part for part in (low, high) if part)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if not isinstance(value, str) or not self._pattern.fullmatch(value):
+            raise self.make_error("invalid", places=self.places, example=self.example)
+        number = Decimal(value)
+        too_low = self.minimum is not None and (
+            number <= self.minimum if self.exclusive_minimum else number < self.minimum
+        )
+        if too_low or (self.maximum is not None and number > self.maximum):
+            raise self.make_error("range", bounds=self._bounds())
+        return number
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        return str(Decimal(value).quantize(Decimal(1).scaleb(-self.places)))
 
 
 def strict_body(schema: type[ma.Schema] | ma.Schema) -> ma.Schema:

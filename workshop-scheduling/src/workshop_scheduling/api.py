@@ -1,7 +1,8 @@
 """HTTP layer: parse, one service call, serialise. Rules live in service/domain.
 
-Three path prefixes, one blueprint each: ``/api/v1/workshop`` (settings, bays,
-technicians, planning views), ``/api/v1/availability`` and ``/api/v1/appointments``.
+Three path prefixes: ``/api/v1/workshop`` (settings, bays, technicians, planning
+views), ``/api/v1/availability`` and ``/api/v1/appointments``, one blueprint each, and
+one more under ``/api/v1/appointments`` for the internal report of a job's status.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from workshop_scheduling.schemas import (
     BaySchema,
     BayUpdateSchema,
     CancelSchema,
+    JobStatusSchema,
     PlanningQueryArgsSchema,
     PlanningSchema,
     SettingsSchema,
@@ -50,7 +52,7 @@ from workshop_scheduling.schemas import (
     TechnicianSchema,
     TechnicianUpdateSchema,
 )
-from workshop_scheduling.service import appointments, planning, workshop
+from workshop_scheduling.service import appointments, planning, visits, workshop
 
 READERS = ("admin", "advisor", "technician", "accountant", "service")
 MANAGERS = ("admin", "advisor")  # settings, bays, technicians; book, move, cancel, no-show
@@ -74,6 +76,14 @@ appointments_blp = ServiceBlueprint(
     url_prefix="/api/v1/appointments",
     description="Appointments: booking (with its maintenance job), rescheduling, cancelling, "
     "check-in, no-show, completion",
+)
+# Its own tag, so readers of the contract see it is not for front ends.
+job_status_blp = ServiceBlueprint(
+    "job-status",
+    __name__,
+    url_prefix="/api/v1/appointments",
+    description="Internal, maintenance-job-management only (role service): the status of an "
+    "appointment's job, sent through its outbox each time it changes (not for front ends)",
 )
 
 View = Callable[..., Any]
@@ -301,14 +311,19 @@ class Availability(MethodView):
 @appointments_blp.route("")
 class Appointments(MethodView):
     @appointments_blp.auth(*READERS)
+    @appointments_blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @appointments_blp.arguments(AppointmentQueryArgsSchema, location="query")
     @appointments_blp.response(200, AppointmentPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """List appointments in start order; filter by vehicle, customer, bay, technician,
-        status or a start window (`from`, `to`)"""
+        status, a start window (`from`, `to`), or a plate with `open=true`: where is my car"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
         page = appointments.list_appointments(
-            session=db.session(), filters=appointments.AppointmentFilters(**args), limit=limit, cursor=cursor
+            session=db.session(),
+            filters=appointments.AppointmentFilters(**args),
+            limit=limit,
+            cursor=cursor,
+            vehicles=vehicle_management(),
         )
         return appointments.page_in_workshop_time(db.session(), page)
 
@@ -421,3 +436,21 @@ class Complete(MethodView):
     def post(self, appointment_id: uuid.UUID) -> Any:
         """checked_in -> completed: the vehicle has left the bay, which is free again"""
         return _appointment_answer(appointments.complete(session=db.session(), appointment_id=appointment_id))
+
+
+@job_status_blp.route("/<uuid:appointment_id>/job")
+class JobStatus(MethodView):
+    @job_status_blp.auth("service")
+    @job_status_blp.transactional
+    @_not_found(job_status_blp)
+    @job_status_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @job_status_blp.arguments(JobStatusSchema)
+    @job_status_blp.response(200, AppointmentSchema)
+    def put(self, data: dict[str, Any], appointment_id: uuid.UUID) -> Any:
+        """Report the status of the appointment's job (maintenance-job-management's outbox)
+
+        Applied once per version: a repeat, or an older version after a newer one, changes
+        nothing. A completed job completes a booked or checked-in appointment (its bay is free
+        again); a cancelled one cancels it and tells the customer, as a cancel by staff does."""
+        appointment = visits.record_job_status(session=db.session(), appointment_id=appointment_id, data=data)
+        return _appointment_answer(appointment)

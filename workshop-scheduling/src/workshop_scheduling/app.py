@@ -10,7 +10,13 @@ from sqlalchemy import create_engine
 from service_kit.app import create_service_app
 from service_kit.db import engine_options, normalise_url
 from service_kit.outbox import outbox_blueprint
-from workshop_scheduling.api import SIDE_ENGINE, appointments_blp, availability_blp, workshop_blp
+from workshop_scheduling.api import (
+    SIDE_ENGINE,
+    appointments_blp,
+    availability_blp,
+    job_status_blp,
+    workshop_blp,
+)
 from workshop_scheduling.cli import register_commands
 from workshop_scheduling.clients import maintenance_jobs, vehicle_management
 from workshop_scheduling.config import SERVICE, load_config
@@ -34,13 +40,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         description="The workshop's calendar: opening hours in the workshop's time zone, bays, "
         "technicians, availability, appointments and reminders. Booking checks the vehicle with "
         "vehicle-management and creates the maintenance job inline; customer messages go through "
-        "the outbox to notification-management.",
+        "the outbox to notification-management, and each change of an appointment's status to its job.",
         config=load_config(config),
         db=db,
         blueprints=[
             workshop_blp,
             availability_blp,
             appointments_blp,
+            job_status_blp,
             outbox_blueprint(url_prefix="/api/v1/workshop/outbox-messages"),
         ],
     )

@@ -166,6 +166,10 @@ class Appointment(Model):
     status: Mapped[str] = mapped_column(String(16), default=BOOKED)
     # Null only inside the booking transaction, between the insert and the job's answer.
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # The job's status as maintenance-job-management last reported it (docs/visits.md),
+    # and the job's version it reported it at: an older or repeated report changes nothing.
+    job_status: Mapped[str | None] = mapped_column(String(16))
+    job_version: Mapped[int | None] = mapped_column(Integer)
     booked_by: Mapped[str] = mapped_column(String(200))
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

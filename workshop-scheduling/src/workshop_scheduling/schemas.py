@@ -10,7 +10,7 @@ from marshmallow import validate
 
 from service_kit.pagination import PageArgsSchema, page_schema
 from service_kit.validation import UtcDateTime
-from workshop_scheduling.domain.appointments import STATUSES, InWorkshopTime
+from workshop_scheduling.domain.appointments import JOB_LIFECYCLE, STATUSES, InWorkshopTime
 from workshop_scheduling.domain.workshop import SLOT_CHOICES, SLUG, WEEKDAYS
 
 CLOCK_PATTERN = r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$"
@@ -250,6 +250,15 @@ class AppointmentSchema(ma.Schema):
     job_id = ma.fields.UUID(
         required=True, allow_none=True, metadata={"description": "in maintenance-job-management"}
     )
+    job_status = ma.fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(JOB_LIFECYCLE),
+        metadata={
+            "description": "as maintenance-job-management last reported it (through its outbox, so "
+            "moments late); null until it has"
+        },
+    )
     booked_by = ma.fields.String(required=True)
     cancel_reason = ma.fields.String(required=True, allow_none=True)
     cancelled_at = _workshop_time(required=True, allow_none=True)
@@ -307,6 +316,36 @@ class AppointmentQueryArgsSchema(PageArgsSchema, InputSchema):
     status = ma.fields.String(validate=validate.OneOf(STATUSES))
     starts_from = _moment(data_key="from", metadata={"description": "start at or after"})
     starts_before = _moment(data_key="to", metadata={"description": "start before"})
+    plate = ma.fields.String(
+        validate=validate.Length(min=1, max=20),
+        metadata={
+            "description": "the vehicle's plate, any spelling (XD-123-Z = xd 123 z), looked up in "
+            "vehicle-management (503 when it does not answer)"
+        },
+    )
+    open = ma.fields.Boolean(
+        metadata={
+            "description": "true: only booked and checked_in (the visit that holds a bay); false: the others"
+        }
+    )
+
+
+class JobStatusSchema(InputSchema):
+    """maintenance-job-management's report of the job's status (sent through its outbox)."""
+
+    job_id = ma.fields.UUID(required=True, metadata={"description": "the appointment's job"})
+    job_status = ma.fields.String(required=True, validate=validate.OneOf(JOB_LIFECYCLE))
+    job_version = ma.fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=2**31 - 1),  # a PostgreSQL integer, as the version is
+        metadata={"description": "the job's version: one at or below the last applied is ignored"},
+    )
+    changed_at = _moment(required=True, metadata={"description": "when the status changed"})
+    reason = ma.fields.String(
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "why a cancelled job was cancelled; told to the customer"},
+    )
 
 
 # ---------------------------------------------------------------------------- availability

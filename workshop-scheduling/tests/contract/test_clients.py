@@ -52,6 +52,20 @@ def test_an_unreadable_vehicle_is_a_dependency_failure(fake_vehicles, monkeypatc
     assert caught.value.dependency == "vehicle-management"
 
 
+def test_finds_the_active_vehicles_with_a_plate(fake_vehicles, monkeypatch):
+    owner = uuid.uuid4()
+    vehicle_id = fake_vehicles.add(owner_id=owner, plate="XD-123-Z")
+    fake_vehicles.add(plate="XD-123-Z", status="deregistered")
+    directory = VehicleManagement(client(fake_vehicles.url, "vehicle-management"))
+    assert directory.find_by_plate("XD123Z") == [Vehicle(vehicle_id, owner, "XD-123-Z", "Volkswagen", "Golf")]
+    assert directory.find_by_plate("AB123C") == []
+    monkeypatch.setattr(fake_vehicles, "check", lambda *args: None)  # deliberately beyond the contract
+    monkeypatch.setattr(fake_vehicles, "handle", lambda request: (200, {"vehicles": []}, "/api/v1/vehicles"))
+    with pytest.raises(DependencyFailed) as caught:
+        directory.find_by_plate("XD123Z")
+    assert caught.value.dependency == "vehicle-management"
+
+
 def test_the_job_calls(fake_jobs):
     jobs = MaintenanceJobs(client(fake_jobs.url, "maintenance-job-management"))
     appointment, start = uuid.uuid4(), datetime(2030, 1, 7, 9, tzinfo=UTC)
@@ -71,7 +85,7 @@ def test_the_job_calls(fake_jobs):
     moved = jobs.reschedule_job(
         job.id, planned_start=start + timedelta(hours=2), planned_end=start + timedelta(hours=3)
     )
-    assert moved == Job(job.id, "scheduled")
+    assert moved == Job(job.id, "scheduled", 2)
     fake_jobs.set_status(str(job.id), "in_progress")
     with pytest.raises(JobNotChangeable) as caught:
         jobs.cancel_job(job.id, reason="x")

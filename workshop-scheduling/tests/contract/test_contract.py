@@ -7,7 +7,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from workshop_scheduling.clients import notification_management
+from workshop_scheduling.clients import maintenance_jobs, notification_management
+from workshop_scheduling.domain.appointments import JOB_LIFECYCLE, STATUSES
 from workshop_scheduling.models import db
 
 from service_kit.contract_testing import find_contract, operation, validate_request
@@ -50,6 +51,16 @@ def test_the_vehicle_look_up_is_open_to_services_and_answers_what_is_read():
     assert {"id", "owner_id", "plate", "make", "model", "status"} <= set(vehicle["required"])
 
 
+def test_the_plate_search_is_open_to_services_and_takes_any_spelling():
+    search = operation(VEHICLES_CONTRACT, "GET", "/api/v1/vehicles")
+    assert "service" in search["x-roles"]
+    parameters = {p["name"]: p for p in search["parameters"]}
+    assert {"plate", "limit"} <= set(parameters)
+    assert parameters["limit"]["schema"]["maximum"] >= 200
+    page = search["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert load_contract(VEHICLES_CONTRACT)["components"]["schemas"][page]["properties"]["items"]
+
+
 def test_the_job_calls_exist_open_to_services():
     calls = [
         ("POST", "/api/v1/maintenance-jobs"),
@@ -57,6 +68,7 @@ def test_the_job_calls_exist_open_to_services():
         ("GET", "/api/v1/maintenance-jobs/{job_id}"),
         ("POST", "/api/v1/maintenance-jobs/{job_id}/reschedule"),
         ("POST", "/api/v1/maintenance-jobs/{job_id}/cancel"),
+        ("PUT", "/api/v1/maintenance-jobs/{job_id}/appointment"),
     ]
     for method, path in calls:
         op = operation(JOBS_CONTRACT, method, path)
@@ -68,7 +80,30 @@ def test_the_job_calls_exist_open_to_services():
     listing = operation(JOBS_CONTRACT, "GET", "/api/v1/maintenance-jobs")
     assert "appointment_id" in {p["name"] for p in listing["parameters"]}
     job = load_contract(JOBS_CONTRACT)["components"]["schemas"]["Job"]
-    assert {"id", "status"} <= set(job["required"])
+    assert {"id", "status", "version"} <= set(job["required"])
+    assert set(job["properties"]["status"]["enum"]) == set(JOB_LIFECYCLE)
+
+
+def test_each_appointment_status_sent_is_what_the_job_service_accepts():
+    path = "/api/v1/maintenance-jobs/{job_id}/appointment"
+    assert operation(JOBS_CONTRACT, "PUT", path)["x-roles"] == ["service"]
+    job_id, appointment_id, now = uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)
+    for status in STATUSES:
+        request = maintenance_jobs.appointment_status(
+            job_id=job_id,
+            appointment_id=appointment_id,
+            status=status,
+            version=2,
+            changed_at=now,
+            checked_in_at=now if status != "booked" else None,
+        )
+        assert (request.target, request.method, request.path) == (
+            "maintenance-job-management",
+            "PUT",
+            f"/api/v1/maintenance-jobs/{job_id}/appointment",
+        )
+        assert request.idempotency_key == f"appointment-status-{appointment_id}-v2"
+        validate_request(JOBS_CONTRACT, "PUT", path, request.body)
 
 
 def test_every_message_scheduling_sends_is_a_notification_it_accepts():

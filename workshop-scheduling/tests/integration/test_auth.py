@@ -42,6 +42,8 @@ class TestRoles(RoleTableTests):
         ("POST", f"/api/v1/appointments/{SOME_ID}/no-show", MANAGERS),
         ("POST", f"/api/v1/appointments/{SOME_ID}/check-in", FLOOR),
         ("POST", f"/api/v1/appointments/{SOME_ID}/complete", FLOOR),
+        # Internal: maintenance-job-management's outbox reports the job's status.
+        ("PUT", f"/api/v1/appointments/{SOME_ID}/job", {"service"}),
         ("GET", "/api/v1/workshop/outbox-messages", {"admin"}),
         ("GET", f"/api/v1/workshop/outbox-messages/{SOME_ID}", {"admin"}),
         ("POST", f"/api/v1/workshop/outbox-messages/{SOME_ID}/retry", {"admin"}),

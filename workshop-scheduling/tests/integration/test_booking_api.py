@@ -51,7 +51,8 @@ def test_books_an_appointment_with_its_job_and_confirmation(workshop, fake_jobs,
     [create] = fake_jobs.creates()
     assert create.headers["Idempotency-Key"] == appointment["id"]
     assert create.headers["X-Request-Id"] == "desk-42"
-    [message] = outbox_rows()
+    assert appointment["job_status"] == "scheduled", "as the job service answered the booking"
+    [message] = outbox_rows(target="notification-management")
     assert (message.target, message.path) == ("notification-management", "/api/v1/notifications")
     assert message.idempotency_key == f"appointment-confirmed-{appointment['id']}"
     assert message.body["type"] == "appointment_confirmed"

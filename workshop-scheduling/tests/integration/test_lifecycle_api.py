@@ -23,7 +23,7 @@ def test_reschedule_moves_the_job_and_tells_the_customer(workshop, fake_jobs, ou
     assert moved["end"] == local(workshop.day, "15:00").isoformat(), "same length by default"
     job = fake_jobs.jobs[appointment["job_id"]]
     assert datetime.fromisoformat(job["planned_start"]) == local(workshop.day, "14:00")
-    _confirmed, rescheduled = outbox_rows()
+    _confirmed, rescheduled = outbox_rows(target="notification-management")
     assert rescheduled.body["type"] == "appointment_rescheduled"
     assert rescheduled.body["data"]["previous_start"] == local(workshop.day, "10:00").isoformat()
     assert rescheduled.body["data"]["start"] == local(workshop.day, "14:00").isoformat()
@@ -101,7 +101,8 @@ def test_a_started_job_cannot_be_rescheduled_or_cancelled(workshop, fake_jobs, o
         workshop.act(appointment["id"], "cancel", {"reason": "x"}), 409, "job-already-started"
     )
     assert workshop.get(appointment["id"])["status"] == "booked"
-    assert len(outbox_rows()) == 1, "only the confirmation"
+    assert len(outbox_rows(target="notification-management")) == 1, "only the confirmation"
+    assert len(outbox_rows(target="maintenance-job-management")) == 1, "only the booking's status"
 
 
 def test_cancel_cancels_the_job_and_frees_the_bay(workshop, fake_jobs, outbox_rows):
@@ -113,13 +114,17 @@ def test_cancel_cancels_the_job_and_frees_the_bay(workshop, fake_jobs, outbox_ro
     assert cancelled["status"] == "cancelled"
     assert cancelled["cancel_reason"] == "customer called"
     assert fake_jobs.jobs[appointment["job_id"]]["status"] == "cancelled"
-    message = outbox_rows()[-1]
+    assert cancelled["job_status"] == "cancelled", "as the job service answered the cancel"
+    message = outbox_rows(target="notification-management")[-1]
     assert message.body["type"] == "appointment_cancelled"
     assert message.body["data"]["reason"] == "customer called"
+    told = outbox_rows(target="maintenance-job-management")[-1]
+    assert told.body["appointment_status"] == "cancelled"
+    assert told.body["appointment_version"] == cancelled["version"]
     again = workshop.act(appointment["id"], "cancel", {})
     assert again.status_code == 200
     assert again.get_json()["version"] == cancelled["version"]
-    assert len(outbox_rows()) == 2
+    assert len(outbox_rows()) == 4, "confirmation and booked, cancellation and cancelled"
     workshop.booked()  # the bay is free again
 
 

@@ -25,7 +25,8 @@ def remind(app, day: date | None = None, now: datetime | None = None) -> int:
 
 
 def reminders_in_outbox(outbox_rows):
-    return [r for r in outbox_rows() if r.body["type"] == "appointment_reminder"]
+    messages = outbox_rows(target="notification-management")
+    return [r for r in messages if r.body["type"] == "appointment_reminder"]
 
 
 def test_each_customer_of_tomorrow_gets_one_reminder(workshop, app, outbox_rows):
@@ -76,7 +77,10 @@ def test_tomorrow_is_the_workshop_zone_s_tomorrow(workshop, app, outbox_rows):
     assert remind(app, now=evening_before) == 1
 
 
-def test_the_relay_delivers_customer_messages_as_notification_management_accepts(workshop, app, outbox_rows):
+def test_the_relay_delivers_customer_messages_as_notification_management_accepts(
+    workshop, app, outbox_rows, fake_jobs
+):
+    """And the appointment's statuses to its job, as maintenance-job-management accepts them."""
     receiver = FakeNotifications()
     try:
         workshop.bay()
@@ -90,7 +94,8 @@ def test_the_relay_delivers_customer_messages_as_notification_management_accepts
                 stats = OutboxRelay.for_app(app).run_once()
         finally:
             app.config["NOTIFICATION_MANAGEMENT_URL"] = before
-        assert stats.delivered == 3
+        assert stats.delivered == 5
+        assert fake_jobs.jobs[appointment["job_id"]]["appointment_status"] == "cancelled"
         assert [r.json["type"] for r in receiver.requests] == [
             "appointment_confirmed",
             "appointment_rescheduled",
@@ -110,6 +115,6 @@ def test_nothing_reaches_the_outbox_when_a_booking_fails(workshop, outbox_rows, 
     workshop.bay()
     workshop.booked()
     workshop.book()  # 409: no bay
-    assert len(outbox_rows()) == 1
+    assert [r.target for r in outbox_rows()] == ["maintenance-job-management", "notification-management"]
     with workshop.client.application.app_context(), db.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM scheduling.reminders")).scalar_one() == 0

@@ -13,6 +13,7 @@ from workshop_scheduling.domain.appointments import (
     Booking,
     Conflicts,
     InvalidAppointmentTime,
+    InvalidPlate,
     InWorkshopTime,
     NoShowTooEarly,
     TransitionNotAllowed,
@@ -21,6 +22,9 @@ from workshop_scheduling.domain.appointments import (
     ensure_no_show_allowed,
     ensure_reschedulable,
     find_conflicts,
+    follows_job,
+    is_newer,
+    normalise_plate,
     overlaps,
     transition,
 )
@@ -490,3 +494,45 @@ def test_an_appointment_is_shown_on_the_workshop_clock_with_the_offset_of_its_mo
     assert shown.value("end_at").isoformat() == "2026-03-30T10:00:00+02:00"
     assert shown.value("start_at") == Stored.start_at, "the same instant"
     assert (shown.value("cancelled_at"), shown.value("status")) == (None, "booked")
+
+
+# ----------------------------------------------------------------------- one state per visit
+
+
+@pytest.mark.parametrize(
+    ("status", "job_status", "becomes"),
+    [
+        ("booked", "completed", "completed"),
+        ("checked_in", "completed", "completed"),
+        ("booked", "cancelled", "cancelled"),
+        ("checked_in", "cancelled", "cancelled"),
+        ("checked_in", "in_progress", None),
+        ("booked", "on_hold", None),
+        ("cancelled", "cancelled", None),
+        ("no_show", "cancelled", None),
+        ("completed", "cancelled", None),
+        ("cancelled", "completed", None),
+    ],
+)
+def test_what_a_job_status_makes_of_its_appointment(status, job_status, becomes):
+    assert follows_job(status, job_status) == becomes
+
+
+def test_a_report_is_applied_once_and_never_after_a_newer_one():
+    assert is_newer(1, None)
+    assert is_newer(4, 3)
+    assert not is_newer(3, 3)
+    assert not is_newer(2, 3)
+
+
+@pytest.mark.parametrize(
+    ("raw", "plate"), [("xd-123-z", "XD123Z"), (" XD 123 Z ", "XD123Z"), ("xd.123·z", "XD123Z")]
+)
+def test_plates_are_compared_as_vehicle_management_compares_them(raw, plate):
+    assert normalise_plate(raw) == plate
+
+
+@pytest.mark.parametrize("raw", ["", "---", "XD/123", "ABCDEFGHIJKLM"])
+def test_a_plate_no_vehicle_can_have_is_refused(raw):
+    with pytest.raises(InvalidPlate):
+        normalise_plate(raw)

@@ -4,7 +4,7 @@ Coded against ``contracts/maintenance-job-management.yaml``:
 ``GET /api/v1/maintenance-jobs/{job_id}`` answers the job (200) or a problem (404).
 Read: ``status``, ``customer_id``, ``vehicle_id``, ``currency``, ``description``,
 ``odometer_in``/``odometer_unit``, ``completed_at`` and per line ``id``, ``kind``,
-``description``, ``part_number``, ``quantity_hundredths`` (hours x 100 for labour),
+``description``, ``part_number``, ``quantity`` (a decimal string, hours for labour),
 ``unit_price`` (minor units; the hourly rate for labour), ``vat_rate`` (percent as a
 string) and ``approved``.
 """
@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from invoicing import minor_units
 from service_kit.http_client import DependencyFailed, ServiceClient
 
 
@@ -60,7 +61,7 @@ def _line(body: dict[str, Any]) -> JobLine:
         kind=str(body["kind"]),
         description=str(body["description"]),
         part_number=body.get("part_number"),
-        quantity_hundredths=int(body["quantity_hundredths"]),
+        quantity_hundredths=minor_units.hundredths(str(body["quantity"])),
         unit_price=int(body["unit_price"]),
         vat_rate=Decimal(str(body["vat_rate"])),
         approved=bool(body["approved"]),

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from invoicing import domain
+from invoicing import domain, minor_units
 from invoicing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from invoicing.service import invoices
 from invoicing.service.invoice_changes import lock_invoice, settle
@@ -76,7 +76,9 @@ def issue_credit_note(
             credits.append(
                 domain.credit_line(
                     creditable[line_id],
-                    quantity_hundredths=entry.get("quantity_hundredths"),
+                    quantity_hundredths=(
+                        None if entry.get("quantity") is None else minor_units.hundredths(entry["quantity"])
+                    ),
                     amount=entry.get("amount"),
                 )
             )

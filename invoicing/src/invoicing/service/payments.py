@@ -91,3 +91,33 @@ def cash_up(*, session: Session, date_from: date, date_to: date | None, settings
 def list_payments(*, session: Session, invoice_id: uuid.UUID) -> list[Payment]:
     invoices.get_invoice(session=session, invoice_id=invoice_id)
     return list(session.scalars(select(Payment).where(Payment.invoice_id == invoice_id).order_by(Payment.id)))
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A payment (or refund) with its invoice, and the invoice's balance just after it:
+    what the receipt for it prints, the same however much happens to the invoice later."""
+
+    payment: Payment
+    invoice: Invoice
+    balance: domain.Balance
+
+
+def get_receipt(*, session: Session, invoice_id: uuid.UUID, payment_id: uuid.UUID) -> Receipt:
+    invoice = invoices.get_invoice(session=session, invoice_id=invoice_id)
+    payment = session.get(Payment, payment_id)
+    if payment is None or payment.invoice_id != invoice.id:
+        raise domain.PaymentNotFound(invoice_id, payment_id)
+    # Recorded in this order under the invoice's row lock: what came before it.
+    until = (payment.recorded_at, payment.id)
+    balance = domain.Balance(
+        gross=invoice.total_gross,
+        credited=sum(
+            -note.total_gross for note in invoice.credit_notes if note.issued_at <= payment.recorded_at
+        ),
+        paid=0,
+    )
+    for earlier in invoice.payments:
+        if (earlier.recorded_at, earlier.id) <= until:
+            balance = domain.after_payment(balance, kind=earlier.kind, amount=earlier.amount)
+    return Receipt(payment, invoice, balance)

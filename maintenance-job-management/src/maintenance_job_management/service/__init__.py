@@ -6,14 +6,21 @@ the outbox in the same transaction, next to the change that causes them.
 Parts:
 - ``jobs``: make the job of an appointment once, get and list jobs, change their
   details and planned times, and their status changes (start, hold, resume, complete,
-  cancel) with what they tell invoicing and the customer; also the row lock every
-  change to a job takes first (``lock_job``) and its new version (``touch``).
+  cancel) with what they tell invoicing, the customer and the appointment
+  (``status_changed``), and the appointment's status workshop-scheduling reports
+  back; also the row lock every change to a job takes first (``lock_job``) and its
+  new version (``touch``).
 - ``lines``: a job's labour and parts lines — add, change or mark done, remove, get —
   and the declined work of a vehicle or customer, to offer at the next visit.
 - ``approvals``: estimates that put lines before the customer, the customer's
   decision on each line with its audit trail, and the approval rule that holds a job
   whose work grows past what was approved.
 - ``time_clock``: technicians clocking in and out of a job, and its time sheet.
+- ``documents``: what an estimate's PDF and a job's work order are drawn from.
+- ``prices``: the garage's labour rates, default and per kind of work.
+- ``catalogue``: canned jobs, priced once, added to a job's lines in one call.
 
-Imports go one way: ``lines`` → ``approvals`` → ``jobs``, and ``time_clock`` → ``jobs``.
+Imports go one way: ``lines`` → ``approvals`` → ``jobs``, ``time_clock`` → ``jobs``,
+``documents`` → ``approvals``, ``jobs``, ``lines`` → ``prices``, and ``catalogue`` →
+``lines``, ``prices``.
 """

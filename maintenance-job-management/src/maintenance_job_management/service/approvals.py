@@ -34,6 +34,7 @@ def apply_approval_rule(session: Session, job: Job, *, margin_percent: int) -> N
     elif not exceeded and job.status == domain.ON_HOLD and job.hold_kind == domain.HOLD_APPROVAL:
         job.status = domain.IN_PROGRESS
         job.hold_kind = job.hold_reason = None
+        jobs.status_changed(session, job)
 
 
 def send_estimate(*, session: Session, job_id: uuid.UUID, data: dict[str, Any], actor: str) -> Estimate:

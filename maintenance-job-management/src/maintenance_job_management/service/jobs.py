@@ -1,7 +1,8 @@
 """A maintenance job: made once from its appointment, read and listed, its details and
 planned times changed, and its status changes — start, hold, resume, complete, cancel —
 with the requests to other services they cause, put into the outbox in the same
-transaction.
+transaction. Each status change is also told to workshop-scheduling, and the
+appointment's status it reports back is kept on the job (docs/visits.md).
 
 Every change to a job, here or in the other parts, first locks its row
 (``lock_job``, ``SELECT ... FOR UPDATE``): concurrent changes to one job run one after
@@ -20,11 +21,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from maintenance_job_management import domain
-from maintenance_job_management.clients import invoicing, notification_management
+from maintenance_job_management.clients import invoicing, notification_management, workshop_scheduling
 from maintenance_job_management.models import Job, utcnow
 from service_kit.etag import ensure_version
 from service_kit.outbox import enqueue
 from service_kit.pagination import Page, keyset_page
+from service_kit.problems import Unprocessable
 
 # A clock a few minutes fast on a technician's tablet is not a future completion.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -55,6 +57,24 @@ def _close_clocks(job: Job, at: datetime) -> None:
             entry.clocked_out_at = max(at, entry.clocked_in_at)
 
 
+def status_changed(session: Session, job: Job, *, at: datetime | None = None) -> None:
+    """Tell workshop-scheduling the job's new status (through the outbox, in this
+    transaction), with the version the change gave the job: its appointment applies
+    each version once and never an older one after a newer."""
+    session.flush()
+    enqueue(
+        session,
+        workshop_scheduling.job_status(
+            appointment_id=job.appointment_id,
+            job_id=job.id,
+            status=job.status,
+            version=job.version,
+            changed_at=at or utcnow(),
+            reason=job.cancel_reason if job.status == domain.CANCELLED else None,
+        ),
+    )
+
+
 def put_on_hold(session: Session, job: Job, *, kind: str, reason: str) -> None:
     """Hold the job and tell the customer why: by hand, or by the approval rule."""
     job.status = domain.ON_HOLD
@@ -78,6 +98,7 @@ def put_on_hold(session: Session, job: Job, *, kind: str, reason: str) -> None:
             idempotency_key=f"job-on-hold-{job.id}-v{job.version}",
         ),
     )
+    status_changed(session, job)
 
 
 def _ensure_within_approval(job: Job, margin_percent: int) -> None:
@@ -194,7 +215,7 @@ def start_job(
     for field in ("odometer_in", "odometer_unit"):
         if data.get(field) is not None:
             setattr(job, field, data[field])
-    session.flush()
+    status_changed(session, job)
     return job
 
 
@@ -211,7 +232,7 @@ def resume_job(*, session: Session, job_id: uuid.UUID, margin_percent: int) -> J
     _ensure_within_approval(job, margin_percent)
     job.status = status
     job.hold_kind = job.hold_reason = None
-    session.flush()
+    status_changed(session, job)
     return job
 
 
@@ -238,7 +259,7 @@ def complete_job(*, session: Session, job_id: uuid.UUID, data: dict[str, Any], m
     if data.get("odometer_in") is not None:
         job.odometer_in = data["odometer_in"]
     _close_clocks(job, now)
-    session.flush()
+    status_changed(session, job, at=now)
     enqueue(session, invoicing.invoice_job(job.id))
     enqueue(
         session,
@@ -268,5 +289,32 @@ def cancel_job(*, session: Session, job_id: uuid.UUID, reason: str) -> Job:
     job.cancelled_at = utcnow()
     job.hold_kind = job.hold_reason = None
     _close_clocks(job, job.cancelled_at)
+    status_changed(session, job, at=job.cancelled_at)
+    return job
+
+
+# ---------------------------------------------------------------------- the appointment
+
+
+def record_appointment_status(*, session: Session, job_id: uuid.UUID, data: dict[str, Any]) -> Job:
+    """workshop-scheduling reports the status of the job's appointment (through its
+    outbox, so maybe twice, maybe late): a version at or below the one kept changes
+    nothing. ``arrived_at`` is when the vehicle was checked in; it stays once known.
+    Nothing here changes the job's own status: a cancelled or missed appointment has
+    already cancelled its job inline (docs/visits.md)."""
+    job = lock_job(session, job_id)
+    if data["appointment_id"] != job.appointment_id:
+        raise Unprocessable(
+            f"job {job.id} belongs to appointment {job.appointment_id}",
+            errors={"appointment_id": ["is not this job's appointment"]},
+        )
+    if job.appointment_version is not None and data["appointment_version"] <= job.appointment_version:
+        return job
+    job.appointment_status = data["appointment_status"]
+    job.appointment_version = data["appointment_version"]
+    checked_in = data["appointment_status"] == workshop_scheduling.CHECKED_IN
+    arrived = data.get("checked_in_at") or (data["changed_at"] if checked_in else None)
+    if arrived is not None and job.arrived_at is None:
+        job.arrived_at = arrived
     session.flush()
     return job

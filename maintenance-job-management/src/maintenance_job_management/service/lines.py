@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 
 from maintenance_job_management import domain
 from maintenance_job_management.models import Approval, Job, JobLine, utcnow
-from maintenance_job_management.service import approvals, jobs
+from maintenance_job_management.service import approvals, jobs, prices
 from service_kit.etag import ensure_version
 from service_kit.pagination import Page, keyset_page
 
@@ -32,17 +32,25 @@ def add_line(
     data: dict[str, Any],
     actor: str,
     default_vat_rate: Decimal,
+    canned_job_id: uuid.UUID | None = None,
 ) -> JobLine:
     """A line is pending until the customer decides on it, unless the booked request
-    already covers it (``covered_by_booking``): then the booking is its approval."""
+    already covers it (``covered_by_booking``): then the booking is its approval. A
+    labour line without a rate takes the garage's rate for its ``work_kind``."""
     job = jobs.lock_job(session, job_id)
     domain.ensure_not_final(job.status)
     kind = data["kind"]
+    if kind == domain.LABOUR and data.get("hourly_rate") is None:
+        data = {
+            **data,
+            "hourly_rate": prices.hourly_rate_for(session=session, work_kind=data.get("work_kind")),
+        }
     domain.ensure_complete_line(kind, data)
     values = domain.line_values(kind, {**data, "vat_rate": data.get("vat_rate", default_vat_rate)})
     line = JobLine(
         job=job,
         kind=kind,
+        canned_job_id=canned_job_id,
         created_by=actor,
         covered_by_booking=data.get("covered_by_booking", False),
         approval=domain.PENDING,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -49,8 +50,8 @@ def clock_out(*, session: Session, job_id: uuid.UUID, technician: str) -> TimeEn
 class TimeSheet:
     entries: list[TimeEntry]
     clocked_seconds: int
-    clocked_hours_hundredths: int
-    billed_labour_hours_hundredths: int
+    clocked_hours: Decimal
+    billed_labour_hours: Decimal
     clocked_in: list[str]
     per_technician: list[dict[str, Any]]
 
@@ -68,7 +69,7 @@ def time_sheet(*, session: Session, job_id: uuid.UUID) -> TimeSheet:
             {
                 "technician": technician,
                 "clocked_seconds": seconds,
-                "clocked_hours_hundredths": domain.to_hours_hundredths(seconds),
+                "clocked_hours": domain.from_hundredths(domain.to_hours_hundredths(seconds)),
             }
             for technician, seconds in sorted(per.items())
         ],

@@ -4,7 +4,10 @@ Coded against ``contracts/maintenance-job-management.yaml`` and the agreed calls
 ``POST /api/v1/maintenance-jobs`` with ``Idempotency-Key: <appointment id>`` (creating
 again returns the same job), ``POST .../{id}/reschedule``, ``POST .../{id}/cancel``
 (409 once the work has started), ``GET .../{id}`` and ``GET ...?appointment_id=``.
-Only ``id`` and ``status`` are read from a job.
+Only ``id``, ``status`` and ``version`` are read from a job.
+
+Through the outbox: ``PUT .../{id}/appointment`` with the appointment's status each time
+it changes (docs/visits.md).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from flask import Flask, current_app
 
 from service_kit.http_client import DependencyFailed, ServiceClient
 from service_kit.observability import REQUEST_ID_HEADER
+from service_kit.outbox import OutboxRequest
 
 NAME = "maintenance-job-management"
 EXTENSION = "workshop_scheduling.maintenance_jobs"
@@ -29,6 +33,7 @@ PATH = "/api/v1/maintenance-jobs"
 class Job:
     id: uuid.UUID
     status: str
+    version: int
 
 
 class JobNotChangeable(Exception):
@@ -63,7 +68,7 @@ class JobDirectory(Protocol):
 
 def _read_job(body: Any) -> Job:
     try:
-        return Job(id=uuid.UUID(body["id"]), status=str(body["status"]))
+        return Job(id=uuid.UUID(body["id"]), status=str(body["status"]), version=int(body["version"]))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise DependencyFailed(NAME, f"{NAME} answered a job this service cannot read") from exc
 
@@ -173,3 +178,31 @@ def init_app(app: Flask) -> None:
 
 def maintenance_jobs() -> JobDirectory:
     return current_app.extensions[EXTENSION]
+
+
+def appointment_status(
+    *,
+    job_id: uuid.UUID,
+    appointment_id: uuid.UUID,
+    status: str,
+    version: int,
+    changed_at: datetime,
+    checked_in_at: datetime | None,
+) -> OutboxRequest:
+    """The appointment's new status for its job, sent through the outbox. One key per
+    version: a retry is the same request; the job applies a version once and never one
+    older than it has. ``checked_in_at`` rides along so the job learns when the vehicle
+    arrived even if the check-in report itself comes after a newer one."""
+    return OutboxRequest(
+        target=NAME,
+        method="PUT",
+        path=f"{PATH}/{job_id}/appointment",
+        body={
+            "appointment_id": str(appointment_id),
+            "appointment_status": status,
+            "appointment_version": version,
+            "changed_at": changed_at.isoformat(),
+            "checked_in_at": checked_in_at.isoformat() if checked_in_at else None,
+        },
+        idempotency_key=f"appointment-status-{appointment_id}-v{version}",
+    )

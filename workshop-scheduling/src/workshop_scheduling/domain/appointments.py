@@ -1,11 +1,12 @@
 """Booking rules: when an appointment may be (the slot grid, opening hours, closed
 dates, the booking window), overlaps with the other bookings, the appointment's
-lifecycle and the description of its maintenance job. Plain functions that tests call
-without a database.
+lifecycle, what its job's status makes of it, and the description of its maintenance
+job. Plain functions that tests call without a database.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,12 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "cancel": (frozenset({BOOKED, CHECKED_IN}), CANCELLED),
 }
 RESCHEDULABLE = frozenset({BOOKED})
+# A maintenance job's statuses, as maintenance-job-management reports them.
+JOB_LIFECYCLE = ("scheduled", "in_progress", "on_hold", "completed", "cancelled")
+JOB_COMPLETED, JOB_CANCELLED = "completed", "cancelled"
+# How vehicle-management compares plates: "AB-12-CD", "ab 12 cd" and "AB12CD" are one.
+PLATE_SEPARATORS = re.compile(r"[\s\-.·]+")
+PLATE_MAX_LENGTH = 12
 
 
 # ------------------------------------------------------------------------------- errors
@@ -110,6 +117,12 @@ class JobAlreadyStarted(Conflict):
         super().__init__(
             f"cannot {action}: the maintenance job has already started{status}", job_status=job_status
         )
+
+
+class InvalidPlate(Unprocessable):
+    def __init__(self) -> None:
+        message = f"letters and digits (at most {PLATE_MAX_LENGTH}), with spaces, dashes or dots between"
+        super().__init__(f"plate: {message}", errors={"plate": [message]})
 
 
 class AbandonedBookingAttempt(Conflict):
@@ -223,6 +236,30 @@ def ensure_reschedulable(status: str) -> None:
 def ensure_no_show_allowed(start: datetime, now: datetime) -> None:
     if now < start:
         raise NoShowTooEarly()
+
+
+def follows_job(status: str, job_status: str) -> str | None:
+    """What the job's new status makes of an appointment that still holds its bay: a
+    completed job completes it (the bay is free again), a cancelled one cancels it;
+    None: nothing. An appointment already done, cancelled or missed stays as it is, so
+    a job cancelled because its appointment was is no change here (no loop)."""
+    if status not in ACTIVE:
+        return None
+    return {JOB_COMPLETED: COMPLETED, JOB_CANCELLED: CANCELLED}.get(job_status)
+
+
+def is_newer(version: int, last_applied: int | None) -> bool:
+    """A report of the other service's state is applied once, and never after a newer one."""
+    return last_applied is None or version > last_applied
+
+
+def normalise_plate(raw: str) -> str:
+    """The plate as vehicle-management compares it: upper case, without spaces, dashes
+    or dots. ``InvalidPlate`` (422 on ``plate``) when no vehicle can have it."""
+    plate = PLATE_SEPARATORS.sub("", raw).upper()
+    if not plate or not plate.isalnum() or len(plate) > PLATE_MAX_LENGTH:
+        raise InvalidPlate()
+    return plate
 
 
 @dataclass(frozen=True)

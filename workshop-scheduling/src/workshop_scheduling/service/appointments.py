@@ -11,6 +11,10 @@ maintenance-job-management, inline, inside the request's transaction:
 3. the job call; if it fails the request rolls back and answers 503;
 4. the change, its customer message (outbox) and the deletion of the ``JobCheck`` row
    commit together.
+
+Every change of an appointment's status is also told to its job through the outbox
+(``tell_job``), and the job's status answered inline is kept on the appointment
+(docs/visits.md).
 """
 
 from __future__ import annotations
@@ -30,10 +34,11 @@ from service_kit.etag import ensure_version
 from service_kit.ids import uuid7
 from service_kit.outbox import enqueue
 from service_kit.pagination import Page, keyset_page
-from workshop_scheduling.clients import notification_management
-from workshop_scheduling.clients.maintenance_jobs import JobDirectory, JobNotChangeable
+from workshop_scheduling.clients import maintenance_jobs, notification_management
+from workshop_scheduling.clients.maintenance_jobs import Job, JobDirectory, JobNotChangeable
 from workshop_scheduling.clients.vehicle_management import VehicleDirectory
 from workshop_scheduling.domain.appointments import (
+    ACTIVE,
     BOOKED,
     CANCELLED,
     AbandonedBookingAttempt,
@@ -47,6 +52,8 @@ from workshop_scheduling.domain.appointments import (
     ensure_no_show_allowed,
     ensure_reschedulable,
     find_conflicts,
+    is_newer,
+    normalise_plate,
     transition,
 )
 from workshop_scheduling.models import (
@@ -73,6 +80,30 @@ def message_data(appointment: Appointment, tz: Any) -> dict[str, Any]:
 
 def _job_refused(action: str, exc: JobNotChangeable) -> JobAlreadyStarted:
     return JobAlreadyStarted(action, exc.current_status)
+
+
+def tell_job(session: Session, appointment: Appointment, *, at: datetime) -> None:
+    """Send the appointment's new status to its job (outbox, this transaction), with the
+    version the change gave the appointment."""
+    session.flush()
+    enqueue(
+        session,
+        maintenance_jobs.appointment_status(
+            job_id=_job_of(appointment),
+            appointment_id=appointment.id,
+            status=appointment.status,
+            version=appointment.version,
+            changed_at=at,
+            checked_in_at=appointment.checked_in_at,
+        ),
+    )
+
+
+def _record_job(appointment: Appointment, job: Job) -> None:
+    """The job as maintenance-job-management just answered: newer than any report of it
+    the outbox may still bring."""
+    if is_newer(job.version, appointment.job_version):
+        appointment.job_status, appointment.job_version = job.status, job.version
 
 
 def _job_of(appointment: Appointment) -> uuid.UUID:
@@ -185,8 +216,11 @@ def book_appointment(
     if job.status == "cancelled":
         raise AbandonedBookingAttempt()
     # Not a change of the appointment anyone has seen: it stays at version 1.
-    session.execute(update(Appointment).where(Appointment.id == appointment.id).values(job_id=job.id))
-    set_committed_value(appointment, "job_id", job.id)
+    job_fields = {"job_id": job.id, "job_status": job.status, "job_version": job.version}
+    session.execute(update(Appointment).where(Appointment.id == appointment.id).values(**job_fields))
+    for name, value in job_fields.items():
+        set_committed_value(appointment, name, value)
+    tell_job(session, appointment, at=now)
     enqueue(
         session,
         notification_management.notify(
@@ -218,7 +252,7 @@ def page_in_workshop_time(session: Session, page: Page) -> Page:
     return Page([InWorkshopTime(appointment, tz) for appointment in page.items], page.next_cursor)
 
 
-def _lock_appointment(session: Session, appointment_id: uuid.UUID) -> Appointment:
+def lock_appointment(session: Session, appointment_id: uuid.UUID) -> Appointment:
     appointment = session.scalars(
         select(Appointment)
         .where(Appointment.id == appointment_id)
@@ -239,13 +273,30 @@ class AppointmentFilters:
     status: str | None = None
     starts_from: datetime | None = None
     starts_before: datetime | None = None
+    plate: str | None = None
+    open: bool | None = None
 
 
 def list_appointments(
-    *, session: Session, filters: AppointmentFilters, limit: int, cursor: str | None
+    *,
+    session: Session,
+    filters: AppointmentFilters,
+    limit: int,
+    cursor: str | None,
+    vehicles: VehicleDirectory | None = None,
 ) -> Page:
-    """In start order (then id): a vehicle's or customer's visits, a bay's or technician's day."""
+    """In start order (then id): a vehicle's or customer's visits, a bay's or technician's
+    day. ``plate`` asks vehicle-management which vehicle has it; with ``open`` the visit
+    still holding its bay: "where is my car?" in one call."""
     stmt = select(Appointment)
+    if filters.plate is not None:
+        if vehicles is None:
+            raise RuntimeError("a plate is looked up in vehicle-management")
+        found = vehicles.find_by_plate(normalise_plate(filters.plate))
+        stmt = stmt.where(Appointment.vehicle_id.in_([vehicle.id for vehicle in found]))
+    if filters.open is not None:
+        held = Appointment.status.in_(ACTIVE)
+        stmt = stmt.where(held if filters.open else ~held)
     for column, value in (
         (Appointment.vehicle_id, filters.vehicle_id),
         (Appointment.customer_id, filters.customer_id),
@@ -278,7 +329,7 @@ def reschedule_appointment(
     same length; the bay stays unless given or no longer free (then another free bay
     of its kind); ``technician_id`` absent keeps, null removes."""
     now = now or utcnow()
-    appointment = _lock_appointment(session, appointment_id)
+    appointment = lock_appointment(session, appointment_id)
     ensure_version(appointment.version, expected_versions)
     ensure_reschedulable(appointment.status)
     rules = workshop(session)
@@ -361,19 +412,31 @@ def cancel_appointment(
     """Cancel the appointment and its job (refused with 409 once the work has
     started); the customer is told. Cancelling again changes nothing."""
     now = now or utcnow()
-    appointment = _lock_appointment(session, appointment_id)
+    appointment = lock_appointment(session, appointment_id)
     if appointment.status == CANCELLED:
         return appointment
-    status = transition("cancel", appointment.status)
+    transition("cancel", appointment.status)
     reason = (reason or "").strip() or None
     arm_job_check(
         session, dependencies.side_engine, appointment.id, request_key=None, due=now + dependencies.grace
     )
     try:
-        dependencies.jobs.cancel_job(_job_of(appointment), reason=reason or "appointment cancelled")
+        job = dependencies.jobs.cancel_job(_job_of(appointment), reason=reason or "appointment cancelled")
     except JobNotChangeable as exc:
         raise _job_refused("cancel the appointment", exc) from exc
-    appointment.status = status
+    _record_job(appointment, job)
+    close_as_cancelled(session, appointment, reason=reason, now=now)
+    disarm_job_check(session, appointment.id)
+    session.flush()
+    return appointment
+
+
+def close_as_cancelled(
+    session: Session, appointment: Appointment, *, reason: str | None, now: datetime
+) -> None:
+    """The appointment is cancelled (its bay free again), the customer told once (one
+    key per appointment, however it came to be cancelled) and its job told."""
+    appointment.status = CANCELLED
     appointment.cancelled_at = now
     appointment.cancel_reason = reason
     session.flush()
@@ -389,9 +452,7 @@ def cancel_appointment(
             idempotency_key=f"appointment-cancelled-{appointment.id}",
         ),
     )
-    disarm_job_check(session, appointment.id)
-    session.flush()
-    return appointment
+    tell_job(session, appointment, at=now)
 
 
 def mark_no_show(
@@ -403,36 +464,40 @@ def mark_no_show(
 ) -> Appointment:
     """The customer did not come: the bay is free again and the job is cancelled."""
     now = now or utcnow()
-    appointment = _lock_appointment(session, appointment_id)
+    appointment = lock_appointment(session, appointment_id)
     status = transition("no-show", appointment.status)
     ensure_no_show_allowed(appointment.start_at, now)
     arm_job_check(
         session, dependencies.side_engine, appointment.id, request_key=None, due=now + dependencies.grace
     )
     try:
-        dependencies.jobs.cancel_job(_job_of(appointment), reason="the customer did not come (no-show)")
+        job = dependencies.jobs.cancel_job(_job_of(appointment), reason="the customer did not come (no-show)")
     except JobNotChangeable as exc:
         raise _job_refused("mark a no-show", exc) from exc
+    _record_job(appointment, job)
     appointment.status = status
     appointment.no_show_at = now
+    tell_job(session, appointment, at=now)
     disarm_job_check(session, appointment.id)
     session.flush()
     return appointment
 
 
 def check_in(*, session: Session, appointment_id: uuid.UUID, now: datetime | None = None) -> Appointment:
-    """The vehicle has arrived."""
-    appointment = _lock_appointment(session, appointment_id)
+    """The vehicle has arrived: its job learns it (``arrived_at``)."""
+    now = now or utcnow()
+    appointment = lock_appointment(session, appointment_id)
     appointment.status = transition("check-in", appointment.status)
-    appointment.checked_in_at = now or utcnow()
-    session.flush()
+    appointment.checked_in_at = now
+    tell_job(session, appointment, at=now)
     return appointment
 
 
 def complete(*, session: Session, appointment_id: uuid.UUID, now: datetime | None = None) -> Appointment:
     """The vehicle has left the bay: the rest of the booked time is free again."""
-    appointment = _lock_appointment(session, appointment_id)
+    now = now or utcnow()
+    appointment = lock_appointment(session, appointment_id)
     appointment.status = transition("complete", appointment.status)
-    appointment.completed_at = now or utcnow()
-    session.flush()
+    appointment.completed_at = now
+    tell_job(session, appointment, at=now)
     return appointment
