@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-SERVICES := customer-management vehicle-management workshop-scheduling maintenance-job-management invoicing notification-management
+SERVICES := customer-management vehicle-management workshop-scheduling maintenance-job-management invoicing notification-management identity
 ROLE ?= advisor
 
 DEPLOY_TOOLS := $(VENV)/.deploy-tools

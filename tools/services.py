@@ -59,6 +59,10 @@ class Service:
     settings: dict[str, str] = field(default_factory=dict)  # development values for compose/k8s
     own_url: bool = False  # it is told its own address (<SERVICE>_URL), e.g. for links it hands out
     secrets: tuple[str, ...] = ()  # Secret keys it needs in production besides DB_PASSWORD
+    # Every other service may call it (identity: the JWKS and client credentials), so it
+    # is in no one's `calls` and no one gets its URL: they reach it through JWT_JWKS_URL
+    # and SERVICE_TOKEN_URL.
+    called_by_all: bool = False
 
     @property
     def package(self) -> str:
@@ -167,6 +171,27 @@ SERVICES: tuple[Service, ...] = (
         settings={"SMTP_HOST": "mailpit", "SMTP_PORT": "1025"},
         secrets=("SERVICE_CLIENT_SECRET", "SMS_PROVIDER_TOKEN", "SMTP_PASSWORD"),
     ),
+    Service(
+        "identity",
+        8007,
+        "identity",
+        ("/api/v1/accounts", "/api/v1/audit-events"),
+        # A new signing key each month, published ahead of signing (docs/identity.md).
+        schedules=(Schedule("rotate-keys", ("rotate-keys",), "0 3 1 * *"),),
+        called_by_all=True,
+        # The CSRF key of the sign-in page; each registered client's secret (a service's
+        # is the SERVICE_CLIENT_SECRET of that service's own Secret).
+        secrets=(
+            "IDENTITY_SECRET_KEY",
+            "CUSTOMER_MANAGEMENT_CLIENT_SECRET",
+            "VEHICLE_MANAGEMENT_CLIENT_SECRET",
+            "WORKSHOP_SCHEDULING_CLIENT_SECRET",
+            "MAINTENANCE_JOB_MANAGEMENT_CLIENT_SECRET",
+            "INVOICING_CLIENT_SECRET",
+            "NOTIFICATION_MANAGEMENT_CLIENT_SECRET",
+            "STAFF_CONSOLE_CLIENT_SECRET",
+        ),
+    ),
 )
 
 BY_NAME = {service.name: service for service in SERVICES}
@@ -178,5 +203,13 @@ def existing() -> list[Service]:
     return [service for service in SERVICES if service.exists]
 
 
+def talks_to(service: Service) -> tuple[str, ...]:
+    """The services its pods may call: those in its `calls`, and those every service may call."""
+    everyone = tuple(
+        s.name for s in SERVICES if s.called_by_all and s.name not in (service.name, *service.calls)
+    )
+    return (*service.calls, *everyone)
+
+
 def callers(name: str) -> list[Service]:
-    return [service for service in SERVICES if name in service.calls]
+    return [service for service in SERVICES if name in talks_to(service)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services import BY_NAME, Service, callers
+from services import BY_NAME, Service, callers, talks_to
 
 from .facts import INGRESS_NAMESPACE, REDIS_PORT
 from .k8s_pods import labels, port
@@ -40,7 +40,7 @@ def network_policies(s: Service) -> list[dict[str, Any]]:
             "to": [{"podSelector": {"matchLabels": labels(BY_NAME[peer], "web")}}],
             "ports": [port(BY_NAME[peer].port)],
         }
-        for peer in s.calls
+        for peer in talks_to(s)
     ]
     policies: list[dict[str, Any]] = [
         {

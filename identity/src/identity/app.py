@@ -1,0 +1,74 @@
+"""``create_app``: the identity Flask app (nothing connects at import)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+from flask import Flask
+
+from identity import cli
+from identity.api import audit_blp, blp
+from identity.config import SERVICE, load_config
+from identity.models import db
+from identity.oauth import init_oauth
+from identity.provider import blp as provider_blp
+from identity.service import keys
+from service_kit.app import create_service_app
+from service_kit.auth import EXTENSION, Principal, TokenVerifier
+from service_kit.problems import Unauthorized
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="garage", error="invalid_token"'}
+
+
+class OwnKeysTokenVerifier(TokenVerifier):
+    """The kit's token check for every token but identity's own: those are verified
+    against its signing keys in its database (a service would fetch them from the JWKS;
+    identity need not ask itself over HTTP). Only the kit's public interface, ``verify``,
+    is overridden: the kit's verifier is free to change inside."""
+
+    def verify(self, token: str) -> Principal:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            kid = None
+        key = keys.public_key(db.session(), kid) if isinstance(kid, str) and kid else None
+        if key is None:
+            return super().verify(token)
+        try:
+            claims = jwt.decode(
+                token,
+                key,  # a PyJWK: verified with the key's own algorithm, whatever the header says
+                algorithms=[keys.ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("the token has expired", headers=CHALLENGE) from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("the token is not valid", headers=CHALLENGE) from exc
+        roles = claims.get("roles", [])
+        return Principal(subject=str(claims["sub"]), roles=frozenset(r for r in roles if isinstance(r, str)))
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = create_service_app(
+        __name__,
+        title=SERVICE,
+        version="1.0.0",
+        description="Staff accounts, sign-in and the OpenID Connect provider that issues the tokens "
+        "people and services call the garage's APIs with. The protocol endpoints (discovery at "
+        "/.well-known/openid-configuration, /oauth/authorize, /oauth/token, /oauth/revoke, "
+        "/oauth/userinfo, /.well-known/jwks.json) are described by the discovery document; "
+        "this contract is the admin API.",
+        config=load_config(config),
+        db=db,
+        blueprints=[blp, audit_blp],
+    )
+    app.extensions[EXTENSION] = OwnKeysTokenVerifier(app.config)
+    init_oauth(app)
+    app.register_blueprint(provider_blp)
+    cli.register(app)
+    return app

@@ -1,0 +1,126 @@
+"""identity settings: the kit's, the issuer and token lifetimes, the registered clients,
+sign-in throttling and the second factor."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from service_kit.config import ConfigError, env_bool, env_int, env_list, kit_settings
+
+SERVICE = "identity"
+SCHEMA = "identity"
+DEFAULT_URL = "http://127.0.0.1:8007"
+# The six services get a client each (client credentials); their secrets are
+# <NAME>_CLIENT_SECRET, derived from the development secret when not set (development only).
+SERVICE_CLIENTS = (
+    "customer-management",
+    "vehicle-management",
+    "workshop-scheduling",
+    "maintenance-job-management",
+    "invoicing",
+    "notification-management",
+)
+
+
+def development_client_secret(dev_secret: str, client_id: str) -> str:
+    """Development only: a client's secret derived from the shared development secret, so a
+    service and identity agree on it with nothing configured (`flask --app identity client-secret`)."""
+    return hmac.new(dev_secret.encode(), f"client:{client_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def endpoint(issuer: str, path: str) -> str:
+    """An endpoint's URL under the issuer (which may end in a slash: it is compared as is)."""
+    return issuer.rstrip("/") + path
+
+
+def _secret_variable(client_id: str) -> str:
+    return client_id.upper().replace("-", "_") + "_CLIENT_SECRET"
+
+
+def client_settings(env: Mapping[str, str], dev_secret: str, production: bool) -> list[dict[str, Any]]:
+    """The registered clients: one per service (client credentials, role ``service``) and the
+    staff console (authorization code with PKCE and refresh tokens; a confidential client)."""
+    clients: list[dict[str, Any]] = []
+    missing: list[str] = []
+
+    def secret(client_id: str) -> str:
+        value = env.get(_secret_variable(client_id), "")
+        if not value and production:
+            missing.append(_secret_variable(client_id))
+        return value or development_client_secret(dev_secret, client_id)
+
+    for name in env_list(env, "IDENTITY_SERVICE_CLIENTS", SERVICE_CLIENTS):
+        clients.append(
+            {"client_id": name, "client_secret": secret(name), "kind": "service", "redirect_uris": []}
+        )
+    console = env.get("CONSOLE_CLIENT_ID", "staff-console")
+    if console:
+        clients.append(
+            {
+                "client_id": console,
+                "client_secret": secret(console),
+                "kind": "console",
+                "redirect_uris": env_list(
+                    env,
+                    "CONSOLE_REDIRECT_URIS",
+                    [] if production else ["http://127.0.0.1:8008/auth/callback"],
+                ),
+            }
+        )
+    if missing:
+        raise ConfigError("missing production settings: " + ", ".join(missing))
+    return clients
+
+
+def load_config(
+    overrides: dict[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    env = os.environ if env is None else env
+    production = env.get("GARAGE_ENV", "development") == "production"
+    # In production the issuer the services already trust (JWT_ISSUER) is identity's URL.
+    issuer = env.get("IDENTITY_ISSUER") or (env.get("JWT_ISSUER", "") if production else DEFAULT_URL)
+    if not issuer:
+        raise ConfigError(
+            "missing production setting: IDENTITY_ISSUER (the URL people and services reach identity at)"
+        )
+    # identity verifies tokens for its own admin API itself (its keys are in its database):
+    # the issuer the kit checks is identity's own.
+    own = {**env, "JWT_ISSUER": issuer}
+    if production:
+        own.setdefault("JWT_JWKS_URL", endpoint(issuer, "/.well-known/jwks.json"))
+    config = kit_settings(service=SERVICE, schema=SCHEMA, env=own)
+    config.update(
+        MIGRATIONS_LOCATION="identity:migrations",
+        IDENTITY_ISSUER=issuer,
+        # The page and the redirect carry a signed CSRF token; production needs a real key.
+        SECRET_KEY=env.get("IDENTITY_SECRET_KEY") or ("" if production else "identity-development-key"),
+        ACCESS_TOKEN_TTL_SECONDS=env_int(env, "ACCESS_TOKEN_TTL_SECONDS", 300, low=30, high=3600),
+        ID_TOKEN_TTL_SECONDS=env_int(env, "ID_TOKEN_TTL_SECONDS", 300, low=30, high=3600),
+        REFRESH_TOKEN_TTL_SECONDS=env_int(env, "REFRESH_TOKEN_TTL_SECONDS", 12 * 3600, low=60),
+        AUTHORIZATION_CODE_TTL_SECONDS=env_int(env, "AUTHORIZATION_CODE_TTL_SECONDS", 60, low=10, high=600),
+        # A new signing key is listed this long before it signs: longer than the
+        # services' JWKS cache (the kit keeps a JWKS 300 s).
+        KEY_PUBLISH_AHEAD_SECONDS=env_int(env, "KEY_PUBLISH_AHEAD_SECONDS", 600, low=0),
+        # Sign-in throttling: an account locks after this many failures in a row, for
+        # this long; an address is refused after this many failures within the window.
+        SIGN_IN_ACCOUNT_FAILURES=env_int(env, "SIGN_IN_ACCOUNT_FAILURES", 5, low=1),
+        SIGN_IN_LOCK_SECONDS=env_int(env, "SIGN_IN_LOCK_SECONDS", 15 * 60, low=1),
+        SIGN_IN_ADDRESS_FAILURES=env_int(env, "SIGN_IN_ADDRESS_FAILURES", 20, low=1),
+        SIGN_IN_ADDRESS_WINDOW_SECONDS=env_int(env, "SIGN_IN_ADDRESS_WINDOW_SECONDS", 15 * 60, low=1),
+        # The garage turns this on: admins and accountants then need a second factor (TOTP).
+        TOTP_REQUIRED=env_bool(env, "TOTP_REQUIRED", False),
+        TOTP_ISSUER_NAME=env.get("TOTP_ISSUER_NAME", "Garage"),
+        # Argon2id cost (docs/identity.md: measured on the development machine).
+        ARGON2_TIME_COST=env_int(env, "ARGON2_TIME_COST", 3, low=1),
+        ARGON2_MEMORY_KIB=env_int(env, "ARGON2_MEMORY_KIB", 64 * 1024, low=8 * 1024),
+        ARGON2_PARALLELISM=env_int(env, "ARGON2_PARALLELISM", 1, low=1),
+        OAUTH_CLIENTS=client_settings(env, config["JWT_SECRET"] or "", production),
+    )
+    if production and not config["SECRET_KEY"]:
+        raise ConfigError("missing production setting: IDENTITY_SECRET_KEY")
+    config.update(overrides or {})
+    return config

@@ -1,0 +1,4 @@
+"""identity's use cases, one module per part: accounts (staff accounts and their
+passwords and second factor), sign_in (checking a person's credentials, throttled),
+keys (the signing keys and their rotation), tokens (what Authlib stores: codes and
+refresh tokens) and audit (the record of who did what)."""
