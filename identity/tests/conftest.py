@@ -76,7 +76,7 @@ def make_account(client: FlaskClient, admin: dict[str, str]) -> Callable[..., di
         n = next(counter)
         body = {
             "name": f"Person {n}",
-            "email": f"person{n}@garage.test",
+            "email": f"person{n}@garage.nl",
             "roles": ["advisor"],
             "password": PASSWORD,
         }
@@ -148,7 +148,6 @@ class Browser:
                 "otp": otp,
                 "csrf_token": csrf_token(page.get_data(as_text=True)),
             },
-            environ_base={"REMOTE_ADDR": query.get("_addr", "127.0.0.1")} if "_addr" in query else None,
         )
         response.verifier = verifier  # type: ignore[attr-defined]
         return response
