@@ -116,6 +116,15 @@ def test_cors_preflight_allows_the_front_end_headers(client):
     assert {"authorization", "idempotency-key", "if-match"} <= set(h.strip() for h in allowed.split(","))
 
 
+def test_cors_headers_go_to_browsers_and_only_to_them(client):
+    from_browser = client.get("/api/v1/toys", headers={"Origin": "https://desk.garage.example"})
+    assert from_browser.headers["Access-Control-Allow-Origin"] in ("*", "https://desk.garage.example")
+    assert "X-Request-ID" in from_browser.headers["Access-Control-Expose-Headers"]
+    from_a_service = client.get("/api/v1/toys")  # no Origin: no CORS work, but caches learn it matters
+    assert "Access-Control-Allow-Origin" not in from_a_service.headers
+    assert "Origin" in from_a_service.headers["Vary"]
+
+
 def test_log_lines_are_json_with_the_request_id(app, client, capsys):
     import json
 

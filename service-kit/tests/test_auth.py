@@ -173,3 +173,19 @@ def test_alg_none_is_refused():
     }
     with pytest.raises(Unauthorized):
         TokenVerifier(config).verify(jwt.encode(claims, key=None, algorithm="none"))
+
+
+def test_a_token_is_verified_once_and_remembered_until_it_expires(monkeypatch):
+    config = settings(JWT_LEEWAY_SECONDS="0")
+    verifier = TokenVerifier(config)
+    checked = []
+    verify_signature = verifier._verify_signature
+    monkeypatch.setattr(
+        verifier, "_verify_signature", lambda token: checked.append(token) or verify_signature(token)
+    )
+    token = mint_token(config, roles=["advisor"], ttl_seconds=1)
+    assert [verifier.verify(token).roles for _ in range(3)] == [{"advisor"}] * 3
+    assert len(checked) == 1, "the signature is checked on the first use only"
+    time.sleep(1.1)
+    with pytest.raises(Unauthorized, match="expired"):
+        verifier.verify(token)

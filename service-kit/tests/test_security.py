@@ -1,6 +1,7 @@
 """Limits applied before any service code: body size, rate limits, headers, masking."""
 
 import io
+import time
 
 import pytest
 
@@ -130,3 +131,22 @@ def test_services_have_their_own_larger_quota(app, client):
     token = mint_token(app.config, roles=["service", "advisor"], subject="vehicle-management")
     headers = {"Authorization": f"Bearer {token}"}
     assert [client.get("/api/v1/toys", headers=headers).status_code for _ in range(7)] == [200] * 6 + [429]
+
+
+@pytest.mark.parametrize("app", [LIMITED], indirect=True)
+def test_rate_limit_headers_tell_the_client_where_it_stands(app, client):
+    from service_kit.auth import mint_token
+
+    headers = {"Authorization": f"Bearer {mint_token(app.config, roles=['advisor'], subject='cas')}"}
+    first, second = client.get("/api/v1/toys", headers=headers), client.get("/api/v1/toys", headers=headers)
+    assert (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) == ("3", "2")
+    assert second.headers["X-RateLimit-Remaining"] == "1"
+    assert 0 < int(second.headers["X-RateLimit-Reset"]) - time.time() <= 60  # the minute's end
+
+
+@pytest.mark.parametrize(
+    "app", [{**LIMITED, "RATE_LIMIT_STORAGE_URL": "redis://127.0.0.1:9/0"}], indirect=True
+)
+def test_a_rate_limit_store_that_fails_is_replaced_by_counting_in_memory(client):
+    # Nothing listens on port 9: every request still gets its answer, and the limit holds.
+    assert [client.get("/api/v1/toys").status_code for _ in range(4)] == [401, 401, 401, 429]

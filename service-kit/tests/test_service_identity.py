@@ -168,3 +168,15 @@ def test_rotated_key_is_accepted_once_published_and_the_old_one_until_it_expires
     time.sleep(1.1)  # an unknown kid refetches the JWKS at most once per cool-down
     assert receiver.verify(idp.issue("invoicing")).calling_service == "invoicing"
     assert receiver.verify(old_token).calling_service == "invoicing"  # still listed, not expired
+
+
+def test_a_remembered_token_is_refused_once_the_jwks_no_longer_lists_its_key(idp):
+    receiver = TokenVerifier(production_like(idp, "customer-management", cooldown="0"))
+    old_token = idp.issue("invoicing")
+    assert receiver.verify(old_token).calling_service == "invoicing"  # verified, remembered
+    idp.keys = {"key-2": rsa.generate_private_key(public_exponent=65537, key_size=2048)}
+    idp.signing_kid = "key-2"
+    # A token with the new kid makes the receiver fetch the key set again: key-1 is gone.
+    assert receiver.verify(idp.issue("invoicing")).calling_service == "invoicing"
+    with pytest.raises(Unauthorized):
+        receiver.verify(old_token)

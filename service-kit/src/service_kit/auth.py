@@ -4,15 +4,19 @@ development (an HS256 secret or an RSA/EC public key)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from flask import Flask, current_app, g, request
 
 from service_kit.problems import Forbidden, Unauthorized
@@ -36,6 +40,7 @@ class Principal:
         return self.subject if "service" in self.roles else None
 
 
+@functools.lru_cache(maxsize=64)
 def service_signing_key(secret: str, service: str) -> bytes:
     """Development: each service signs its tokens with a key of its own, derived from
     the shared development secret, so a token names the service that made it."""
@@ -43,6 +48,13 @@ def service_signing_key(secret: str, service: str) -> bytes:
 
 
 class TokenVerifier:
+    """Verifies bearer tokens. A token verified once is remembered until it expires
+    (a bounded cache, by the token itself), so a client sending the same token on every
+    request pays for the signature check once; a remembered token is still refused at
+    once when it expires or when the JWKS no longer lists the key that signed it."""
+
+    CACHE_SIZE = 4096
+
     def __init__(self, config: dict[str, Any]) -> None:
         self.issuer = config["JWT_ISSUER"]
         self.audience = config["JWT_AUDIENCE"]
@@ -50,7 +62,9 @@ class TokenVerifier:
         self._jwks = (
             jwt.PyJWKClient(
                 config["JWT_JWKS_URL"],
-                cache_keys=True,
+                # The key set is cached (`lifespan`), not each key on its own: a key
+                # looked up by kid in the current set is refused once rotated out of it.
+                cache_keys=False,
                 lifespan=300,
                 timeout=5,
                 # An unknown kid refetches the JWKS at most this often, so made-up kids
@@ -61,27 +75,58 @@ class TokenVerifier:
             else None
         )
         if config["JWT_PUBLIC_KEY"]:
-            self._key: Any = config["JWT_PUBLIC_KEY"]
+            # Parsed once: a PEM handed to jwt.decode would be parsed on every request.
+            self._key: Any = _prepared_public_key(config["JWT_PUBLIC_KEY"])
             self.algorithms = config["JWT_ALGORITHMS"] or ["RS256", "ES256"]
         else:
             self._key = config["JWT_SECRET"]
             self.algorithms = config["JWT_ALGORITHMS"] or (["RS256", "ES256"] if self._jwks else ["HS256"])
+        self._verified: OrderedDict[str, tuple[Principal, float, str]] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def _signing_key(self, token: str) -> Any:
+    def _signing_key(self, token: str, kid: str) -> Any:
         if self._jwks is not None:
             # An unknown kid makes PyJWKClient fetch the JWKS again: a rotated-in key
             # is accepted as soon as the identity provider publishes it.
             return self._jwks.get_signing_key_from_jwt(token).key
-        kid = jwt.get_unverified_header(token).get("kid", "")
         if kid.startswith(SERVICE_KID_PREFIX) and isinstance(self._key, str) and "HS256" in self.algorithms:
             return service_signing_key(self._key, kid.removeprefix(SERVICE_KID_PREFIX))
         return self._key
 
-    def verify(self, token: str) -> Principal:
+    def _still_good(self, expires: float, kid: str) -> bool:
+        if time.time() > expires + self.leeway:
+            return False
+        if self._jwks is None:
+            return True
+        # The cached key set (fetched again every `lifespan`): a key rotated out of it
+        # refuses its tokens from then on, remembered or not.
         try:
+            return any(key.key_id == kid for key in self._jwks.get_jwk_set().keys)
+        except jwt.PyJWKClientError:
+            return False
+
+    def verify(self, token: str) -> Principal:
+        with self._lock:
+            remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, expires, kid = remembered
+            if self._still_good(expires, kid):
+                return principal
+            with self._lock:
+                self._verified.pop(token, None)
+        principal, expires, kid = self._verify_signature(token)
+        with self._lock:
+            self._verified[token] = (principal, expires, kid)
+            if len(self._verified) > self.CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _verify_signature(self, token: str) -> tuple[Principal, float, str]:
+        try:
+            kid = str(jwt.get_unverified_header(token).get("kid", ""))
             claims = jwt.decode(
                 token,
-                self._signing_key(token),
+                self._signing_key(token, kid),
                 algorithms=self.algorithms,
                 audience=self.audience,
                 issuer=self.issuer,
@@ -92,13 +137,22 @@ class TokenVerifier:
             raise Unauthorized("the token has expired", headers=_challenge("invalid_token")) from exc
         except (jwt.PyJWTError, ValueError) as exc:
             raise Unauthorized(_why_refused(exc), headers=_challenge("invalid_token")) from exc
-        kid = jwt.get_unverified_header(token).get("kid", "")
         if kid.startswith(SERVICE_KID_PREFIX) and claims["sub"] != kid.removeprefix(SERVICE_KID_PREFIX):
             raise Unauthorized("a service token must name the service whose key signed it")
         roles = claims.get("roles", [])
         if isinstance(roles, str):
             roles = roles.split()
-        return Principal(subject=str(claims["sub"]), roles=frozenset(r for r in roles if isinstance(r, str)))
+        principal = Principal(
+            subject=str(claims["sub"]), roles=frozenset(r for r in roles if isinstance(r, str))
+        )
+        return principal, float(claims["exp"]), kid
+
+
+def _prepared_public_key(pem: str) -> Any:
+    try:
+        return serialization.load_pem_public_key(pem.encode())
+    except ValueError:
+        return pem  # not a PEM PyJWT or cryptography can read: PyJWT says why on use
 
 
 def _challenge(error: str | None = None) -> dict[str, str]:
@@ -138,10 +192,10 @@ def current_principal() -> Principal:
 def request_principal(token: str) -> Principal:
     """Verify a token once per request (the rate limiter and the role check share it)."""
     cached = g.get("_verified_token")
-    if cached is not None and cached[0] == hashlib.sha256(token.encode()).digest():
+    if cached is not None and cached[0] == token:
         return cached[1]
     principal = current_app.extensions[EXTENSION].verify(token)
-    g._verified_token = (hashlib.sha256(token.encode()).digest(), principal)
+    g._verified_token = (token, principal)
     return principal
 
 

@@ -9,13 +9,15 @@ own schema and nowhere else.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, Table, text
+from sqlalchemy import Engine, MetaData, Table, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names make Alembic migrations reproducible.
@@ -40,6 +42,9 @@ def schema_metadata(schema: str) -> MetaData:
     """The metadata of a service's declarative base: every table in ``schema``, with
     the kit's constraint names."""
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 def make_database(
@@ -81,8 +86,9 @@ def normalise_url(url: str) -> str:
 def engine_options(config: dict[str, Any]) -> dict[str, Any]:
     schema = config["DB_SCHEMA"]
     return {
-        # A connection the database dropped (restart, failover) is replaced, not used.
-        "pool_pre_ping": True,
+        # Pinged only after being idle a while (tune_pool): a busy pool
+        # would pay a round trip per request for connections it used a moment ago.
+        "pool_pre_ping": False,
         "pool_size": config["DB_POOL_SIZE"],
         "max_overflow": config["DB_MAX_OVERFLOW"],
         "pool_timeout": 5,
@@ -96,10 +102,51 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def tune_pool(engine: Engine, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> None:
+    """Two round trips a request need not make, decided when a request checks a
+    connection out of the pool:
+
+    - A read (GET, HEAD) runs its statements without a transaction: psycopg2's
+      autocommit (a client-side switch) sends no BEGIN before them and no ROLLBACK
+      after. PostgreSQL's default isolation (read committed) gives each statement its
+      own snapshot either way, so a read sees nothing different. Every other method,
+      and anything outside a request (commands, the relay, tests), keeps its
+      transaction.
+    - A connection idle in the pool for ``ping_after_idle`` seconds is pinged first; a
+      dead one (database restarted, failed over, a firewall's idle timeout) is replaced
+      before the request uses it. One used a moment ago is not: if it died since, the
+      error invalidates the pool and the request gets a 503, as any database failure."""
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is not None and time.monotonic() - idle_since >= ping_after_idle:
+            try:
+                alive = engine.dialect.do_ping(dbapi_connection)
+            except Exception as exc:
+                raise DisconnectionError("a pooled connection died while idle") from exc
+            if not alive:
+                raise DisconnectionError("a pooled connection died while idle")
+        if has_request_context() and request.method in READ_METHODS:
+            dbapi_connection.autocommit = True
+            record.info["autocommit"] = True
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+        if record.info.pop("autocommit", False) and dbapi_connection is not None:
+            dbapi_connection.autocommit = False
+
+
 def init_database(app: Flask, db: SQLAlchemy) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_url(app.config["DATABASE_URL"])
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
+    with app.app_context():
+        tune_pool(db.engine)
 
 
 def current_db() -> SQLAlchemy:

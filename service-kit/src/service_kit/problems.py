@@ -160,6 +160,11 @@ class Unprocessable(Problem):
         return cls(message, errors={field: [message]})
 
 
+class TooManyRequests(Problem):
+    status = 429
+    kind = generic_kind(429)
+
+
 class DependencyUnavailable(Problem):
     """Another service (or the database) failed or timed out: a 503 naming it."""
 

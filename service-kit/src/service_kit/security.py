@@ -3,13 +3,23 @@ limits per client and endpoint class, and security headers on every response."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from flask_limiter import Limiter
+import functools
+import logging
+import math
+import threading
+import time
+from typing import Any, cast
+
+from flask import Flask, Response, g, request
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service_kit.auth import Principal, request_principal
 from service_kit.docs import DOCS_CSP
-from service_kit.problems import Problem
+from service_kit.problems import Problem, TooManyRequests
+
+log = logging.getLogger("service_kit.security")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -53,22 +63,64 @@ def _limit_for_request(config: dict[str, str]) -> str:
     return config["RATE_LIMIT_READ"] if request.method in SAFE_METHODS else config["RATE_LIMIT_WRITE"]
 
 
-def init_security(app: Flask) -> Limiter:
+@functools.lru_cache(maxsize=16)
+def _parsed(limit: str) -> RateLimitItem:
+    return parse(limit)
+
+
+class RateLimiter:
+    """Counts requests per client, endpoint and method in fixed windows aligned to the
+    clock (a minute is 12:03:00-12:04:00), in Redis in production so every worker and
+    replica shares the counts. One request is one round trip: an INCR that sets its
+    key's expiry when it makes it (the ``limits`` library's script); the window's end,
+    and so the headers, follow from the clock. When the storage fails, counting goes on
+    in memory for a while rather than taking the API down with it."""
+
+    FALLBACK_SECONDS = 30.0
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.prefix = config["SERVICE_NAME"]
+        url = config["RATE_LIMIT_STORAGE_URL"] or "memory://"
+        # A Redis that hangs must not hang every request: fail fast, then fall back.
+        options = {"socket_connect_timeout": 1, "socket_timeout": 1} if url.startswith("redis") else {}
+        self.storage = cast(Storage, storage_from_string(url, **options))  # a sync URL: a sync storage
+        self.fallback = MemoryStorage()
+        self._storage_down_until = 0.0
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, limit: RateLimitItem) -> tuple[int, float]:
+        """Count one request against ``limit``: (the count in this window, when it ends)."""
+        window = limit.get_expiry()
+        now = time.time()
+        index = int(now // window)
+        counter = f"{self.prefix}/{limit.amount}-per-{window}s/{key}/{index}"
+        if now >= self._storage_down_until:
+            try:
+                return self.storage.incr(counter, window), (index + 1) * window
+            except Exception as exc:  # any storage failure: count in memory meanwhile
+                with self._lock:
+                    self._storage_down_until = now + self.FALLBACK_SECONDS
+                log.warning("rate limit storage failed (%s): counting in memory for a while", exc)
+        return self.fallback.incr(counter, window), (index + 1) * window
+
+
+def init_security(app: Flask) -> RateLimiter:
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
-    limiter = Limiter(
-        key_func=client_key,
-        app=app,
-        storage_uri=app.config["RATE_LIMIT_STORAGE_URL"],
-        default_limits=[lambda: _limit_for_request(app.config)],
-        default_limits_per_method=True,
-        default_limits_exempt_when=lambda: request.path in UNLIMITED_PATHS,
-        headers_enabled=True,
-        key_prefix=app.config["SERVICE_NAME"],
-        enabled=app.config["RATE_LIMIT_ENABLED"],
-        # A Redis outage must not take the API down with it: count in memory meanwhile.
-        in_memory_fallback_enabled=True,
-        swallow_errors=True,
-    )
+    limiter = RateLimiter(app.config)
+
+    @app.before_request
+    def _rate_limit() -> None:
+        if not app.config["RATE_LIMIT_ENABLED"] or request.path in UNLIMITED_PATHS:
+            return
+        limit = _parsed(_limit_for_request(app.config))
+        key = f"{client_key()}/{request.endpoint or 'unmatched'}/{request.method}"
+        count, resets_at = limiter.hit(key, limit)
+        g.rate_limit = (limit.amount, max(0, limit.amount - count), resets_at)
+        if count > limit.amount:
+            raise TooManyRequests(
+                f"too many requests: at most {limit}; try again in a while",
+                headers={"Retry-After": str(max(1, math.ceil(resets_at - time.time())))},
+            )
 
     @app.before_request
     def _refuse_oversized_body() -> None:
@@ -80,6 +132,12 @@ def init_security(app: Flask) -> Limiter:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
+        rate_limit = g.get("rate_limit")
+        if rate_limit is not None:
+            amount, remaining, resets_at = rate_limit
+            response.headers["X-RateLimit-Limit"] = str(amount)
+            response.headers["X-RateLimit-Remaining"] = str(remaining)
+            response.headers["X-RateLimit-Reset"] = str(int(resets_at))
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         csp = DOCS_CSP if request.path.startswith("/docs") else API_CSP

@@ -1,0 +1,195 @@
+"""CPU per request on the read path: customer-management's GET /api/v1/customers/{id}
+against bare Flask + psycopg2 doing the same SQL (bench/bare_app.py), in one process,
+called as WSGI apps with no server and no network in between, so what is left is the
+Python each request costs: the thing issue 15 optimises.
+
+    python bench/request_path.py [--requests 3000] [--profile]
+
+Both apps run as production runs them where it matters: the token verified (HS256
+development key; a JWKS key costs the same once prepared), the rate limiter counting
+in Redis (127.0.0.1:6379; memory when it is not there), CORS configured for one origin,
+JSON access logs at INFO (written to /dev/null), the pool as configured. Prints
+microseconds of CPU per request (process time, so other load on the machine barely
+moves it), wall time, and the ratio bare/service: 1.0 would be free plumbing. With
+--profile, the service's top functions by own time (cProfile)."""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import random
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from sqlalchemy import create_engine, text
+from werkzeug.test import EnvironBuilder
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+ADMIN_URL = os.environ.get("GARAGE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+DATABASE = "garage_bench_request_path"
+CUSTOMERS = 2_000
+
+
+def database_url() -> str:
+    engine = create_engine(
+        ADMIN_URL.replace("postgresql://", "postgresql+psycopg2://", 1), isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as connection:
+        if not connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": DATABASE}
+        ).first():
+            connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+    engine.dispose()
+    return ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
+
+
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=1).ping()
+        return "redis://127.0.0.1:6379/0"
+    except redis.RedisError:
+        return "memory://"
+
+
+def quiet_logs() -> None:
+    """The JSON log lines are still made (they are part of the cost), then dropped."""
+    import logging
+
+    devnull = open(os.devnull, "w")  # noqa: SIM115  # for the whole run
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(devnull)
+
+
+def service_app(url: str, limiter_url: str) -> Any:
+    os.environ.update(
+        DATABASE_URL=url,
+        RATE_LIMIT_STORAGE_URL=limiter_url,
+        RATE_LIMIT_READ="100000000 per minute",
+        RATE_LIMIT_WRITE="100000000 per minute",
+        CORS_ORIGINS="https://console.garage.example",
+        LOG_LEVEL="INFO",
+    )
+    from customer_management import create_app
+
+    app = create_app()
+    quiet_logs()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["migrate"])
+    if result.exit_code != 0:
+        raise SystemExit(result.output)
+    return app
+
+
+def seed(app: Any, token: str) -> list[str]:
+    client = app.test_client()
+    listed = client.get(
+        "/api/v1/customers?limit=200", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()
+    if len(listed["items"]) < 200:
+        for n in range(CUSTOMERS):
+            made = client.post(
+                "/api/v1/customers",
+                json={
+                    "kind": "person",
+                    "name": f"Bench Customer {n}",
+                    "email": f"bench{n}@example.com",
+                    "phone": f"+31 6 {12000000 + n}",
+                    "preferred_channel": "email",
+                },
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            if made.status_code not in (201, 409):
+                raise SystemExit(f"seeding failed: {made.status_code} {made.get_json()}")
+        listed = client.get(
+            "/api/v1/customers?limit=200", headers={"Authorization": f"Bearer {token}"}
+        ).get_json()
+    return [item["id"] for item in listed["items"]]
+
+
+def environs(paths: list[str], token: str | None) -> list[dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return [EnvironBuilder(path=path, headers=headers).get_environ() for path in paths]
+
+
+def drive(app: Callable[..., Any], requests: list[dict[str, Any]]) -> tuple[float, float]:
+    """(CPU microseconds, wall microseconds) per request."""
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
+        statuses.append(status)
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    for environ in requests:
+        body = app(dict(environ), start_response)
+        for _ in body:
+            pass
+        getattr(body, "close", lambda: None)()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    bad = [s for s in statuses if not s.startswith("200")]
+    if bad:
+        raise SystemExit(f"not every request was answered 200: {bad[:3]}")
+    return cpu / len(requests) * 1e6, wall / len(requests) * 1e6
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="tottime", help="cProfile order: tottime or cumulative")
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+
+    url, limiter_url = database_url(), redis_url()
+    app = service_app(url, limiter_url)
+    from service_kit.auth import mint_token
+
+    token = mint_token(app.config, roles=["advisor"], subject="bench-advisor")
+    ids = seed(app, token)
+    os.environ["DATABASE_URL"] = url
+    import bare_app
+
+    bare = bare_app.create_app()
+    rng = random.Random(7)
+    picks = [rng.choice(ids) for _ in range(args.requests)]
+    service_requests = environs([f"/api/v1/customers/{i}" for i in picks], token)
+    bare_requests = environs([f"/customers/{i}" for i in picks], None)
+    drive(app, service_requests[:300])  # warm: pools, caches, imports
+    drive(bare, bare_requests[:300])
+    results = [(drive(app, service_requests), drive(bare, bare_requests)) for _ in range(args.rounds)]
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        drive(app, service_requests)
+        profiler.disable()
+    print(f"GET /api/v1/customers/{{id}}, {args.requests} requests x {args.rounds} rounds")
+    print(f"rate limiter storage {limiter_url}")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    print("round  service CPU us  bare CPU us  bare/service  service wall us  bare wall us")
+    for n, ((service_cpu, service_wall), (bare_cpu, bare_wall)) in enumerate(results, start=1):
+        print(
+            f"{n:>5}  {service_cpu:>14.0f}  {bare_cpu:>11.0f}  {bare_cpu / service_cpu:>12.2f}"
+            f"  {service_wall:>15.0f}  {bare_wall:>12.0f}"
+        )
+    ratios = sorted(bare_cpu / service_cpu for (service_cpu, _), (bare_cpu, _) in results)
+    print(f"median bare/service CPU: {ratios[len(ratios) // 2]:.2f}")
+    if args.profile:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
+        print(out.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
