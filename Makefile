@@ -83,9 +83,9 @@ bench: venv ## the garage under load: requests/s and latency per gunicorn set-up
 	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	$(PY) bench/garage.py $(BENCH_ARGS)
 
-bench-services: venv ## each service's own benchmarks (customers, owner check, scheduling, invoicing)
+bench-services: venv ## each service's own benchmarks (customers, owner check, scheduling, invoicing), CPU per request, memory and start-up
 	@command -v wrk >/dev/null || { echo "make bench-services needs wrk: apt-get install wrk"; exit 1; }
-	@for script in customers vehicle_owner_check scheduling invoicing; do echo "== bench/$$script.py"; $(PY) bench/$$script.py || exit 1; done
+	@for script in customers vehicle_owner_check scheduling invoicing request_path footprint; do echo "== bench/$$script.py"; $(PY) bench/$$script.py || exit 1; done
 
 images: venv ## build every service's image (tools/images.py: engine and base made here when there are none)
 	$(PY) tools/images.py build
