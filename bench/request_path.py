@@ -38,17 +38,17 @@ DATABASE = "garage_bench_request_path"
 CUSTOMERS = 2_000
 
 
-def database_url() -> str:
+def database_url(database: str = DATABASE) -> str:
     engine = create_engine(
         ADMIN_URL.replace("postgresql://", "postgresql+psycopg2://", 1), isolation_level="AUTOCOMMIT"
     )
     with engine.connect() as connection:
         if not connection.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": DATABASE}
+            text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": database}
         ).first():
-            connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+            connection.execute(text(f'CREATE DATABASE "{database}"'))
     engine.dispose()
-    return ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
+    return ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
 
 
 def redis_url() -> str:
@@ -85,7 +85,7 @@ def service_app(url: str, limiter_url: str) -> Any:
     runner = app.test_cli_runner()
     result = runner.invoke(args=["migrate"])
     if result.exit_code != 0:
-        raise SystemExit(result.output)
+        raise SystemExit(f"migrate failed: {result.output} {result.exception!r}")
     return app
 
 
@@ -149,9 +149,10 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sort", default="tottime", help="cProfile order: tottime or cumulative")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--database", default=DATABASE, help="another one to compare another checkout")
     args = parser.parse_args()
 
-    url, limiter_url = database_url(), redis_url()
+    url, limiter_url = database_url(args.database), redis_url()
     app = service_app(url, limiter_url)
     from service_kit.auth import mint_token
 
