@@ -38,7 +38,7 @@ def settings(database_url: str, **more: Any) -> dict[str, Any]:
             },
             {
                 "client_id": "vehicle-management",
-                "client_secret": "vm-secret",
+                "client_secret": "vm-secret",  # pragma: allowlist secret
                 "kind": "service",
                 "redirect_uris": [],
             },

@@ -20,8 +20,19 @@ def call(app, method: str, path: str, roles: list[str] | None):
     return getattr(app.test_client(), method)(path, **kwargs)
 
 
+SERVICES = {
+    "customer-management",
+    "vehicle-management",
+    "workshop-scheduling",
+    "maintenance-job-management",
+    "invoicing",
+    "notification-management",
+    "identity",
+}
+
+
 def test_every_service_has_a_contract_and_every_operation_states_its_roles(contracts, api_operations):
-    assert len(contracts) == 6, sorted(contracts)
+    assert set(contracts) == SERVICES
     missing = [f"{m.upper()} {p} ({s})" for s, m, p, op, _ in api_operations if not op.get("x-roles")]
     assert missing == []
 
@@ -65,3 +76,27 @@ def test_the_garage_rules_on_who_may_do_what(api_operations, service, method, pa
 )
 def test_only_services_and_admins_create_jobs_and_invoices(api_operations, service, path):
     assert set(roles_of(api_operations, service, "post", path)) <= {"service", "admin"}
+
+
+def test_only_admins_manage_accounts_and_read_the_audit_record(api_operations):
+    identity = [(m, p, op["x-roles"]) for s, m, p, op, _ in api_operations if s == "identity"]
+    # The walk above exercises each of these: accounts, their changes and the audit record.
+    assert {p for _, p, _ in identity} >= {"/api/v1/accounts", "/api/v1/audit-events"}
+    assert [(m, p) for m, p, roles in identity if roles != ["admin"]] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("post", "/oauth/token"), ("post", "/oauth/revoke"), ("get", "/oauth/userinfo")],
+)
+def test_identity_protocol_endpoints_refuse_the_unauthenticated(apps, method, path):
+    """Not in the contract (the discovery document describes them): the token and
+    revocation endpoints want a registered client's credentials, userinfo one of
+    identity's own access tokens; a development-key token with every role is not one."""
+    app = apps["identity"]
+    form = {"grant_type": "client_credentials", "token": "x"} if method == "post" else None
+    anonymous = getattr(app.test_client(), method)(path, data=form)
+    assert anonymous.status_code == 401, anonymous.get_data(as_text=True)
+    headers = {"Authorization": f"Bearer {mint_token(app.config, roles=list(ROLES), subject='walker')}"}
+    foreign = getattr(app.test_client(), method)(path, data=form, headers=headers)
+    assert foreign.status_code == 401, foreign.get_data(as_text=True)

@@ -27,6 +27,10 @@ class OwnKeysTokenVerifier(TokenVerifier):
     identity need not ask itself over HTTP). Only the kit's public interface, ``verify``,
     is overridden: the kit's verifier is free to change inside."""
 
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self.own_issuer = config["IDENTITY_ISSUER"]
+
     def verify(self, token: str) -> Principal:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
@@ -41,7 +45,7 @@ class OwnKeysTokenVerifier(TokenVerifier):
                 key,  # a PyJWK: verified with the key's own algorithm, whatever the header says
                 algorithms=[keys.ALGORITHM],
                 audience=self.audience,
-                issuer=self.issuer,
+                issuer=self.own_issuer,
                 leeway=self.leeway,
                 options={"require": ["exp", "iat", "iss", "aud", "sub"]},
             )

@@ -87,10 +87,13 @@ def load_config(
         raise ConfigError(
             "missing production setting: IDENTITY_ISSUER (the URL people and services reach identity at)"
         )
-    # identity verifies tokens for its own admin API itself (its keys are in its database):
-    # the issuer the kit checks is identity's own.
-    own = {**env, "JWT_ISSUER": issuer}
+    # identity verifies its own tokens from its database (app.OwnKeysTokenVerifier, against
+    # IDENTITY_ISSUER); any other token goes to the kit's check. In production that is
+    # identity's issuer and JWKS too; in development it is the development key and issuer,
+    # so `make token ROLE=admin` opens identity's admin API as it opens the six services'.
+    own = dict(env)
     if production:
+        own["JWT_ISSUER"] = issuer
         own.setdefault("JWT_JWKS_URL", endpoint(issuer, "/.well-known/jwks.json"))
     config = kit_settings(service=SERVICE, schema=SCHEMA, env=own)
     config.update(

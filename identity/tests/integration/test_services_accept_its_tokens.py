@@ -39,7 +39,7 @@ def identity_server(fresh_database_url: str) -> Iterator[tuple[str, object]]:
             "OAUTH_CLIENTS": [
                 {
                     "client_id": "vehicle-management",
-                    "client_secret": "vm-secret",
+                    "client_secret": "vm-secret",  # pragma: allowlist secret
                     "kind": "service",
                     "redirect_uris": [],
                 }

@@ -10,6 +10,8 @@ import pytest
 from identity.models import db
 from identity.service import keys
 
+from service_kit.auth import mint_token
+from service_kit.config import kit_settings
 from service_kit.testing import assert_problem
 
 
@@ -51,6 +53,14 @@ def test_code_flow_gives_the_claims_the_services_check(client, app, browser, mak
 def test_its_own_tokens_open_the_admin_api(client, browser, make_account):
     account = make_account(roles=["admin"])
     token = browser.tokens(account["email"])["access_token"]
+    assert client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_a_development_token_opens_the_admin_api_as_it_opens_the_services(client):
+    # `make token ROLE=admin` (another service's development config): the development
+    # key and issuer, which identity accepts in development beside its own tokens.
+    config = kit_settings(service="customer-management", schema="customers", env={})
+    token = mint_token(config, roles=["admin"])
     assert client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 

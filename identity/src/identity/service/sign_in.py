@@ -111,8 +111,8 @@ def sign_in(
     if account is not None:
         # One sign-in at a time per account: the failure count cannot be raced past.
         session.refresh(account, with_for_update=True)
-    if account is not None and domain.is_locked(account.locked_until, now):
-        assert account.locked_until is not None
+    locked_until = account.locked_until if account is not None else None
+    if account is not None and locked_until is not None and domain.is_locked(locked_until, now):
         audit.record(
             session,
             "sign_in_failed",
@@ -121,7 +121,7 @@ def sign_in(
             address=address,
             reason="locked",
         )
-        raise SignInRefused("locked", minutes=math.ceil((account.locked_until - now).total_seconds() / 60))
+        raise SignInRefused("locked", minutes=math.ceil((locked_until - now).total_seconds() / 60))
     if account is None:
         _equalise_timing(hasher, password)
         _fail(session, policy, None, address, "unknown_email", client_id)

@@ -1,0 +1,45 @@
+"""identity's settings: which issuer its own tokens carry, and which tokens the kit's
+check behind its admin API accepts, in development and in production."""
+
+import pytest
+from identity.config import DEFAULT_URL, SERVICE_CLIENTS, load_config
+
+from service_kit.config import ConfigError
+
+ISSUER = "https://garage.example/identity"
+
+
+def production_env(**more: str) -> dict[str, str]:
+    secrets = {f"{name.upper().replace('-', '_')}_CLIENT_SECRET": f"s-{name}" for name in SERVICE_CLIENTS}
+    return {
+        "GARAGE_ENV": "production",
+        "DATABASE_URL": "postgresql://identity@db/garage",
+        "RATE_LIMIT_STORAGE_URL": "redis://redis:6379/0",
+        "IDENTITY_ISSUER": ISSUER,
+        "IDENTITY_SECRET_KEY": "k" * 32,  # pragma: allowlist secret
+        "STAFF_CONSOLE_CLIENT_SECRET": "console",  # pragma: allowlist secret
+        **secrets,
+        **more,
+    }
+
+
+def test_in_development_it_issues_as_itself_and_accepts_the_development_token():
+    config = load_config(env={})
+    assert config["IDENTITY_ISSUER"] == DEFAULT_URL
+    # The kit's check is the six services' development one: `make token` opens the admin API.
+    assert config["JWT_ISSUER"] == "garage-dev"
+    assert config["JWT_SECRET"] and not config["JWT_JWKS_URL"]
+
+
+def test_in_production_the_kit_checks_its_issuer_and_jwks():
+    config = load_config(env=production_env(JWT_ISSUER="someone-else"))
+    assert config["IDENTITY_ISSUER"] == config["JWT_ISSUER"] == ISSUER
+    assert config["JWT_JWKS_URL"] == ISSUER + "/.well-known/jwks.json"
+    assert not config["JWT_SECRET"]
+
+
+def test_in_production_every_client_secret_is_required():
+    env = production_env()
+    del env["INVOICING_CLIENT_SECRET"]
+    with pytest.raises(ConfigError, match="INVOICING_CLIENT_SECRET"):
+        load_config(env=env)
