@@ -8,14 +8,16 @@ migrates every service, then starts, from the one list in tools/services.py, eac
 service under gunicorn (the images' settings, deploy/image/gunicorn.conf.py), each
 service's long-running processes (outbox relays, the job checker, the notification
 dispatcher) and a development SMTP catcher (tools/mail_catcher.py: mail is written to
-.run/mail, never delivered). It prints every URL, writes its pid to .run/run.pid and
-what it started to .run/run.json (read by `make stop`, `make demo` and the benchmark),
-and stops everything - on Ctrl-C, SIGTERM or when one of its processes dies - in
-order: the processes that call services first, then the services, the mail catcher,
-PostgreSQL. Each gets SIGTERM and time to finish what it has in hand.
+.run/mail, never delivered). identity gets an account per staff role, each with a new
+password each run (`flask --app identity development-accounts`). It prints every URL
+and those passwords, writes its pid to .run/run.pid and what it started to
+.run/run.json (read by `make stop`, `make demo` and the benchmark), and stops
+everything - on Ctrl-C, SIGTERM or when one of its processes dies - in order: the
+processes that call services first, then the services, the mail catcher, PostgreSQL.
+Each gets SIGTERM and time to finish what it has in hand.
 
 Settings: DATABASE_URL; GARAGE_PORT_OFFSET (add it to every port, e.g. 100 for
-8101-8106 and mail on 1125, to run beside another copy); GUNICORN_WORKERS and
+8101-8107 and mail on 1125, to run beside another copy); GUNICORN_WORKERS and
 GUNICORN_THREADS (default below, chosen in docs/performance.md); SMTP_HOST (a real
 SMTP server instead of the catcher).
 """
@@ -202,6 +204,9 @@ def start(names: list[str]) -> int:
         }
         # Every service finds the others on loopback, also those not started (they answer 503).
         env.update({s.url_var: f"http://127.0.0.1:{PORTS[s.name] + offset}" for s in services.SERVICES})
+        # identity's tokens name the address it answers at. The six services stay on the
+        # development key (`make token`); identity accepts that token too in development.
+        env.setdefault("IDENTITY_ISSUER", env["IDENTITY_URL"])
         if catching_mail:  # development: mail goes to files, never to the customers
             env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(mail_port), SMTP_SECURITY="none")
             command = [sys.executable, ROOT / "tools" / "mail_catcher.py", "--port", mail_port]
@@ -232,6 +237,7 @@ def start(names: list[str]) -> int:
             if child.stage == 1 and not wait_healthy(ports[child.name], child.process):
                 say(f"{child.name} did not start; see .run/logs/{child.name}.log")
                 return 1
+        accounts = development_accounts(env) if "identity" in ports else ""
         STATE_FILE.write_text(
             json.dumps(
                 {
@@ -253,6 +259,7 @@ def start(names: list[str]) -> int:
             url,
             embedded=server is not None,
             mail_port=catching_mail and mail_port,
+            accounts=accounts,
         )
         while True:
             for child in children:
@@ -274,6 +281,17 @@ def start(names: list[str]) -> int:
         say("stopped")
 
 
+def development_accounts(env: dict[str, str]) -> str:
+    """identity's development accounts, one per staff role, each with a new password
+    (printed: development only)."""
+    command = [BIN / "flask", "--app", "identity", "development-accounts"]
+    result = subprocess.run(command, env={**env, "LOG_LEVEL": "WARNING"}, capture_output=True, text=True)
+    if result.returncode != 0:
+        say(f"identity: the development accounts were not made:\n{result.stderr[-2000:]}")
+        return ""
+    return result.stdout
+
+
 def banner(
     chosen: list[services.Service],
     ports: dict[str, int],
@@ -283,6 +301,7 @@ def banner(
     *,
     embedded: bool,
     mail_port: int | bool,
+    accounts: str = "",
 ) -> None:
     say(
         f"\nThe garage is running (gunicorn gthread, {env['GUNICORN_WORKERS']} workers x "
@@ -299,6 +318,11 @@ def banner(
     say(f"Database{' (embedded, .run/pgdata)' if embedded else ''}: DATABASE_URL={shown}")
     if mail_port:
         say(f"Mail is caught, not sent: .eml files in .run/mail (SMTP catcher on 127.0.0.1:{mail_port}).")
+    if accounts:
+        discovery = f"{env['IDENTITY_ISSUER']}/.well-known/openid-configuration"
+        say(f"\nStaff accounts at identity ({discovery}), development only, new passwords each run:")
+        for line in accounts.splitlines():
+            say(f"  {line}")
     first = ports[chosen[0].name]
     say(
         "\nA token (roles admin, advisor, technician, accountant):\n"

@@ -63,6 +63,12 @@ class Service:
     # is in no one's `calls` and no one gets its URL: they reach it through JWT_JWKS_URL
     # and SERVICE_TOKEN_URL.
     called_by_all: bool = False
+    # Paths outside /api/v1 the ingress routes to it as well (identity: the OpenID Connect
+    # endpoints and the sign-in page under /oauth, discovery and the JWKS under /.well-known).
+    public_paths: tuple[str, ...] = ()
+    # The setting it reads the address browsers reach it at through the ingress from
+    # (identity: IDENTITY_ISSUER). Compose sets it to the ingress; in Kubernetes the operator does.
+    ingress_url_var: str = ""
 
     @property
     def package(self) -> str:
@@ -179,6 +185,8 @@ SERVICES: tuple[Service, ...] = (
         # A new signing key each month, published ahead of signing (docs/identity.md).
         schedules=(Schedule("rotate-keys", ("rotate-keys",), "0 3 1 * *"),),
         called_by_all=True,
+        public_paths=("/oauth", "/.well-known"),
+        ingress_url_var="IDENTITY_ISSUER",
         # The CSRF key of the sign-in page; each registered client's secret (a service's
         # is the SERVICE_CLIENT_SECRET of that service's own Secret).
         secrets=(

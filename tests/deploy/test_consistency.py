@@ -189,6 +189,25 @@ def test_contract_paths_are_routed_to_their_service(deployed: list[services.Serv
             assert owners == {s.name}, f"{s.name} serves {path}, routed to {owners or 'nobody'}"
 
 
+# What the kit serves on every service, for the cluster's probes and the developers, not
+# through the ingress.
+KIT_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/static/")
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_what_a_service_serves_outside_the_api_is_routed_to_it(deployed: list[services.Service]) -> None:
+    public = {path: s.name for s in services.SERVICES for path in s.public_paths}
+    for s in deployed:
+        app = importlib.import_module(s.package).create_app()
+        for rule in app.url_map.iter_rules():
+            path = rule.rule
+            if path.startswith("/api/v1/") or any(path.startswith(kit) for kit in KIT_PATHS):
+                continue
+            owners = {owner for prefix, owner in public.items() if path.startswith(prefix + "/")}
+            assert owners == {s.name}, f"{s.name} serves {path}, routed to {owners or 'nobody'}"
+    assert {path for path, owner in public.items() if owner == "identity"} == {"/oauth", "/.well-known"}
+
+
 # --------------------------------------------------------------------------- compose
 
 
@@ -230,12 +249,26 @@ def test_compose_agrees_with_the_services(
 def test_compose_ingress_routes_every_prefix_to_its_owner(deployed: list[services.Service]) -> None:
     conf = (ROOT / "deploy" / "nginx" / "garage.conf").read_text()
     routes = {}
-    for alternatives, upstream in re.findall(
-        r"location ~ \^/api/v1/\(([^)]*)\)\(/\|\$\) \{\s*set \$upstream ([a-z-]+:\d+);", conf
+    for base, alternatives, upstream in re.findall(
+        r"location ~ \^(/api/v1)?/\(([^)]*)\)\(/\|\$\) \{\s*set \$upstream ([a-z-]+:\d+);", conf
     ):
         for resource in alternatives.split("|"):
-            routes[f"/api/v1/{resource.replace(chr(92), '')}"] = upstream
-    assert routes == {prefix: f"{s.name}:{s.port}" for s in deployed for prefix in s.prefixes}
+            routes[f"{base}/{resource.replace(chr(92), '')}"] = upstream
+    assert routes == {
+        prefix: f"{s.name}:{s.port}" for s in deployed for prefix in (*s.prefixes, *s.public_paths)
+    }
+
+
+def test_compose_tells_a_service_the_ingress_address_browsers_reach_it_at(
+    compose_file: dict[str, Any], deployed: list[services.Service]
+) -> None:
+    for s in deployed:
+        environment = compose_file["services"][s.name]["environment"]
+        if s.ingress_url_var:
+            assert (
+                environment[s.ingress_url_var] == f"http://localhost:${{GARAGE_PORT:-{deploy.INGRESS_PORT}}}"
+            )
+    assert services.BY_NAME["identity"].ingress_url_var == "IDENTITY_ISSUER"
 
 
 def test_database_init_makes_one_role_and_schema_per_service(deployed: list[services.Service]) -> None:
@@ -320,7 +353,7 @@ def test_ingress_routes_every_prefix_to_its_owner(
         for path in rule["http"]["paths"]
         if path["pathType"] == "Prefix"
     }
-    assert routes == {prefix: (s.name, "http") for s in deployed for prefix in s.prefixes}
+    assert routes == {prefix: (s.name, "http") for s in deployed for prefix in (*s.prefixes, *s.public_paths)}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -66,6 +66,8 @@ def compose(services: list[Service]) -> dict[str, Any]:
             **peer_urls(s),
             **s.settings,
         }
+        if s.ingress_url_var:
+            environment[s.ingress_url_var] = f"http://localhost:${{GARAGE_PORT:-{INGRESS_PORT}}}"
         migrated = {f"{s.name}-migrate": {"condition": "service_completed_successfully"}}
         entries[f"{s.name}-migrate"] = {
             "image": image(s),
@@ -121,7 +123,8 @@ def compose(services: list[Service]) -> dict[str, Any]:
 def nginx(services: list[Service]) -> str:
     lines = [
         f"# {NOTICE}",
-        "# The compose ingress: one port, /api/v1/<resource> routed to the service that owns it.",
+        "# The compose ingress: one port, /api/v1/<resource> routed to the service that owns it,",
+        "# and identity's sign-in, OpenID Connect endpoints and keys (/oauth, /.well-known).",
         "# Upstreams are resolved per request through Docker's DNS, so the ingress starts (and",
         "# answers 502 for that prefix) while a service is still starting.",
         "server {",
@@ -143,6 +146,15 @@ def nginx(services: list[Service]) -> str:
             "        proxy_pass http://$upstream;",
             "    }",
         ]
+    for s in services:
+        if s.public_paths:
+            alternatives = "|".join(re.escape(path.removeprefix("/")) for path in s.public_paths)
+            lines += [
+                f"    location ~ ^/({alternatives})(/|$) {{",
+                f"        set $upstream {s.name}:{s.port};",
+                "        proxy_pass http://$upstream;",
+                "    }",
+            ]
     lines += [
         "",
         "    location / {",

@@ -29,7 +29,7 @@ def ingress(services: list[Service]) -> dict[str, Any]:
                                 "backend": {"service": {"name": s.name, "port": {"name": "http"}}},
                             }
                             for s in services
-                            for prefix in s.prefixes
+                            for prefix in (*s.prefixes, *s.public_paths)
                         ]
                     }
                 }

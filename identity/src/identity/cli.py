@@ -1,12 +1,15 @@
-"""identity's commands: ``flask --app identity create-admin | rotate-keys | client-secret``."""
+"""identity's commands: ``flask --app identity create-admin | rotate-keys | client-secret |
+development-accounts``."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 import click
 from flask import Flask, current_app
 
+from identity import domain
 from identity.config import development_client_secret
 from identity.models import db
 from identity.service import accounts, audit, keys
@@ -65,3 +68,21 @@ def register(app: Flask) -> None:
         if current_app.config["GARAGE_ENV"] == "production":
             raise click.ClickException("production secrets are set by the operator, not derived")
         click.echo(development_client_secret(current_app.config["JWT_SECRET"], client_id))
+
+    @app.cli.command("development-accounts")
+    def development_accounts() -> None:
+        """Development only: an account per staff role (<role>@garage.example), each with a
+        new random password, printed (`make run` runs this)."""
+        if current_app.config["GARAGE_ENV"] == "production":
+            raise click.ClickException("production accounts are made by an admin, not by this command")
+        hasher = accounts.password_hasher(current_app.config)
+        made = []
+        for role in domain.STAFF_ROLES:
+            password = secrets.token_urlsafe(12)
+            account = accounts.ensure_development_account(
+                session=db.session(), hasher=hasher, role=role, password=password
+            )
+            made.append((role, account.email, password))
+        db.session.commit()
+        for role, email, password in made:
+            click.echo(f"{role:11} {email:27} {password}")

@@ -21,7 +21,9 @@ from identity.config import endpoint
 from identity.models import db
 from identity.service import accounts, keys, sign_in
 
-blp = Blueprint("oidc", __name__)
+# The page's stylesheet is under /oauth too: the ingress routes /oauth and /.well-known
+# to identity (tools/services.py public_paths), not /static.
+blp = Blueprint("oidc", __name__, static_folder="static", static_url_path="/oauth/static")
 
 CSRF_COOKIE = "identity_csrf"
 CSRF_MAX_AGE = 30 * 60  # seconds a sign-in page stays usable

@@ -1,6 +1,7 @@
 """The authorization code flow with PKCE through the sign-in page, refresh token
 rotation, client credentials, revocation, userinfo and the keys: every refusal too."""
 
+import re
 import time
 from datetime import timedelta
 
@@ -299,6 +300,15 @@ def test_the_page_speaks_the_browsers_language(client, browser, accept, lang):
     assert page.status_code == 200 and f'<html lang="{lang}">' in html
     assert '<label for="email">' in html and '<label for="password">' in html
     assert "form-action" in page.headers["Content-Security-Policy"]
+
+
+def test_the_pages_stylesheet_is_under_oauth_where_the_ingress_routes(client, browser):
+    query = {"response_type": "code", "client_id": browser.CONSOLE, "redirect_uri": browser.REDIRECT_URI}
+    html = client.get("/oauth/authorize", query_string=query).get_data(as_text=True)
+    (href,) = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    assert href.startswith("/oauth/")
+    stylesheet = client.get(href)
+    assert stylesheet.status_code == 200 and stylesheet.mimetype == "text/css"
 
 
 def test_the_access_token_expires_quickly(app):

@@ -247,3 +247,41 @@ def enrol_second_factor(
     session.flush()
     uri = pyotp.TOTP(account.totp_secret).provisioning_uri(name=account.email, issuer_name=issuer_name)
     return account, uri
+
+
+def ensure_development_account(
+    *, session: Session, hasher: PasswordHasher, role: str, password: str
+) -> Account:
+    """Development only (`make run`): the account of ROLE, ``<role>@garage.example``,
+    exists, is active with that one role, and has PASSWORD (a new one each run)."""
+    email = f"{role}@garage.example"
+    account = find_by_email(session=session, email=email)
+    if account is None:
+        data = {"email": email, "name": f"Development {role}", "roles": [role], "password": password}
+        return create_account(session=session, hasher=hasher, data=data, actor="cli", address=None)
+    if account.status != "active":
+        set_status(
+            session=session,
+            account_id=account.id,
+            status="active",
+            expected_versions=None,
+            actor="cli",
+            address=None,
+        )
+    update_account(
+        session=session,
+        account_id=account.id,
+        changes={"roles": [role]},
+        expected_versions=None,
+        actor="cli",
+        address=None,
+    )
+    return set_password(
+        session=session,
+        hasher=hasher,
+        account_id=account.id,
+        password=password,
+        expected_versions=None,
+        actor="cli",
+        address=None,
+    )
