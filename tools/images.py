@@ -15,7 +15,9 @@ has it or can pull it; else, when no registry answers, a Debian bookworm base ma
 here with debootstrap (python3, python3-venv, ca-certificates) and kept as
 ``garage-base:bookworm-python3.11``. Built on that base, the image cannot reach PyPI
 either: the host downloads the wheels into deploy/wheelhouse/ and the build installs
-them with no index (``--build-arg PIP_NO_INDEX=1``, no network).
+them with no index (``--build-arg PIP_NO_INDEX=1``, no network). The private engine's
+builds have no network on any base (no bridge), so with it the wheels always come from
+the wheelhouse that way.
 """
 
 from __future__ import annotations
@@ -306,19 +308,23 @@ def make_local_base(docker: Engine) -> str:
 
 
 def base_image(docker: Engine) -> tuple[str, bool]:
-    """(base image, offline): offline when the build cannot reach PyPI either."""
+    """(base image, offline): offline when the build cannot reach PyPI either. The private
+    engine has no bridge (``--bridge=none``): its builds never have a network, whatever
+    the base, so they always install from the wheelhouse. (Building "online" there made
+    ``pip wheel`` fail for every service as soon as a dependency was not in the
+    wheelhouse yet, e.g. orjson and limits in service-kit, authlib in identity.)"""
     forced = os.environ.get("GARAGE_OFFLINE_BUILD")
     chosen = os.environ.get("GARAGE_BASE_IMAGE")
     if chosen:
         offline = forced == "1" if forced else chosen == LOCAL_BASE
         if not docker.has_image(chosen) and chosen == LOCAL_BASE:
             make_local_base(docker)
-        return chosen, offline
+        return chosen, offline or docker.private
     if (
         docker.has_image(OFFICIAL_BASE)
         or docker.docker("pull", OFFICIAL_BASE, check=False, timeout=300).returncode == 0
     ):
-        return OFFICIAL_BASE, forced == "1"
+        return OFFICIAL_BASE, forced == "1" or docker.private
     say(f"no registry answers for {OFFICIAL_BASE}: building on a Debian base made here")
     if not docker.has_image(LOCAL_BASE):
         make_local_base(docker)

@@ -281,3 +281,27 @@ def test_image_serves_migrates_and_runs_its_processes(
     finally:
         own.close()
     SUMMARY.append(f"  {name}: served, migrated and ran its processes in {time.monotonic() - started:.0f} s")
+
+
+class EngineWithBase(images.Engine):
+    """An engine that has every base image already (nothing is pulled or made)."""
+
+    def has_image(self, name: str) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("forced", [None, "0", "1"])
+@pytest.mark.parametrize("chosen", [None, images.OFFICIAL_BASE])
+def test_the_private_engine_always_builds_from_the_wheelhouse(
+    monkeypatch: pytest.MonkeyPatch, forced: str | None, chosen: str | None
+) -> None:
+    # Its builds have no network (--bridge=none): `pip wheel` can only use deploy/wheelhouse,
+    # so the wheelhouse must be filled (offline) even when a registry gave the official base.
+    for variable, value in (("GARAGE_OFFLINE_BUILD", forced), ("GARAGE_BASE_IMAGE", chosen)):
+        if value is None:
+            monkeypatch.delenv(variable, raising=False)
+        else:
+            monkeypatch.setenv(variable, value)
+    assert images.base_image(EngineWithBase(images.PRIVATE_HOST)) == (images.OFFICIAL_BASE, True)
+    # The machine's own engine has a network: it builds online unless told otherwise.
+    assert images.base_image(EngineWithBase(images.DEFAULT_HOST)) == (images.OFFICIAL_BASE, forced == "1")
