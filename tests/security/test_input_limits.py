@@ -65,3 +65,39 @@ def test_every_service_refuses_an_oversized_body(apps, api_operations):
         path = next(p for s, m, p, _, _ in api_operations if s == service and m == "post")
         response = app.test_client().post(path, data=b"{" + b" " * (2 * 1024 * 1024) + b"}")
         assert response.status_code == 413, (service, response.status_code)
+
+
+# What identity keeps for itself on an account: a client sets none of it through a body.
+IDENTITY_OWNED = {
+    "status",
+    "lock",
+    "locked_until",
+    "failed_attempts",
+    "second_factor",
+    "totp_secret",
+    "password_hash",
+    "last_sign_in_at",
+}
+
+
+def test_no_account_body_grants_the_service_role_or_sets_what_identity_owns(body_fields):
+    bodies = [(method, path, fields) for owner, method, path, fields in body_fields if owner == "identity"]
+    assert {path for _, path, _ in bodies} >= {"/api/v1/accounts", "/api/v1/accounts/{account_id}"}
+    for method, path, fields in bodies:
+        names = {name for name, _ in fields}
+        assert names & IDENTITY_OWNED == set(), f"{method.upper()} {path}"
+        for name, field in fields:
+            if name == "roles":
+                # `service` is for client credentials only: no person holds it.
+                assert set(field["items"]["enum"]) == {"admin", "advisor", "technician", "accountant"}
+
+
+def test_identity_refuses_the_service_role_and_an_overlong_password(apps):
+    app = apps["identity"]
+    headers = {"Authorization": f"Bearer {mint_token(app.config, roles=['admin'], subject='limits')}"}
+    body = {"name": "Some One", "email": "some.one@garage.example", "roles": ["service"]}
+    response = app.test_client().post("/api/v1/accounts", json=body, headers=headers)
+    assert response.status_code == 422 and "roles" in response.get_json()["errors"]
+    body = {**body, "roles": ["advisor"], "password": "p" * 257}
+    response = app.test_client().post("/api/v1/accounts", json=body, headers=headers)
+    assert response.status_code == 422 and "password" in response.get_json()["errors"]
