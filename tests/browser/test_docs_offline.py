@@ -18,6 +18,7 @@ SERVICES = [
     "maintenance-job-management",
     "invoicing",
     "notification-management",
+    "identity",
 ]
 METHODS = {"get", "post", "put", "patch", "delete"}
 
