@@ -77,6 +77,7 @@ def measure(service: catalog.Service, url: str, requests: int, workdir: Path) ->
         "LOG_LEVEL": "WARNING",
         "RATE_LIMIT_ENABLED": "false",
         "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"metrics-{service.name}"),
+        **service.worker_settings,  # its own workers x threads, as in compose and Kubernetes
     }
     migrate = subprocess.run(
         [BIN / "flask", "--app", service.package, "migrate"], env=env, capture_output=True, text=True
@@ -130,9 +131,8 @@ def main() -> int:
     )
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
-    workers_setting = os.environ.get("GUNICORN_WORKERS", "the image's default")
-    print(f"load average {os.getloadavg()[0]:.1f}; gunicorn workers: {workers_setting}")
-    print(f"{'service':<28} {'ready s':>7} {'master MB':>9} {'workers MB':>22} statuses")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'service':<28} {'set-up':>6} {'ready s':>7} {'master MB':>9} {'workers MB':>22} statuses")
     over = []
     with tempfile.TemporaryDirectory() as folder:
         for service in catalog.SERVICES:
@@ -143,7 +143,8 @@ def main() -> int:
             )
             workers = " / ".join(f"{mb:.0f}" for mb in row["workers_mb"])  # type: ignore[union-attr]
             ready, master = f"{row['ready_s']:>7.2f}", f"{row['master_mb']:>9.0f}"
-            print(f"{service.name:<28} {ready} {master} {workers:>22} {row['statuses']}")
+            set_up = f"{service.workers}x{service.threads}"
+            print(f"{service.name:<28} {set_up:>6} {ready} {master} {workers:>22} {row['statuses']}")
             over += [service.name for mb in row["workers_mb"] if mb > LIMIT_MB]  # type: ignore[union-attr]
     if over:
         print(f"over {LIMIT_MB} MB: {sorted(set(over))}")

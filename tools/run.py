@@ -18,7 +18,8 @@ Each gets SIGTERM and time to finish what it has in hand.
 
 Settings: DATABASE_URL; GARAGE_PORT_OFFSET (add it to every port, e.g. 100 for
 8101-8107 and mail on 1125, to run beside another copy); GUNICORN_WORKERS and
-GUNICORN_THREADS (default below, chosen in docs/performance.md); SMTP_HOST (a real
+GUNICORN_THREADS (every service's own set-up from tools/services.py, as its image runs in
+compose and Kubernetes: docs/performance.md); SMTP_HOST (a real
 SMTP server instead of the catcher).
 """
 
@@ -49,11 +50,12 @@ STATE_FILE = RUN_DIR / "run.json"
 BIN = Path(sys.executable).parent
 GUNICORN_CONFIG = ROOT / "deploy" / "image" / "gunicorn.conf.py"
 MAIL_PORT = 1025
-# gthread: every service waits on PostgreSQL and most on other services, so a worker needs
-# several requests in flight. Measured in docs/performance.md.
-WORKERS = "2"
-THREADS = "8"
 STOP_TIMEOUT = 30  # seconds a process gets after SIGTERM (gunicorn's graceful timeout is 25)
+
+
+def set_up(s: services.Service, env: dict[str, str]) -> str:
+    """A service's workers x threads: its own, unless GUNICORN_* set them for all."""
+    return f"{env.get('GUNICORN_WORKERS', s.workers)}x{env.get('GUNICORN_THREADS', s.threads)}"
 
 
 def say(message: str = "") -> None:
@@ -199,8 +201,6 @@ def start(names: list[str]) -> int:
         env = {
             **os.environ,
             "DATABASE_URL": url,
-            "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", WORKERS),
-            "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", THREADS),
         }
         # Every service finds the others on loopback, also those not started (they answer 503).
         env.update({s.url_var: f"http://127.0.0.1:{PORTS[s.name] + offset}" for s in services.SERVICES})
@@ -225,7 +225,8 @@ def start(names: list[str]) -> int:
             metrics.mkdir(parents=True)
             gunicorn = [BIN / "gunicorn", "--config", GUNICORN_CONFIG, "--bind", f"127.0.0.1:{ports[s.name]}"]
             gunicorn.append("--no-control-socket")  # one per user by default: six would share it
-            web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+            # Its own workers and threads, as its image runs (unless set for all here).
+            web_env = {**s.worker_settings, **env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
             children.append(Child(s.name, 1, spawn(s.name, [*gunicorn, *s.gunicorn[1:]], web_env)))
         for s in chosen:
             for extra in s.processes:
@@ -245,8 +246,7 @@ def start(names: list[str]) -> int:
                     "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                     "urls": {s.name: f"http://127.0.0.1:{ports[s.name]}" for s in chosen},
                     "processes": {c.name: c.process.pid for c in children},
-                    "workers": env["GUNICORN_WORKERS"],
-                    "threads": env["GUNICORN_THREADS"],
+                    "gunicorn": {s.name: set_up(s, env) for s in chosen},
                 },
                 indent=2,
             )
@@ -303,13 +303,10 @@ def banner(
     mail_port: int | bool,
     accounts: str = "",
 ) -> None:
-    say(
-        f"\nThe garage is running (gunicorn gthread, {env['GUNICORN_WORKERS']} workers x "
-        f"{env['GUNICORN_THREADS']} threads per service):"
-    )
+    say("\nThe garage is running (gunicorn gthread, processes x threads):")
     for s in chosen:
         base = f"http://127.0.0.1:{ports[s.name]}"
-        say(f"  {s.name:28} {base:24} docs {base}/docs")
+        say(f"  {s.name:28} {base:24} docs {base}/docs  {set_up(s, env)}")
     extras = [c.name for c in children if c.stage == 2]
     say(f"\nBeside them: {', '.join(extras)}.")
     # The commands run by a schedule in production (reminders) need it by hand here.

@@ -69,6 +69,15 @@ class Service:
     # The setting it reads the address browsers reach it at through the ingress from
     # (identity: IDENTITY_ISSUER). Compose sets it to the ingress; in Kubernetes the operator does.
     ingress_url_var: str = ""
+    # gunicorn gthread processes x threads, the same in make run, compose and Kubernetes
+    # (docs/performance.md, "Worker set-up"): more threads where a request waits on
+    # another service inline, fewer where it only waits on PostgreSQL and burns CPU.
+    workers: int = 2
+    threads: int = 4
+
+    @property
+    def worker_settings(self) -> dict[str, str]:
+        return {"GUNICORN_WORKERS": str(self.workers), "GUNICORN_THREADS": str(self.threads)}
 
     @property
     def package(self) -> str:
@@ -121,6 +130,7 @@ SERVICES: tuple[Service, ...] = (
         ("/api/v1/vehicles",),
         calls=("customer-management",),
         secrets=("SERVICE_CLIENT_SECRET",),
+        threads=8,  # waits on other services inline
     ),
     Service(
         "workshop-scheduling",
@@ -134,6 +144,7 @@ SERVICES: tuple[Service, ...] = (
         schedules=(Schedule("reminders", ("send-reminders",), "0 17 * * *"),),
         extensions=("btree_gist",),
         secrets=("SERVICE_CLIENT_SECRET",),
+        threads=8,  # waits on other services inline
     ),
     Service(
         "maintenance-job-management",
@@ -162,6 +173,7 @@ SERVICES: tuple[Service, ...] = (
         # The PDF links it hands to notification-management start with its own address.
         own_url=True,
         secrets=("SERVICE_CLIENT_SECRET",),
+        threads=8,  # waits on other services inline
     ),
     Service(
         "notification-management",

@@ -64,6 +64,7 @@ def compose(services: list[Service]) -> dict[str, Any]:
             f"@postgres:5432/{DATABASE}",
             "PORT": str(s.port),
             **peer_urls(s),
+            **s.worker_settings,
             **s.settings,
         }
         if s.ingress_url_var:

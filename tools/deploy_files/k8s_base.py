@@ -39,7 +39,7 @@ def ingress(services: list[Service]) -> dict[str, Any]:
 
 
 def service_config(s: Service) -> dict[str, Any]:
-    literals = {"PORT": str(s.port), "DB_USER": s.role, **peer_urls(s), **s.settings}
+    literals = {"PORT": str(s.port), "DB_USER": s.role, **peer_urls(s), **s.worker_settings, **s.settings}
     return {"name": f"{s.name}-config", "literals": [f"{k}={v}" for k, v in literals.items()]}
 
 
@@ -51,8 +51,6 @@ def base_kustomization(services: list[Service]) -> dict[str, Any]:
         "DB_PORT": "5432",
         "DB_NAME": DATABASE,
         "DB_SSLMODE": "prefer",
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_THREADS": "4",
     }
     return {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
