@@ -4,6 +4,7 @@ wrk. Prints figures; asserts nothing.
 
     python bench/garage.py [--configs sync:2,gthread:2x4,gthread:2x8,gthread:3x8]
                            [--rounds 3] [--seconds 10] [--warmup 3] [--connections 16]
+                           [--path NAME ...] [--race-rounds 30]
 
 Every gunicorn set-up runs at once: per set-up the six services and the bare app, on
 ports of their own, each service calling the others of its set-up. Each path is then
@@ -24,6 +25,10 @@ writes, through the real downstream services of the set-up:
   (same slot)                                the bay left to the service: the requests in
                                              flight want one slot and queue on its bays
   POST /api/v1/maintenance-jobs/{id}/complete  the job and two outbox rows
+  booking race, one bay / any bay            16 clients (Python threads, not wrk) book one
+                                             slot at once, round after round: one bay
+                                             named, or the bay left to the service
+                                             (bench/booking_race.py); orphan jobs counted
 
 wrk: 2 threads, 16 connections, 10 s per run, after a 3 s warm-up the first time a
 server meets a path; requests unanswered after 10 s count as socket errors.
@@ -54,6 +59,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import booking_race
 import requests
 from harness import BENCH, BIN, ROOT, DelayLine, Figures, Workers, database_url, gunicorn, say, stop, wrk
 
@@ -89,8 +95,11 @@ WRITES = (
     "booking +20 ms",
     "booking, same slot",
     "job completion",
+    "booking race, one bay",
+    "booking race, any bay",
 )
-BOOKINGS = {"booking", "booking +20 ms", "booking, same slot"}
+RACES = {"booking race, one bay", "booking race, any bay"}
+BOOKINGS = {"booking", "booking +20 ms", "booking, same slot", *RACES}
 DOWNSTREAM_DELAY = 0.010  # seconds each way: "+20 ms" is a downstream 20 ms further away
 DEFAULT_CONFIGS = "sync:2,gthread:2x4,gthread:2x8,gthread:3x8"
 
@@ -304,6 +313,7 @@ class Bench:
             datetime.now(UTC).date() + timedelta(days=3), datetime.min.time(), tzinfo=UTC
         )
         self.warm: set[tuple[str, str]] = set()
+        self.vehicles, self.bays, self.races = data["vehicles"], data["bays"], 0
         (workdir / "customers.txt").write_text("\n".join(data["customers"]))
         (workdir / "vehicles.txt").write_text("\n".join(data["vehicles"]))
         (workdir / "bays.txt").write_text("\n".join(data["bays"]))
@@ -359,6 +369,8 @@ class Bench:
             first = yardstick()
             return {name: service(), f"{name} (bare)": first}
         scheduling = stack.url("workshop-scheduling")
+        if name in RACES:
+            return {name: self.race(name, scheduling)}
         writes = {
             WRITES[0]: (stack.url("vehicle-management"), "register_vehicle.lua", self.vehicle_env),
             WRITES[1]: (stack.url("vehicle-management", far=True), "register_vehicle.lua", self.vehicle_env),
@@ -368,6 +380,27 @@ class Bench:
             WRITES[5]: (stack.url("maintenance-job-management"), "complete_job.lua", self.jobs_env),
         }
         return {name: self.drive(name, *writes[name])}
+
+    def race(self, name: str, base: str) -> Figures:
+        """16 clients booking one slot at once, ``--race-rounds`` times; first a few rounds
+        of warm-up the first time this server meets the path. Each run books a day of
+        its own, 450 days on (beyond the other booking paths' days)."""
+        runs = [self.args.race_rounds]
+        if self.args.warmup and (name, base) not in self.warm:
+            runs.insert(0, 3)
+            self.warm.add((name, base))
+        for rounds in runs:
+            self.races += 1
+            figures = booking_race.measure(
+                base,
+                self.tokens["advisor"],
+                self.url,
+                vehicles=self.vehicles,
+                bay=self.bays[self.races % len(self.bays)] if name.endswith("one bay") else None,
+                first_start=self.booking_base + timedelta(days=450 + self.races),
+                rounds=rounds,
+            )
+        return figures
 
     def vehicle_env(self, _: int) -> dict[str, str]:
         tag = "".join(random.choices(string.ascii_uppercase, k=4))  # every run its own plates
@@ -399,7 +432,7 @@ class Bench:
             say(f"\n-- round {round_ + 1} of {self.args.rounds}")
             order = stacks[round_ % len(stacks) :] + stacks[: round_ % len(stacks)]
             figures: dict[Workers, dict[str, Figures]] = defaultdict(dict)
-            for name in (*READS, *WRITES):
+            for name in self.args.paths:
                 workshop_hours(scheduling, self.tokens["admin"], around_the_clock=name in BOOKINGS)
                 for stack in order:
                     load = os.getloadavg()[0]
@@ -426,7 +459,7 @@ def report(results: dict[Workers, list[dict[str, Figures]]], args: argparse.Name
         "| service/bare req/s | rounds req/s |"
     )
     say("|---|---|---:|---:|---:|---:|---:|---:|---|")
-    for name in (*READS, *WRITES):
+    for name in args.paths:
         for shape, rounds in results.items():
             rps = statistics.median(r[name].rps for r in rounds)
             p50 = statistics.median(r[name].p50 for r in rounds)
@@ -439,6 +472,9 @@ def report(results: dict[Workers, list[dict[str, Figures]]], args: argparse.Name
                 bare_p50 = f"{statistics.median(r[f'{name} (bare)'].p50 for r in rounds):.1f}"
                 ratio = f"{statistics.median(r[name].rps / r[f'{name} (bare)'].rps for r in rounds):.2f}"
             note = f" ({failed} failed)" if failed else ""
+            if name in RACES:
+                orphans = sum(getattr(r[name], "orphans", 0) for r in rounds)
+                note += f" ({orphans} orphan jobs)"
             say(
                 f"| {name}{note} | {shape} | {rps:.0f} | {p50:.1f} | {p99:.1f} | {bare} | {bare_p50} "
                 f"| {ratio} | {each} |"
@@ -457,7 +493,13 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument(
+        "--path", action="append", default=[], help="only this path (a name or part of one); repeatable"
+    )
+    parser.add_argument("--race-rounds", type=int, default=30, help="rounds of 16 bookings per race run")
     args = parser.parse_args()
+    wanted = args.path
+    args.paths = [name for name in (*READS, *WRITES) if not wanted or any(part in name for part in wanted)]
     shapes = [Workers.parse(text) for text in args.configs.split(",")]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
 

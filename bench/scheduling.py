@@ -95,7 +95,7 @@ def fake_downstreams() -> Any:
         elif environ["REQUEST_METHOD"] == "POST" and path == "/api/v1/maintenance-jobs":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             environ["wsgi.input"].read(length)
-            status, body = "201 Created", {"id": str(uuid.uuid4()), "status": "scheduled"}
+            status, body = "201 Created", {"id": str(uuid.uuid4()), "status": "scheduled", "version": 1}
         else:
             status, body = "404 Not Found", {"type": "about:blank", "title": "Not Found", "status": 404}
         data = json.dumps(body).encode()

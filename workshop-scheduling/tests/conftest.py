@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -9,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from werkzeug.serving import make_server
 from workshop_scheduling import create_app
 from workshop_scheduling.clients.maintenance_jobs import EXTENSION as JOBS_EXTENSION
 from workshop_scheduling.clients.vehicle_management import EXTENSION as VEHICLES_EXTENSION
@@ -218,3 +220,22 @@ def workshop(
     shop = Workshop(client, auth_headers, fake_vehicles, fake_jobs)
     shop.settings()
     return shop
+
+
+@pytest.fixture
+def base_url(app: Flask, workshop: Workshop, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app served over HTTP on loopback (werkzeug, a thread per request), for tests
+    of many simultaneous requests through real transactions."""
+    # Many requests at once in one process: give the fakes time to answer (the fast
+    # failure settings of the other tests would turn a busy moment into a 503).
+    for name in (VEHICLES_EXTENSION, JOBS_EXTENSION):
+        http = app.extensions[name].http
+        monkeypatch.setattr(http, "settings", dataclasses.replace(http.settings, read_timeout=10))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

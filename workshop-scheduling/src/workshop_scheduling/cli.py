@@ -47,11 +47,14 @@ def register_commands(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="check what is due now, then exit")
     def check_jobs(once: bool) -> None:
         """Make maintenance jobs match their appointments where a booking, reschedule or
-        cancel did not finish (e.g. cancel the job of a booking that rolled back)."""
+        cancel did not finish (release the reservation of a booking that never finished,
+        cancel the job of a booking that rolled back)."""
         session = current_db().session()
         if once:
             stats = job_checks.check_jobs(session=session, jobs=maintenance_jobs())
-            click.echo(f"settled {stats.settled}, to retry {stats.retried}")
+            click.echo(
+                f"settled {stats.settled}, to retry {stats.retried}, reservations released {stats.released}"
+            )
             return
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -1,8 +1,9 @@
 """Tables of the ``scheduling`` schema (created by migrations, never by create_all).
 
 The booking rules that must hold under concurrency are exclusion constraints (GiST,
-``btree_gist`` for the ``=`` on ids): no two active appointments of one bay, one
-vehicle or one technician overlap. Ranges are half-open, so back-to-back is allowed.
+``btree_gist`` for the ``=`` on ids): no two appointments holding one bay, one vehicle
+or one technician (reserved, booked, checked in) overlap. Ranges are half-open, so
+back-to-back is allowed.
 """
 
 from __future__ import annotations
@@ -46,7 +47,11 @@ class Model(DeclarativeBase):
 
 db = make_database(Model, tables=(define_idempotency_table, define_outbox_table))
 
-ACTIVE_SQL = "status IN ('booked', 'checked_in')"
+HOLDING_SQL = "status IN ('reserved', 'booked', 'checked_in')"
+VEHICLE_KNOWN_SQL = (
+    "status = 'reserved' OR (customer_id IS NOT NULL AND vehicle_plate IS NOT NULL "
+    "AND vehicle_make IS NOT NULL AND vehicle_model IS NOT NULL)"
+)
 PERIOD_SQL = "tstzrange(start_at, end_at, '[)')"
 BAY_OVERLAP = "ex_appointments_bay_overlap"
 VEHICLE_OVERLAP = "ex_appointments_vehicle_overlap"
@@ -119,27 +124,29 @@ class Appointment(Model):
     __table_args__ = (
         CheckConstraint("start_at < end_at", name="period"),
         CheckConstraint(
-            "status IN ('booked', 'checked_in', 'cancelled', 'no_show', 'completed')", name="status"
+            "status IN ('reserved', 'booked', 'checked_in', 'cancelled', 'no_show', 'completed')",
+            name="status",
         ),
+        CheckConstraint(VEHICLE_KNOWN_SQL, name="vehicle_known"),
         ExcludeConstraint(
             (text("bay_id"), "="),
             (text(PERIOD_SQL), "&&"),
             using="gist",
-            where=text(ACTIVE_SQL),
+            where=text(HOLDING_SQL),
             name=BAY_OVERLAP,
         ),
         ExcludeConstraint(
             (text("vehicle_id"), "="),
             (text(PERIOD_SQL), "&&"),
             using="gist",
-            where=text(ACTIVE_SQL),
+            where=text(HOLDING_SQL),
             name=VEHICLE_OVERLAP,
         ),
         ExcludeConstraint(
             (text("technician_id"), "="),
             (text(PERIOD_SQL), "&&"),
             using="gist",
-            where=text(ACTIVE_SQL),
+            where=text(HOLDING_SQL),
             name=TECHNICIAN_OVERLAP,
         ),
         # Availability and planning read a window of time: a range scan on the start
@@ -151,12 +158,14 @@ class Appointment(Model):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
     vehicle_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    # The vehicle's owner when it was booked, as vehicle-management said.
-    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    # The vehicle's owner when it was booked, as vehicle-management said. This and the
+    # vehicle's copy are null only while reserved (vehicle-management is asked after the
+    # slot is taken), and reservations are never loaded (VEHICLE_KNOWN_SQL).
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=True)
     # A copy of what the planning board shows, taken at booking (a tolerant reader's own copy).
-    vehicle_plate: Mapped[str] = mapped_column(String(20))
-    vehicle_make: Mapped[str] = mapped_column(String(60))
-    vehicle_model: Mapped[str] = mapped_column(String(60))
+    vehicle_plate: Mapped[str] = mapped_column(String(20), nullable=True)
+    vehicle_make: Mapped[str] = mapped_column(String(60), nullable=True)
+    vehicle_model: Mapped[str] = mapped_column(String(60), nullable=True)
     start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     bay_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.bays.id"))
@@ -164,7 +173,7 @@ class Appointment(Model):
     work_description: Mapped[str] = mapped_column(Text)
     service_codes: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
     status: Mapped[str] = mapped_column(String(16), default=BOOKED)
-    # Null only inside the booking transaction, between the insert and the job's answer.
+    # Null only while the booking is reserved, between the reservation and the job's answer.
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     # The job's status as maintenance-job-management last reported it (docs/visits.md),
     # and the job's version it reported it at: an older or repeated report changes nothing.
@@ -199,10 +208,11 @@ class Appointment(Model):
 
 
 class JobCheck(Model):
-    """ "The job of this appointment may not match it": written and committed on its own
-    *before* a call that changes the job, deleted by the transaction that records the
-    change. A row that outlives its request (the booking rolled back after the job was
-    made, the process died) is put right by ``check-jobs`` after ``due_at``."""
+    """ "The job of this appointment may not match it": committed *before* a call that
+    changes the job (a booking's with its reservation), deleted by the transaction that
+    records the change. A row that outlives its request (the booking failed after the
+    job was made, the process died) is put right by ``check-jobs`` after ``due_at``: a
+    reservation left behind is released, the job made to match."""
 
     __tablename__ = "job_checks"
     __table_args__ = (Index("ix_job_checks_due_at", "due_at"),)

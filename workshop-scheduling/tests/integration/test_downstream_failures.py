@@ -1,7 +1,7 @@
 """vehicle-management or maintenance-job-management down, slow or failing: 503 naming
-the dependency, nothing booked, and no job left behind — a retry with the same
-Idempotency-Key adopts the job already made, and ``check-jobs`` cancels the job of a
-booking nobody retried."""
+the dependency, nothing booked, and no job left behind — a job made before a failure
+is cancelled at once, a retry with the same Idempotency-Key adopts the job a timed-out
+call made, and ``check-jobs`` cancels the job of a booking nobody retried."""
 
 from __future__ import annotations
 
@@ -117,10 +117,9 @@ def test_a_retry_with_the_same_key_adopts_the_job_already_made(workshop, count_r
     assert job["status"] == "scheduled"
 
 
-def test_a_booking_failing_after_the_job_was_made_leaves_a_check_that_cancels_it(
-    workshop, count_rows, app, monkeypatch
-):
-    """The commit side: the job exists, then something fails before the booking commits."""
+def test_a_booking_failing_after_the_job_was_made_cancels_it_at_once(workshop, count_rows, app, monkeypatch):
+    """The commit side: the job exists, then something fails before the booking commits:
+    the job is cancelled and the reservation released before the answer."""
     workshop.bay()
 
     def broken(session, request):
@@ -131,8 +130,9 @@ def test_a_booking_failing_after_the_job_was_made_leaves_a_check_that_cancels_it
     monkeypatch.undo()
     assert count_rows("appointments") == 0
     [job] = workshop.jobs.jobs.values()
-    assert run_job_checks(app).settled == 1
     assert job["status"] == "cancelled"
+    assert count_rows("job_checks") == 0, "settled: nothing left for check-jobs"
+    assert run_job_checks(app) == job_checks.CheckStats()
 
 
 def test_job_checks_wait_for_the_job_service_and_skip_running_requests(workshop, count_rows, app, down):

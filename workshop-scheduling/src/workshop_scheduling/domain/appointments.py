@@ -31,9 +31,14 @@ BOOKED, CHECKED_IN, CANCELLED, NO_SHOW, COMPLETED = (
     "completed",
 )
 STATUSES = (BOOKED, CHECKED_IN, CANCELLED, NO_SHOW, COMPLETED)
+# A booking between its reservation and its job's answer (docs/orphan-jobs.md): it holds
+# its bay but is no appointment yet, so it is never answered, listed or planned.
+RESERVED = "reserved"
+# The appointments staff see as open: booked, or the vehicle is here.
+ACTIVE = (BOOKED, CHECKED_IN)
 # The statuses that hold a bay, a vehicle and a technician (the exclusion constraints
 # say the same in the database).
-ACTIVE = (BOOKED, CHECKED_IN)
+HOLDING = (RESERVED, *ACTIVE)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "check-in": (frozenset({BOOKED}), CHECKED_IN),
     "complete": (frozenset({CHECKED_IN}), COMPLETED),

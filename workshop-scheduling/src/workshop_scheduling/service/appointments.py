@@ -1,16 +1,22 @@
 """Appointments: book, show, list, reschedule, cancel, no-show, check-in, complete.
 
-Booking, rescheduling and cancelling change the appointment here *and* its job in
-maintenance-job-management, inline, inside the request's transaction:
+Booking holds no lock across a call (docs/orphan-jobs.md):
 
-1. every rule is checked (domain), overlaps first in Python for a clear answer, then
-   by the database's exclusion constraints when the row is flushed — the backstop that
-   holds under concurrency;
-2. a ``JobCheck`` row is committed on its own (a second connection) before the job is
-   touched, and locked by the request's transaction (``job_checks``);
-3. the job call; if it fails the request rolls back and answers 503;
-4. the change, its customer message (outbox) and the deletion of the ``JobCheck`` row
-   commit together.
+1. reserve, in a short transaction of its own (a second connection), committed: every
+   rule is checked (domain), overlaps first in Python for a clear answer, then the
+   appointment is written as ``reserved`` with its ``JobCheck`` row. The database's
+   exclusion constraints count a reservation as holding its bay, so the loser of a race
+   gets its 409 here, before any other service is called;
+2. the vehicle and its owner from vehicle-management;
+3. the job call (idempotent on the appointment id);
+4. reserved -> booked, its customer message (outbox) and the deletion of the
+   ``JobCheck`` row commit with the request's transaction (and its Idempotency-Key).
+
+If 2-4 fail, the reservation is released and a job made is cancelled at once.
+
+Rescheduling and cancelling change the appointment here *and* its job, inline, inside
+the request's transaction: a ``JobCheck`` row committed on its own first, the job call,
+then the change with the row's deletion.
 
 Every change of an appointment's status is also told to its job through the outbox
 (``tell_job``), and the job's status answered inline is kept on the appointment
@@ -19,28 +25,31 @@ Every change of an appointment's status is also told to its job through the outb
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from service_kit.clock import utcnow
 from service_kit.etag import ensure_version
+from service_kit.http_client import DependencyFailed
 from service_kit.ids import uuid7
 from service_kit.outbox import enqueue
 from service_kit.pagination import Page, keyset_page
 from workshop_scheduling.clients import maintenance_jobs, notification_management
 from workshop_scheduling.clients.maintenance_jobs import Job, JobDirectory, JobNotChangeable
-from workshop_scheduling.clients.vehicle_management import VehicleDirectory
+from workshop_scheduling.clients.vehicle_management import Vehicle, VehicleDirectory
 from workshop_scheduling.domain.appointments import (
     ACTIVE,
     BOOKED,
     CANCELLED,
+    RESERVED,
     AbandonedBookingAttempt,
     AppointmentNotFound,
     InvalidResource,
@@ -61,8 +70,19 @@ from workshop_scheduling.models import (
     Bay,
 )
 from workshop_scheduling.service import placement
-from workshop_scheduling.service.job_checks import arm_job_check, disarm_job_check, reusable_appointment_id
+from workshop_scheduling.service.job_checks import (
+    arm_job_check,
+    disarm_job_check,
+    hold_job_check,
+    job_check_row,
+    release_reservation,
+    take_over_attempt,
+)
 from workshop_scheduling.service.workshop import active_bays, workshop
+
+log = logging.getLogger("workshop_scheduling")
+# A confirmation that meets a concurrent reservation in a deadlock is tried again.
+CONFIRM_ATTEMPTS = 3
 
 
 def message_data(appointment: Appointment, tz: Any) -> dict[str, Any]:
@@ -107,8 +127,8 @@ def _record_job(appointment: Appointment, job: Job) -> None:
 
 
 def _job_of(appointment: Appointment) -> uuid.UUID:
-    """The appointment's maintenance job: a committed appointment always has one
-    (``job_id`` is null only inside the booking's own transaction)."""
+    """The appointment's maintenance job: every appointment has one (``job_id`` is null
+    only while a booking is reserved, and reservations are never answered or changed)."""
     if appointment.job_id is None:
         raise RuntimeError(f"appointment {appointment.id} has no maintenance job")
     return appointment.job_id
@@ -117,7 +137,8 @@ def _job_of(appointment: Appointment) -> uuid.UUID:
 @dataclass(frozen=True)
 class BookingDependencies:
     """What booking needs besides the session: the two services called inline and a
-    second database engine for the ``JobCheck`` rows committed on their own."""
+    second database engine for the work committed apart from the request's transaction
+    (a booking's reservation, the ``JobCheck`` rows)."""
 
     vehicles: VehicleDirectory
     jobs: JobDirectory
@@ -134,99 +155,168 @@ def book_appointment(
     request_key: str | None = None,
     now: datetime | None = None,
 ) -> Appointment:
-    """Book a vehicle in: every rule, the vehicle and its owner from vehicle-management,
-    the appointment, its job in maintenance-job-management and the confirmation to the
-    customer, all or nothing."""
+    """Book a vehicle in: every rule, the slot reserved and committed, the vehicle and
+    its owner from vehicle-management, its job in maintenance-job-management, then the
+    appointment confirmed with the confirmation to the customer. A booking that fails
+    after its reservation releases it, and cancels a job it made: all or nothing."""
     now = now or utcnow()
-    rules = workshop(session)
-    start, end = data["start"], data["end"]
-    check_appointment_time(rules, start, end, now=now)
-    kind = data.get("bay_kind")
-    bay = placement.requested_bay(session, data.get("bay_id"), kind)
-    technician = placement.requested_technician(session, data.get("technician_id"))
-    conflicts = find_conflicts(
-        placement.bookings_between(session, start, end),
-        start,
-        end,
-        vehicle_id=data["vehicle_id"],
-        technician_id=technician.id if technician else None,
-    )
-    placement.check_conflicts(conflicts, bay=bay, technician=technician)
-    candidates = [bay] if bay else [b for b in active_bays(session, kind) if b.id not in conflicts.busy_bays]
-    if not candidates:
-        raise NoBayFree(kind)
+    with Session(dependencies.side_engine) as side:
+        reservation = _reserve(
+            side,
+            data=data,
+            booked_by=booked_by,
+            request_key=request_key,
+            now=now,
+            due=now + dependencies.grace,
+        )
+    job: Job | None = None
+    job_asked = False
+    try:
+        hold_job_check(session, reservation.id)
+        vehicle = dependencies.vehicles.get_vehicle(reservation.vehicle_id)
+        if vehicle is None:
+            raise InvalidResource("vehicle_id", "vehicle-management does not know this vehicle")
+        if vehicle.status != "active":
+            raise InvalidResource("vehicle_id", f"the vehicle is {vehicle.status}")
+        job_asked = True
+        try:
+            job = dependencies.jobs.create_job(
+                appointment_id=reservation.id,
+                vehicle_id=vehicle.id,
+                customer_id=vehicle.owner_id,
+                planned_start=reservation.start_at,
+                planned_end=reservation.end_at,
+                description=describe_work(reservation.work_description, reservation.service_codes),
+            )
+        except JobNotChangeable as exc:
+            # The appointment id came from an earlier attempt with this Idempotency-Key,
+            # whose job is for another vehicle or customer.
+            raise AbandonedBookingAttempt() from exc
+        if job.status == "cancelled":
+            job = None  # the earlier attempt's, cancelled by check-jobs: nothing to undo
+            raise AbandonedBookingAttempt()
+        return _confirm(session, reservation.id, vehicle, job, now=now)
+    except BaseException:
+        _undo_booking(session, dependencies, reservation.id, job, job_asked=job_asked)
+        raise
 
-    vehicle = dependencies.vehicles.get_vehicle(data["vehicle_id"])
-    if vehicle is None:
-        raise InvalidResource("vehicle_id", "vehicle-management does not know this vehicle")
-    if vehicle.status != "active":
-        raise InvalidResource("vehicle_id", f"the vehicle is {vehicle.status}")
 
-    appointment_id = reusable_appointment_id(session, request_key) or uuid7()
+@dataclass(frozen=True)
+class Reservation:
+    """What the job is made of: the reservation as committed."""
+
+    id: uuid.UUID
+    vehicle_id: uuid.UUID
+    start_at: datetime
+    end_at: datetime
+    work_description: str
+    service_codes: list[str]
+
+
+def _reserve(
+    side: Session,
+    *,
+    data: dict[str, Any],
+    booked_by: str,
+    request_key: str | None,
+    now: datetime,
+    due: datetime,
+) -> Reservation:
+    """Every rule that needs no other service, then the appointment written as
+    ``reserved`` into the first free bay the exclusion constraints accept, with its job
+    check, in a short transaction of its own that is committed before any other service
+    is called: a concurrent booking of the same bay, vehicle or technician loses here
+    (422/409 with no call made, and no job), and no booking waits on this one while
+    its vehicle is looked up and its job made. Who owns the vehicle is not known yet:
+    ``customer_id`` and the vehicle's copy stay null until the confirmation."""
+    appointment_id = take_over_attempt(side, request_key) or uuid7()
+    spot = placement.where_to_book(side, data, now=now)
     codes = list(dict.fromkeys(data.get("service_codes") or []))
 
     def new_appointment(candidate: Bay) -> Appointment:
+        placement.hold_bay(side, candidate.id)  # released with the savepoint if the bay is taken
         appointment = Appointment(
             id=appointment_id,
-            vehicle_id=vehicle.id,
-            customer_id=vehicle.owner_id,
-            vehicle_plate=vehicle.plate[:20],
-            vehicle_make=vehicle.make[:60],
-            vehicle_model=vehicle.model[:60],
-            start_at=start,
-            end_at=end,
+            vehicle_id=data["vehicle_id"],
+            start_at=data["start"],
+            end_at=data["end"],
             bay=candidate,
-            technician=technician,
+            technician=spot.technician,
             work_description=data["work_description"].strip(),
             service_codes=codes,
-            status=BOOKED,
+            status=RESERVED,
             booked_by=booked_by,
         )
-        session.add(appointment)
+        side.add(appointment)
         return appointment
 
     appointment = placement.place(
-        session,
-        candidates,
+        side,
+        spot.candidates,
         new_appointment,
-        chosen_by_caller=bay is not None,
-        technician=technician,
-        kind=kind,
+        chosen_by_caller=spot.bay is not None,
+        technician=spot.technician,
+        kind=spot.kind,
     )
-    arm_job_check(
-        session,
-        dependencies.side_engine,
+    side.execute(job_check_row(appointment_id, request_key=request_key, due=due))
+    reservation = Reservation(
         appointment.id,
-        request_key=request_key,
-        due=now + dependencies.grace,
+        appointment.vehicle_id,
+        appointment.start_at,
+        appointment.end_at,
+        appointment.work_description,
+        codes,
     )
-    try:
-        job = dependencies.jobs.create_job(
-            appointment_id=appointment.id,
-            vehicle_id=appointment.vehicle_id,
-            customer_id=appointment.customer_id,
-            planned_start=start,
-            planned_end=end,
-            description=describe_work(appointment.work_description, codes),
-        )
-    except JobNotChangeable as exc:
-        # The appointment id came from an earlier attempt with this Idempotency-Key,
-        # whose job is for another vehicle or customer.
-        raise AbandonedBookingAttempt() from exc
-    if job.status == "cancelled":
-        raise AbandonedBookingAttempt()
+    side.commit()
+    return reservation
+
+
+def _confirm(
+    session: Session, appointment_id: uuid.UUID, vehicle: Vehicle, job: Job, *, now: datetime
+) -> Appointment:
+    """reserved -> booked with the vehicle's owner and copy and its job, the customer's
+    confirmation and the status for the job in the outbox, in the request's transaction
+    (with its Idempotency-Key). The update re-checks the exclusion constraints: it holds
+    the bay first, like a reservation, so it never waits on a concurrent reservation of
+    the bay that waits on it. A deadlock all the same (the vehicle's or technician's
+    constraint) rolls back the savepoint and is tried again: the other side gets its 409."""
     # Not a change of the appointment anyone has seen: it stays at version 1.
-    job_fields = {"job_id": job.id, "job_status": job.status, "job_version": job.version}
-    session.execute(update(Appointment).where(Appointment.id == appointment.id).values(**job_fields))
-    for name, value in job_fields.items():
-        set_committed_value(appointment, name, value)
+    confirmed = update(Appointment).where(Appointment.id == appointment_id, Appointment.status == RESERVED)
+    confirmed = confirmed.values(
+        status=BOOKED,
+        customer_id=vehicle.owner_id,
+        vehicle_plate=vehicle.plate[:20],
+        vehicle_make=vehicle.make[:60],
+        vehicle_model=vehicle.model[:60],
+        job_id=job.id,
+        job_status=job.status,
+        job_version=job.version,
+        updated_at=now,
+    )
+    bay_of_appointment = select(Appointment.bay_id).where(Appointment.id == appointment_id).scalar_subquery()
+    for attempt in range(1, CONFIRM_ATTEMPTS + 1):
+        try:
+            with session.begin_nested():
+                placement.hold_bay(session, bay_of_appointment)
+                result = cast("CursorResult[Any]", session.execute(confirmed))
+            break
+        except DBAPIError as exc:
+            if not placement.is_deadlock(exc) or attempt == CONFIRM_ATTEMPTS:
+                raise
+            log.info("deadlock confirming appointment %s (a concurrent reservation); again", appointment_id)
+    if result.rowcount != 1:
+        # check-jobs never takes a check the request holds: this is a bug, not a race.
+        raise RuntimeError(f"the reservation of appointment {appointment_id} is gone")
+    appointment = session.get(Appointment, appointment_id, populate_existing=True)
+    if appointment is None:
+        raise RuntimeError(f"appointment {appointment_id} is gone")
     tell_job(session, appointment, at=now)
     enqueue(
         session,
         notification_management.notify(
             customer_id=appointment.customer_id,
             type_="appointment_confirmed",
-            data=message_data(appointment, rules.tz),
+            data=message_data(appointment, workshop(session).tz),
             idempotency_key=f"appointment-confirmed-{appointment.id}",
         ),
     )
@@ -235,9 +325,44 @@ def book_appointment(
     return appointment
 
 
+def _undo_booking(
+    session: Session,
+    dependencies: BookingDependencies,
+    appointment_id: uuid.UUID,
+    job: Job | None,
+    *,
+    job_asked: bool,
+) -> None:
+    """A booking that will not answer 201: no active job and no reservation may stay.
+    A job it made is cancelled now; if that cannot be done, or the job call failed
+    (a job may still appear: the job service may have acted after our timeout), the
+    job check stays and ``check-jobs`` cancels it once due. The reservation is released
+    at once. Best effort: what fails here is left to ``check-jobs``."""
+    # First end the request's transaction: its lock on the appointment (a confirmation
+    # begun) would keep the release waiting on this very thread.
+    session.rollback()
+    settled = not job_asked
+    if job is not None:
+        try:
+            dependencies.jobs.cancel_job(job.id, reason="the booking was not completed")
+            settled = True
+        except (DependencyFailed, JobNotChangeable) as exc:
+            log.warning("job %s of a failed booking not cancelled (check-jobs will): %s", job.id, exc)
+    try:
+        with Session(dependencies.side_engine) as side:
+            release_reservation(side, appointment_id)
+            if settled:
+                disarm_job_check(side, appointment_id)
+            side.commit()
+    except Exception:
+        log.warning(
+            "reservation of appointment %s not released (check-jobs will)", appointment_id, exc_info=True
+        )
+
+
 def get_appointment(*, session: Session, appointment_id: uuid.UUID) -> Appointment:
     appointment = session.get(Appointment, appointment_id)
-    if appointment is None:
+    if appointment is None or appointment.status == RESERVED:
         raise AppointmentNotFound(appointment_id)
     return appointment
 
@@ -255,7 +380,7 @@ def page_in_workshop_time(session: Session, page: Page) -> Page:
 def lock_appointment(session: Session, appointment_id: uuid.UUID) -> Appointment:
     appointment = session.scalars(
         select(Appointment)
-        .where(Appointment.id == appointment_id)
+        .where(Appointment.id == appointment_id, Appointment.status != RESERVED)
         .with_for_update(of=Appointment)
         .execution_options(populate_existing=True)
     ).one_or_none()
@@ -287,8 +412,9 @@ def list_appointments(
 ) -> Page:
     """In start order (then id): a vehicle's or customer's visits, a bay's or technician's
     day. ``plate`` asks vehicle-management which vehicle has it; with ``open`` the visit
-    still holding its bay: "where is my car?" in one call."""
-    stmt = select(Appointment)
+    still holding its bay: "where is my car?" in one call. Reservations (bookings not
+    yet confirmed) are not appointments yet: never listed."""
+    stmt = select(Appointment).where(Appointment.status != RESERVED)
     if filters.plate is not None:
         if vehicles is None:
             raise RuntimeError("a plate is looked up in vehicle-management")

@@ -1,11 +1,13 @@
 """Job checks: "the job of this appointment may not match it", armed before a job is
 changed and disarmed by the transaction that records the change.
 
-A ``JobCheck`` row that survives (the job was made but the booking never committed:
-a timeout after the job service acted, a crash, a failed commit) is put right by
-``check_jobs`` once it is due: the job is made to match the appointment, and the job
-of a booking that never happened is cancelled. A retry of a failed booking with the
-same ``Idempotency-Key`` reuses its appointment id, so it adopts the job already made
+A booking writes its check in the transaction of its reservation; a reschedule, cancel
+or no-show commits its check on its own. A ``JobCheck`` row that survives (the job was
+made but the booking never confirmed: a timeout after the job service acted, a crash, a
+failed commit) is put right by ``check_jobs`` once it is due: a reservation left behind
+is released, the job is made to match the appointment, and the job of a booking that
+never happened is cancelled. A retry of a failed booking with the same
+``Idempotency-Key`` reuses its appointment id, so it adopts the job already made
 instead of making a second. docs/orphan-jobs.md tells the whole story.
 """
 
@@ -18,15 +20,15 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session
 
 from service_kit.clock import utcnow
 from service_kit.http_client import DependencyFailed
 from service_kit.retry import RetryPolicy
 from workshop_scheduling.clients.maintenance_jobs import JobDirectory, JobNotChangeable
-from workshop_scheduling.domain.appointments import ACTIVE, CANCELLED, NO_SHOW
+from workshop_scheduling.domain.appointments import ACTIVE, CANCELLED, NO_SHOW, RESERVED
 from workshop_scheduling.models import Appointment, JobCheck
 
 log = logging.getLogger("workshop_scheduling")
@@ -37,9 +39,22 @@ JOB_OPEN = ("scheduled", "on_hold")
 # ------------------------------------------------------------------------------- arming
 
 
-def _side_engine_write(engine: Engine, stmt: Any) -> None:
-    with engine.begin() as connection:
-        connection.execute(stmt)
+def job_check_row(appointment_id: uuid.UUID, *, request_key: str | None, due: datetime) -> Insert:
+    """The statement writing "check this appointment's job" (due again if it exists)."""
+    table = cast(Table, JobCheck.__table__)  # a declarative class's table is a Table
+    stmt = insert(table).values(
+        appointment_id=appointment_id, request_key=request_key, due_at=due, attempts=0, created_at=utcnow()
+    )
+    due_again = {"due_at": stmt.excluded.due_at}
+    return stmt.on_conflict_do_update(index_elements=["appointment_id"], set_=due_again)
+
+
+def hold_job_check(session: Session, appointment_id: uuid.UUID) -> None:
+    """Hold the check's row lock in the request's transaction, so ``check_jobs`` leaves
+    it alone while the request runs (it skips locked rows; nobody else waits on them)."""
+    session.execute(
+        select(JobCheck.appointment_id).where(JobCheck.appointment_id == appointment_id).with_for_update()
+    )
 
 
 def arm_job_check(
@@ -50,31 +65,39 @@ def arm_job_check(
     request_key: str | None,
     due: datetime,
 ) -> None:
-    """Commit "check this appointment's job" on its own, then hold its row lock in the
-    request's transaction, so ``check_jobs`` leaves it alone while the request runs."""
-    table = cast(Table, JobCheck.__table__)  # a declarative class's table is a Table
-    stmt = insert(table).values(
-        appointment_id=appointment_id, request_key=request_key, due_at=due, attempts=0, created_at=utcnow()
-    )
-    _side_engine_write(
-        side_engine,
-        stmt.on_conflict_do_update(index_elements=["appointment_id"], set_={"due_at": stmt.excluded.due_at}),
-    )
-    session.execute(
-        select(JobCheck.appointment_id).where(JobCheck.appointment_id == appointment_id).with_for_update()
-    )
+    """Commit "check this appointment's job" on its own, then hold it (reschedule,
+    cancel, no-show; a booking writes its check with its reservation)."""
+    with side_engine.begin() as connection:
+        connection.execute(job_check_row(appointment_id, request_key=request_key, due=due))
+    hold_job_check(session, appointment_id)
 
 
 def disarm_job_check(session: Session, appointment_id: uuid.UUID) -> None:
     session.execute(delete(JobCheck).where(JobCheck.appointment_id == appointment_id))
 
 
-def reusable_appointment_id(session: Session, request_key: str | None) -> uuid.UUID | None:
+def take_over_attempt(session: Session, request_key: str | None) -> uuid.UUID | None:
     """The appointment id of an earlier, failed attempt with this Idempotency-Key whose
-    check is still pending: a retry that reuses it adopts that attempt's job."""
+    check is still pending: a retry that reuses it adopts that attempt's job. The check
+    is locked (a checker putting it right is waited for, then it is gone), and the
+    reservation the attempt left behind, if it died before releasing it, is released:
+    the retry takes its place."""
     if not request_key:
         return None
-    return session.scalar(select(JobCheck.appointment_id).where(JobCheck.request_key == request_key))
+    appointment_id = session.scalar(
+        select(JobCheck.appointment_id).where(JobCheck.request_key == request_key).with_for_update()
+    )
+    if appointment_id is not None:
+        release_reservation(session, appointment_id)
+    return appointment_id
+
+
+def release_reservation(session: Session, appointment_id: uuid.UUID) -> bool:
+    """Free the bay of a booking that will not be confirmed; whether it held one."""
+    result = session.execute(
+        delete(Appointment).where(Appointment.id == appointment_id, Appointment.status == RESERVED)
+    )
+    return cast("CursorResult[Any]", result).rowcount > 0
 
 
 # ------------------------------------------------------------------- putting jobs right
@@ -84,6 +107,7 @@ def reusable_appointment_id(session: Session, request_key: str | None) -> uuid.U
 class CheckStats:
     settled: int = 0
     retried: int = 0
+    released: int = 0  # reservations of bookings that never finished
 
 
 def _reconcile(session: Session, jobs: JobDirectory, appointment_id: uuid.UUID) -> str:
@@ -126,7 +150,10 @@ def check_jobs(
 ) -> CheckStats:
     """Work through the due ``JobCheck`` rows one at a time (``SKIP LOCKED``: rows of
     requests still running are locked by them, and two checkers never take one row).
-    A row whose job service does not answer is tried again later, with backoff."""
+    A reservation the row's booking left behind is released and committed first, so
+    its bay is free before the job service is asked anything (and no booking of the
+    bay waits on this transaction while it does). A row whose job service does not
+    answer is tried again later, with backoff."""
     now = now or utcnow()
     policy = policy or RetryPolicy(max_attempts=1_000_000, base_seconds=30, max_seconds=3600)
     stats = CheckStats()
@@ -140,6 +167,11 @@ def check_jobs(
         ).first()
         if row is None:
             break
+        if release_reservation(session, row.appointment_id):
+            log.info("released the reservation of %s: its booking never finished", row.appointment_id)
+            stats.released += 1
+            session.commit()  # the row comes round again, its appointment gone
+            continue
         try:
             outcome = _reconcile(session, jobs, row.appointment_id)
         except DependencyFailed as exc:

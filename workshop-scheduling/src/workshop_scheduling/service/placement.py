@@ -1,21 +1,23 @@
 """Where an appointment goes: the bookings around a time, the bay and technician asked
 for, the conflicts found in Python for a clear answer, and writing the appointment
 into the first free bay the database's exclusion constraints accept (the backstop
-that holds under concurrency)."""
+that holds under concurrency). Reserved bookings hold their bay like booked ones."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from workshop_scheduling.domain.appointments import (
-    ACTIVE,
+    HOLDING,
     BayAlreadyBooked,
     Booking,
     Conflicts,
@@ -23,7 +25,10 @@ from workshop_scheduling.domain.appointments import (
     NoBayFree,
     TechnicianAlreadyBooked,
     VehicleAlreadyBooked,
+    check_appointment_time,
+    find_conflicts,
 )
+from workshop_scheduling.domain.workshop import Workshop
 from workshop_scheduling.models import (
     BAY_OVERLAP,
     TECHNICIAN_OVERLAP,
@@ -32,6 +37,7 @@ from workshop_scheduling.models import (
     Bay,
     Technician,
 )
+from workshop_scheduling.service.workshop import active_bays, workshop
 
 log = logging.getLogger("workshop_scheduling")
 
@@ -51,7 +57,7 @@ def bookings_between(session: Session, start: datetime, end: datetime) -> list[B
             Appointment.vehicle_id,
             Appointment.technician_id,
         ).where(
-            Appointment.status.in_(ACTIVE),
+            Appointment.status.in_(HOLDING),
             Appointment.start_at > start - LONGEST_APPOINTMENT,
             Appointment.start_at < end,
             Appointment.end_at > start,
@@ -91,6 +97,56 @@ def check_conflicts(conflicts: Conflicts, *, bay: Bay | None, technician: Techni
         raise TechnicianAlreadyBooked(technician.name)
     if bay is not None and bay.id in conflicts.busy_bays:
         raise BayAlreadyBooked(bay.name)
+
+
+@dataclass(frozen=True)
+class Spot:
+    """Where a new booking may go: the workshop's rules, the bay kind, bay and technician
+    asked for, and the free bays to try in order."""
+
+    rules: Workshop
+    kind: str | None
+    bay: Bay | None
+    technician: Technician | None
+    candidates: list[Bay]
+
+
+def where_to_book(session: Session, data: dict[str, Any], *, now: datetime) -> Spot:
+    """Every rule of a new booking that needs no other service: its time (422), the bay
+    and technician asked for (422), overlaps with the bookings holding their bay,
+    vehicle or technician now (409), and the bays still free."""
+    rules = workshop(session)
+    start, end = data["start"], data["end"]
+    check_appointment_time(rules, start, end, now=now)
+    kind = data.get("bay_kind")
+    bay = requested_bay(session, data.get("bay_id"), kind)
+    technician = requested_technician(session, data.get("technician_id"))
+    conflicts = find_conflicts(
+        bookings_between(session, start, end),
+        start,
+        end,
+        vehicle_id=data["vehicle_id"],
+        technician_id=technician.id if technician else None,
+    )
+    check_conflicts(conflicts, bay=bay, technician=technician)
+    candidates = [bay] if bay else [b for b in active_bays(session, kind) if b.id not in conflicts.busy_bays]
+    if not candidates:
+        raise NoBayFree(kind)
+    return Spot(rules, kind, bay, technician, candidates)
+
+
+def hold_bay(session: Session, bay_id: Any) -> None:
+    """Take the bay's row lock (``FOR NO KEY UPDATE``: foreign-key checks of new
+    appointments do not wait for it) until the transaction or savepoint ends. Two
+    writers of one bay's appointments that both hold it go one after the other: the
+    second meets the first's row committed (a 409 at once) instead of both waiting on
+    each other's uncommitted row until PostgreSQL breaks the deadlock a second later.
+    ``bay_id`` may be a subquery."""
+    session.execute(select(Bay.id).where(Bay.id == bay_id).with_for_update(key_share=True))
+
+
+def is_deadlock(exc: DBAPIError) -> bool:
+    return _constraint_of(exc)[0] == DEADLOCK
 
 
 def _constraint_of(exc: DBAPIError) -> tuple[str | None, str | None]:

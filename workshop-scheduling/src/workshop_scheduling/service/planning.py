@@ -14,7 +14,7 @@ from service_kit.clock import utcnow
 from service_kit.http_client import DependencyFailed
 from service_kit.problems import Unprocessable
 from workshop_scheduling.clients.maintenance_jobs import JobDirectory
-from workshop_scheduling.domain.appointments import ACTIVE, CANCELLED
+from workshop_scheduling.domain.appointments import CANCELLED, HOLDING, RESERVED
 from workshop_scheduling.domain.planning import availability
 from workshop_scheduling.domain.workshop import day_bounds, format_clock, local_date
 from workshop_scheduling.models import Appointment
@@ -65,7 +65,7 @@ def find_availability(
             Appointment.start_at,
             Appointment.end_at,
         ).where(
-            Appointment.status.in_(ACTIVE),
+            Appointment.status.in_(HOLDING),  # a reserved bay is taken
             Appointment.start_at > low - LONGEST_APPOINTMENT,
             Appointment.start_at < high,
             Appointment.end_at > low,
@@ -144,7 +144,9 @@ def planning(
     rules = workshop(session)
     tz = rules.tz
     low, high = day_bounds(first_day, tz)[0], day_bounds(last_day, tz)[1]
-    stmt = select(Appointment).where(Appointment.start_at >= low, Appointment.start_at < high)
+    stmt = select(Appointment).where(
+        Appointment.start_at >= low, Appointment.start_at < high, Appointment.status != RESERVED
+    )
     if not include_cancelled:
         stmt = stmt.where(Appointment.status != CANCELLED)
     appointments = list(session.scalars(stmt.order_by(Appointment.start_at, Appointment.id)))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from service_kit.clock import utcnow
 from service_kit.etag import ensure_version
 from service_kit.pagination import Page, keyset_page
-from workshop_scheduling.domain.appointments import ACTIVE
+from workshop_scheduling.domain.appointments import HOLDING
 from workshop_scheduling.domain.workshop import (
     DEFAULT_SETTINGS,
     BayNotFound,
@@ -78,7 +78,7 @@ def _upcoming_count(session: Session, column: Any, resource_id: uuid.UUID) -> in
     return session.execute(
         select(func.count())
         .select_from(Appointment)
-        .where(column == resource_id, Appointment.status.in_(ACTIVE), Appointment.end_at > utcnow())
+        .where(column == resource_id, Appointment.status.in_(HOLDING), Appointment.end_at > utcnow())
     ).scalar_one()
 
 
