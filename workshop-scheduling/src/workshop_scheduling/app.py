@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import create_engine
 
 from service_kit.app import create_service_app
-from service_kit.db import engine_options, normalise_url
+from service_kit.db import engine_options, normalise_url, tune_pool
 from service_kit.outbox import outbox_blueprint
 from workshop_scheduling.api import (
     SIDE_ENGINE,
@@ -29,7 +29,9 @@ def _side_engine(config: dict[str, Any]) -> Any:
     main pool's connections."""
     options = engine_options(config)
     options.update(pool_size=2, max_overflow=config["DB_POOL_SIZE"] + config["DB_MAX_OVERFLOW"])
-    return create_engine(normalise_url(config["DATABASE_URL"]), **options)
+    engine = create_engine(normalise_url(config["DATABASE_URL"]), **options)
+    tune_pool(engine)  # the kit's idle ping: engine_options has no pre-ping of its own
+    return engine
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
