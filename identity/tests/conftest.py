@@ -3,6 +3,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import socket
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -11,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from identity.models import SCHEMA, db
+from werkzeug.serving import make_server
 
 from identity import create_app
 from service_kit.migrations import upgrade
@@ -46,6 +49,46 @@ def settings(database_url: str, **more: Any) -> dict[str, Any]:
         **FAST_ARGON2,
         **more,
     }
+
+
+@pytest.fixture(scope="module")
+def identity_server(fresh_database_url: str) -> Iterator[tuple[str, Flask]]:
+    """identity as a real HTTP server on a free loopback port, its issuer that URL, with
+    ``settings()``'s clients: ``(issuer, app)``."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    issuer = f"http://127.0.0.1:{port}"
+    app = create_app(settings(fresh_database_url, IDENTITY_ISSUER=issuer))
+    upgrade(app)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield issuer, app
+    server.shutdown()
+
+
+@pytest.fixture
+def customer_management_trusting(fresh_database_url: str) -> Callable[[str], Flask]:
+    """``customer_management_trusting(issuer)``: customer-management configured as in
+    production to trust identity, by its JWKS URL and issuer."""
+    pytest.importorskip("customer_management")
+    from customer_management import create_app as create_customer_management
+
+    def make(issuer: str) -> Flask:
+        app = create_customer_management(
+            {
+                "TESTING": True,
+                "DATABASE_URL": fresh_database_url,
+                "RATE_LIMIT_ENABLED": False,
+                "JWT_ISSUER": issuer,
+                "JWT_JWKS_URL": f"{issuer}/.well-known/jwks.json",
+                "JWT_ALGORITHMS": ["ES256"],
+            }
+        )
+        upgrade(app)
+        return app
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -89,3 +89,30 @@ def accessibility_violations() -> Any:
         ]
 
     return check
+
+
+@pytest.fixture
+def offline_context(browser: Any) -> Iterator[Any]:
+    """``offline_context(**options)``: a new browser context with Playwright's context
+    options (``locale``, ``bypass_csp``...) that may reach loopback only, as
+    ``offline_page``; ``context.refused`` lists what it tried beyond."""
+    contexts = []
+
+    def make(**options: Any) -> Any:
+        context = browser.new_context(**options)
+        context.refused = []
+
+        def only_loopback(route: Any) -> None:
+            if urlsplit(route.request.url).hostname in {"127.0.0.1", "localhost"}:
+                route.continue_()
+            else:
+                context.refused.append(route.request.url)
+                route.abort("internetdisconnected")
+
+        context.route("**/*", only_loopback)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
