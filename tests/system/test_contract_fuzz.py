@@ -118,6 +118,18 @@ def real_ids(garage: Garage, front_desk: FrontDesk) -> dict[str, dict[str, str]]
     [notification, *_] = eventually(lambda: front_desk.notifications(customer["id"]), what="a notification")
     assert billed["id"]
 
+    # identity's admin API takes the development token in development (docs/identity.md).
+    account = expect(
+        garage.call(
+            "POST",
+            "identity",
+            "/api/v1/accounts",
+            idempotency_key=str(uuid.uuid4()),
+            json={"email": "fuzz.target@garage.example", "name": "Fuzz Target", "roles": ["advisor"]},
+        ),
+        201,
+    )
+
     def outbox_row(name: str, prefix: str) -> str:
         return eventually(lambda: front_desk.outbox(name, prefix), what=f"{name}'s outbox")[0]["id"]
 
@@ -156,6 +168,7 @@ def real_ids(garage: Garage, front_desk: FrontDesk) -> dict[str, dict[str, str]]
             "notification_type": "vehicle_ready",
             "language": "en",
         },
+        "identity": {"account_id": account["id"]},
     }
 
 
