@@ -42,7 +42,7 @@ class Customers(MethodView):
     @blp.arguments(CustomerQueryArgsSchema, location="query")
     @blp.response(200, CustomerPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
-        """List customers, oldest first; `q` searches name, email and phone"""
+        """List customers, oldest first; `q` searches them, best matches first"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
         return customers.list_customers(
             session=db.session(),

@@ -3,6 +3,7 @@ normalised, what consent is currently given, and what erasure leaves behind."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ MAX_PAYMENT_TERMS_DAYS = 365
 PERSON_PAYMENT_TERMS_DAYS = 0
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 _VAT_NUMBER = re.compile(r"^[A-Z]{2}[0-9A-Z+*.]{2,13}$")
+_PHONE_LIKE = re.compile(r"[+\d][\d\s().-]*")
+# An address typed to its end ("ann@example.com"), not its start ("info@d").
+_WHOLE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
 
 
 class CustomerNotFound(NotFound):
@@ -71,13 +75,58 @@ def normalise_phone(raw: str, *, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _phone_like(text: str) -> bool:
+    return bool(_PHONE_LIKE.fullmatch(text)) and sum(c.isdigit() for c in text) >= 3
+
+
 def search_fragment(q: str) -> str:
     """What to look for in the search text: phone-like input becomes its digits,
     without the trunk zero, so "06 1234 5678" finds "+31612345678"."""
     stripped = q.strip()
-    if re.fullmatch(r"[+\d][\d\s().-]*", stripped) and sum(c.isdigit() for c in stripped) >= 3:
+    if _phone_like(stripped):
         return re.sub(r"\D", "", stripped).lstrip("0") or "0"
     return stripped.lower()
+
+
+# How well a customer matches `q`, best first: the search lists the ranks in this order.
+EXACT = 0  # q is their whole email address, or their phone number in any spelling
+NAME_WORD = 1  # a word of the name starts with q: "jan" -> Jan Bakker, "vries" -> Ann de Vries
+EMAIL_START = 2  # the email address starts with q
+ELSEWHERE = 3  # q is somewhere in name, email, phone, contact person or VAT number
+RANKS = (EXACT, NAME_WORD, EMAIL_START, ELSEWHERE)
+
+
+# Digits enough to be held by few customers: 1 phone number in 10,000 holds five given
+# digits at a given place.
+RARE_DIGITS = 5
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """What a search looks for. Every customer found contains ``fragment``;
+    ``email`` and ``phone`` are q read as a whole address or number, when it can be one;
+    ``rare``: so few customers can hold it that all of them may be ranked at once."""
+
+    fragment: str
+    email: str | None
+    phone: str | None
+
+    @property
+    def rare(self) -> bool:
+        return bool(self.email or self.phone) or (
+            self.fragment.isdigit() and len(self.fragment) >= RARE_DIGITS
+        )
+
+
+def search_terms(q: str, *, region: str) -> SearchTerms:
+    stripped = q.strip()
+    phone = None
+    if _phone_like(stripped):
+        # Digits that make no whole number are still looked for as a fragment.
+        with contextlib.suppress(ValueError):
+            phone = normalise_phone(stripped, region=region)
+    email = stripped.lower() if _WHOLE_EMAIL.fullmatch(stripped) else None
+    return SearchTerms(fragment=search_fragment(stripped), email=email, phone=phone)
 
 
 def default_payment_terms_days(kind: str, *, business_days: int) -> int:

@@ -143,7 +143,11 @@ class CustomerQueryArgsSchema(PageArgsSchema):
     q = ma.fields.String(
         validate=[validate.Length(min=3, max=100), SINGLE_LINE],
         metadata={
-            "description": "fragment of name, email, phone, contact person or VAT number (3+ characters)"
+            "description": "fragment of name, email, phone, contact person or VAT number (3+ characters;"
+            " a phone number in any spelling). Every customer containing it is found, best first: q is"
+            " their whole email address or phone number; a word of their name starts with q (by that"
+            " part of the name); their email address starts with q (by address); q is anywhere else"
+            " (oldest first). Pages continue in that order."
         },
     )
     status = ma.fields.String(load_default="active", validate=validate.OneOf(STATUSES))

@@ -106,6 +106,25 @@ def test_search_fragment(q, fragment):
     assert domain.search_fragment(q) == fragment
 
 
+@pytest.mark.parametrize(
+    ("q", "email", "phone"),
+    [
+        ("Ann@Example.com ", "ann@example.com", None),
+        ("info@d", None, None),  # the start of an address
+        ("ann@example.c", None, None),
+        ("06 1234 5678", None, "+31612345678"),
+        ("+31 6-12345678", None, "+31612345678"),
+        ("0031612345678", None, "+31612345678"),
+        ("5678", None, None),  # digits of no whole number: a fragment only
+        ("de vries", None, None),
+    ],
+)
+def test_search_terms_read_q_whole_when_it_is_an_address_or_a_number(q, email, phone):
+    terms = domain.search_terms(q, region="NL")
+    assert (terms.email, terms.phone) == (email, phone)
+    assert terms.fragment == domain.search_fragment(q)
+
+
 def test_consent_defaults_allow_service_messages_only():
     assert domain.current_consents([]) == {
         "email": {"service": True, "marketing": False},

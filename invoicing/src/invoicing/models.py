@@ -85,6 +85,7 @@ class Invoice(Model):
         CheckConstraint("odometer_unit IS NULL OR odometer_unit IN ('km', 'mi')", name="odometer_unit"),
         Index("ix_invoices_customer_id_id", "customer_id", "id"),
         Index("ix_invoices_issue_date_id", "issue_date", "id"),
+        Index("ix_invoices_status_id", "status", "id"),  # lists by status, newest first
         # Receivables and overdue lists read only the invoices that are still open.
         Index(
             "ix_invoices_open_due_date",

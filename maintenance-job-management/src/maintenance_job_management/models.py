@@ -53,6 +53,7 @@ class Job(Model):
         Index("ix_maintenance_jobs_vehicle_history", "vehicle_id", "planned_start", "id"),
         Index("ix_maintenance_jobs_customer_history", "customer_id", "planned_start", "id"),
         Index("ix_maintenance_jobs_planned", "planned_start", "id"),
+        Index("ix_maintenance_jobs_status_planned", "status", "planned_start", "id"),  # lists by status
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)

@@ -46,6 +46,8 @@ class Vehicle(Model):
         # A VIN names one physical vehicle for its whole life.
         Index("uq_vehicles_vin", "vin", unique=True, postgresql_where=text("vin IS NOT NULL")),
         Index("ix_vehicles_owner_id", "owner_id"),
+        # A plate whatever the vehicle's status (the unique index holds active ones only).
+        Index("ix_vehicles_plate_normalised", "plate_normalised", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from customer_management import domain
 from customer_management.models import ConsentRecord, Customer, utcnow
+from customer_management.service import search
 from service_kit.etag import ensure_version
 from service_kit.pagination import Page, keyset_page
 
@@ -93,30 +94,28 @@ class CustomerFilters:
     preferred_channel: str | None = None
 
 
-def _escape_like(fragment: str) -> str:
-    return fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_customers(
     *, session: Session, filters: CustomerFilters, limit: int, cursor: str | None, default_region: str
 ) -> Page:
-    stmt = select(Customer).where(Customer.status == filters.status)
+    """Oldest first; with ``q``, the search's ranks (service/search.py)."""
+    equal: dict[str, Any] = {"status": filters.status}
     if filters.kind:
-        stmt = stmt.where(Customer.kind == filters.kind)
+        equal["kind"] = filters.kind
     if filters.preferred_channel:
-        stmt = stmt.where(Customer.preferred_channel == filters.preferred_channel)
+        equal["preferred_channel"] = filters.preferred_channel
     if filters.email:
-        stmt = stmt.where(func.lower(Customer.email) == filters.email.strip().lower())
+        equal["email"] = filters.email.strip().lower()
     if filters.phone:
         try:
-            phone = domain.normalise_phone(filters.phone, region=default_region)
+            equal["phone"] = domain.normalise_phone(filters.phone, region=default_region)
         except ValueError:
             return Page(items=[], next_cursor=None)
-        stmt = stmt.where(Customer.phone == phone)
     if filters.q:
-        # ILIKE on the trigram-indexed search text: an index scan, not a sequential one.
-        pattern = f"%{_escape_like(domain.search_fragment(filters.q))}%"
-        stmt = stmt.where(Customer.search_text.ilike(pattern, escape="\\"))
+        terms = domain.search_terms(filters.q, region=default_region)
+        return search.search_customers(
+            session=session, filters=equal, terms=terms, limit=limit, cursor=cursor
+        )
+    stmt = select(Customer).where(*(search.FILTERS[name] == value for name, value in equal.items()))
     return keyset_page(session, stmt, key_columns=[Customer.id], limit=limit, cursor=cursor)
 
 
