@@ -59,11 +59,15 @@ class IdentityProvider:
     def __init__(self):
         self.keys = {"key-1": rsa.generate_private_key(public_exponent=65537, key_size=2048)}
         self.signing_kid = "key-1"
+        self.issuer = "idp"
         self.token_requests = []
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
+                if self.path.endswith("/.well-known/openid-configuration"):
+                    self._answer(200, {"issuer": provider.issuer, "jwks_uri": f"{provider.url}/jwks"})
+                    return
                 jwks = []
                 for kid, key in provider.keys.items():
                     jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
@@ -94,15 +98,16 @@ class IdentityProvider:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}"
 
-    def issue(self, service, kid=None):
+    def issue(self, service, kid=None, **claims_instead):
         now = int(time.time())
         claims = {
             "sub": service,
-            "iss": "idp",
+            "iss": self.issuer,
             "aud": "garage",
             "iat": now,
             "exp": now + 300,
             "roles": ["service"],
+            **claims_instead,
         }
         kid = kid or self.signing_kid
         return jwt.encode(claims, self.keys[kid], algorithm="RS256", headers={"kid": kid})
@@ -180,3 +185,31 @@ def test_a_remembered_token_is_refused_once_the_jwks_no_longer_lists_its_key(idp
     assert receiver.verify(idp.issue("invoicing")).calling_service == "invoicing"
     with pytest.raises(Unauthorized):
         receiver.verify(old_token)
+
+
+def test_bring_your_own_provider_found_through_its_discovery_document(idp):
+    # A Keycloak-like provider: its issuer is its address, roles sit in realm_access.
+    idp.issuer = idp.url
+    config = settings(
+        "customer-management", OIDC_ISSUER=idp.url, JWT_SECRET="", JWT_ROLES_CLAIM="realm_access.roles"
+    )
+    assert config["JWT_ISSUER"] == idp.url
+    receiver = TokenVerifier(config)
+    token = idp.issue("anna", roles=None, realm_access={"roles": ["advisor", "offline_access"]})
+    principal = receiver.verify(token)
+    assert (principal.subject, principal.roles) == ("anna", {"advisor", "offline_access"})
+    elsewhere = idp.issue("anna", iss="https://another.example", realm_access={"roles": ["admin"]})
+    with pytest.raises(Unauthorized, match="another issuer"):
+        receiver.verify(elsewhere)
+
+
+def test_a_provider_that_cannot_be_discovered_is_a_dependency_failure():
+    from service_kit.problems import DependencyUnavailable
+
+    receiver = TokenVerifier(settings("customer-management", OIDC_ISSUER="http://127.0.0.1:9", JWT_SECRET=""))
+    token = jwt.encode(
+        {"sub": "x"}, "k" * 32, algorithm="HS256"
+    )  # never checked: no key set to check it with
+    with pytest.raises(DependencyUnavailable) as failed:
+        receiver.verify(token)
+    assert failed.value.dependency == "identity provider"

@@ -16,10 +16,11 @@ from functools import wraps
 from typing import Any
 
 import jwt
+import requests
 from cryptography.hazmat.primitives import serialization
 from flask import Flask, current_app, g, request
 
-from service_kit.problems import Forbidden, Unauthorized
+from service_kit.problems import DependencyUnavailable, Forbidden, Unauthorized
 
 ROLES = ("admin", "advisor", "technician", "accountant", "service")
 EXTENSION = "garage_auth"
@@ -59,36 +60,48 @@ class TokenVerifier:
         self.issuer = config["JWT_ISSUER"]
         self.audience = config["JWT_AUDIENCE"]
         self.leeway = config["JWT_LEEWAY_SECONDS"]
-        self._jwks = (
-            jwt.PyJWKClient(
-                config["JWT_JWKS_URL"],
-                # The key set is cached (`lifespan`), not each key on its own: a key
-                # looked up by kid in the current set is refused once rotated out of it.
-                cache_keys=False,
-                lifespan=300,
-                timeout=5,
-                # An unknown kid refetches the JWKS at most this often, so made-up kids
-                # cannot hammer the identity provider.
-                cooldown_duration=config.get("JWT_JWKS_REFRESH_COOLDOWN_SECONDS", 30),
-            )
-            if config["JWT_JWKS_URL"]
-            else None
-        )
+        self._cooldown = config.get("JWT_JWKS_REFRESH_COOLDOWN_SECONDS", 30)
+        self._roles_claim = config.get("JWT_ROLES_CLAIM") or "roles"
+        # Bring your own provider: with OIDC_ISSUER the key set's address comes from the
+        # provider's discovery document, read when the first token arrives (a provider
+        # down at start-up does not stop the service from starting).
+        self._discover_from = "" if config["JWT_JWKS_URL"] else config.get("OIDC_ISSUER", "")
+        self._jwks = self._key_set_client(config["JWT_JWKS_URL"]) if config["JWT_JWKS_URL"] else None
+        uses_key_set = bool(config["JWT_JWKS_URL"] or self._discover_from)
         if config["JWT_PUBLIC_KEY"]:
             # Parsed once: a PEM handed to jwt.decode would be parsed on every request.
             self._key: Any = _prepared_public_key(config["JWT_PUBLIC_KEY"])
             self.algorithms = config["JWT_ALGORITHMS"] or ["RS256", "ES256"]
         else:
             self._key = config["JWT_SECRET"]
-            self.algorithms = config["JWT_ALGORITHMS"] or (["RS256", "ES256"] if self._jwks else ["HS256"])
+            self.algorithms = config["JWT_ALGORITHMS"] or (["RS256", "ES256"] if uses_key_set else ["HS256"])
         self._verified: OrderedDict[str, tuple[Principal, float, str]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def _key_set_client(self, url: str) -> jwt.PyJWKClient:
+        return jwt.PyJWKClient(
+            url,
+            # The key set is cached (`lifespan`), not each key on its own: a key
+            # looked up by kid in the current set is refused once rotated out of it.
+            cache_keys=False,
+            lifespan=300,
+            timeout=5,
+            # An unknown kid refetches the JWKS at most this often, so made-up kids
+            # cannot hammer the identity provider.
+            cooldown_duration=self._cooldown,
+        )
+
+    def _key_set(self) -> jwt.PyJWKClient | None:
+        if self._jwks is None and self._discover_from:
+            self._jwks = self._key_set_client(discover_jwks_uri(self._discover_from))
+        return self._jwks
+
     def _signing_key(self, token: str, kid: str) -> Any:
-        if self._jwks is not None:
+        key_set = self._key_set()
+        if key_set is not None:
             # An unknown kid makes PyJWKClient fetch the JWKS again: a rotated-in key
             # is accepted as soon as the identity provider publishes it.
-            return self._jwks.get_signing_key_from_jwt(token).key
+            return key_set.get_signing_key_from_jwt(token).key
         if kid.startswith(SERVICE_KID_PREFIX) and isinstance(self._key, str) and "HS256" in self.algorithms:
             return service_signing_key(self._key, kid.removeprefix(SERVICE_KID_PREFIX))
         return self._key
@@ -96,12 +109,13 @@ class TokenVerifier:
     def _still_good(self, expires: float, kid: str) -> bool:
         if time.time() > expires + self.leeway:
             return False
-        if self._jwks is None:
+        key_set = self._key_set()
+        if key_set is None:
             return True
         # The cached key set (fetched again every `lifespan`): a key rotated out of it
         # refuses its tokens from then on, remembered or not.
         try:
-            return any(key.key_id == kid for key in self._jwks.get_jwk_set().keys)
+            return any(key.key_id == kid for key in key_set.get_jwk_set().keys)
         except jwt.PyJWKClientError:
             return False
 
@@ -139,13 +153,37 @@ class TokenVerifier:
             raise Unauthorized(_why_refused(exc), headers=_challenge("invalid_token")) from exc
         if kid.startswith(SERVICE_KID_PREFIX) and claims["sub"] != kid.removeprefix(SERVICE_KID_PREFIX):
             raise Unauthorized("a service token must name the service whose key signed it")
-        roles = claims.get("roles", [])
+        roles = _claim_at(claims, self._roles_claim)
         if isinstance(roles, str):
             roles = roles.split()
+        if not isinstance(roles, list):
+            roles = []
         principal = Principal(
             subject=str(claims["sub"]), roles=frozenset(r for r in roles if isinstance(r, str))
         )
         return principal, float(claims["exp"]), kid
+
+
+def _claim_at(claims: dict[str, Any], path: str) -> Any:
+    """A claim by its dotted path: ``roles``, or Keycloak's ``realm_access.roles``."""
+    value: Any = claims
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def discover_jwks_uri(issuer: str) -> str:
+    """The key set's address from an OpenID provider's discovery document."""
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    try:
+        response = requests.get(url, timeout=5)
+        response.raise_for_status()
+        document = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise DependencyUnavailable("identity provider", f"cannot read {url}") from exc
+    if document.get("issuer") != issuer or not document.get("jwks_uri"):
+        raise DependencyUnavailable("identity provider", f"{url} names another issuer or no jwks_uri")
+    return str(document["jwks_uri"])
 
 
 def _prepared_public_key(pem: str) -> Any:

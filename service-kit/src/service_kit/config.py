@@ -111,7 +111,11 @@ def kit_settings(*, service: str, schema: str, env: Mapping[str, str] | None = N
         "DB_POOL_SIZE": env_int(env, "DB_POOL_SIZE", 5, low=1),
         "DB_MAX_OVERFLOW": env_int(env, "DB_MAX_OVERFLOW", 5, low=0),
         "DB_STATEMENT_TIMEOUT_MS": env_int(env, "DB_STATEMENT_TIMEOUT_MS", 10_000, low=0),
-        "JWT_ISSUER": env.get("JWT_ISSUER", "garage-dev"),
+        # Bring your own provider (Keycloak, Entra ID, Google Workspace): its issuer; the
+        # key set is found through its discovery document, roles at JWT_ROLES_CLAIM.
+        "OIDC_ISSUER": env.get("OIDC_ISSUER", ""),
+        "JWT_ROLES_CLAIM": env.get("JWT_ROLES_CLAIM", "roles"),
+        "JWT_ISSUER": env.get("JWT_ISSUER") or env.get("OIDC_ISSUER") or "garage-dev",
         "JWT_AUDIENCE": env.get("JWT_AUDIENCE", "garage"),
         "JWT_JWKS_URL": env.get("JWT_JWKS_URL", ""),
         "JWT_PUBLIC_KEY": env.get("JWT_PUBLIC_KEY", ""),
@@ -133,8 +137,13 @@ def kit_settings(*, service: str, schema: str, env: Mapping[str, str] | None = N
     }
     if production:
         missing = [name for name in ("DATABASE_URL", "RATE_LIMIT_STORAGE_URL") if not settings[name]]
-        if not (settings["JWT_JWKS_URL"] or settings["JWT_PUBLIC_KEY"] or settings["JWT_SECRET"]):
-            missing.append("JWT_JWKS_URL (or JWT_PUBLIC_KEY)")
+        if not (
+            settings["JWT_JWKS_URL"]
+            or settings["OIDC_ISSUER"]
+            or settings["JWT_PUBLIC_KEY"]
+            or settings["JWT_SECRET"]
+        ):
+            missing.append("JWT_JWKS_URL (or OIDC_ISSUER, or JWT_PUBLIC_KEY)")
         if settings["JWT_SECRET"] == DEV_JWT_SECRET:
             raise ConfigError("JWT_SECRET is the development secret; set a real key in production")
         if missing:
