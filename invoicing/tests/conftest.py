@@ -24,7 +24,9 @@ from .fakes import FakeCustomers, FakeJobs, FakeVehicles, NotificationReceiver, 
 
 URL = "/api/v1/invoices"
 CREDIT_NOTES = "/api/v1/credit-notes"
-READ_TIMEOUT = 0.5
+# Generous enough for 20 issues at once on a busy two-CPU machine (0.5 s once made the
+# numbering test flaky in CI); the slow-dependency test waits past it.
+READ_TIMEOUT = 2.0
 
 
 # ------------------------------------------------------------------------------ fixtures
