@@ -4,7 +4,6 @@ import base64
 import hashlib
 import secrets
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -13,11 +12,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from identity.models import SCHEMA, db
-from werkzeug.serving import make_server
 
 from identity import create_app
 from service_kit.migrations import upgrade
-from service_kit.testing import truncate_schema
+from service_kit.testing import served, truncate_schema
 
 CONSOLE = "staff-console"
 CONSOLE_SECRET = "console-secret-for-tests"  # pragma: allowlist secret
@@ -61,10 +59,8 @@ def identity_server(fresh_database_url: str) -> Iterator[tuple[str, Flask]]:
     issuer = f"http://127.0.0.1:{port}"
     app = create_app(settings(fresh_database_url, IDENTITY_ISSUER=issuer))
     upgrade(app)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield issuer, app
-    server.shutdown()
+    with served(app, port):
+        yield issuer, app
 
 
 @pytest.fixture

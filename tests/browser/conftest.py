@@ -3,16 +3,17 @@ request to another host refused, as on a machine without internet."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
+
+from service_kit.testing import served
 
 CHROMIUM = os.environ.get("GARAGE_CHROMIUM", "/usr/bin/chromium")
 
@@ -54,17 +55,8 @@ def offline_page(browser: Any) -> Iterator[Any]:
 @pytest.fixture
 def serve() -> Iterator[Any]:
     """``serve(app)``: the WSGI app on a loopback port, its base URL back."""
-    servers = []
-
-    def start(app: Any) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
+    with contextlib.ExitStack() as servers:
+        yield lambda app: servers.enter_context(served(app))
 
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -10,7 +9,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
-from werkzeug.serving import make_server
 from workshop_scheduling import create_app
 from workshop_scheduling.clients.maintenance_jobs import EXTENSION as JOBS_EXTENSION
 from workshop_scheduling.clients.vehicle_management import EXTENSION as VEHICLES_EXTENSION
@@ -18,7 +16,7 @@ from workshop_scheduling.models import SCHEMA, db
 
 from service_kit.fakes import closed_url
 from service_kit.migrations import upgrade
-from service_kit.testing import empty_tables
+from service_kit.testing import empty_tables, served
 
 from .fakes import FakeJobs, FakeVehicles
 from .helpers import OPEN_DAILY, local, today
@@ -231,11 +229,5 @@ def base_url(app: Flask, workshop: Workshop, monkeypatch: pytest.MonkeyPatch) ->
     for name in (VEHICLES_EXTENSION, JOBS_EXTENSION):
         http = app.extensions[name].http
         monkeypatch.setattr(http, "settings", dataclasses.replace(http.settings, read_timeout=10))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(app) as url:
+        yield url

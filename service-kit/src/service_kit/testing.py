@@ -228,3 +228,18 @@ def pytest_configure(config: pytest.Config) -> None:
     # Test suites send hundreds of requests as one client; the rate-limit tests
     # switch limiting back on for their own app.
     os.environ.setdefault("RATE_LIMIT_ENABLED", "false")
+
+
+@contextlib.contextmanager
+def served(app: Any, port: int = 0) -> Iterator[str]:
+    """The WSGI app over HTTP on a loopback port (werkzeug, a thread per request), for
+    tests that need real HTTP: its base URL, the server shut down afterwards."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

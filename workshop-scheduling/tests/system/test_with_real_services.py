@@ -5,10 +5,8 @@ packages are not installed (this service's own tests need only the kit)."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,29 +14,16 @@ from typing import Any
 import pytest
 import requests
 import workshop_scheduling
-from werkzeug.serving import make_server
 
 from service_kit.auth import mint_token
 from service_kit.migrations import upgrade
-from service_kit.testing import truncate_schema
+from service_kit.testing import served, truncate_schema
 
 from ..helpers import OPEN_DAILY, local, today
 
 customer_management = pytest.importorskip("customer_management")
 vehicle_management = pytest.importorskip("vehicle_management")
 maintenance_job_management = pytest.importorskip("maintenance_job_management")
-
-
-@contextmanager
-def served(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass
