@@ -35,6 +35,7 @@ def settings(database_url: str, **more: Any) -> dict[str, Any]:
                 "client_id": CONSOLE,
                 "client_secret": CONSOLE_SECRET,
                 "kind": "console",
+                "name": "Garage staff console",
                 "redirect_uris": [REDIRECT_URI],
             },
             {

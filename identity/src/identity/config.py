@@ -55,7 +55,13 @@ def client_settings(env: Mapping[str, str], dev_secret: str, production: bool) -
 
     for name in env_list(env, "IDENTITY_SERVICE_CLIENTS", SERVICE_CLIENTS):
         clients.append(
-            {"client_id": name, "client_secret": secret(name), "kind": "service", "redirect_uris": []}
+            {
+                "client_id": name,
+                "client_secret": secret(name),
+                "kind": "service",
+                "redirect_uris": [],
+                "name": name,
+            }
         )
     console = env.get("CONSOLE_CLIENT_ID", "staff-console")
     if console:
@@ -64,6 +70,8 @@ def client_settings(env: Mapping[str, str], dev_secret: str, production: bool) -
                 "client_id": console,
                 "client_secret": secret(console),
                 "kind": "console",
+                # What the sign-in page calls it ("You are signing in to ..."), not its id.
+                "name": env.get("CONSOLE_CLIENT_NAME") or "Garage staff console",
                 "redirect_uris": env_list(
                     env,
                     "CONSOLE_REDIRECT_URIS",

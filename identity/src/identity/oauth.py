@@ -48,6 +48,8 @@ class Client(ClientMixin):
         self.client_id: str = settings["client_id"]
         self._secret: str = settings["client_secret"]
         self.kind: str = settings["kind"]
+        # A name for people (the sign-in page); the id when none is registered.
+        self.name: str = settings.get("name") or settings["client_id"]
         self.redirect_uris: list[str] = list(settings["redirect_uris"])
         self.client_metadata: dict[str, Any] = {}
 

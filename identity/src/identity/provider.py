@@ -140,7 +140,7 @@ def _page(
         ask_code=ask_code,
         csrf_token=_serializer().dumps(nonce),
         action=request.full_path if request.query_string else request.path,
-        client_name=client.client_id if client else None,
+        client_name=client.name if client else None,
         show_form=client is not None,
     )
     response = Response(html, status=status, mimetype="text/html")

@@ -302,6 +302,15 @@ def test_the_page_speaks_the_browsers_language(client, browser, accept, lang):
     assert "form-action" in page.headers["Content-Security-Policy"]
 
 
+@pytest.mark.parametrize(("accept", "sentence"), [("en", "You are signing in to"), ("nl", "U logt in bij")])
+def test_the_page_names_the_client_for_people_not_by_its_id(client, browser, accept, sentence):
+    query = {"response_type": "code", "client_id": browser.CONSOLE, "redirect_uri": browser.REDIRECT_URI}
+    html = client.get("/oauth/authorize", query_string=query, headers={"Accept-Language": accept}).get_data(
+        as_text=True
+    )
+    assert f"{sentence} Garage staff console." in html and browser.CONSOLE not in html.split("<form")[0]
+
+
 def test_the_pages_stylesheet_is_under_oauth_where_the_ingress_routes(client, browser):
     query = {"response_type": "code", "client_id": browser.CONSOLE, "redirect_uri": browser.REDIRECT_URI}
     html = client.get("/oauth/authorize", query_string=query).get_data(as_text=True)

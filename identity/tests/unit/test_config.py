@@ -43,3 +43,10 @@ def test_in_production_every_client_secret_is_required():
     del env["INVOICING_CLIENT_SECRET"]
     with pytest.raises(ConfigError, match="INVOICING_CLIENT_SECRET"):
         load_config(env=env)
+
+
+def test_the_console_has_a_name_for_people():
+    consoles = [c for c in load_config(env={})["OAUTH_CLIENTS"] if c["kind"] == "console"]
+    assert [c["name"] for c in consoles] == ["Garage staff console"]
+    named = load_config(env={"CONSOLE_CLIENT_NAME": "Werkplaats"})["OAUTH_CLIENTS"]
+    assert [c["name"] for c in named if c["kind"] == "console"] == ["Werkplaats"]
