@@ -189,3 +189,62 @@ def test_a_token_is_verified_once_and_remembered_until_it_expires(monkeypatch):
     time.sleep(1.1)
     with pytest.raises(Unauthorized, match="expired"):
         verifier.verify(token)
+
+
+# ------------------------------------------------------------------ the person's name
+
+
+def test_the_principal_carries_the_name_claim_and_falls_back_to_the_subject():
+    config = settings()
+    verifier = TokenVerifier(config)
+    named = verifier.verify(mint_token(config, roles=["advisor"], subject="acc-1", name="Sanne Visser"))
+    assert (named.subject, named.name) == ("acc-1", "Sanne Visser")
+    assert named.actor.fields("booked_by") == {"booked_by": "acc-1", "booked_by_name": "Sanne Visser"}
+    unnamed = verifier.verify(mint_token(config, roles=["advisor"], subject="acc-2"))
+    assert unnamed.name == "acc-2"
+    for odd in ("", "   ", 42, ["Anna"], {"first": "Anna"}):
+        token = mint_token(config, roles=["advisor"], subject="acc-3", extra_claims={"name": odd})
+        assert verifier.verify(token).name == "acc-3", odd
+
+
+def test_a_name_is_kept_to_one_storable_line_of_bounded_length():
+    config = settings()
+    verifier = TokenVerifier(config)
+    token = mint_token(config, roles=["advisor"], subject="acc-1", name=" Anna\x00 \n de\tVries\ud800 ")
+    assert verifier.verify(token).name == "Anna de Vries"
+    long = verifier.verify(mint_token(config, roles=["advisor"], subject="acc-1", name="é" * 500))
+    assert long.name == "é" * 200
+
+
+def test_a_service_tokens_name_is_its_service_name():
+    config = settings()
+    token = mint_token(config, roles=["service"], subject="invoicing", name="Someone Else")
+    assert TokenVerifier(config).verify(token).name == "invoicing"
+
+
+def test_the_name_claim_is_configurable():
+    config = settings(JWT_NAME_CLAIM="profile.display_name")
+    token = mint_token(
+        config,
+        roles=["advisor"],
+        subject="acc-1",
+        name="ignored",
+        extra_claims={"profile": {"display_name": "Bas"}},
+    )
+    assert TokenVerifier(config).verify(token).name == "Bas"
+
+
+def test_the_development_token_command_takes_a_name():
+    from flask import Flask
+
+    from service_kit.cli import register_commands
+
+    app = Flask("x")
+    app.config.update(settings())
+    register_commands(app)
+    result = app.test_cli_runner().invoke(
+        args=["token", "technician", "--subject", "t-1", "--name", "Jan Bakker"]
+    )
+    assert result.exit_code == 0, result.output
+    principal = TokenVerifier(app.config).verify(result.output.strip())
+    assert (principal.subject, principal.name, principal.roles) == ("t-1", "Jan Bakker", {"technician"})

@@ -1,6 +1,7 @@
 """Bearer JWTs: verified for signature, expiry, issuer and audience; roles from the
-``roles`` claim. Keys come from a JWKS URL in production or a configured key in
-development (an HS256 secret or an RSA/EC public key)."""
+``roles`` claim, the person's display name from the ``name`` claim. Keys come from a
+JWKS URL in production or a configured key in development (an HS256 secret or an
+RSA/EC public key)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import hashlib
 import hmac
 import threading
 import time
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,17 +30,44 @@ EXTENSION = "garage_auth"
 
 SERVICE_KID_PREFIX = "service:"
 SERVICE_TOKEN_TTL_SECONDS = 300
+NAME_MAX_LENGTH = 200  # what the services' "..._by_name" columns hold
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, as a record keeps it: the token's subject (the account id,
+    or a service's name) and the display name it carried at that moment, so renaming
+    the person later does not rewrite what was recorded."""
+
+    subject: str
+    name: str
+
+    def fields(self, prefix: str) -> dict[str, str]:
+        """``Actor("a1", "Anna").fields("recorded_by")`` ->
+        ``{"recorded_by": "a1", "recorded_by_name": "Anna"}``: a model's columns."""
+        return {prefix: self.subject, f"{prefix}_name": self.name}
 
 
 @dataclass(frozen=True)
 class Principal:
     subject: str
     roles: frozenset[str]
+    # The person's display name (the token's name claim); the subject when the token
+    # names no one, and a service token's name is its service's name (its subject).
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.subject)
 
     @property
     def calling_service(self) -> str | None:
         """The service that called, for a service token (its subject), else None."""
         return self.subject if "service" in self.roles else None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.subject, self.name)
 
 
 @functools.lru_cache(maxsize=64)
@@ -62,6 +91,7 @@ class TokenVerifier:
         self.leeway = config["JWT_LEEWAY_SECONDS"]
         self._cooldown = config.get("JWT_JWKS_REFRESH_COOLDOWN_SECONDS", 30)
         self._roles_claim = config.get("JWT_ROLES_CLAIM") or "roles"
+        self._name_claim = config.get("JWT_NAME_CLAIM") or "name"
         # Bring your own provider: with OIDC_ISSUER the key set's address comes from the
         # provider's discovery document, read when the first token arrives (a provider
         # down at start-up does not stop the service from starting).
@@ -158,10 +188,22 @@ class TokenVerifier:
             roles = roles.split()
         if not isinstance(roles, list):
             roles = []
-        principal = Principal(
-            subject=str(claims["sub"]), roles=frozenset(r for r in roles if isinstance(r, str))
-        )
+        subject = str(claims["sub"])
+        granted = frozenset(r for r in roles if isinstance(r, str))
+        # Worked out once per token (the verified token is remembered with it).
+        name = subject if "service" in granted else display_name(_claim_at(claims, self._name_claim))
+        principal = Principal(subject=subject, roles=granted, name=name)
         return principal, float(claims["exp"]), kid
+
+
+def display_name(value: Any) -> str:
+    """A name claim as a record can keep it: text, on one line, without the control
+    characters PostgreSQL cannot store, at most NAME_MAX_LENGTH characters; "" when
+    there is none (the subject stands in)."""
+    if not isinstance(value, str):
+        return ""
+    printable = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in value)
+    return " ".join(printable.split())[:NAME_MAX_LENGTH].strip()
 
 
 def _claim_at(claims: dict[str, Any], path: str) -> Any:
@@ -227,6 +269,11 @@ def current_principal() -> Principal:
     return g.principal
 
 
+def current_actor() -> Actor:
+    """Who is calling, as the "..._by" fields record it: subject and display name."""
+    return current_principal().actor
+
+
 def request_principal(token: str) -> Principal:
     """Verify a token once per request (the rate limiter and the role check share it)."""
     cached = g.get("_verified_token")
@@ -271,21 +318,24 @@ def mint_token(
     *,
     roles: Iterable[str],
     subject: str = "dev-user",
+    name: str | None = None,
     ttl_seconds: int = 3600,
     private_key: Any = None,
     algorithm: str = "HS256",
     extra_claims: dict[str, Any] | None = None,
     headers: dict[str, Any] | None = None,
 ) -> str:
-    """Sign a token with the configured development key (or a given private key)."""
+    """Sign a token with the configured development key (or a given private key);
+    ``name`` is the person's display name (the ``name`` claim), none when not given."""
     now = int(time.time())
-    claims = {
+    claims: dict[str, Any] = {
         "sub": subject,
         "iss": config["JWT_ISSUER"],
         "aud": config["JWT_AUDIENCE"],
         "iat": now,
         "exp": now + ttl_seconds,
         "roles": sorted(set(roles)),
+        **({"name": name} if name else {}),
         **(extra_claims or {}),
     }
     key = private_key if private_key is not None else config["JWT_SECRET"]

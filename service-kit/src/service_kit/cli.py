@@ -21,10 +21,11 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("token")
     @click.argument("roles", nargs=-1, required=True, type=click.Choice(ROLES))
     @click.option("--subject", default="dev-user", show_default=True)
+    @click.option("--name", default=None, help="the person's display name (the name claim)")
     @click.option("--ttl", default=8 * 3600, show_default=True, help="seconds")
-    def token(roles: tuple[str, ...], subject: str, ttl: int) -> None:
+    def token(roles: tuple[str, ...], subject: str, name: str | None, ttl: int) -> None:
         """Print a development token carrying ROLES."""
-        click.echo(mint_token(current_app.config, roles=roles, subject=subject, ttl_seconds=ttl))
+        click.echo(mint_token(current_app.config, roles=roles, subject=subject, name=name, ttl_seconds=ttl))
 
     @app.cli.command("purge-idempotency-keys")
     def purge() -> None:
