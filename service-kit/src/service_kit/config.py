@@ -115,6 +115,7 @@ def kit_settings(*, service: str, schema: str, env: Mapping[str, str] | None = N
         # key set is found through its discovery document, roles at JWT_ROLES_CLAIM.
         "OIDC_ISSUER": env.get("OIDC_ISSUER", ""),
         "JWT_ROLES_CLAIM": env.get("JWT_ROLES_CLAIM", "roles"),
+        "JWT_NAME_CLAIM": env.get("JWT_NAME_CLAIM", "name"),  # the person's display name
         "JWT_ISSUER": env.get("JWT_ISSUER") or env.get("OIDC_ISSUER") or "garage-dev",
         "JWT_AUDIENCE": env.get("JWT_AUDIENCE", "garage"),
         "JWT_JWKS_URL": env.get("JWT_JWKS_URL", ""),
@@ -124,7 +125,6 @@ def kit_settings(*, service: str, schema: str, env: Mapping[str, str] | None = N
         "JWT_LEEWAY_SECONDS": env_int(env, "JWT_LEEWAY_SECONDS", 30, low=0),
         "JWT_JWKS_REFRESH_COOLDOWN_SECONDS": env_int(env, "JWT_JWKS_REFRESH_COOLDOWN_SECONDS", 30, low=0),
         "CORS_ORIGINS": env_list(env, "CORS_ORIGINS", [] if production else ["*"]),
-        "JWT_NAME_CLAIM": env.get("JWT_NAME_CLAIM", "name"),  # the person's display name
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "IDEMPOTENCY_TTL_HOURS": env_int(env, "IDEMPOTENCY_TTL_HOURS", 48, low=1),
         "MAX_BODY_BYTES": env_int(env, "MAX_BODY_BYTES", 1024 * 1024, low=1),
