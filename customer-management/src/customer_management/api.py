@@ -20,7 +20,7 @@ from customer_management.schemas import (
     CustomerUpdateSchema,
 )
 from customer_management.service import customers
-from service_kit.auth import current_principal
+from service_kit.auth import current_actor
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
 
@@ -61,7 +61,7 @@ class Customers(MethodView):
         customer = customers.register_customer(
             session=db.session(),
             data=data,
-            recorded_by=current_principal().subject,
+            recorded_by=current_actor(),
             default_region=_region(),
             business_terms_days=current_app.config["BUSINESS_PAYMENT_TERMS_DAYS"],
         )
@@ -122,6 +122,6 @@ class Consents(MethodView):
             session=db.session(),
             customer_id=customer_id,
             data=data,
-            recorded_by=current_principal().subject,
+            recorded_by=current_actor(),
         )
         return record, {"Location": url_for("customers.Consents", customer_id=customer_id)}

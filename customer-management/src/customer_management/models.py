@@ -161,4 +161,5 @@ class ConsentRecord(Model):
     source: Mapped[str] = mapped_column(String(16))
     wording: Mapped[str] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_by_name: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -58,7 +58,12 @@ class ConsentCreateSchema(ma.Schema):
 class ConsentSchema(ConsentCreateSchema):
     id = ma.fields.UUID(required=True)
     customer_id = ma.fields.UUID(required=True)
-    recorded_by = ma.fields.String(required=True)
+    recorded_by = ma.fields.String(
+        required=True, metadata={"description": "who recorded it: the account id (a token's subject)"}
+    )
+    recorded_by_name = ma.fields.String(
+        required=True, metadata={"description": "their name when they recorded it"}
+    )
     recorded_at = ma.fields.DateTime(required=True)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from customer_management import domain
 from customer_management.models import ConsentRecord, Customer, utcnow
 from customer_management.service import search
+from service_kit.auth import Actor
 from service_kit.etag import ensure_version
 from service_kit.pagination import Page, keyset_page
 
@@ -58,7 +59,7 @@ def register_customer(
     *,
     session: Session,
     data: dict[str, Any],
-    recorded_by: str,
+    recorded_by: Actor,
     default_region: str,
     business_terms_days: int,
 ) -> Customer:
@@ -155,12 +156,12 @@ def erase_customer(*, session: Session, customer_id: uuid.UUID) -> None:
     customer.consents = domain.current_consents([], erased=True)
     # The wording shown stays (it is the garage's text); who recorded it may be personal.
     for record in session.scalars(select(ConsentRecord).where(ConsentRecord.customer_id == customer.id)):
-        record.recorded_by = "erased"
+        record.recorded_by = record.recorded_by_name = "erased"
     session.flush()
 
 
 def _add_consent(
-    session: Session, customer: Customer, data: dict[str, Any], *, recorded_by: str
+    session: Session, customer: Customer, data: dict[str, Any], *, recorded_by: Actor
 ) -> ConsentRecord:
     record = ConsentRecord(
         customer_id=customer.id,
@@ -169,7 +170,7 @@ def _add_consent(
         granted=data["granted"],
         source=data["source"],
         wording=data["wording"],
-        recorded_by=recorded_by,
+        **recorded_by.fields("recorded_by"),
         recorded_at=utcnow(),
     )
     session.add(record)
@@ -180,7 +181,7 @@ def _add_consent(
 
 
 def record_consent(
-    *, session: Session, customer_id: uuid.UUID, data: dict[str, Any], recorded_by: str
+    *, session: Session, customer_id: uuid.UUID, data: dict[str, Any], recorded_by: Actor
 ) -> ConsentRecord:
     customer = get_customer(session=session, customer_id=customer_id)
     if customer.status == "erased":
