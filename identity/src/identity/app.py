@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import jwt
 from flask import Flask
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from identity import cli
 from identity.api import audit_blp, blp
@@ -17,6 +19,8 @@ from identity.service import keys
 from service_kit.app import create_service_app
 from service_kit.auth import EXTENSION, Principal, TokenVerifier
 from service_kit.problems import Unauthorized
+
+log = logging.getLogger("identity")
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="garage", error="invalid_token"'}
 
@@ -57,6 +61,20 @@ class OwnKeysTokenVerifier(TokenVerifier):
         return Principal(subject=str(claims["sub"]), roles=frozenset(r for r in roles if isinstance(r, str)))
 
 
+def check_signing_keys(app: Flask) -> None:
+    """Refuse to start when the stored signing keys do not decrypt with the configured
+    IDENTITY_KEY_ENCRYPTION_KEY (``keys.KeyDecryptionFailed`` names the key). A database
+    not reachable or not migrated yet is not a reason to refuse: the keys are then
+    checked at their first use, with the same error."""
+    with app.app_context():
+        try:
+            keys.check_decryption(db.session(), keys.cipher_from(app.config))
+        except (OperationalError, ProgrammingError) as exc:
+            log.warning("signing keys not checked at start: %s", type(exc).__name__)
+        finally:
+            db.session.remove()
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = create_service_app(
         __name__,
@@ -75,4 +93,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_oauth(app)
     app.register_blueprint(provider_blp)
     cli.register(app)
+    check_signing_keys(app)
     return app

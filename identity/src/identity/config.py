@@ -3,13 +3,16 @@ sign-in throttling and the second factor."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
 from collections.abc import Mapping
 from typing import Any
 
-from service_kit.config import ConfigError, env_bool, env_int, env_list, kit_settings
+from cryptography.fernet import Fernet
+
+from service_kit.config import DEV_JWT_SECRET, ConfigError, env_bool, env_int, env_list, kit_settings
 
 SERVICE = "identity"
 SCHEMA = "identity"
@@ -30,6 +33,40 @@ def development_client_secret(dev_secret: str, client_id: str) -> str:
     """Development only: a client's secret derived from the shared development secret, so a
     service and identity agree on it with nothing configured (`flask --app identity client-secret`)."""
     return hmac.new(dev_secret.encode(), f"client:{client_id}".encode(), hashlib.sha256).hexdigest()
+
+
+# Development only: the key the signing keys' private parts are encrypted with when
+# IDENTITY_KEY_ENCRYPTION_KEY is not set (derived from the kit's development secret;
+# refused in production like that secret is).
+DEVELOPMENT_KEY_ENCRYPTION_KEY = base64.urlsafe_b64encode(
+    hashlib.sha256(f"identity-key-encryption:{DEV_JWT_SECRET}".encode()).digest()
+).decode()
+
+
+def key_encryption_keys(env: Mapping[str, str], production: bool) -> list[str]:
+    """IDENTITY_KEY_ENCRYPTION_KEY: one Fernet key, or several separated by commas (the
+    first encrypts, every one decrypts, so the key can be changed: docs/identity.md)."""
+    raw = env.get("IDENTITY_KEY_ENCRYPTION_KEY", "")
+    if not raw:
+        if production:
+            raise ConfigError(
+                "missing production setting: IDENTITY_KEY_ENCRYPTION_KEY (encrypts the signing keys "
+                "at rest; make one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')"
+            )
+        return [DEVELOPMENT_KEY_ENCRYPTION_KEY]
+    keys = [part.strip() for part in raw.split(",") if part.strip()]
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise ConfigError(
+                "IDENTITY_KEY_ENCRYPTION_KEY must be Fernet keys (32 bytes, URL-safe base64), "
+                "separated by commas"
+            ) from exc
+    if production and DEVELOPMENT_KEY_ENCRYPTION_KEY in keys:
+        raise ConfigError("IDENTITY_KEY_ENCRYPTION_KEY is the development key; set a real key in production")
+    return keys
 
 
 def endpoint(issuer: str, path: str) -> str:
@@ -130,6 +167,7 @@ def load_config(
         ARGON2_TIME_COST=env_int(env, "ARGON2_TIME_COST", 2, low=1),
         ARGON2_MEMORY_KIB=env_int(env, "ARGON2_MEMORY_KIB", 19 * 1024, low=8 * 1024),
         ARGON2_PARALLELISM=env_int(env, "ARGON2_PARALLELISM", 1, low=1),
+        IDENTITY_KEY_ENCRYPTION_KEY=key_encryption_keys(env, production),
         OAUTH_CLIENTS=client_settings(env, config["JWT_SECRET"] or "", production),
     )
     if production and not config["SECRET_KEY"]:

@@ -155,7 +155,8 @@ class SigningKey(Model):
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     algorithm: Mapped[str] = mapped_column(String(10))
-    private_pem: Mapped[str] = mapped_column(Text)
+    # The PKCS#8 PEM encrypted with IDENTITY_KEY_ENCRYPTION_KEY (a Fernet token), never the PEM.
+    private_key_encrypted: Mapped[str] = mapped_column(Text)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     signs_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))

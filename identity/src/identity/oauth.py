@@ -282,7 +282,7 @@ class OpenIDConnectCode(OpenIDCode):
         from joserfc.jwk import ECKey
 
         key = keys.current(db.session())
-        return ECKey.import_key(key.private_pem, {"kid": key.kid})
+        return ECKey.import_key(keys.private_pem(key), {"kid": key.kid})
 
     def get_client_algorithm(self, client: Client) -> str:
         return keys.ALGORITHM

@@ -2,11 +2,13 @@
 check behind its admin API accepts, in development and in production."""
 
 import pytest
-from identity.config import DEFAULT_URL, SERVICE_CLIENTS, load_config
+from cryptography.fernet import Fernet
+from identity.config import DEFAULT_URL, DEVELOPMENT_KEY_ENCRYPTION_KEY, SERVICE_CLIENTS, load_config
 
 from service_kit.config import ConfigError
 
 ISSUER = "https://garage.example/identity"
+KEK = Fernet.generate_key().decode()
 
 
 def production_env(**more: str) -> dict[str, str]:
@@ -18,6 +20,7 @@ def production_env(**more: str) -> dict[str, str]:
         "IDENTITY_ISSUER": ISSUER,
         "IDENTITY_SECRET_KEY": "k" * 32,  # pragma: allowlist secret
         "STAFF_CONSOLE_CLIENT_SECRET": "console",  # pragma: allowlist secret
+        "IDENTITY_KEY_ENCRYPTION_KEY": KEK,
         **secrets,
         **more,
     }
@@ -50,3 +53,18 @@ def test_the_console_has_a_name_for_people():
     assert [c["name"] for c in consoles] == ["Garage staff console"]
     named = load_config(env={"CONSOLE_CLIENT_NAME": "Werkplaats"})["OAUTH_CLIENTS"]
     assert [c["name"] for c in named if c["kind"] == "console"] == ["Werkplaats"]
+
+
+def test_the_key_encryption_key_is_required_in_production_and_may_be_several():
+    env = production_env()
+    del env["IDENTITY_KEY_ENCRYPTION_KEY"]
+    with pytest.raises(ConfigError, match="IDENTITY_KEY_ENCRYPTION_KEY"):
+        load_config(env=env)
+    with pytest.raises(ConfigError, match="development key"):
+        load_config(env=production_env(IDENTITY_KEY_ENCRYPTION_KEY=DEVELOPMENT_KEY_ENCRYPTION_KEY))
+    with pytest.raises(ConfigError, match="Fernet"):
+        load_config(env=production_env(IDENTITY_KEY_ENCRYPTION_KEY="not-a-key"))
+    older = Fernet.generate_key().decode()
+    config = load_config(env=production_env(IDENTITY_KEY_ENCRYPTION_KEY=f"{KEK}, {older}"))
+    assert config["IDENTITY_KEY_ENCRYPTION_KEY"] == [KEK, older]
+    assert load_config(env={})["IDENTITY_KEY_ENCRYPTION_KEY"] == [DEVELOPMENT_KEY_ENCRYPTION_KEY]
