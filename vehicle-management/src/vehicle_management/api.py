@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app, url_for
 from flask.views import MethodView
 
-from service_kit.auth import current_principal
+from service_kit.auth import current_actor
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
 from service_kit.pagination import PageArgsSchema
@@ -81,7 +81,7 @@ class Vehicles(MethodView):
             customers=customer_management(),
             data=data,
             default_country=_default_country(),
-            recorded_by=current_principal().subject,
+            recorded_by=current_actor(),
         )
         return vehicle, {
             "Location": url_for("vehicles.Vehicle", vehicle_id=vehicle.id),
@@ -136,7 +136,7 @@ class Transfer(MethodView):
             new_owner_id=data["new_owner_id"],
             transferred_at=data.get("transferred_at"),
             expected_versions=if_match_versions(),
-            recorded_by=current_principal().subject,
+            recorded_by=current_actor(),
         )
         return vehicle, etag_header(vehicle.version)
 
@@ -174,6 +174,6 @@ class OdometerReadings(MethodView):
     def post(self, data: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
         """Record an odometer reading: never lower than an earlier one unless flagged `corrected`"""
         reading = odometer.record_odometer_reading(
-            session=db.session(), vehicle_id=vehicle_id, data=data, recorded_by=current_principal().subject
+            session=db.session(), vehicle_id=vehicle_id, data=data, recorded_by=current_actor()
         )
         return reading, {"Location": url_for("vehicles.OdometerReadings", vehicle_id=vehicle_id)}

@@ -126,7 +126,8 @@ class OwnershipSchema(ma.Schema):
     owned_from = ma.fields.AwareDateTime(required=True)
     owned_until = ma.fields.AwareDateTime(required=True, allow_none=True)
     current = ma.fields.Boolean(required=True)
-    recorded_by = ma.fields.String(required=True)
+    recorded_by = ma.fields.String(required=True, metadata={"description": "who recorded it: an account id"})
+    recorded_by_name = ma.fields.String(required=True, metadata={"description": "their name at the time"})
 
 
 OwnershipPageSchema = page_schema(OwnershipSchema)
@@ -155,7 +156,8 @@ class OdometerReadingSchema(ma.Schema):
     source = ma.fields.String(required=True, validate=validate.OneOf(ODOMETER_SOURCES))
     corrected = ma.fields.Boolean(required=True)
     note = ma.fields.String(required=True, allow_none=True)
-    recorded_by = ma.fields.String(required=True)
+    recorded_by = ma.fields.String(required=True, metadata={"description": "who recorded it: an account id"})
+    recorded_by_name = ma.fields.String(required=True, metadata={"description": "their name at the time"})
     recorded_at = ma.fields.AwareDateTime(required=True)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service_kit.auth import Actor
 from service_kit.pagination import Page, keyset_page
 from vehicle_management import domain
 from vehicle_management.models import OdometerReading, utcnow
@@ -17,7 +18,7 @@ from vehicle_management.service import vehicles
 
 
 def record_odometer_reading(
-    *, session: Session, vehicle_id: uuid.UUID, data: dict[str, Any], recorded_by: str
+    *, session: Session, vehicle_id: uuid.UUID, data: dict[str, Any], recorded_by: Actor
 ) -> OdometerReading:
     now = utcnow()
     # Locked: two readings recorded at once are checked one after the other.
@@ -32,7 +33,7 @@ def record_odometer_reading(
         source=data["source"],
         corrected=data["corrected"],
         note=data.get("note"),
-        recorded_by=recorded_by,
+        **recorded_by.fields("recorded_by"),
         recorded_at=now,
     )
     existing = session.scalars(select(OdometerReading).where(OdometerReading.vehicle_id == vehicle.id))

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service_kit.auth import Actor
 from service_kit.etag import ensure_version
 from service_kit.pagination import Page, keyset_page
 from vehicle_management import domain
@@ -32,7 +33,7 @@ def transfer_vehicle(
     new_owner_id: uuid.UUID,
     transferred_at: datetime | None,
     expected_versions: set[int] | None,
-    recorded_by: str,
+    recorded_by: Actor,
 ) -> Vehicle:
     """Hand a vehicle to another customer; the previous ownership is closed, not lost."""
     now = utcnow()
@@ -54,7 +55,10 @@ def transfer_vehicle(
     session.flush()  # close the old ownership before the new current one exists
     session.add(
         Ownership(
-            vehicle_id=vehicle.id, owner_id=new_owner_id, owned_from=transferred_at, recorded_by=recorded_by
+            vehicle_id=vehicle.id,
+            owner_id=new_owner_id,
+            owned_from=transferred_at,
+            **recorded_by.fields("recorded_by"),
         )
     )
     vehicle.owner_id = new_owner_id

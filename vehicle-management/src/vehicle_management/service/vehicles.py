@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service_kit.auth import Actor
 from service_kit.etag import ensure_version
 from service_kit.pagination import Page, keyset_page
 from vehicle_management import domain
@@ -59,7 +60,7 @@ def register_vehicle(
     customers: CustomerDirectory,
     data: dict[str, Any],
     default_country: str,
-    recorded_by: str,
+    recorded_by: Actor,
 ) -> Vehicle:
     """Register a vehicle for an existing, not erased customer. customer-management
     is asked before anything is written: if it cannot answer, nothing is stored."""
@@ -76,7 +77,12 @@ def register_vehicle(
     session.add(vehicle)
     session.flush()
     session.add(
-        Ownership(vehicle_id=vehicle.id, owner_id=vehicle.owner_id, owned_from=now, recorded_by=recorded_by)
+        Ownership(
+            vehicle_id=vehicle.id,
+            owner_id=vehicle.owner_id,
+            owned_from=now,
+            **recorded_by.fields("recorded_by"),
+        )
     )
     session.flush()
     return vehicle
