@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app, request, url_for
 from flask.views import MethodView
 
-from service_kit.auth import current_principal
+from service_kit.auth import current_actor
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
 from service_kit.observability import current_request_id
@@ -339,7 +339,7 @@ class Appointments(MethodView):
             session=db.session(),
             dependencies=_booking_dependencies(),
             data=data,
-            booked_by=current_principal().subject,
+            booked_by=current_actor(),
             request_key=request.headers.get("Idempotency-Key"),
         )
         answer, etag = _appointment_answer(appointment)

@@ -180,6 +180,7 @@ class Appointment(Model):
     job_status: Mapped[str | None] = mapped_column(String(16))
     job_version: Mapped[int | None] = mapped_column(Integer)
     booked_by: Mapped[str] = mapped_column(String(200))
+    booked_by_name: Mapped[str] = mapped_column(String(200))
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -259,7 +259,10 @@ class AppointmentSchema(ma.Schema):
             "moments late); null until it has"
         },
     )
-    booked_by = ma.fields.String(required=True)
+    booked_by = ma.fields.String(required=True, metadata={"description": "who booked it: an account id"})
+    booked_by_name = ma.fields.String(
+        required=True, metadata={"description": "their name when they booked it"}
+    )
     cancel_reason = ma.fields.String(required=True, allow_none=True)
     cancelled_at = _workshop_time(required=True, allow_none=True)
     checked_in_at = _workshop_time(required=True, allow_none=True)

@@ -36,6 +36,7 @@ from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from service_kit.auth import Actor
 from service_kit.clock import utcnow
 from service_kit.etag import ensure_version
 from service_kit.http_client import DependencyFailed
@@ -151,7 +152,7 @@ def book_appointment(
     session: Session,
     dependencies: BookingDependencies,
     data: dict[str, Any],
-    booked_by: str,
+    booked_by: Actor,
     request_key: str | None = None,
     now: datetime | None = None,
 ) -> Appointment:
@@ -217,7 +218,7 @@ def _reserve(
     side: Session,
     *,
     data: dict[str, Any],
-    booked_by: str,
+    booked_by: Actor,
     request_key: str | None,
     now: datetime,
     due: datetime,
@@ -245,7 +246,7 @@ def _reserve(
             work_description=data["work_description"].strip(),
             service_codes=codes,
             status=RESERVED,
-            booked_by=booked_by,
+            **booked_by.fields("booked_by"),
         )
         side.add(appointment)
         return appointment
