@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SERVICES := customer-management vehicle-management workshop-scheduling maintenance-job-management invoicing notification-management identity
+# Web apps: built like the services, but with pages instead of an API contract.
+APPS := staff-console
 ROLE ?= advisor
 
 DEPLOY_TOOLS := $(VENV)/.deploy-tools
@@ -12,10 +14,11 @@ BROWSER_TOOLS := $(VENV)/.browser-tools
 
 .PHONY: venv run stop demo test unit audit lint typecheck checks openapi openapi-check token bench bench-services clean images deploy-files
 
-$(VENV)/.installed: service-kit/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
+$(VENV)/.installed: service-kit/pyproject.toml $(foreach s,$(SERVICES) $(APPS),$(s)/pyproject.toml) staff-console/package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e 'service-kit[test]' $(foreach s,$(SERVICES),-e '$(s)[test]') ruff==0.17.6 mypy==2.4.1
+	$(PY) -m pip install --quiet -e 'service-kit[test,web]' $(foreach s,$(SERVICES) $(APPS),-e '$(s)[test]') ruff==0.17.6 mypy==2.4.1
+	npm ci --silent --no-audit --no-fund --prefix staff-console
 	touch $@
 
 venv: $(VENV)/.installed
@@ -67,7 +70,7 @@ lint: venv ## ruff: lint and formatting
 	$(VENV)/bin/ruff format --check .
 
 typecheck: venv ## mypy over service-kit and every service (mypy.ini)
-	$(VENV)/bin/mypy $(foreach s,service-kit $(SERVICES),-p $(subst -,_,$(s)))
+	$(VENV)/bin/mypy $(foreach s,service-kit $(SERVICES) $(APPS),-p $(subst -,_,$(s)))
 
 openapi: venv ## regenerate contracts/ from the code
 	@for s in $(SERVICES); do $(PY) -m service_kit.contracts write $${s//-/_} contracts/$$s.yaml && echo "contracts/$$s.yaml"; done

@@ -7,6 +7,8 @@ with one clear message naming all that are missing.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -97,6 +99,13 @@ def _bounds(low: Any, high: Any) -> str:
     if low is None:
         return f"at most {high}"
     return f"at least {low}" if high is None else f"between {low} and {high}"
+
+
+def development_client_secret(dev_secret: str, client_id: str) -> str:
+    """Development only: an OAuth client's secret derived from the shared development
+    secret, so identity and the client (a service, the console) agree on it with nothing
+    configured. Production sets every secret."""
+    return hmac.new(dev_secret.encode(), f"client:{client_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def kit_settings(*, service: str, schema: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -1,0 +1,4 @@
+from service_kit.migrations import run_migrations
+from staff_console.models import db
+
+run_migrations(db.metadata)

@@ -1,0 +1,162 @@
+"""The console's tests run against the real garage, in this process: identity and the six
+services as Flask apps served on loopback ports (service_kit.testing.served) on one fresh
+PostgreSQL database, the six trusting identity's key set and calling each other with the
+service tokens identity issues (client credentials), as production is wired. Nothing is
+faked: a page that works here works against the services' real code. The outbox relays
+do not run by themselves; ``drain`` delivers what is due, as the relay processes would."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+from flask import Flask
+
+from service_kit.config import DEV_JWT_SECRET, development_client_secret
+from service_kit.fakes import free_port
+from service_kit.migrations import upgrade
+from service_kit.outbox.relay import OutboxRelay
+from service_kit.testing import served
+
+SERVICES = (
+    "customer-management",
+    "vehicle-management",
+    "workshop-scheduling",
+    "maintenance-job-management",
+    "invoicing",
+    "notification-management",
+)
+WITH_OUTBOX = ("workshop-scheduling", "maintenance-job-management", "invoicing")
+FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8 * 1024}
+
+
+def package(name: str) -> str:
+    return name.replace("-", "_")
+
+
+def env_prefix(name: str) -> str:
+    return name.upper().replace("-", "_")
+
+
+@dataclass
+class Garage:
+    database_url: str
+    urls: dict[str, str] = field(default_factory=dict)
+    apps: dict[str, Flask] = field(default_factory=dict)
+    accounts: dict[str, tuple[str, str]] = field(default_factory=dict)  # role -> (email, password)
+
+    @property
+    def issuer(self) -> str:
+        return self.urls["identity"]
+
+    @property
+    def console_url(self) -> str:
+        return self.urls["staff-console"]
+
+    def service_settings(self, name: str) -> dict[str, Any]:
+        settings: dict[str, Any] = {
+            "TESTING": True,
+            "DATABASE_URL": self.database_url,
+            "RATE_LIMIT_ENABLED": False,
+            "JWT_ISSUER": self.issuer,
+            "JWT_JWKS_URL": self.issuer + "/.well-known/jwks.json",
+            "JWT_ALGORITHMS": ["ES256"],
+            "SERVICE_TOKEN_URL": self.issuer + "/oauth/token",
+            "SERVICE_CLIENT_ID": name,
+            "SERVICE_CLIENT_SECRET": development_client_secret(DEV_JWT_SECRET, name),
+        }
+        for peer in SERVICES:
+            settings[f"{env_prefix(peer)}_URL"] = self.urls[peer]
+            settings[f"{env_prefix(peer)}_READ_TIMEOUT_SECONDS"] = 5.0
+        return settings
+
+    def drain(self, rounds: int = 3) -> None:
+        """Deliver every outbox message that is due, a few rounds (a delivery may cause more)."""
+        for _ in range(rounds):
+            for name in WITH_OUTBOX:
+                app = self.apps[name]
+                with app.app_context():
+                    OutboxRelay.for_app(app).run_once()
+
+    def signed_in(self, role: str) -> requests.Session:
+        """A browser-less person of ``role`` signed in to the console through identity's
+        sign-in page (the code flow as a browser follows it): a session with the cookie."""
+        email, password = self.accounts[role]
+        browser = requests.Session()
+        page = browser.get(self.console_url + "/auth/sign-in", timeout=10)
+        assert page.status_code == 200 and "csrf_token" in page.text, page.text[:500]
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert csrf
+        answer = browser.post(
+            page.url,
+            data={"csrf_token": csrf.group(1), "email": email, "password": password},
+            timeout=10,
+        )
+        assert answer.url.startswith(self.console_url), answer.url
+        return browser
+
+
+def csrf_of(page: requests.Response) -> str:
+    """The CSRF token of the first form on a console page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, page.text[:500]
+    return match.group(1)
+
+
+def absolute(base: str, location: str) -> str:
+    return urljoin(base, location)
+
+
+@contextlib.contextmanager
+def running_garage(database_url: str, console_settings: dict[str, Any] | None = None) -> Iterator[Garage]:
+    garage = Garage(database_url)
+    ports = {name: free_port() for name in ("identity", *SERVICES, "staff-console")}
+    garage.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    from identity.config import client_settings
+
+    identity = importlib.import_module("identity").create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "RATE_LIMIT_ENABLED": False,
+            "IDENTITY_ISSUER": garage.issuer,
+            # Its development clients (the six, the console), the console's on this port.
+            "OAUTH_CLIENTS": client_settings(
+                {"CONSOLE_REDIRECT_URIS": garage.console_url + "/auth/callback"}, DEV_JWT_SECRET, False
+            ),
+            **FAST_ARGON2,
+        }
+    )
+    upgrade(identity)
+    result = identity.test_cli_runner().invoke(args=["development-accounts"])
+    assert result.exit_code == 0, result.output
+    garage.accounts = {role: (email, pw) for role, email, pw in map(str.split, result.output.splitlines())}
+    garage.apps["identity"] = identity
+    for name in SERVICES:
+        app = importlib.import_module(package(name)).create_app(garage.service_settings(name))
+        upgrade(app)
+        garage.apps[name] = app
+    from staff_console import create_app
+    from staff_console.config import load_config
+
+    # The console's settings as its environment would give them (it derives the
+    # provider's endpoints from the issuer), then the test's own.
+    environment = {
+        "CONSOLE_URL": garage.console_url,
+        "IDENTITY_ISSUER": garage.issuer,
+        **{f"{env_prefix(name)}_URL": garage.urls[name] for name in SERVICES},
+    }
+    overrides = {"TESTING": True, "DATABASE_URL": database_url, "RATE_LIMIT_ENABLED": False}
+    console = create_app(load_config({**overrides, **(console_settings or {})}, env=environment))
+    upgrade(console)
+    garage.apps["staff-console"] = console
+    with contextlib.ExitStack() as stack:
+        for name, app in garage.apps.items():
+            stack.enter_context(served(app, ports[name]))
+        yield garage

@@ -1,0 +1,95 @@
+"""The front desk through the console's pages, against the real services (no browser:
+requests follows the redirects a browser would)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from console_harness import Garage, csrf_of
+
+
+def test_signed_out_every_page_sends_to_sign_in(garage: Garage) -> None:
+    import requests
+
+    for path in ("/", "/board", "/customers", "/customers/new"):
+        answer = requests.get(garage.console_url + path, allow_redirects=False, timeout=10)
+        assert answer.status_code == 302
+        assert answer.headers["Location"].startswith("/auth/sign-in?next=")
+
+
+def test_an_advisor_signs_in_and_sees_the_board_with_their_name(garage: Garage) -> None:
+    advisor = garage.signed_in("advisor")
+    board = advisor.get(garage.console_url + "/board", timeout=10)
+    assert board.status_code == 200
+    assert "Workshop on" in board.text
+    assert "Sign out" in board.text
+
+
+def test_register_a_customer_and_a_vehicle_then_find_them(garage: Garage) -> None:
+    advisor = garage.signed_in("advisor")
+    form = advisor.get(garage.console_url + "/customers/new", timeout=10)
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form.text).group(1)
+    fields = {
+        "csrf_token": csrf_of(form),
+        "idempotency_key": key,
+        "kind": "person",
+        "name": "Anna de Vries",
+        "email": "anna.devries@example.nl",
+        "phone": "06 1234 5678",
+        "preferred_channel": "email",
+        "preferred_language": "nl",
+    }
+    card = advisor.post(garage.console_url + "/customers/new", data=fields, timeout=10)
+    assert card.status_code == 200 and "Anna de Vries" in card.text
+    # The same form sent twice (a double-click) registers one customer.
+    again = advisor.post(garage.console_url + "/customers/new", data=fields, timeout=10)
+    assert again.url == card.url
+    vehicle_form = advisor.get(card.url + "/vehicles/new", timeout=10)
+    card = advisor.post(
+        card.url + "/vehicles/new",
+        data={
+            "csrf_token": csrf_of(vehicle_form),
+            "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', vehicle_form.text).group(
+                1
+            ),
+            "plate": "ab-123-c",
+            "make": "Volkswagen",
+            "model": "Golf",
+        },
+        timeout=10,
+    )
+    assert "AB-123-C" in card.text
+    found = advisor.get(garage.console_url + "/customers", params={"q": "devries"}, timeout=10)
+    assert found.text.count("Anna de Vries") == 1
+    by_plate = advisor.get(garage.console_url + "/customers", params={"q": "AB123C"}, timeout=10)
+    assert "Volkswagen Golf" in by_plate.text
+
+
+def test_a_refused_field_is_shown_beside_it(garage: Garage) -> None:
+    advisor = garage.signed_in("advisor")
+    form = advisor.get(garage.console_url + "/customers/new", timeout=10)
+    page = advisor.post(
+        garage.console_url + "/customers/new",
+        data={"csrf_token": csrf_of(form), "kind": "person", "name": "", "email": "not-an-email"},
+        timeout=10,
+    )
+    assert page.status_code == 200
+    assert 'aria-invalid="true"' in page.text
+    assert 'id="f-name-error"' in page.text or 'id="f-email-error"' in page.text
+
+
+def test_a_form_without_its_csrf_token_is_refused(garage: Garage) -> None:
+    advisor = garage.signed_in("advisor")
+    refused = advisor.post(
+        garage.console_url + "/customers/new", data={"kind": "person", "name": "X"}, timeout=10
+    )
+    assert refused.status_code == 400
+    assert "This form has expired" in refused.text
+
+
+def test_the_day_after_tomorrow_is_shown_on_the_board(garage: Garage) -> None:
+    advisor = garage.signed_in("advisor")
+    day = date.today() + timedelta(days=2)
+    board = advisor.get(garage.console_url + "/board", params={"day": day.isoformat()}, timeout=10)
+    assert board.status_code == 200
