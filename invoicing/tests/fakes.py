@@ -150,6 +150,7 @@ class FakeJobs(ResourceServer):
             "done": approved,
             "done_at": STAMP if approved else None,
             "created_by": "tech-1",
+            "created_by_name": "Anna de Vries",
             "created_at": STAMP,
         }
 

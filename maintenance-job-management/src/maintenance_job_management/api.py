@@ -57,7 +57,7 @@ from maintenance_job_management.service import (
     prices,
     time_clock,
 )
-from service_kit.auth import current_principal
+from service_kit.auth import Actor, current_actor, current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.documents.schemas import DocumentArgsSchema
 from service_kit.documents.settings import DocumentSettings
@@ -89,10 +89,6 @@ appointment_status_blp = ServiceBlueprint(
     description="Internal, workshop-scheduling only (role service): the status of a job's appointment, "
     "sent through its outbox each time it changes (not for front ends)",
 )
-
-
-def _actor() -> str:
-    return current_principal().subject
 
 
 def _margin() -> int:
@@ -180,7 +176,11 @@ class Start(MethodView):
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """scheduled -> in_progress: record the start, the technician and the odometer"""
         job = jobs.start_job(
-            session=db.session(), job_id=job_id, data=data, actor=_actor(), margin_percent=_margin()
+            session=db.session(),
+            job_id=job_id,
+            data=data,
+            actor=current_principal().subject,
+            margin_percent=_margin(),
         )
         return _job_response(job)
 
@@ -249,7 +249,7 @@ class Lines(MethodView):
             session=db.session(),
             job_id=job_id,
             data=data,
-            actor=_actor(),
+            actor=current_actor(),
             default_vat_rate=current_app.config["DEFAULT_VAT_RATE"],
         )
         return line, {
@@ -337,7 +337,9 @@ class Estimates(MethodView):
     @blp.response(201, EstimateSchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """Put the lines awaiting approval before the customer, recording what they see"""
-        estimate = approvals.send_estimate(session=db.session(), job_id=job_id, data=data, actor=_actor())
+        estimate = approvals.send_estimate(
+            session=db.session(), job_id=job_id, data=data, actor=current_actor()
+        )
         return estimate, {"Location": url_for("jobs.Estimate", job_id=job_id, estimate_id=estimate.id)}
 
 
@@ -409,7 +411,7 @@ class Decision(MethodView):
             job_id=job_id,
             estimate_id=estimate_id,
             data=data,
-            actor=_actor(),
+            actor=current_actor(),
             margin_percent=_margin(),
         )
 
@@ -430,12 +432,16 @@ class Approvals(MethodView):
 # --------------------------------------------------------------------------- time clock
 
 
-def _technician(data: dict[str, Any]) -> str:
+def _technician(data: dict[str, Any]) -> Actor | str:
+    """Whose clock: the caller's own (their token's subject and name), or, for an admin
+    only, another technician's account id. A technician clocks only themselves."""
     principal = current_principal()
     technician = data.get("technician") or principal.subject
-    if technician != principal.subject and "admin" not in principal.roles:
-        raise Forbidden("only an admin can clock another technician in or out")
-    return technician
+    if technician == principal.subject:
+        return principal.actor
+    if "admin" not in principal.roles:
+        raise Forbidden("a technician clocks in and out as themselves; only an admin can clock another")
+    return str(technician)
 
 
 @blp.route("/<uuid:job_id>/clock-in")
@@ -448,7 +454,7 @@ class ClockIn(MethodView):
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """Start a technician's clock on an in-progress job (one running clock each)"""
         entry = time_clock.clock_in(
-            session=db.session(), job_id=job_id, technician=_technician(data), actor=_actor()
+            session=db.session(), job_id=job_id, technician=_technician(data), actor=current_actor()
         )
         return entry, {"Location": url_for("jobs.TimeEntries", job_id=job_id)}
 
@@ -462,7 +468,9 @@ class ClockOut(MethodView):
     @blp.response(200, TimeEntrySchema)
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """Stop a technician's clock on this job"""
-        return time_clock.clock_out(session=db.session(), job_id=job_id, technician=_technician(data))
+        technician = _technician(data)
+        subject = technician.subject if isinstance(technician, Actor) else technician
+        return time_clock.clock_out(session=db.session(), job_id=job_id, technician=subject)
 
 
 @blp.route("/<uuid:job_id>/time-entries")
@@ -542,7 +550,11 @@ class LabourRate(MethodView):
 
         Lines already on jobs keep the rate they were added with."""
         rate, created = prices.put_rate(
-            session=db.session(), code=code, data=data, actor=_actor(), expected_versions=if_match_versions()
+            session=db.session(),
+            code=code,
+            data=data,
+            actor=current_actor(),
+            expected_versions=if_match_versions(),
         )
         return rate, 201 if created else 200, etag_header(rate.version)
 
@@ -564,7 +576,7 @@ class CannedJobs(MethodView):
     @catalogue_blp.response(201, CannedJobSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Add a canned job: its labour hours and parts with their prices and VAT"""
-        canned = catalogue.create_canned_job(session=db.session(), data=data, actor=_actor())
+        canned = catalogue.create_canned_job(session=db.session(), data=data, actor=current_actor())
         location = url_for("canned-jobs.CannedJob", canned_job_id=canned.id)
         return canned, 201, {"Location": location, **etag_header(canned.version)}
 
@@ -593,7 +605,7 @@ class CannedJob(MethodView):
             session=db.session(),
             canned_job_id=canned_job_id,
             changes=changes,
-            actor=_actor(),
+            actor=current_actor(),
             expected_versions=if_match_versions(),
         )
         return canned, 200, etag_header(canned.version)
@@ -615,7 +627,7 @@ class JobCannedJobs(MethodView):
             job_id=job_id,
             canned_job_id=data["canned_job_id"],
             covered_by_booking=data["covered_by_booking"],
-            actor=_actor(),
+            actor=current_actor(),
             default_vat_rate=current_app.config["DEFAULT_VAT_RATE"],
         )
         return {"lines": added, "job": job}, 201, etag_header(job.version)

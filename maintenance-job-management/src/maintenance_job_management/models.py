@@ -148,6 +148,7 @@ class JobLine(Model):
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(200))
+    created_by_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     # The canned job it came from; its prices are the line's own, copied when added.
@@ -200,6 +201,7 @@ class Estimate(Model):
     channel: Mapped[str] = mapped_column(String(16))
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
     sent_by: Mapped[str] = mapped_column(String(200))
+    sent_by_name: Mapped[str] = mapped_column(String(200))
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -225,6 +227,7 @@ class Approval(Model):
     shown: Mapped[dict[str, Any]] = mapped_column(JSONB)
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_by_name: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -240,14 +243,19 @@ class TimeEntry(Model):
             postgresql_where=text("clocked_out_at IS NULL"),
         ),
         Index("ix_time_entries_job_id", "job_id"),
+        # A technician's latest entry: the name an admin's clock-in for them records.
+        Index("ix_time_entries_technician_clocked_in_at", "technician", "clocked_in_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
     job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.maintenance_jobs.id"))
+    # The technician's account id (their token's subject) and their name at clock-in.
     technician: Mapped[str] = mapped_column(String(100))
+    technician_name: Mapped[str] = mapped_column(String(200))
     clocked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     clocked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_by_name: Mapped[str] = mapped_column(String(200))
 
     @property
     def seconds(self) -> int:
@@ -268,6 +276,7 @@ class LabourRate(Model):
     hourly_rate: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_by: Mapped[str] = mapped_column(String(200))
+    updated_by_name: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     __mapper_args__ = {"version_id_col": version}
@@ -287,6 +296,7 @@ class CannedJob(Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_by: Mapped[str] = mapped_column(String(200))
+    updated_by_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

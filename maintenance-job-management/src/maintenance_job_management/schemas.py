@@ -177,7 +177,8 @@ class LineSchema(ma.Schema):
     )
     done = ma.fields.Boolean(required=True)
     done_at = ma.fields.DateTime(required=True, allow_none=True)
-    created_by = ma.fields.String(required=True)
+    created_by = ma.fields.String(required=True, metadata={"description": "who added it: an account id"})
+    created_by_name = ma.fields.String(required=True, metadata={"description": "their name at the time"})
     created_at = ma.fields.DateTime(required=True)
 
 
@@ -362,7 +363,8 @@ class EstimateSchema(ma.Schema):
     snapshot = ma.fields.Nested(
         EstimateSnapshotSchema, required=True, metadata={"description": "exactly what the customer saw"}
     )
-    sent_by = ma.fields.String(required=True)
+    sent_by = ma.fields.String(required=True, metadata={"description": "who sent it: an account id"})
+    sent_by_name = ma.fields.String(required=True, metadata={"description": "their name at the time"})
     sent_at = ma.fields.DateTime(required=True)
     decided_at = ma.fields.DateTime(required=True, allow_none=True)
 
@@ -398,12 +400,19 @@ class ApprovalSchema(ma.Schema):
     line_id = ma.fields.UUID(required=True)
     estimate_id = ma.fields.UUID(required=True, allow_none=True)
     decision = ma.fields.String(required=True, validate=validate.OneOf((domain.APPROVED, domain.DECLINED)))
-    decided_by = ma.fields.String(required=True)
+    decided_by = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "who decided for the customer, as they gave their name; for the booking "
+            "channel the name of who added the line"
+        },
+    )
     channel = ma.fields.String(required=True, validate=validate.OneOf(domain.APPROVAL_CHANNELS))
     decided_at = ma.fields.DateTime(required=True)
     shown = ma.fields.Nested(ShownLineSchema, required=True, metadata={"description": "the line as shown"})
     note = ma.fields.String(required=True, allow_none=True)
-    recorded_by = ma.fields.String(required=True)
+    recorded_by = ma.fields.String(required=True, metadata={"description": "who recorded it: an account id"})
+    recorded_by_name = ma.fields.String(required=True, metadata={"description": "their name at the time"})
     recorded_at = ma.fields.DateTime(required=True)
 
 
@@ -420,15 +429,20 @@ class ClockSchema(ma.Schema):
 class TimeEntrySchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     job_id = ma.fields.UUID(required=True)
-    technician = ma.fields.String(required=True)
+    technician = ma.fields.String(required=True, metadata={"description": "the technician's account id"})
+    technician_name = ma.fields.String(required=True, metadata={"description": "their name at clock-in"})
     clocked_in_at = ma.fields.DateTime(required=True)
     clocked_out_at = ma.fields.DateTime(required=True, allow_none=True)
     seconds = ma.fields.Integer(required=True, metadata={"description": "so far, when still running"})
-    recorded_by = ma.fields.String(required=True)
+    recorded_by = ma.fields.String(
+        required=True, metadata={"description": "who clocked them in: an account id"}
+    )
+    recorded_by_name = ma.fields.String(required=True, metadata={"description": "their name at the time"})
 
 
 class TechnicianTimeSchema(ma.Schema):
     technician = ma.fields.String(required=True)
+    technician_name = ma.fields.String(required=True, metadata={"description": "as of their latest entry"})
     clocked_seconds = ma.fields.Integer(required=True)
     clocked_hours = _hours("clocked_seconds as hours, half-up to two decimals", required=True)
 
@@ -446,7 +460,10 @@ class LabourRateSchema(ma.Schema):
     name = ma.fields.String(required=True)
     hourly_rate = ma.fields.Integer(required=True, metadata={"description": "minor units"})
     version = ma.fields.Integer(required=True)
-    updated_by = ma.fields.String(required=True)
+    updated_by = ma.fields.String(
+        required=True, metadata={"description": "who changed it last: an account id"}
+    )
+    updated_by_name = ma.fields.String(required=True, metadata={"description": "their name at the time"})
     updated_at = ma.fields.DateTime(required=True)
 
 
@@ -521,7 +538,10 @@ class CannedJobSchema(ma.Schema):
     active = ma.fields.Boolean(required=True)
     lines = ma.fields.List(ma.fields.Nested(CannedJobLineSchema), required=True)
     version = ma.fields.Integer(required=True)
-    updated_by = ma.fields.String(required=True)
+    updated_by = ma.fields.String(
+        required=True, metadata={"description": "who changed it last: an account id"}
+    )
+    updated_by_name = ma.fields.String(required=True, metadata={"description": "their name at the time"})
     created_at = ma.fields.DateTime(required=True)
     updated_at = ma.fields.DateTime(required=True)
 

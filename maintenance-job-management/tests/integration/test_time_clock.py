@@ -60,8 +60,18 @@ def test_clocked_time_is_shown_beside_billed_labour(app, client, jobs):
     assert sheet["clocked_hours"] == "1.75"
     assert sheet["billed_labour_hours"] == "1.50"
     assert sheet["per_technician"] == [
-        {"technician": "tech-anna", "clocked_seconds": 3600, "clocked_hours": "1.00"},
-        {"technician": "tech-bo", "clocked_seconds": 2700, "clocked_hours": "0.75"},
+        {
+            "technician": "tech-anna",
+            "technician_name": "tech-anna",
+            "clocked_seconds": 3600,
+            "clocked_hours": "1.00",
+        },
+        {
+            "technician": "tech-bo",
+            "technician_name": "tech-bo",
+            "clocked_seconds": 2700,
+            "clocked_hours": "0.75",
+        },
     ]
     assert len(sheet["entries"]) == 2
     summary = jobs.get(job["id"])["time"]

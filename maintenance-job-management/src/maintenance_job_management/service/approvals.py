@@ -15,6 +15,7 @@ from maintenance_job_management import domain
 from maintenance_job_management.clients import notification_management
 from maintenance_job_management.models import Approval, Estimate, Job, utcnow
 from maintenance_job_management.service import jobs
+from service_kit.auth import Actor
 from service_kit.outbox import enqueue
 from service_kit.pagination import Page, keyset_page
 
@@ -37,7 +38,7 @@ def apply_approval_rule(session: Session, job: Job, *, margin_percent: int) -> N
         jobs.status_changed(session, job)
 
 
-def send_estimate(*, session: Session, job_id: uuid.UUID, data: dict[str, Any], actor: str) -> Estimate:
+def send_estimate(*, session: Session, job_id: uuid.UUID, data: dict[str, Any], actor: Actor) -> Estimate:
     """Put the lines awaiting approval before the customer, recording exactly what they
     see; by email or SMS that goes out as an ``estimate_ready`` notification."""
     job = jobs.lock_job(session, job_id)
@@ -70,7 +71,7 @@ def send_estimate(*, session: Session, job_id: uuid.UUID, data: dict[str, Any], 
         status=domain.ESTIMATE_SENT,
         channel=data["channel"],
         snapshot=domain.estimate_snapshot(lines, currency=job.currency, message=data.get("message")),
-        sent_by=actor,
+        **actor.fields("sent_by"),
         sent_at=utcnow(),
     )
     session.add(estimate)
@@ -113,7 +114,7 @@ def decide_estimate(
     job_id: uuid.UUID,
     estimate_id: uuid.UUID,
     data: dict[str, Any],
-    actor: str,
+    actor: Actor,
     margin_percent: int,
 ) -> Estimate:
     """Record the customer's decision on every line of an estimate: who decided, when,
@@ -156,7 +157,7 @@ def decide_estimate(
                 decided_at=decided_at,
                 shown=shown[line_id],
                 note=data.get("note"),
-                recorded_by=actor,
+                **actor.fields("recorded_by"),
             )
         )
     estimate.status = domain.ESTIMATE_DECIDED

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from maintenance_job_management import domain
 from maintenance_job_management.models import CannedJob, CannedJobLine, Job, JobLine
 from maintenance_job_management.service import jobs, lines, prices
+from service_kit.auth import Actor
 from service_kit.etag import ensure_version
 from service_kit.pagination import Page, keyset_page
 
@@ -43,7 +44,7 @@ def _ensure_work_kind(session: Session, work_kind: str | None) -> None:
             )
 
 
-def create_canned_job(*, session: Session, data: dict[str, Any], actor: str) -> CannedJob:
+def create_canned_job(*, session: Session, data: dict[str, Any], actor: Actor) -> CannedJob:
     _ensure_work_kind(session, data.get("work_kind"))
     canned = CannedJob(
         code=data["code"],
@@ -51,7 +52,7 @@ def create_canned_job(*, session: Session, data: dict[str, Any], actor: str) -> 
         description=data.get("description"),
         work_kind=data.get("work_kind"),
         active=data.get("active", True),
-        updated_by=actor,
+        **actor.fields("updated_by"),
         lines=_lines(data["lines"]),
     )
     session.add(canned)
@@ -78,7 +79,7 @@ def update_canned_job(
     session: Session,
     canned_job_id: uuid.UUID,
     changes: dict[str, Any],
-    actor: str,
+    actor: Actor,
     expected_versions: set[int] | None,
 ) -> CannedJob:
     """Details change in place; ``lines``, when given, replace the lines whole."""
@@ -93,7 +94,7 @@ def update_canned_job(
         session.flush()  # the old lines go before the new ones take their positions
     for field, value in changes.items():
         setattr(canned, field, value)
-    canned.updated_by = actor
+    canned.updated_by, canned.updated_by_name = actor.subject, actor.name
     session.flush()
     return canned
 
@@ -104,7 +105,7 @@ def add_to_job(
     job_id: uuid.UUID,
     canned_job_id: uuid.UUID,
     covered_by_booking: bool,
-    actor: str,
+    actor: Actor,
     default_vat_rate: Decimal,
 ) -> tuple[Job, list[JobLine]]:
     """Every line of the canned job becomes a line of the job, priced now: labour at the

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 from maintenance_job_management import domain
 from maintenance_job_management.models import Approval, Job, JobLine, utcnow
 from maintenance_job_management.service import approvals, jobs, prices
+from service_kit.auth import Actor
 from service_kit.etag import ensure_version
 from service_kit.pagination import Page, keyset_page
 
@@ -30,7 +31,7 @@ def add_line(
     session: Session,
     job_id: uuid.UUID,
     data: dict[str, Any],
-    actor: str,
+    actor: Actor,
     default_vat_rate: Decimal,
     canned_job_id: uuid.UUID | None = None,
 ) -> JobLine:
@@ -51,7 +52,7 @@ def add_line(
         job=job,
         kind=kind,
         canned_job_id=canned_job_id,
-        created_by=actor,
+        **actor.fields("created_by"),
         covered_by_booking=data.get("covered_by_booking", False),
         approval=domain.PENDING,
         done=False,
@@ -67,12 +68,12 @@ def add_line(
                 job_id=job.id,
                 line_id=line.id,
                 decision=domain.APPROVED,
-                decided_by=actor,
+                decided_by=actor.name,
                 channel=domain.BOOKING_CHANNEL,
                 decided_at=utcnow(),
                 shown=domain.shown_line(line),
                 note="covered by the booked request",
-                recorded_by=actor,
+                **actor.fields("recorded_by"),
             )
         )
     jobs.touch(job)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from maintenance_job_management import domain
 from maintenance_job_management.models import LabourRate
+from service_kit.auth import Actor
 from service_kit.etag import ensure_version
 
 
@@ -26,20 +27,20 @@ def get_rate(*, session: Session, code: str) -> LabourRate:
 
 
 def put_rate(
-    *, session: Session, code: str, data: dict[str, Any], actor: str, expected_versions: set[int] | None
+    *, session: Session, code: str, data: dict[str, Any], actor: Actor, expected_versions: set[int] | None
 ) -> tuple[LabourRate, bool]:
     """Set the rate ``code`` (made when new); answers it and whether it was made."""
     domain.ensure_code(code)
     rate = session.get(LabourRate, code, with_for_update=True)
     if rate is None:
-        rate = LabourRate(code=code, updated_by=actor, **data)
+        rate = LabourRate(code=code, **actor.fields("updated_by"), **data)
         session.add(rate)
         session.flush()
         return rate, True
     ensure_version(rate.version, expected_versions)
     for field, value in data.items():
         setattr(rate, field, value)
-    rate.updated_by = actor
+    rate.updated_by, rate.updated_by_name = actor.subject, actor.name
     session.flush()
     return rate, False
 
