@@ -35,7 +35,7 @@ from invoicing.schemas import (
 )
 from invoicing.service import credit_notes, invoices, payments, sending
 from invoicing.service.settings import Settings
-from service_kit.auth import current_principal
+from service_kit.auth import current_actor, current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.documents.settings import DocumentSettings
 from service_kit.etag import etag_header
@@ -75,10 +75,6 @@ def _settings() -> Settings:
 
 def _documents() -> DocumentSettings:
     return DocumentSettings.from_config(current_app.config)
-
-
-def _actor() -> str:
-    return current_principal().subject
 
 
 def _invoice_response(invoice: Any, status: int = 200, **headers: str) -> Any:
@@ -128,7 +124,7 @@ class Invoices(MethodView):
             vehicles=clients.vehicles,
             data=data,
             settings=_settings(),
-            issued_by=_actor(),
+            issued_by=current_actor(),
         )
         return _invoice_response(
             invoice, 201 if issued else 200, Location=url_for("invoices.Invoice", invoice_id=invoice.id)
@@ -218,7 +214,7 @@ class Payments(MethodView):
             session=db.session(),
             invoice_id=invoice_id,
             data=data,
-            recorded_by=principal.subject,
+            recorded_by=principal.actor,
             roles=principal.roles,
         )
         return payment, 201, {"Location": url_for("invoices.Payments", invoice_id=invoice_id)}
@@ -289,7 +285,7 @@ class CreditNotes(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Credit all of an invoice that is left, or some of its lines, in full or in part"""
         note = credit_notes.issue_credit_note(
-            session=db.session(), data=data, settings=_settings(), issued_by=_actor()
+            session=db.session(), data=data, settings=_settings(), issued_by=current_actor()
         )
         return note, 201, {"Location": url_for("credit_notes.CreditNote", credit_note_id=note.id)}
 

@@ -108,6 +108,7 @@ class Invoice(Model):
     payment_terms_days: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     issued_by: Mapped[str] = mapped_column(String(200))
+    issued_by_name: Mapped[str] = mapped_column(String(200))
 
     # The customer's billing data as it was at issue.
     customer_kind: Mapped[str] = mapped_column(String(16))
@@ -291,6 +292,7 @@ class CreditNote(Model):
     issue_date: Mapped[date] = mapped_column(Date)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     issued_by: Mapped[str] = mapped_column(String(200))
+    issued_by_name: Mapped[str] = mapped_column(String(200))
     total_net: Mapped[int] = mapped_column(Integer)
     total_vat: Mapped[int] = mapped_column(Integer)
     total_gross: Mapped[int] = mapped_column(Integer)
@@ -359,4 +361,5 @@ class Payment(Model):
     paid_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reference: Mapped[str | None] = mapped_column(String(200))
     recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_by_name: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

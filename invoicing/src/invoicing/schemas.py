@@ -241,7 +241,8 @@ class PaymentSchema(ma.Schema):
     method = ma.fields.String(required=True, validate=validate.OneOf(domain.PAYMENT_METHODS))
     paid_at = ma.fields.DateTime(required=True)
     reference = ma.fields.String(required=True, allow_none=True)
-    recorded_by = ma.fields.String(required=True)
+    recorded_by = ma.fields.String(required=True, metadata={"description": "who recorded it: an account id"})
+    recorded_by_name = ma.fields.String(required=True, metadata={"description": "their name at the time"})
     recorded_at = ma.fields.DateTime(required=True)
 
 
@@ -319,7 +320,10 @@ class InvoiceSchema(ma.Schema):
     credit_notes = ma.fields.List(ma.fields.Nested(CreditNoteSummarySchema), required=True)
     pdf_url = ma.fields.String(required=True, dump_only=True)
     issued_at = ma.fields.DateTime(required=True)
-    issued_by = ma.fields.String(required=True)
+    issued_by = ma.fields.String(
+        required=True, metadata={"description": "who issued it: an account id, or the service that did"}
+    )
+    issued_by_name = ma.fields.String(required=True, metadata={"description": "their name at the time"})
     sent_at = ma.fields.DateTime(required=True, allow_none=True)
     send_count = ma.fields.Integer(required=True)
     reminders_sent = ma.fields.Integer(required=True)
@@ -363,7 +367,10 @@ class CreditNoteSchema(ma.Schema):
     full = ma.fields.Boolean(required=True, metadata={"description": "credited everything that was left"})
     issue_date = ma.fields.Date(required=True)
     issued_at = ma.fields.DateTime(required=True)
-    issued_by = ma.fields.String(required=True)
+    issued_by = ma.fields.String(
+        required=True, metadata={"description": "who issued it: an account id, or the service that did"}
+    )
+    issued_by_name = ma.fields.String(required=True, metadata={"description": "their name at the time"})
     lines = ma.fields.List(ma.fields.Nested(CreditNoteLineSchema), required=True)
     vat_breakdown = ma.fields.List(ma.fields.Nested(VatRowSchema), required=True)
     totals = ma.fields.Nested(CreditNoteTotalsSchema, required=True)

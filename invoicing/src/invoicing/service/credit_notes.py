@@ -18,6 +18,7 @@ from invoicing.service import invoices
 from invoicing.service.invoice_changes import lock_invoice, settle
 from invoicing.service.read_models import CreditNoteAsShown, credit_note_as_shown
 from invoicing.service.settings import Settings
+from service_kit.auth import Actor
 from service_kit.pagination import Page, keyset_page
 
 
@@ -52,7 +53,7 @@ def _creditable(session: Session, invoice: Invoice) -> dict[uuid.UUID, domain.Cr
 
 
 def issue_credit_note(
-    *, session: Session, data: Mapping[str, Any], settings: Settings, issued_by: str
+    *, session: Session, data: Mapping[str, Any], settings: Settings, issued_by: Actor
 ) -> CreditNoteAsShown:
     """A credit note taking back all that is left of an invoice (no ``lines``) or the
     given lines, in part (a quantity or a net amount) or whole."""
@@ -100,7 +101,7 @@ def issue_credit_note(
         full=not requested,
         issue_date=today,
         issued_at=now,
-        issued_by=issued_by,
+        **issued_by.fields("issued_by"),
         total_net=-net,
         total_vat=-vat,
         total_gross=-(net + vat),

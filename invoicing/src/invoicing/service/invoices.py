@@ -28,6 +28,7 @@ from invoicing.service import sending
 from invoicing.service.invoice_changes import settle
 from invoicing.service.read_models import InvoiceAsShown, invoice_as_shown
 from invoicing.service.settings import Settings
+from service_kit.auth import Actor
 from service_kit.clock import utcnow
 from service_kit.pagination import Page, decode_cursor, encode_cursor, keyset_page
 
@@ -92,7 +93,7 @@ def issue_invoice(
     vehicles: VehicleDirectory,
     data: Mapping[str, Any],
     settings: Settings,
-    issued_by: str,
+    issued_by: Actor,
 ) -> tuple[InvoiceAsShown, bool]:
     """The invoice of a completed job, issued once: a second create (or a concurrent
     one) for the same job returns the first invoice. True when it was issued now."""
@@ -160,7 +161,7 @@ def issue_invoice(
         due_date=today + timedelta(days=terms),
         payment_terms_days=terms,
         issued_at=now,
-        issued_by=issued_by,
+        **issued_by.fields("issued_by"),
         customer_kind=customer.kind,
         customer_name=customer.name,
         customer_vat_number=customer.vat_number,

@@ -18,6 +18,7 @@ from invoicing.models import Invoice, Payment
 from invoicing.service import invoices
 from invoicing.service.invoice_changes import lock_invoice, settle
 from invoicing.service.settings import Settings
+from service_kit.auth import Actor
 from service_kit.clock import utcnow
 
 
@@ -26,7 +27,7 @@ def record_payment(
     session: Session,
     invoice_id: uuid.UUID,
     data: Mapping[str, Any],
-    recorded_by: str,
+    recorded_by: Actor,
     roles: Iterable[str],
 ) -> Payment:
     invoice = lock_invoice(session, invoice_id)
@@ -40,7 +41,7 @@ def record_payment(
         method=data["method"],
         paid_at=data.get("paid_at") or now,
         reference=(data.get("reference") or "").strip() or None,
-        recorded_by=recorded_by,
+        **recorded_by.fields("recorded_by"),
         recorded_at=now,
     )
     session.add(payment)
