@@ -105,7 +105,9 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
 PING_AFTER_IDLE_SECONDS = 5.0
 
 
-def tune_pool(engine: Engine, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> None:
+def tune_pool(
+    engine: Engine, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, *, reads_without_transaction: bool = True
+) -> None:
     """Two round trips a request need not make, decided when a request checks a
     connection out of the pool:
 
@@ -114,7 +116,8 @@ def tune_pool(engine: Engine, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) 
       after. PostgreSQL's default isolation (read committed) gives each statement its
       own snapshot either way, so a read sees nothing different. Every other method,
       and anything outside a request (commands, the relay, tests), keeps its
-      transaction.
+      transaction. A web app whose pages write on a GET (its session, a renewed token
+      under a row lock) turns this off (``reads_without_transaction=False``).
     - A connection idle in the pool for ``ping_after_idle`` seconds is pinged first; a
       dead one (database restarted, failed over, a firewall's idle timeout) is replaced
       before the request uses it. One used a moment ago is not: if it died since, the
@@ -130,7 +133,7 @@ def tune_pool(engine: Engine, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) 
                 raise DisconnectionError("a pooled connection died while idle") from exc
             if not alive:
                 raise DisconnectionError("a pooled connection died while idle")
-        if has_request_context() and request.method in READ_METHODS:
+        if reads_without_transaction and has_request_context() and request.method in READ_METHODS:
             dbapi_connection.autocommit = True
             record.info["autocommit"] = True
 
@@ -141,12 +144,12 @@ def tune_pool(engine: Engine, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) 
             dbapi_connection.autocommit = False
 
 
-def init_database(app: Flask, db: SQLAlchemy) -> None:
+def init_database(app: Flask, db: SQLAlchemy, *, reads_without_transaction: bool = True) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_url(app.config["DATABASE_URL"])
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     with app.app_context():
-        tune_pool(db.engine)
+        tune_pool(db.engine, reads_without_transaction=reads_without_transaction)
 
 
 def current_db() -> SQLAlchemy:

@@ -86,7 +86,9 @@ def create_web_app(
     if not app.testing:
         configure_logging(app.config["SERVICE_NAME"], app.config["LOG_LEVEL"])
     init_observability(app)
-    init_database(app, db)
+    # Pages write on a GET (the session, a token renewed under a row lock): every request
+    # keeps its transaction.
+    init_database(app, db, reads_without_transaction=False)
     init_security(app)
     CSRFProtect(app)
     compiled = Path(tempfile.mkdtemp(prefix=f"{app.config['SERVICE_NAME']}-catalogues-"))

@@ -154,12 +154,15 @@ def sign_out() -> Response:
     tokens = _stored_tokens()
     if tokens and tokens.refresh_token:
         try:
-            _client().revoke_token(
+            # RFC 7009: the provider ends the refresh token (and identity its whole family).
+            answer = requests.post(
                 _client().server_metadata["revocation_endpoint"],
-                token=tokens.refresh_token,
-                token_type_hint="refresh_token",
+                data={"token": tokens.refresh_token, "token_type_hint": "refresh_token"},
+                auth=(current_app.config["OIDC_CLIENT_ID"], current_app.config["OIDC_CLIENT_SECRET"]),
+                timeout=(2.0, 5.0),
             )
-        except (requests.RequestException, KeyError, OAuthError) as exc:
+            answer.raise_for_status()
+        except (requests.RequestException, KeyError) as exc:
             # The session row goes anyway; the refresh token then dies at its own end.
             log.warning("could not revoke the refresh token at sign-out: %s", exc)
     session.clear()
