@@ -106,7 +106,10 @@ PING_AFTER_IDLE_SECONDS = 5.0
 
 
 def tune_pool(
-    engine: Engine, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, *, reads_without_transaction: bool = True
+    engine: Engine,
+    ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
+    *,
+    reads_without_transaction: bool = True,
 ) -> None:
     """Two round trips a request need not make, decided when a request checks a
     connection out of the pool:

@@ -140,7 +140,12 @@ def test_pages_loading_at_once_renew_an_ending_token_once(garage: Garage) -> Non
             {"id": cookie.encode()},
         )
     with ThreadPoolExecutor(4) as pool:
-        pages = list(pool.map(lambda _: advisor.get(garage.console_url + "/board", allow_redirects=False, timeout=20), range(4)))
+        pages = list(
+            pool.map(
+                lambda _: advisor.get(garage.console_url + "/board", allow_redirects=False, timeout=20),
+                range(4),
+            )
+        )
     assert [page.status_code for page in pages] == [200] * 4
     with engine.connect() as connection:
         after = connection.execute(
