@@ -8,11 +8,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from console_harness import Garage, running_garage
+from console_harness import Garage, running_garage  # noqa: E402
+
+from service_kit.testing import database_of_its_own  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def garage(fresh_database_url: str) -> Iterator[Garage]:
-    """identity, the six services and the console, real, on loopback, one database."""
-    with running_garage(fresh_database_url) as running:
+def garage(postgres_server_url: str) -> Iterator[Garage]:
+    """identity, the six services and the console, real, on loopback, on a database of
+    their own (the services' own tests empty their tables between tests)."""
+    with database_of_its_own(postgres_server_url, "garage_console") as url, running_garage(url) as running:
         yield running

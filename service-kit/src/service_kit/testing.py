@@ -107,10 +107,11 @@ def postgres_server_url() -> Iterator[str]:
         pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def fresh_database_url(postgres_server_url: str) -> Iterator[str]:
-    """A database made for this test run alone; every service migrates its schema into it."""
-    name = f"garage_test_{uuid.uuid4().hex[:12]}"
+@contextlib.contextmanager
+def database_of_its_own(postgres_server_url: str, prefix: str = "garage_test") -> Iterator[str]:
+    """A new database on the server, dropped afterwards: for a set of tests that must not
+    share tables with the rest of the run (a whole garage in one process, say)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = _connect(postgres_server_url)
     with admin.cursor() as cursor:
         cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -120,6 +121,13 @@ def fresh_database_url(postgres_server_url: str) -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def fresh_database_url(postgres_server_url: str) -> Iterator[str]:
+    """A database made for this test run alone; every service migrates its schema into it."""
+    with database_of_its_own(postgres_server_url) as url:
+        yield url
 
 
 def truncate_schema(engine: Any, schema: str) -> None:
