@@ -8,9 +8,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from console_harness import Garage, running_garage  # noqa: E402
+from console_harness import Garage, running_garage
 
-from service_kit.testing import database_of_its_own  # noqa: E402
+from service_kit.testing import database_of_its_own
 
 
 @pytest.fixture(scope="session")
