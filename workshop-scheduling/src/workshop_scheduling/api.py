@@ -16,11 +16,11 @@ from typing import Any
 from flask import current_app, request, url_for
 from flask.views import MethodView
 
-from service_kit.auth import current_actor
+from service_kit.auth import current_actor, current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
 from service_kit.observability import current_request_id
-from service_kit.problems import NotFound
+from service_kit.problems import Forbidden, NotFound
 from workshop_scheduling.clients.maintenance_jobs import maintenance_jobs
 from workshop_scheduling.clients.vehicle_management import vehicle_management
 from workshop_scheduling.models import Appointment as AppointmentRow
@@ -191,6 +191,12 @@ class Bay(MethodView):
 # -------------------------------------------------------------------------- technicians
 
 
+def _account_linked_by_an_admin(data: dict[str, Any]) -> None:
+    """Whose account a technician is decides whose clock is theirs: an admin's call."""
+    if "account_subject" in data and "admin" not in current_principal().roles:
+        raise Forbidden("only an admin links a technician to an identity account")
+
+
 @workshop_blp.route("/technicians")
 class Technicians(MethodView):
     @workshop_blp.auth(*READERS)
@@ -206,7 +212,10 @@ class Technicians(MethodView):
     @workshop_blp.arguments(TechnicianCreateSchema)
     @workshop_blp.response(201, TechnicianSchema)
     def post(self, data: dict[str, Any]) -> Any:
-        """Add a technician with their skills"""
+        """Add a technician with their skills
+
+        Linking their identity account (`account_subject`) is an admin's (403 for others)."""
+        _account_linked_by_an_admin(data)
         technician = workshop.create_technician(session=db.session(), data=data)
         location = url_for("workshop.Technician", technician_id=technician.id)
         return technician, {"Location": location, **etag_header(technician.version)}
@@ -228,7 +237,10 @@ class Technician(MethodView):
     @workshop_blp.arguments(TechnicianUpdateSchema)
     @workshop_blp.response(200, TechnicianSchema)
     def patch(self, changes: dict[str, Any], technician_id: uuid.UUID) -> Any:
-        """Rename, change skills, or (de)activate a technician; one with upcoming appointments stays active"""
+        """Rename, change skills, or (de)activate a technician; one with upcoming appointments stays active
+
+        Linking their identity account (`account_subject`) is an admin's (403 for others)."""
+        _account_linked_by_an_admin(changes)
         technician = workshop.update_technician(
             session=db.session(),
             technician_id=technician_id,

@@ -106,11 +106,17 @@ class Bay(Model):
 
 class Technician(Model):
     __tablename__ = "technicians"
-    __table_args__ = (Index("uq_technicians_name", func.lower(text("name")), unique=True),)
+    __table_args__ = (
+        Index("uq_technicians_name", func.lower(text("name")), unique=True),
+        Index("uq_technicians_account_subject", "account_subject", unique=True),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
     name: Mapped[str] = mapped_column(String(100))
     skills: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    # Their identity account (its id, their token's subject), set by an admin: the id
+    # their clock and jobs have in maintenance-job-management. One technician an account.
+    account_subject: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -9,7 +9,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service_kit.pagination import PageArgsSchema, page_schema
-from service_kit.validation import UtcDateTime
+from service_kit.validation import SINGLE_LINE, UtcDateTime
 from workshop_scheduling.domain.appointments import JOB_LIFECYCLE, STATUSES, InWorkshopTime
 from workshop_scheduling.domain.workshop import SLOT_CHOICES, SLUG, WEEKDAYS
 
@@ -187,6 +187,13 @@ class TechnicianSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     name = ma.fields.String(required=True)
     skills = ma.fields.List(ma.fields.String(), required=True)
+    account_subject = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "their identity account's id (their token's subject): whose clock is theirs"
+        },
+    )
     active = ma.fields.Boolean(required=True)
     created_at = Instant(required=True)
     updated_at = Instant(required=True)
@@ -200,17 +207,31 @@ class TechnicianCreateSchema(InputSchema):
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
     skills = ma.fields.List(_slug(), load_default=list, validate=validate.Length(max=30))
     active = ma.fields.Boolean(load_default=True)
+    account_subject = ma.fields.String(
+        allow_none=True,
+        validate=[validate.Length(min=1, max=200), SINGLE_LINE],
+        metadata={"description": "their identity account's id (their token's subject); admins only"},
+    )
 
 
 class TechnicianUpdateSchema(InputSchema):
     name = ma.fields.String(validate=validate.Length(min=1, max=100))
     skills = ma.fields.List(_slug(), validate=validate.Length(max=30))
     active = ma.fields.Boolean()
+    account_subject = ma.fields.String(
+        allow_none=True,
+        validate=[validate.Length(min=1, max=200), SINGLE_LINE],
+        metadata={"description": "their identity account's id (their token's subject); admins only"},
+    )
 
 
 class TechnicianQueryArgsSchema(PageArgsSchema, InputSchema):
     skill = _slug()
     active = ma.fields.Boolean()
+    account_subject = ma.fields.String(
+        validate=[validate.Length(min=1, max=200), SINGLE_LINE],
+        metadata={"description": "the technician of this account"},
+    )
 
 
 # --------------------------------------------------------------------------- appointments
@@ -400,6 +421,7 @@ class AvailabilitySchema(ma.Schema):
 class TechnicianBriefSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     name = ma.fields.String(required=True)
+    account_subject = ma.fields.String(required=True, allow_none=True)
 
 
 class PlannedAppointmentSchema(ma.Schema):

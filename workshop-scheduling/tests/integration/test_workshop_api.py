@@ -242,7 +242,7 @@ def test_the_day_view_shows_vehicle_bay_technician_and_job_status(workshop, clie
     shown = day["appointments"][1]
     assert shown["vehicle"] == {"id": str(vehicle), "plate": "XY-99-Z", "make": "Toyota", "model": "Yaris"}
     assert shown["bay"] == {"id": lift["id"], "name": "Lift 1", "kind": "lift"}
-    assert shown["technician"] == {"id": anna["id"], "name": "Anna"}
+    assert shown["technician"] == {"id": anna["id"], "name": "Anna", "account_subject": None}
     assert shown["job_status"] == "in_progress"
     assert shown["start"] == local(workshop.day, "14:00").isoformat()
     with_cancelled = client.get(

@@ -54,6 +54,11 @@ class TechnicianNotFound(NotFound):
         super().__init__(f"technician {technician_id} does not exist")
 
 
+class AccountAlreadyLinked(Conflict):
+    def __init__(self, account_subject: str) -> None:
+        super().__init__(f"another technician is already linked to account {account_subject!r}")
+
+
 class InvalidSettings(Unprocessable):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__("the workshop settings break one or more rules", errors=errors)

@@ -16,6 +16,7 @@ from service_kit.pagination import Page, keyset_page
 from workshop_scheduling.domain.appointments import HOLDING
 from workshop_scheduling.domain.workshop import (
     DEFAULT_SETTINGS,
+    AccountAlreadyLinked,
     BayNotFound,
     NameAlreadyInUse,
     StillBooked,
@@ -139,6 +140,8 @@ def _list_resources(
         stmt = stmt.where(Bay.kind == filters["kind"])
     if filters.get("skill") and model is Technician:
         stmt = stmt.where(filters["skill"] == any_(Technician.skills))
+    if filters.get("account_subject") and model is Technician:
+        stmt = stmt.where(Technician.account_subject == filters["account_subject"])
     return keyset_page(session, stmt, key_columns=[model.id], limit=limit, cursor=cursor)
 
 
@@ -161,7 +164,20 @@ def update_bay(
     return _update_resource(session, Bay, "bay", bay_id, changes, expected_versions)
 
 
+def _ensure_account_free(session: Session, data: dict[str, Any], except_id: uuid.UUID | None = None) -> None:
+    """One technician an account (the unique index settles a race with a 409 too)."""
+    subject = data.get("account_subject")
+    if subject is None:
+        return
+    stmt = select(Technician.id).where(Technician.account_subject == subject)
+    if except_id is not None:
+        stmt = stmt.where(Technician.id != except_id)
+    if session.scalar(stmt.limit(1)) is not None:
+        raise AccountAlreadyLinked(subject)
+
+
 def create_technician(*, session: Session, data: dict[str, Any]) -> Technician:
+    _ensure_account_free(session, data)
     return _create_resource(session, Technician, "technician", data)
 
 
@@ -176,6 +192,7 @@ def list_technicians(*, session: Session, filters: dict[str, Any], limit: int, c
 def update_technician(
     *, session: Session, technician_id: uuid.UUID, changes: dict[str, Any], expected_versions: set[int] | None
 ) -> Technician:
+    _ensure_account_free(session, changes, technician_id)
     return _update_resource(session, Technician, "technician", technician_id, changes, expected_versions)
 
 
