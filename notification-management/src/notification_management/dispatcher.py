@@ -38,7 +38,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from notification_management import domain
+from notification_management import direct, domain
 from notification_management.clients.attachments import (
     AttachmentRefused,
     AttachmentSources,
@@ -226,7 +226,12 @@ class Dispatcher:
         outcome = self._record(session, notification, result, started=started, due_by=due_by)
         return result.channel, outcome
 
-    def _deliver(self, session: Session, notification: Notification) -> _Result:
+    def _plan(self, notification: Notification) -> tuple[domain.Deliver | domain.Skip, str]:
+        """How to reach whom the notification is for, and the name it greets."""
+        if notification.addressee is not None:  # not a customer (direct.py)
+            return direct.plan(notification.addressee, default_language=self.default_language)
+        if notification.customer_id is None:  # the CHECK one_recipient makes this impossible
+            raise _GiveUp("the notification names neither a customer nor an addressee")
         try:
             customer = self.customers.get_contact(notification.customer_id)
         except DependencyFailed as exc:
@@ -236,11 +241,15 @@ class Dispatcher:
         plan = domain.plan_delivery(
             requested_channel=notification.channel, customer=customer, default_language=self.default_language
         )
+        return plan, domain.greeted_name(customer)
+
+    def _deliver(self, session: Session, notification: Notification) -> _Result:
+        plan, name = self._plan(notification)
         if isinstance(plan, domain.Skip):
             return _Result(
                 domain.SKIPPED, channel=notification.channel, skip_reason=plan.reason, error=plan.detail
             )
-        language, message = self._render(session, notification, plan, domain.greeted_name(customer))
+        language, message = self._render(session, notification, plan, name)
         recipient = domain.mask_address(plan.channel, plan.address)
         reference = str(notification.id)
         try:

@@ -31,7 +31,11 @@ TYPES = (
     "vehicle_ready",
     "invoice_issued",
     "payment_reminder",
+    "password_reset",
 )
+# Types addressed to someone who is not a customer (a member of staff), by email,
+# with an ``addressee`` instead of a ``customer_id``: service messages (direct.py).
+DIRECT_TYPES = ("password_reset",)
 CHANNELS = ("email", "sms")
 PENDING, SENT, FAILED, DEAD, SKIPPED = "pending", "sent", "failed", "dead", "skipped"
 STATUSES = (PENDING, SENT, FAILED, DEAD, SKIPPED)
@@ -141,7 +145,7 @@ def check_attachments(attachments: Iterable[Mapping[str, Any]], *, allowed_bases
 
 def same_request(stored: Mapping[str, Any], incoming: Mapping[str, Any]) -> bool:
     """Does a repeated request (same Idempotency-Key) ask for the same notification?"""
-    fields = ("customer_id", "type", "data", "channel", "attachments")
+    fields = ("customer_id", "addressee", "type", "data", "channel", "attachments")
     return all(stored.get(f) == incoming.get(f) for f in fields)
 
 
@@ -480,5 +484,9 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         "currency": "EUR",
         "outstanding": 24200,
         "due_date": "2026-03-31",
+    },
+    "password_reset": {
+        "link": "https://garage.example/oauth/password-reset/new?token=sample",
+        "expires_minutes": 30,
     },
 }

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from notification_management.direct import HIDDEN_DATA_TYPES
 from notification_management.domain import CHANNELS, DUE_STATUSES, OUTCOMES, STATUSES, TYPES
 from service_kit.clock import utcnow
 from service_kit.db import make_database, one_of, schema_metadata
@@ -46,6 +47,8 @@ class Notification(Model):
         CheckConstraint(one_of("type", TYPES), name="type"),
         CheckConstraint(one_of("status", STATUSES), name="status"),
         CheckConstraint(f"channel IS NULL OR {one_of('channel', CHANNELS)}", name="channel"),
+        # To a customer, or (direct.py: staff) to an addressee; never both, never neither.
+        CheckConstraint("num_nonnulls(customer_id, addressee) = 1", name="one_recipient"),
         # History of one customer, newest first: one index range scan.
         Index("ix_notifications_customer_id_id", "customer_id", "id"),
         Index("ix_notifications_status_id", "status", "id"),
@@ -58,7 +61,9 @@ class Notification(Model):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
-    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # {email, name, language} of someone who is not a customer (direct.py), else null.
+    addressee: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     type: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
     channel: Mapped[str | None] = mapped_column(String(8))  # asked for; null: the customer's choice
@@ -92,6 +97,11 @@ class Notification(Model):
 
     # UPDATE ... WHERE version = <read version>: a concurrent writer cannot be overwritten.
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def shown_data(self) -> dict[str, Any]:
+        """``data`` as answers show it: nothing of a type whose data is a secret (a reset link)."""
+        return {} if self.type in HIDDEN_DATA_TYPES else self.data
 
     @property
     def due_at(self) -> datetime | None:

@@ -7,7 +7,16 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from notification_management.domain import CHANNELS, OUTCOMES, SKIP_REASONS, STATUSES, TYPES
+from notification_management import direct
+from notification_management.domain import (
+    CHANNELS,
+    DIRECT_TYPES,
+    LANGUAGE,
+    OUTCOMES,
+    SKIP_REASONS,
+    STATUSES,
+    TYPES,
+)
 from service_kit.pagination import PageArgsSchema, page_schema
 from service_kit.validation import SINGLE_LINE
 
@@ -51,8 +60,28 @@ class AttachmentSchema(ma.Schema):
     )
 
 
+class AddresseeSchema(ma.Schema):
+    email = ma.fields.Email(required=True, validate=[validate.Length(max=254), SINGLE_LINE])
+    name = ma.fields.String(required=True, validate=[validate.Length(min=1, max=200), storable, SINGLE_LINE])
+    language = ma.fields.String(
+        required=True,
+        validate=[validate.Length(max=10), validate.Regexp(LANGUAGE.pattern)],
+        metadata={"description": LANGUAGE_DESCRIPTION},
+    )
+
+
 class NotificationCreateSchema(ma.Schema):
-    customer_id = ma.fields.UUID(required=True)
+    customer_id = ma.fields.UUID(
+        metadata={"description": "whom to tell; every type but " + ", ".join(DIRECT_TYPES) + " needs it"}
+    )
+    addressee = ma.fields.Nested(
+        AddresseeSchema,
+        metadata={
+            "description": "someone who is not a customer (staff), told by email: only for "
+            + ", ".join(DIRECT_TYPES)
+            + " (a service message; no customer, no consent)"
+        },
+    )
     type = ma.fields.String(required=True, validate=validate.OneOf(TYPES))
     data = ma.fields.Dict(
         keys=ma.fields.String(),
@@ -71,6 +100,12 @@ class NotificationCreateSchema(ma.Schema):
         metadata={"description": "sent with an email; an SMS carries none"},
     )
 
+    @ma.validates_schema(skip_on_field_errors=False)
+    def one_recipient(self, data: dict[str, Any], **_: Any) -> None:
+        errors = direct.check(data)
+        if errors:
+            raise ma.ValidationError(errors)
+
 
 class AttemptSchema(ma.Schema):
     number = ma.fields.Integer(required=True)
@@ -86,9 +121,16 @@ class AttemptSchema(ma.Schema):
 
 class NotificationSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
-    customer_id = ma.fields.UUID(required=True)
+    customer_id = ma.fields.UUID(
+        required=True, allow_none=True, metadata={"description": "null for one sent to an addressee"}
+    )
     type = ma.fields.String(required=True, validate=validate.OneOf(TYPES))
-    data = ma.fields.Dict(keys=ma.fields.String(), required=True)
+    data = ma.fields.Dict(
+        keys=ma.fields.String(),
+        required=True,
+        attribute="shown_data",
+        metadata={"description": "as sent; {} for a password_reset (its data is the link)"},
+    )
     channel = ma.fields.String(
         required=True, allow_none=True, metadata={"description": "the channel asked for, if any"}
     )

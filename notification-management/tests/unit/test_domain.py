@@ -243,10 +243,13 @@ def test_values_that_are_not_dates_or_amounts_are_shown_as_they_are():
 
 
 def default_templates():
-    spec = importlib.util.spec_from_file_location("default_templates", MIGRATION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.TEMPLATES
+    templates = {}
+    for path in (MIGRATION, MIGRATION.with_name("0003_password_reset_to_an_addressee.py")):
+        spec = importlib.util.spec_from_file_location(f"default_templates_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        templates.update(module.TEMPLATES)
+    return templates
 
 
 def test_every_type_has_a_default_in_english_and_dutch():
@@ -278,6 +281,10 @@ MINIMAL_DATA = {
     "vehicle_ready": {},
     "invoice_issued": {"number": "2026-000001", "currency": "EUR", "total_gross": 100},
     "payment_reminder": {"number": "2026-000001", "currency": "EUR", "outstanding": 100},
+    "password_reset": {
+        "link": "https://garage.example/oauth/password-reset/new?token=t",
+        "expires_minutes": 30,
+    },
 }
 
 

@@ -30,7 +30,8 @@ def accept_notification(
     """Store a request for the dispatcher. One Idempotency-Key is one notification for
     good, also after the kit's stored answer for the key has expired."""
     request = {
-        "customer_id": data["customer_id"],
+        "customer_id": data.get("customer_id"),
+        "addressee": data.get("addressee"),
         "type": data["type"],
         "data": data["data"],
         "channel": data.get("channel"),
