@@ -108,3 +108,34 @@ def offline_context(browser: Any) -> Iterator[Any]:
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def console_garage(postgres_server_url: str) -> Iterator[Any]:
+    """The staff console with identity and the six services, real, in this process, on a
+    database of their own (staff-console/tests/console_harness.py)."""
+    import sys
+
+    from service_kit.testing import database_of_its_own
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "staff-console" / "tests"))
+    from console_harness import running_garage
+
+    with database_of_its_own(postgres_server_url, "garage_browser") as url, running_garage(url) as garage:
+        yield garage
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def screenshot() -> Any:
+    """``screenshot(page, name)``: the page as it looks, into docs/screenshots/<name>.png
+    (the README shows them), when GARAGE_SCREENSHOTS=1; otherwise nothing."""
+
+    def take(page: Any, name: str) -> None:
+        if os.environ.get("GARAGE_SCREENSHOTS") == "1":
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    return take
