@@ -3,6 +3,7 @@ person's language (Flask-Babel's formats)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,21 @@ def money(minor_units: Any, currency: str = "EUR") -> str:
     if minor_units is None or minor_units == "":
         return ""
     return str(format_currency(Decimal(int(minor_units)) / 100, currency))
+
+
+def minor_units(text: str | None) -> int | None:
+    """Money as a person types it ("175.45", "175,45", "€ 1.234,50") in minor units; None
+    when it is not an amount with at most two decimals. Whether the amount is allowed is
+    the service's to say."""
+    cleaned = (text or "").replace("€", "").replace(" ", "").replace("\u00a0", "")
+    if "," in cleaned and "." in cleaned:
+        # The last separator is the decimal one, the other groups thousands.
+        thousands = "." if cleaned.rfind(",") > cleaned.rfind(".") else ","
+        cleaned = cleaned.replace(thousands, "")
+    cleaned = cleaned.replace(",", ".")
+    if not re.fullmatch(r"[0-9]+(\.[0-9]{1,2})?", cleaned):
+        return None
+    return int(Decimal(cleaned) * 100)
 
 
 def when(value: Any, form: str = "short") -> str:

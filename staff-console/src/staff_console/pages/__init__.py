@@ -13,15 +13,16 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from staff_console.pages import board, booking, customers
+from staff_console.pages import accounts, board, booking, customers
 from staff_console.sign_in import Person
 
-PAGES: list[Blueprint] = [board.blp, customers.blp, booking.blp]
+PAGES: list[Blueprint] = [board.blp, customers.blp, booking.blp, accounts.blp]
 
 # (endpoint, label, roles that see it): the menu shows a person what their roles open.
 MENU = [
     ("board.today", _l("Today"), ("advisor", "admin")),
     ("customers.find", _l("Customers"), ("advisor", "admin", "accountant")),
+    ("accounts.invoices", _l("Accounts"), ("accountant", "admin")),
 ]
 
 
