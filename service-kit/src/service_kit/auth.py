@@ -196,13 +196,17 @@ class TokenVerifier:
         return principal, float(claims["exp"]), kid
 
 
+def _storable(c: str) -> str:
+    return " " if unicodedata.category(c) in ("Cc", "Cs") else c
+
+
 def display_name(value: Any) -> str:
     """A name claim as a record can keep it: text, on one line, without the control
     characters PostgreSQL cannot store, at most NAME_MAX_LENGTH characters; "" when
     there is none (the subject stands in)."""
     if not isinstance(value, str):
         return ""
-    printable = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in value)
+    printable = value if value.isprintable() else "".join(_storable(c) for c in value)
     return " ".join(printable.split())[:NAME_MAX_LENGTH].strip()
 
 
