@@ -7,11 +7,15 @@ do not run by themselves; ``drain`` delivers what is due, as the relay processes
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import importlib
+import json
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
@@ -160,3 +164,111 @@ def running_garage(database_url: str, console_settings: dict[str, Any] | None = 
         for name, app in garage.apps.items():
             stack.enter_context(served(app, ports[name]))
         yield garage
+
+
+# --------------------------------------------------------- data made through the APIs
+
+
+@dataclass
+class Api:
+    """A service's API as a person of one role calls it (an identity development token for
+    that role's development account: the same subject as ``garage.signed_in(role)``)."""
+
+    garage: Garage
+    role: str
+    token: str = ""
+
+    def __post_init__(self) -> None:
+        result = self.garage.apps["identity"].test_cli_runner().invoke(args=["development-token", self.role])
+        assert result.exit_code == 0, result.output
+        self.token = result.output.strip()
+
+    def __call__(self, service: str, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        answer = requests.request(
+            method,
+            self.garage.urls[service] + path,
+            json=body,
+            params=params or None,
+            headers={"Authorization": f"Bearer {self.token}", "Idempotency-Key": str(uuid.uuid4())},
+            timeout=10,
+        )
+        assert answer.status_code < 300, (method, path, answer.status_code, answer.text[:500])
+        return answer.json() if answer.content else None
+
+    @property
+    def subject(self) -> str:
+        """The account's id, as its token names it (``sub``)."""
+        payload = self.token.split(".")[1]
+        return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
+
+
+def booked_appointment(
+    garage: Garage,
+    customer_name: str,
+    *,
+    technician_name: str | None = None,
+    account_subject: str | None = None,
+    work: str = "Small service",
+) -> dict[str, Any]:
+    """A new customer and vehicle booked at the first free hour from today (a bay made
+    when there is none; with ``technician_name``, that technician planned: the one linked
+    to ``account_subject`` when given, else the one of that name, made when there is
+    none): the appointment, with ``customer`` and ``vehicle``. Its job is in
+    maintenance-job-management as ``job_id``."""
+    admin = Api(garage, "admin")
+    customer = admin(
+        "customer-management",
+        "POST",
+        "/api/v1/customers",
+        {"kind": "person", "name": customer_name, "email": f"{uuid.uuid4().hex[:10]}@example.nl"},
+    )
+    n = uuid.uuid4().int
+    letters = "".join("BDFGHJKLNPRSTVXZ"[(n >> (4 * i)) % 16] for i in range(3))
+    plate = f"{n % 90 + 10}-{letters}-{n % 9 + 1}"  # the Dutch side code 99-XXX-9
+    vehicle = admin(
+        "vehicle-management",
+        "POST",
+        "/api/v1/vehicles",
+        {"owner_id": customer["id"], "plate": plate, "make": "Toyota", "model": "Yaris"},
+    )
+    scheduling = "workshop-scheduling"
+    if not admin(scheduling, "GET", "/api/v1/workshop/bays", active="true")["items"]:
+        admin(scheduling, "POST", "/api/v1/workshop/bays", {"kind": "lift", "name": "Lift A"})
+    body: dict[str, Any] = {"vehicle_id": vehicle["id"], "work_description": work}
+    if technician_name:
+        known = admin(scheduling, "GET", "/api/v1/workshop/technicians", active="true", limit=200)["items"]
+        technician = next(
+            (
+                t
+                for t in known
+                if (
+                    t["account_subject"] == account_subject
+                    if account_subject
+                    else t["name"] == technician_name
+                )
+            ),
+            None,
+        ) or admin(
+            scheduling,
+            "POST",
+            "/api/v1/workshop/technicians",
+            {"name": technician_name, **({"account_subject": account_subject} if account_subject else {})},
+        )
+        body["technician_id"] = technician["id"]
+    today = date.today()
+    slots = admin(
+        scheduling,
+        "GET",
+        "/api/v1/availability",
+        **{"from": today.isoformat(), "to": (today + timedelta(days=13)).isoformat(), "duration": 60},
+    )["slots"]
+    for slot in slots:
+        answer = requests.post(
+            garage.urls[scheduling] + "/api/v1/appointments",
+            json={**body, "start": slot["start"], "end": slot["end"]},
+            headers={"Authorization": f"Bearer {admin.token}", "Idempotency-Key": str(uuid.uuid4())},
+            timeout=10,
+        )
+        if answer.status_code == 201:  # else the technician is busy then: the next slot
+            return {**answer.json(), "customer": customer, "vehicle": vehicle}
+    raise AssertionError("no free hour in two weeks")
