@@ -17,6 +17,8 @@ from identity import create_app
 from service_kit.migrations import upgrade
 from service_kit.testing import served, truncate_schema
 
+from .fakes import FakeNotificationManagement
+
 CONSOLE = "staff-console"
 CONSOLE_SECRET = "console-secret-for-tests"  # pragma: allowlist secret
 REDIRECT_URI = "http://127.0.0.1:8008/auth/callback"
@@ -89,15 +91,33 @@ def customer_management_trusting(fresh_database_url: str) -> Callable[[str], Fla
 
 
 @pytest.fixture(scope="session")
-def app(fresh_database_url: str) -> Flask:
-    app = create_app(settings(fresh_database_url))
+def notifications() -> Iterator[FakeNotificationManagement]:
+    fake = FakeNotificationManagement()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def app(fresh_database_url: str, notifications: FakeNotificationManagement) -> Flask:
+    app = create_app(
+        settings(
+            fresh_database_url,
+            NOTIFICATION_MANAGEMENT_URL=notifications.url,
+            NOTIFICATION_MANAGEMENT_RETRIES=0,
+            NOTIFICATION_MANAGEMENT_BREAKER_FAILURES=1000,
+            # Tests run the relay themselves (one test sends right after the answer).
+            PASSWORD_RESET_SEND_AT_ONCE=False,
+        )
+    )
     upgrade(app)
     return app
 
 
 @pytest.fixture
-def client(app: Flask) -> Iterator[FlaskClient]:
+def client(app: Flask, notifications: FakeNotificationManagement) -> Iterator[FlaskClient]:
+    notifications.reset()
     yield app.test_client()
+    assert notifications.violations == [], "identity asked notification-management outside its contract"
     with app.app_context():
         db.session.remove()
         truncate_schema(db.engine, SCHEMA)

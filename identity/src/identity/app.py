@@ -9,7 +9,7 @@ import jwt
 from flask import Flask
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from identity import cli
+from identity import cli, outbox
 from identity.api import audit_blp, blp
 from identity.config import SERVICE, load_config
 from identity.models import db
@@ -18,6 +18,7 @@ from identity.provider import blp as provider_blp
 from identity.service import keys
 from service_kit.app import create_service_app
 from service_kit.auth import EXTENSION, Principal, TokenVerifier
+from service_kit.outbox import outbox_blueprint
 from service_kit.problems import Unauthorized
 
 log = logging.getLogger("identity")
@@ -87,11 +88,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         "this contract is the admin API.",
         config=load_config(config),
         db=db,
-        blueprints=[blp, audit_blp],
+        blueprints=[
+            blp,
+            audit_blp,
+            # Dead requests to other services (the reset email), for an admin to see and send again.
+            outbox_blueprint(url_prefix="/api/v1/accounts/outbox-messages"),
+        ],
     )
     app.extensions[EXTENSION] = OwnKeysTokenVerifier(app.config)
     init_oauth(app)
     app.register_blueprint(provider_blp)
     cli.register(app)
+    outbox.register(app)
     check_signing_keys(app)
     return app

@@ -13,6 +13,8 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 from service_kit.config import DEV_JWT_SECRET, ConfigError, env_bool, env_int, env_list, kit_settings
+from service_kit.http_client import downstream_settings
+from service_kit.outbox import outbox_settings
 
 SERVICE = "identity"
 SCHEMA = "identity"
@@ -168,8 +170,28 @@ def load_config(
         ARGON2_MEMORY_KIB=env_int(env, "ARGON2_MEMORY_KIB", 19 * 1024, low=8 * 1024),
         ARGON2_PARALLELISM=env_int(env, "ARGON2_PARALLELISM", 1, low=1),
         IDENTITY_KEY_ENCRYPTION_KEY=key_encryption_keys(env, production),
+        # Password reset by an emailed link (docs/identity.md): how long a link works, and
+        # how many links an account is sent / an address may ask for within the window.
+        PASSWORD_RESET_TTL_SECONDS=env_int(
+            env, "PASSWORD_RESET_TTL_SECONDS", 30 * 60, low=60, high=24 * 3600
+        ),
+        PASSWORD_RESET_ACCOUNT_REQUESTS=env_int(env, "PASSWORD_RESET_ACCOUNT_REQUESTS", 3, low=1),
+        PASSWORD_RESET_ADDRESS_REQUESTS=env_int(env, "PASSWORD_RESET_ADDRESS_REQUESTS", 10, low=1),
+        PASSWORD_RESET_WINDOW_SECONDS=env_int(env, "PASSWORD_RESET_WINDOW_SECONDS", 3600, low=60),
+        # The email goes out right after the answer (and again by the relay until it is taken).
+        PASSWORD_RESET_SEND_AT_ONCE=env_bool(env, "PASSWORD_RESET_SEND_AT_ONCE", True),
         OAUTH_CLIENTS=client_settings(env, config["JWT_SECRET"] or "", production),
     )
+    # The reset email goes to notification-management through identity's outbox. identity
+    # needs no SERVICE_TOKEN_URL: without one (production) it signs its own service token
+    # (outbox.py), so the kit's "how will you get a token" check is told there is a way.
+    downstream_env = {**own, "JWT_SECRET": own.get("JWT_SECRET") or "identity signs its own"}
+    config.update(
+        downstream_settings(
+            "notification-management", default_url="http://127.0.0.1:8006", env=downstream_env
+        )
+    )
+    config.update(outbox_settings(env))
     if production and not config["SECRET_KEY"]:
         raise ConfigError("missing production setting: IDENTITY_SECRET_KEY")
     config.update(overrides or {})

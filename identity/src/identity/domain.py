@@ -29,6 +29,8 @@ AUDIT_KINDS = (
     "account_unlocked",
     "second_factor_enrolled",
     "signing_key_rotated",
+    "password_reset_requested",
+    "password_reset",
 )
 
 
@@ -120,6 +122,25 @@ WORDS: dict[str, dict[str, str]] = {
         "expired": "The page expired. Please sign in again.",
         "bad_request": "This sign-in link is not valid.",
         "for_client": "You are signing in to {client}.",
+        "forgot": "Forgot your password?",
+        "reset_title": "Set a new password",
+        "reset_intro": "Enter the email address of your account. We will email you a link to set a "
+        "new password.",
+        "reset_submit": "Email me a link",
+        "reset_sent": "If an account with this email address exists, we have sent it a link to set a new "
+        "password. The link works once, within {minutes} minutes.",
+        "reset_address_blocked": "Too many requests from this address. Try again later.",
+        "reset_link_invalid": "This link no longer works: it was used, a newer one was sent, or it expired. "
+        "Ask for a new one.",
+        "request_again": "Ask for a new link",
+        "choose_label": "New password",
+        "choose_hint": "At least 12 characters; not your email address or name.",
+        "repeat_label": "New password again",
+        "reset_save": "Set the password",
+        "reset_differ": "The two passwords are not the same.",
+        "reset_rules": "The password needs at least 12 characters and may not be your email address or name.",
+        "reset_done": "Your new password is set. Every session signed in with the old one has ended.",
+        "back_to_sign_in": "Back to sign in",
     },
     "nl": {
         "title": "Inloggen",
@@ -137,6 +158,26 @@ WORDS: dict[str, dict[str, str]] = {
         "expired": "De pagina is verlopen. Log opnieuw in.",
         "bad_request": "Deze inloglink is niet geldig.",
         "for_client": "U logt in bij {client}.",
+        "forgot": "Wachtwoord vergeten?",
+        "reset_title": "Nieuw wachtwoord instellen",
+        "reset_intro": "Vul het e-mailadres van uw account in. We sturen u een link om een nieuw wachtwoord "
+        "in te stellen.",
+        "reset_submit": "Stuur mij een link",
+        "reset_sent": "Als er een account met dit e-mailadres bestaat, hebben we er een link naartoe "
+        "gestuurd om een nieuw wachtwoord in te stellen. De link werkt één keer, binnen {minutes} minuten.",
+        "reset_address_blocked": "Te veel aanvragen vanaf dit adres. Probeer het later opnieuw.",
+        "reset_link_invalid": "Deze link werkt niet meer: hij is gebruikt, er is een nieuwere verstuurd "
+        "of hij is verlopen. Vraag een nieuwe aan.",
+        "request_again": "Nieuwe link aanvragen",
+        "choose_label": "Nieuw wachtwoord",
+        "choose_hint": "Minstens 12 tekens; niet uw e-mailadres of naam.",
+        "repeat_label": "Nieuw wachtwoord nogmaals",
+        "reset_save": "Wachtwoord instellen",
+        "reset_differ": "De twee wachtwoorden zijn niet gelijk.",
+        "reset_rules": "Het wachtwoord moet minstens 12 tekens hebben en mag niet uw e-mailadres of "
+        "naam zijn.",
+        "reset_done": "Uw nieuwe wachtwoord is ingesteld. Elke sessie met het oude wachtwoord is beëindigd.",
+        "back_to_sign_in": "Terug naar inloggen",
     },
 }
 

@@ -15,6 +15,7 @@ from service_kit.clock import utcnow
 from service_kit.db import make_database, one_of, schema_metadata
 from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
+from service_kit.outbox import define_outbox_table
 
 SCHEMA = "identity"
 
@@ -25,7 +26,7 @@ class Model(DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
 
 
-db = make_database(Model, tables=(define_idempotency_table,))
+db = make_database(Model, tables=(define_idempotency_table, define_outbox_table))
 
 
 class Account(Model):
@@ -147,6 +148,31 @@ class RefreshToken(Model):
         return self.revoked_at is not None or self.rotated_at is not None
 
 
+class PasswordResetToken(Model):
+    """A link to set a new password, sent by email: kept as its hash, works once, until
+    ``expires_at``, and only while it is the account's newest (a newer one supersedes it)."""
+
+    __tablename__ = "password_reset_tokens"
+    __table_args__ = (
+        Index("uq_password_reset_tokens_hash", "token_hash", unique=True),
+        Index("ix_password_reset_tokens_account_id", "account_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who asked, from where; and the sign-in page to go back to afterwards (a path under /oauth/authorize).
+    address: Mapped[str | None] = mapped_column(String(64))
+    return_to: Mapped[str | None] = mapped_column(Text)
+
+    def usable(self, now: datetime) -> bool:
+        return self.used_at is None and self.superseded_at is None and self.expires_at > now
+
+
 class SigningKey(Model):
     """A key pair tokens are signed with. Listed in the JWKS from ``created_at`` until
     ``published_until``; it signs from ``signs_from`` until ``retired_at``."""
@@ -176,6 +202,12 @@ class AuditEvent(Model):
             "address",
             "at",
             postgresql_where=text("kind = 'sign_in_failed'"),
+        ),
+        Index(
+            "ix_audit_events_address_reset_requests",
+            "address",
+            "at",
+            postgresql_where=text("kind = 'password_reset_requested'"),
         ),
     )
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 import hmac
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from identity import domain, oauth
+from identity import domain, oauth, outbox
 from identity.config import endpoint
 from identity.models import db
-from identity.service import accounts, keys, sign_in
+from identity.service import accounts, keys, password_reset, sign_in
 
 # The page's stylesheet is under /oauth too: the ingress routes /oauth and /.well-known
 # to identity (tools/services.py public_paths), not /static.
@@ -117,31 +117,21 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="identity-sign-in")
 
 
-def _page(
-    *,
-    status: int,
-    client: oauth.Client | None,
-    error: str | None = None,
-    minutes: int = 0,
-    email: str = "",
-    ask_code: bool = False,
+def _html(
+    template: str, *, status: int, form_origins: list[str], action: str | None = None, **context: Any
 ) -> Response:
-    """The sign-in form with a fresh CSRF token: a random value in a cookie, and its
-    signature in the form (a cross-site page can read neither)."""
+    """A server-rendered page with a fresh CSRF token: a random value in a cookie, and its
+    signature in the form (a cross-site page can read neither). Its forms post to this
+    issuer and to ``form_origins``."""
     language = _language()
-    words = domain.WORDS[language]
     nonce = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
     html = render_template(
-        "sign_in.html",
+        template,
         lang=language,
-        words=words,
-        error=words[error].format(minutes=minutes) if error else None,
-        email=email,
-        ask_code=ask_code,
+        words=domain.WORDS[language],
         csrf_token=_serializer().dumps(nonce),
-        action=request.full_path if request.query_string else request.path,
-        client_name=client.name if client else None,
-        show_form=client is not None,
+        action=action or (request.full_path if request.query_string else request.path),
+        **context,
     )
     response = Response(html, status=status, mimetype="text/html")
     secure = current_app.config["IDENTITY_ISSUER"].startswith("https://")
@@ -151,16 +141,42 @@ def _page(
     response.headers["Content-Language"] = language
     response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "Accept-Language"
-    # The form posts here, and the answer redirects to the client: form-action allows both.
-    origins = {"'self'"}
-    for uri in client.redirect_uris if client else []:
-        parts = urlsplit(uri)
-        origins.add(f"{parts.scheme}://{parts.netloc}")
+    response.headers["Referrer-Policy"] = "no-referrer"
+    origins = {"'self'", *form_origins}
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
         f"form-action {' '.join(sorted(origins))}; frame-ancestors 'none'"
     )
     return response
+
+
+def _page(
+    *,
+    status: int,
+    client: oauth.Client | None,
+    error: str | None = None,
+    minutes: int = 0,
+    email: str = "",
+    ask_code: bool = False,
+) -> Response:
+    """The sign-in form. Its answer redirects to the client: form-action allows that too."""
+    words = domain.WORDS[_language()]
+    origins = []
+    for uri in client.redirect_uris if client else []:
+        parts = urlsplit(uri)
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    here = request.full_path if request.query_string else request.path
+    return _html(
+        "sign_in.html",
+        status=status,
+        form_origins=origins,
+        error=words[error].format(minutes=minutes) if error else None,
+        email=email,
+        ask_code=ask_code,
+        client_name=client.name if client else None,
+        show_form=client is not None,
+        forgot_url=url_for("oidc.password_reset_request", return_to=here),
+    )
 
 
 def _csrf_valid() -> bool:
@@ -214,3 +230,95 @@ def authorize() -> Any:
     response = server.create_authorization_response(grant_user=account, grant=grant)
     db.session.commit()
     return response
+
+
+# ------------------------------------------------------------------------------ password reset
+
+
+def _reset_page(mode: str, *, status: int = 200, error: str | None = None, **context: Any) -> Response:
+    words = domain.WORDS[_language()]
+    minutes = password_reset.policy_from(current_app.config).minutes
+    return _html(
+        "password_reset.html",
+        status=status,
+        form_origins=[],
+        action=request.path,  # what the form needs travels in it (return_to, the link's token)
+        mode=mode,
+        error=words[error].format(minutes=minutes) if error else None,
+        **context,
+    )
+
+
+def _send_soon(response: Response) -> Response:
+    """Deliver the outbox right after the answer has gone out (the relay process takes
+    what fails); the same for every request, so the answer's timing says nothing."""
+    if current_app.config["PASSWORD_RESET_SEND_AT_ONCE"]:
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # the app, not its proxy
+        response.call_on_close(lambda: outbox.deliver_soon(app))
+    return response
+
+
+@blp.route("/oauth/password-reset", methods=["GET", "POST"])
+def password_reset_request() -> Any:
+    """Ask for a link: the same answer whatever the email (no account enumeration)."""
+    return_to = password_reset.safe_return_to(request.values.get("return_to")) or ""
+    if request.method == "GET":
+        return _reset_page("request", return_to=return_to, back_url=return_to)
+    email = request.form.get("email", "")[:254]
+    if not _csrf_valid():
+        return _reset_page("request", status=400, error="expired", return_to=return_to, email=email)
+    language = _language()
+    link = endpoint(current_app.config["IDENTITY_ISSUER"], "/oauth/password-reset/new")
+    try:
+        password_reset.request_reset(
+            session=db.session(),
+            policy=password_reset.policy_from(current_app.config),
+            email=email,
+            address=oauth.client_address(),
+            language=language,
+            link_for=lambda token: f"{link}?{urlencode({'token': token})}",
+            return_to=return_to,
+        )
+    except password_reset.ResetRefused as refused:
+        db.session.commit()  # the request is on record, and counts
+        return _reset_page(
+            "request", status=429, error=refused.reason, return_to=return_to, email=email, back_url=return_to
+        )
+    db.session.commit()
+    words = domain.WORDS[language]
+    minutes = password_reset.policy_from(current_app.config).minutes
+    return _send_soon(
+        _reset_page("sent", message=words["reset_sent"].format(minutes=minutes), back_url=return_to)
+    )
+
+
+@blp.route("/oauth/password-reset/new", methods=["GET", "POST"])
+def password_reset_new() -> Any:
+    """The emailed link: a form for the new password, while the link works."""
+    token = request.values.get("token", "")[:200]
+    invalid = {"request_url": url_for("oidc.password_reset_request")}
+    if request.method == "GET":
+        try:
+            password_reset.usable_link(session=db.session(), token=token)
+        except password_reset.ResetRefused as refused:
+            return _reset_page("invalid", status=400, error=refused.reason, **invalid)
+        return _reset_page("new", token=token)
+    if not _csrf_valid():
+        return _reset_page("new", status=400, error="expired", token=token)
+    try:
+        used = password_reset.reset_password(
+            session=db.session(),
+            hasher=accounts.password_hasher(current_app.config),
+            token=token,
+            password=request.form.get("password", "")[: domain.MAX_PASSWORD_LENGTH + 1],
+            repeated=request.form.get("repeated", "")[: domain.MAX_PASSWORD_LENGTH + 1],
+            address=oauth.client_address(),
+        )
+    except password_reset.ResetRefused as refused:
+        db.session.rollback()
+        if refused.reason == "reset_link_invalid":
+            return _reset_page("invalid", status=400, error=refused.reason, **invalid)
+        return _reset_page("new", status=422, error=refused.reason, token=token)
+    db.session.commit()
+    words = domain.WORDS[_language()]
+    return _reset_page("done", message=words["reset_done"], back_url=used.return_to or "")

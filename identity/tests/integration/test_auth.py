@@ -21,4 +21,8 @@ class TestRoles(RoleTableTests):
         ("POST", f"{ACCOUNT}/unlock", ADMIN),
         ("POST", f"{ACCOUNT}/second-factor", ADMIN),
         ("GET", "/api/v1/audit-events", ADMIN),
+        # The outbox (the password reset email): dead messages, sent again by an admin.
+        ("GET", "/api/v1/accounts/outbox-messages", ADMIN),
+        ("GET", f"/api/v1/accounts/outbox-messages/{uuid.uuid4()}", ADMIN),
+        ("POST", f"/api/v1/accounts/outbox-messages/{uuid.uuid4()}/retry", ADMIN),
     ]

@@ -21,6 +21,7 @@ def production_env(**more: str) -> dict[str, str]:
         "IDENTITY_SECRET_KEY": "k" * 32,  # pragma: allowlist secret
         "STAFF_CONSOLE_CLIENT_SECRET": "console",  # pragma: allowlist secret
         "IDENTITY_KEY_ENCRYPTION_KEY": KEK,
+        "NOTIFICATION_MANAGEMENT_URL": "http://notification-management:8006",
         **secrets,
         **more,
     }
@@ -68,3 +69,14 @@ def test_the_key_encryption_key_is_required_in_production_and_may_be_several():
     config = load_config(env=production_env(IDENTITY_KEY_ENCRYPTION_KEY=f"{KEK}, {older}"))
     assert config["IDENTITY_KEY_ENCRYPTION_KEY"] == [KEK, older]
     assert load_config(env={})["IDENTITY_KEY_ENCRYPTION_KEY"] == [DEVELOPMENT_KEY_ENCRYPTION_KEY]
+
+
+def test_in_production_it_calls_notification_management_with_no_token_endpoint_of_its_own():
+    # identity signs its own service token (outbox.py): no SERVICE_TOKEN_URL, no JWT_SECRET.
+    config = load_config(env=production_env())
+    assert config["NOTIFICATION_MANAGEMENT_URL"] == "http://notification-management:8006"
+    assert not config["SERVICE_TOKEN_URL"] and not config["JWT_SECRET"]
+    env = production_env()
+    del env["NOTIFICATION_MANAGEMENT_URL"]
+    with pytest.raises(ConfigError, match="NOTIFICATION_MANAGEMENT_URL"):
+        load_config(env=env)

@@ -156,6 +156,15 @@ def revoke_refresh_tokens(session: Session, account_id: uuid.UUID) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def apply_password(session: Session, hasher: PasswordHasher, account: Account, password: str) -> int:
+    """Set a checked password: its Argon2 hash, no lock, no failures, and every session of
+    the account ended (its refresh tokens revoked); how many were revoked."""
+    account.password_hash = hasher.hash(password)
+    account.failed_attempts = 0
+    account.locked_until = None
+    return revoke_refresh_tokens(session, account.id)
+
+
 def set_status(
     *,
     session: Session,
@@ -193,12 +202,8 @@ def set_password(
     """A new password ends every session of the account (its refresh tokens) and any lock."""
     account = get_account(session=session, account_id=account_id)
     ensure_version(account.version, expected_versions)
-    account.password_hash = hasher.hash(
-        _checked(domain.check_password, password, email=account.email, name=account.name)
-    )
-    account.failed_attempts = 0
-    account.locked_until = None
-    revoked = revoke_refresh_tokens(session, account.id)
+    _checked(domain.check_password, password, email=account.email, name=account.name)
+    revoked = apply_password(session, hasher, account, password)
     audit.record(
         session,
         "password_changed",

@@ -1,0 +1,1 @@
+"""Calls to other services, coded against their contracts in contracts/."""
