@@ -72,6 +72,17 @@ def load_config(
         config["JWT_JWKS_URL"] = config["OIDC_PROVIDER_INTERNAL_URL"] + "/.well-known/jwks.json"
         config["JWT_ISSUER"] = issuer.rstrip("/")
         config["JWT_ALGORITHMS"] = config["JWT_ALGORITHMS"] or ["ES256", "RS256"]
+    # identity's admin API (the staff accounts set-up page), reached where the server reaches
+    # the provider, only when identity is the provider: with OIDC_ISSUER (the garage's own
+    # provider) accounts are managed there and the console has no identity client.
+    if not config["OIDC_ISSUER"] and config["OIDC_PROVIDER_INTERNAL_URL"]:
+        config.update(
+            downstream_settings(
+                "identity",
+                default_url=config["OIDC_PROVIDER_INTERNAL_URL"],
+                env={**env, "IDENTITY_URL": config["OIDC_PROVIDER_INTERNAL_URL"]},
+            )
+        )
     if production:
         missing = [
             name

@@ -58,6 +58,14 @@ def init_services(app: Flask) -> None:
         )
         for name in SERVICES
     }
+    # identity's admin API (staff accounts), only when identity is the provider (config.py).
+    if app.config.get("IDENTITY_URL") and not app.config.get("OIDC_ISSUER"):
+        app.extensions[EXTENSION]["identity"] = ServiceClient(
+            "identity",
+            ClientSettings.from_config(app.config, "identity"),
+            token=access_token,
+            user_agent="garage-staff-console",
+        )
 
 
 def _client(service: str) -> ServiceClient:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from staff_console.pages import accounts, board, booking, customers
+from staff_console.pages import accounts, board, booking, customers, jobs
 from staff_console.sign_in import Person
 
-PAGES: list[Blueprint] = [board.blp, customers.blp, booking.blp, accounts.blp]
+PAGES: list[Blueprint] = [board.blp, customers.blp, booking.blp, accounts.blp, jobs.blp]
 
 # (endpoint, label, roles that see it): the menu shows a person what their roles open.
 MENU = [
