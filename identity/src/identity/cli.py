@@ -1,5 +1,5 @@
 """identity's commands: ``flask --app identity create-admin | rotate-keys | client-secret |
-development-accounts``."""
+development-accounts | development-token``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 import click
 from flask import Flask, current_app
 
-from identity import domain
+from identity import domain, oauth
 from identity.config import development_client_secret
 from identity.models import db
 from identity.service import accounts, audit, keys
@@ -86,3 +86,27 @@ def register(app: Flask) -> None:
         db.session.commit()
         for role, email, password in made:
             click.echo(f"{role:11} {email:27} {password}")
+
+    @app.cli.command("development-token")
+    @click.argument("who", nargs=-1, required=True)
+    @click.option("--ttl", type=click.IntRange(60, 12 * 3600), default=3600, help="seconds (default 3600)")
+    def development_token(who: tuple[str, ...], ttl: int) -> None:
+        """Development only: an access token for each WHO, a staff role (its development
+        account, <role>@garage.example) or an active account's email, one a line, signed
+        with the current key (`make token` and `make demo` run this)."""
+        if current_app.config["GARAGE_ENV"] == "production":
+            raise click.ClickException("production tokens are issued by signing in, not by this command")
+        session = db.session()
+        # A person's claims do not depend on the client (it is named only in a service's token).
+        client = next(iter(oauth.clients().values()))
+        tokens = []
+        for item in who:
+            email = f"{item}@garage.example" if item in domain.STAFF_ROLES else item
+            account = accounts.find_by_email(session=session, email=email)
+            if account is None or account.status != "active":
+                raise click.ClickException(f"no active account {email} (`make run` makes one per role)")
+            claims = oauth.access_token_claims(client, account)
+            tokens.append(keys.sign(session, {**claims, "exp": claims["iat"] + ttl}))
+            audit.record(session, "token_issued", actor="cli", account_id=account.id, grant="development")
+        db.session.commit()
+        click.echo("\n".join(tokens))
