@@ -4,6 +4,7 @@
 - ``customers``: find, the customer card, register a customer and a vehicle;
 - ``booking``: free slots for a kind of work, book, move, cancel;
 - ``jobs``: the job card, the workshop's tablet view;
+- ``workshop``: a technician's jobs of the day on the tablet (its buttons post to ``jobs``);
 - ``accounts``: invoices, receivables, payments and the cash-up, credit notes;
 - ``setup``: the owner's settings, prices, staff and dead messages.
 """
@@ -13,17 +14,18 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from staff_console.pages import accounts, board, booking, customers, jobs
+from staff_console.pages import accounts, board, booking, customers, jobs, workshop
 from staff_console.pages import setup as setup_pages
 from staff_console.sign_in import Person
 
-PAGES: list[Blueprint] = [board.blp, customers.blp, booking.blp, accounts.blp, jobs.blp]
+PAGES: list[Blueprint] = [board.blp, customers.blp, booking.blp, jobs.blp, workshop.blp, accounts.blp]
 
 # (endpoint, label, roles that see it): the menu shows a person what their roles open.
 MENU = [
     ("board.today", _l("Today"), ("advisor", "admin")),
     ("customers.find", _l("Customers"), ("advisor", "admin", "accountant")),
     ("accounts.invoices", _l("Accounts"), ("accountant", "admin")),
+    ("workshop.mine", _l("Workshop"), ("technician", "admin")),
 ]
 # The owner's set-up (pages/setup/).
 PAGES.append(setup_pages.blp)
