@@ -14,17 +14,16 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from staff_console.pages import accounts, accounts, board, booking, customers, jobs, workshop
+from staff_console.pages import accounts, board, booking, customers, jobs, workshop
 from staff_console.pages import setup as setup_pages
 from staff_console.sign_in import Person
 
-PAGES: list[Blueprint] = [board.blp, customers.blp, booking.blp, jobs.blp, workshop.blp, accounts.blp, accounts.blp]
+PAGES: list[Blueprint] = [board.blp, customers.blp, booking.blp, jobs.blp, workshop.blp, accounts.blp]
 
 # (endpoint, label, roles that see it): the menu shows a person what their roles open.
 MENU = [
     ("board.today", _l("Today"), ("advisor", "admin")),
     ("customers.find", _l("Customers"), ("advisor", "admin", "accountant")),
-    ("accounts.invoices", _l("Accounts"), ("accountant", "admin")),
     ("accounts.invoices", _l("Accounts"), ("accountant", "admin")),
     ("workshop.mine", _l("Workshop"), ("technician", "admin")),
 ]
