@@ -183,8 +183,8 @@ def load_config(
         OAUTH_CLIENTS=client_settings(env, config["JWT_SECRET"] or "", production),
     )
     # The reset email goes to notification-management through identity's outbox. identity
-    # needs no SERVICE_TOKEN_URL: without one (production) it signs its own service token
-    # (outbox.py), so the kit's "how will you get a token" check is told there is a way.
+    # needs no SERVICE_TOKEN_URL: it signs its own service token (outbox.py), so the kit's
+    # "how will you get a token" check is told there is a way.
     downstream_env = {**own, "JWT_SECRET": own.get("JWT_SECRET") or "identity signs its own"}
     config.update(
         downstream_settings(

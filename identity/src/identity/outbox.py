@@ -2,11 +2,10 @@
 password reset email), written in the change's transaction and delivered by the kit's
 relay (docs/outbox.md), with one difference: the token.
 
-identity calls as the service ``identity``. Where the kit's ``ServiceToken`` can make a
-token (development: the development key; or SERVICE_TOKEN / SERVICE_TOKEN_URL when an
-operator sets them) it is used. Otherwise (production) identity signs its own token with
-its current signing key: it is the issuer every service already trusts, and asking
-itself for a client-credentials token over HTTP would only add a secret and a hop.
+identity calls as the service ``identity`` with a token it signs itself, with its current
+signing key: it is the issuer every service that runs beside it trusts (make run,
+compose and Kubernetes point them at its key set), and asking itself for a
+client-credentials token over HTTP would only add a secret and a hop.
 
 ``flask --app identity relay-outbox`` (and ``outbox relay``) run the relay with that
 token; ``deliver_soon`` runs one pass right after a reset request has been answered."""
@@ -27,7 +26,7 @@ from flask.cli import with_appcontext
 from identity.models import db
 from identity.service import keys
 from service_kit.auth import SERVICE_TOKEN_TTL_SECONDS
-from service_kit.http_client import ClientSettings, ServiceClient, ServiceToken
+from service_kit.http_client import ClientSettings, ServiceClient
 from service_kit.outbox import HttpSender, OutboxRelay, register_outbox_commands, target_setting
 
 log = logging.getLogger("identity.outbox")
@@ -67,16 +66,9 @@ def own_service_token(app: Flask) -> Callable[[], str]:
     return token
 
 
-def service_token(app: Flask) -> Callable[[], str]:
-    config = app.config
-    if config.get("SERVICE_TOKEN") or config.get("SERVICE_TOKEN_URL") or config.get("JWT_SECRET"):
-        return ServiceToken(config)
-    return own_service_token(app)
-
-
 def sender(app: Flask) -> HttpSender:
     """The kit's HttpSender, its clients carrying identity's token."""
-    token = service_token(app)
+    token = own_service_token(app)
     clients: dict[str, ServiceClient] = {}
     lock = threading.Lock()
 

@@ -105,7 +105,14 @@ def test_a_request_emails_a_link_through_notification_management(
     assert notifications.notifications == []  # in the outbox, sent by the relay
     assert relay(app).delivered == 1
     (request,) = notifications.received("/api/v1/notifications")
-    assert request.headers["Authorization"].startswith("Bearer ")
+    # identity's own service token, signed with its key (what the services trust).
+    bearer = request.headers["Authorization"].removeprefix("Bearer ")
+    claims = jwt.decode(bearer, options={"verify_signature": False})
+    assert (claims["sub"], claims["roles"], jwt.get_unverified_header(bearer)["alg"]) == (
+        "identity",
+        ["service"],
+        "ES256",
+    )
     sent = request.json
     assert request.headers["Idempotency-Key"].startswith("password-reset-")
     assert sent["type"] == "password_reset" and "customer_id" not in sent
@@ -291,7 +298,7 @@ def test_the_email_goes_right_after_the_answer(app, client, notifications, make_
     assert [n["addressee"]["email"] for n in notifications.notifications] == [account["email"]]
 
 
-def test_without_a_development_key_identity_signs_its_own_service_token(app, client):
+def test_identity_signs_its_own_service_token(app, client):
     token = outbox.own_service_token(app)()
     kid = jwt.get_unverified_header(token)["kid"]
     (key,) = [k for k in client.get("/.well-known/jwks.json").get_json()["keys"] if k["kid"] == kid]
