@@ -190,6 +190,7 @@ def seed_jobs(url: str, count: int) -> list[str]:
             "approved_net": 7_850,
             "covered_by_booking": True,
             "created_by": "bench",
+            "created_by_name": "bench",
         }
         for job in jobs
     ]

@@ -179,6 +179,7 @@ def prepare(app: Any, week_start: date) -> None:
                     "status": "booked",
                     "job_id": uuid.uuid4(),
                     "booked_by": "bench",
+                    "booked_by_name": "bench",
                     "created_at": datetime.now(UTC),
                     "updated_at": datetime.now(UTC),
                     "version": 1,

@@ -64,7 +64,7 @@ def init_sign_in(app: Flask) -> None:
         client_kwargs={
             "scope": app.config["OIDC_SCOPE"],
             "code_challenge_method": "S256",
-            "token_endpoint_auth_method": "client_secret_basic",
+            "token_endpoint_auth_method": "client_secret_basic",  # nosec B105 - a method name, not a secret
             "timeout": (2.0, 5.0),
         },
     )
