@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import html
 import importlib
 import json
 import re
@@ -272,3 +273,22 @@ def booked_appointment(
         if answer.status_code == 201:  # else the technician is busy then: the next slot
             return {**answer.json(), "customer": customer, "vehicle": vehicle}
     raise AssertionError("no free hour in two weeks")
+
+
+def form_fields(page: requests.Response, action_end: str) -> dict[str, str]:
+    """The first form on a console page posting to a path ending in ``action_end``: its
+    ``action`` and hidden fields (CSRF token, idempotency key, ETag ...), unescaped as a
+    browser sends them."""
+    pattern = r'<form method="post" action="([^"]*' + re.escape(action_end) + r')"[^>]*>(.*?)</form>'
+    match = re.search(pattern, page.text, re.S)
+    assert match, f"no form posting to ...{action_end}"
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', match.group(2))
+    return {"action": html.unescape(match.group(1)), **{name: html.unescape(value) for name, value in hidden}}
+
+
+def submit(browser: requests.Session, garage: Garage, form: dict[str, str], **data: str) -> requests.Response:
+    """Send a form read with ``form_fields`` (a copy: the same one may be sent again), with
+    the fields a person fills in."""
+    fields = dict(form)
+    action = fields.pop("action")
+    return browser.post(garage.console_url + action, data={**fields, **data}, timeout=10)

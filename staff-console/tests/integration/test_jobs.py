@@ -5,14 +5,11 @@ maintenance-job-management."""
 
 from __future__ import annotations
 
-import html
-import re
 import uuid
 from typing import Any
 
 import pytest
-import requests
-from console_harness import Api, Garage, booked_appointment, csrf_of, service_stopped
+from console_harness import Api, Garage, booked_appointment, csrf_of, form_fields, service_stopped, submit
 
 JOBS = "maintenance-job-management"
 
@@ -20,26 +17,6 @@ JOBS = "maintenance-job-management"
 def job_of(garage: Garage, job_id: str) -> dict[str, Any]:
     job: dict[str, Any] = Api(garage, "advisor")(JOBS, "GET", f"/api/v1/maintenance-jobs/{job_id}")
     return job
-
-
-def form_of(page: requests.Response, action_end: str) -> dict[str, str]:
-    """The hidden fields of the form posting to a path ending in ``action_end``."""
-    match = re.search(
-        r'<form method="post" action="([^"]*' + re.escape(action_end) + r')"[^>]*>(.*?)</form>',
-        page.text,
-        re.S,
-    )
-    assert match, f"no form for {action_end}"
-    fields = {
-        name: html.unescape(value)
-        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', match.group(2))
-    }
-    return {"action": html.unescape(match.group(1)), **fields}
-
-
-def post(browser: requests.Session, garage: Garage, form: dict[str, str], **data: str) -> requests.Response:
-    action = form.pop("action")
-    return browser.post(garage.console_url + action, data={**form, **data}, timeout=10)
 
 
 def euros(minor: int) -> str:
@@ -107,35 +84,35 @@ def test_a_canned_job_sent_twice_with_one_key_is_added_once(
     job_id = booked_appointment(garage, "Lotte Bakker")["job_id"]
     advisor = garage.signed_in("advisor")
     card = advisor.get(f"{garage.console_url}/jobs/{job_id}", timeout=10)
-    form = form_of(card, "/canned-jobs")
+    form = form_fields(card, "/canned-jobs")
     assert form["idempotency_key"]
     for _ in range(2):  # a double tap
-        page = post(advisor, garage, dict(form), canned_job_id=canned_job["id"])
+        page = submit(advisor, garage, form, canned_job_id=canned_job["id"])
         assert page.status_code == 200 and "Lines added: 2." in page.text
     lines = job_of(garage, job_id)["lines"]
     assert sorted(line["description"] for line in lines) == ["Brake pad set", "Replace front pads"]
     assert {line["approval"] for line in lines} == {"pending"}
     # The next form shown carries a new key: adding it again is another, deliberate, add.
-    again = form_of(advisor.get(f"{garage.console_url}/jobs/{job_id}", timeout=10), "/canned-jobs")
+    again = form_fields(advisor.get(f"{garage.console_url}/jobs/{job_id}", timeout=10), "/canned-jobs")
     assert again["idempotency_key"] != form["idempotency_key"]
 
 
 def test_a_line_added_refused_shows_beside_its_field(garage: Garage) -> None:
     job_id = booked_appointment(garage, "Mila de Boer")["job_id"]
     advisor = garage.signed_in("advisor")
-    form = form_of(advisor.get(f"{garage.console_url}/jobs/{job_id}", timeout=10), "/lines")
-    refused = post(advisor, garage, dict(form), kind="labour", line_description="", amount="1.5")
+    form = form_fields(advisor.get(f"{garage.console_url}/jobs/{job_id}", timeout=10), "/lines")
+    refused = submit(advisor, garage, form, kind="labour", line_description="", amount="1.5")
     assert refused.status_code == 422
     assert 'id="f-line_description-error"' in refused.text
     # An amount the console cannot read is its own refusal, beside the price.
-    refused = post(
-        advisor, garage, dict(form), kind="part", line_description="Wiper", amount="2", unit_price="12,5x"
+    refused = submit(
+        advisor, garage, form, kind="part", line_description="Wiper", amount="2", unit_price="12,5x"
     )
     assert refused.status_code == 422 and 'id="f-unit_price-error"' in refused.text
-    added = post(
+    added = submit(
         advisor,
         garage,
-        dict(form),
+        form,
         kind="part",
         line_description="Wiper blade",
         amount="2",
@@ -170,15 +147,15 @@ def test_an_estimate_is_sent_and_the_customers_decision_recorded_per_line(garage
     advisor = garage.signed_in("advisor")
     card = advisor.get(f"{garage.console_url}/jobs/{job_id}", timeout=10)
     assert "Send an estimate for the lines awaiting a decision (2)" in card.text
-    sent = post(
-        advisor, garage, form_of(card, "/estimates"), channel="phone", message="Found while servicing"
+    sent = submit(
+        advisor, garage, form_fields(card, "/estimates"), channel="phone", message="Found while servicing"
     )
     assert sent.status_code == 200 and "Estimate sent." in sent.text
     (estimate,) = Api(garage, "advisor")(JOBS, "GET", f"/api/v1/maintenance-jobs/{job_id}/estimates")["items"]
     assert estimate["channel"] == "phone" and estimate["status"] == "sent"
     lines = {line["description"]: line["id"] for line in job_of(garage, job_id)["lines"]}
-    decision = form_of(sent, "/decision")
-    decided = post(
+    decision = form_fields(sent, "/decision")
+    decided = submit(
         advisor,
         garage,
         decision,
@@ -210,11 +187,11 @@ def test_start_clock_in_and_out_and_complete_move_the_job_on(garage: Garage) -> 
     technician = garage.signed_in("technician")
     card = technician.get(f"{garage.console_url}/jobs/{job_id}", timeout=10)
     assert card.status_code == 200 and "Send the estimate" not in card.text  # the front desk's
-    page = post(technician, garage, form_of(card, "/start"), odometer_in="64000")
+    page = submit(technician, garage, form_fields(card, "/start"), odometer_in="64000")
     assert "Started." in page.text
     job = job_of(garage, job_id)
     assert (job["status"], job["odometer_in"]) == ("in_progress", 64000)
-    page = post(technician, garage, form_of(page, "/clock-in"))
+    page = submit(technician, garage, form_fields(page, "/clock-in"))
     assert "Clocked in." in page.text
     running = job_of(garage, job_id)["time"]["clocked_in"]
     assert running == [
@@ -222,12 +199,12 @@ def test_start_clock_in_and_out_and_complete_move_the_job_on(garage: Garage) -> 
             0
         ]["technician"]
     ]
-    page = post(technician, garage, form_of(page, "/clock-out"))
+    page = submit(technician, garage, form_fields(page, "/clock-out"))
     assert "Clocked out." in page.text and job_of(garage, job_id)["time"]["clocked_in"] == []
     (line,) = job_of(garage, job_id)["lines"]
-    page = post(technician, garage, form_of(page, f"/lines/{line['id']}/done"))
+    page = submit(technician, garage, form_fields(page, f"/lines/{line['id']}/done"))
     assert "Marked done." in page.text and job_of(garage, job_id)["lines"][0]["done"] is True
-    page = post(technician, garage, form_of(page, "/complete"))
+    page = submit(technician, garage, form_fields(page, "/complete"))
     assert "Completed" in page.text
     assert job_of(garage, job_id)["status"] == "completed"
     # The work order, passed through with the person's token kept on the server.
@@ -240,10 +217,10 @@ def test_hold_and_resume(garage: Garage) -> None:
     Api(garage, "technician")(JOBS, "POST", f"/api/v1/maintenance-jobs/{job_id}/start", {})
     advisor = garage.signed_in("advisor")
     card = advisor.get(f"{garage.console_url}/jobs/{job_id}", timeout=10)
-    page = post(advisor, garage, form_of(card, "/hold"), reason="Waiting for parts")
+    page = submit(advisor, garage, form_fields(card, "/hold"), reason="Waiting for parts")
     assert "On hold." in page.text and "Waiting for parts" in page.text
     assert job_of(garage, job_id)["status"] == "on_hold"
-    page = post(advisor, garage, form_of(page, "/resume"))
+    page = submit(advisor, garage, form_fields(page, "/resume"))
     assert "Resumed." in page.text and job_of(garage, job_id)["status"] == "in_progress"
 
 
@@ -251,12 +228,12 @@ def test_a_stale_description_edit_offers_to_reload(garage: Garage) -> None:
     job_id = booked_appointment(garage, "Noah de Wit")["job_id"]
     advisor = garage.signed_in("advisor")
     card = advisor.get(f"{garage.console_url}/jobs/{job_id}", timeout=10)
-    form = form_of(card, "/notes")
-    saved = post(advisor, garage, dict(form), description="Small service and brakes", technician_notes="")
+    form = form_fields(card, "/notes")
+    saved = submit(advisor, garage, form, description="Small service and brakes", technician_notes="")
     assert saved.status_code == 200 and "Saved." in saved.text
     assert job_of(garage, job_id)["description"] == "Small service and brakes"
     # The same page's form again: someone (here: the first save) changed the job since.
-    stale = post(advisor, garage, dict(form), description="Small service only", technician_notes="Noisy")
+    stale = submit(advisor, garage, form, description="Small service only", technician_notes="Noisy")
     assert stale.status_code == 412
     assert "Someone else changed this in the meantime." in stale.text
     assert f'href="/jobs/{job_id}">Reload to see their change' in stale.text

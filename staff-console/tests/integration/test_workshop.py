@@ -5,14 +5,12 @@ actions."""
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
-from console_harness import Api, Garage, booked_appointment, service_stopped
+from console_harness import Api, Garage, booked_appointment, form_fields, service_stopped, submit
 
 JOBS = "maintenance-job-management"
 # The development technician's name as identity has it.
@@ -33,29 +31,6 @@ def workshop_page(
     if day != datetime.now(ZoneInfo("Europe/Amsterdam")).date().isoformat():
         params["day"] = day
     return browser.get(garage.console_url + "/workshop", params=params, timeout=10)
-
-
-def form_in(page: requests.Response, job_id: str, action_end: str) -> dict[str, str]:
-    match = re.search(
-        r'<form method="post" action="(/jobs/'
-        + job_id
-        + r"[^\"]*"
-        + re.escape(action_end)
-        + r')"[^>]*>(.*?)</form>',
-        page.text,
-        re.S,
-    )
-    assert match, f"no {action_end} form for {job_id}"
-    fields = {
-        name: html.unescape(value)
-        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', match.group(2))
-    }
-    return {"action": html.unescape(match.group(1)), **fields}
-
-
-def press(browser: requests.Session, garage: Garage, form: dict[str, str], **data: str) -> requests.Response:
-    action = form.pop("action")
-    return browser.post(garage.console_url + action, data={**form, **data}, timeout=10)
 
 
 def job_of(garage: Garage, job_id: str) -> dict[str, Any]:
@@ -86,17 +61,17 @@ def test_a_technician_sees_their_job_and_works_it_from_the_tablet(garage: Garage
     assert other["vehicle"]["plate"] not in page.text  # another technician's
     assert 'aria-current="page">Workshop</a>' in page.text
 
-    page = press(technician, garage, form_in(page, job_id, "/start"))
+    page = submit(technician, garage, form_fields(page, f"/jobs/{job_id}/start"))
     assert page.url.startswith(garage.console_url + "/workshop") and "Started." in page.text
     assert job_of(garage, job_id)["status"] == "in_progress"
 
-    page = press(technician, garage, form_in(page, job_id, "/clock-in"))
+    page = submit(technician, garage, form_fields(page, f"/jobs/{job_id}/clock-in"))
     assert "Clocked in." in page.text and job_of(garage, job_id)["time"]["clocked_in"]
-    page = press(technician, garage, form_in(page, job_id, "/clock-out"))
+    page = submit(technician, garage, form_fields(page, f"/jobs/{job_id}/clock-out"))
     assert "Clocked out." in page.text and not job_of(garage, job_id)["time"]["clocked_in"]
 
     (line,) = job_of(garage, job_id)["lines"]
-    page = press(technician, garage, form_in(page, job_id, f"/lines/{line['id']}/done"))
+    page = submit(technician, garage, form_fields(page, f"/jobs/{job_id}/lines/{line['id']}/done"))
     assert "Marked done." in page.text and job_of(garage, job_id)["lines"][0]["done"]
 
     # Extra work found: a line the customer has to approve, then the ask.
@@ -108,8 +83,8 @@ def test_a_technician_sees_their_job_and_works_it_from_the_tablet(garage: Garage
     )
     page = workshop_page(technician, garage, appointment)
     assert "Ask for approval" in page.text
-    ask = form_in(page, job_id, "/hold")
-    page = press(technician, garage, ask, reason="Extra work found: waiting for your approval")
+    ask = form_fields(page, f"/jobs/{job_id}/hold")
+    page = submit(technician, garage, ask, reason="Extra work found: waiting for your approval")
     job = job_of(garage, job_id)
     assert (job["status"], job["hold_reason"]) == ("on_hold", "Extra work found: waiting for your approval")
     assert "Resume" in page.text
@@ -120,9 +95,8 @@ def test_complete_from_the_tablet(garage: Garage) -> None:
     job_id = appointment["job_id"]
     Api(garage, "technician")(JOBS, "POST", f"/api/v1/maintenance-jobs/{job_id}/start", {})
     technician = garage.signed_in("technician")
-    page = press(
-        technician, garage, form_in(workshop_page(technician, garage, appointment), job_id, "/complete")
-    )
+    complete = form_fields(workshop_page(technician, garage, appointment), f"/jobs/{job_id}/complete")
+    page = submit(technician, garage, complete)
     assert "Completed" in page.text and job_of(garage, job_id)["status"] == "completed"
 
 
