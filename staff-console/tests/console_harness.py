@@ -167,6 +167,30 @@ def running_garage(database_url: str, console_settings: dict[str, Any] | None = 
         yield garage
 
 
+@contextlib.contextmanager
+def service_stopped(garage: Garage, name: str) -> Iterator[None]:
+    """``name`` stopped, as the console sees it: its client points at an address nobody
+    answers on (service_kit.fakes.closed_url) until the block ends; the service itself and
+    everyone else's calls to it are untouched."""
+    from dataclasses import replace
+
+    from staff_console.garage import EXTENSION
+    from staff_console.sign_in import access_token
+
+    from service_kit.fakes import closed_url
+    from service_kit.http_client import ServiceClient
+
+    clients = garage.apps["staff-console"].extensions[EXTENSION]
+    running = clients[name]
+    clients[name] = ServiceClient(
+        name, replace(running.settings, base_url=closed_url(), retries=0), token=access_token
+    )
+    try:
+        yield
+    finally:
+        clients[name] = running
+
+
 # --------------------------------------------------------- data made through the APIs
 
 
