@@ -71,7 +71,7 @@ def check_signing_keys(app: Flask) -> None:
         try:
             keys.check_decryption(db.session(), keys.cipher_from(app.config))
         except (OperationalError, ProgrammingError) as exc:
-            log.warning("signing keys not checked at start: %s", type(exc).__name__)
+            log.info("signing keys not checked at start: %s", type(exc).__name__)
         finally:
             db.session.remove()
 
