@@ -103,7 +103,6 @@ def environment(url: str, issuer: str) -> dict[str, str]:
         "VEHICLE_MANAGEMENT_CLIENT_SECRET": SERVICE_SECRET,
         "STAFF_CONSOLE_CLIENT_SECRET": CONSOLE_SECRET,
         "CONSOLE_REDIRECT_URIS": REDIRECT_URI,
-        "PASSWORD_RESET_SEND_AT_ONCE": "false",
     }
 
 
