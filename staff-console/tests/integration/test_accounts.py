@@ -259,6 +259,7 @@ def test_the_invoices_filtered_by_status_and_customer(garage: Garage, invoiced: 
         console(garage, "/accounts/invoices"), params={"customer": invoiced["customer"]["name"]}, timeout=10
     )
     assert number in by_name.text
+    assert f"The invoices of {invoiced['customer']['name']}." in by_name.text
     assert (
         accountant.get(
             console(garage, "/accounts/invoices"), params={"issued_from": "not a date"}, timeout=10
