@@ -155,6 +155,19 @@ def test_an_estimate_is_sent_and_the_customers_decision_recorded_per_line(garage
     assert estimate["channel"] == "phone" and estimate["status"] == "sent"
     lines = {line["description"]: line["id"] for line in job_of(garage, job_id)["lines"]}
     decision = form_fields(sent, "/decision")
+    # A decision for one line of the two is refused, the reason beside the lines.
+    half = submit(
+        advisor,
+        garage,
+        decision,
+        **{
+            f"line-{lines['Timing belt']}": "approve",
+            "decision_channel": "phone",
+            "decided_by": "Sanne Visser",
+        },
+    )
+    assert half.status_code == 422 and 'id="f-lines-error"' in half.text
+    assert {line["approval"] for line in job_of(garage, job_id)["lines"]} == {"pending"}
     decided = submit(
         advisor,
         garage,
