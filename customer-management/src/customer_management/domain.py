@@ -32,6 +32,8 @@ PERSON_PAYMENT_TERMS_DAYS = 0
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 _VAT_NUMBER = re.compile(r"^[A-Z]{2}[0-9A-Z+*.]{2,13}$")
 _PHONE_LIKE = re.compile(r"[+\d][\d\s().-]*")
+# One zero before the first digit of an area or mobile code: a national number's start.
+_TRUNK_ZERO = re.compile(r"0[1-9]")
 # An address typed to its end ("ann@example.com"), not its start ("info@d").
 _WHOLE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
 
@@ -79,13 +81,20 @@ def _phone_like(text: str) -> bool:
     return bool(_PHONE_LIKE.fullmatch(text)) and sum(c.isdigit() for c in text) >= 3
 
 
-def search_fragment(q: str) -> str:
-    """What to look for in the search text: phone-like input becomes its digits,
-    without the trunk zero, so "06 1234 5678" finds "+31612345678"."""
+def search_fragment(q: str, *, whole_number: bool = False) -> str:
+    """What to look for in the search text (phone numbers are stored as E.164).
+    Phone-like input becomes its digits, leading zeros as typed ("001622", a VAT
+    number's "000099998"), except a national number's single trunk zero: "06 1234"
+    is looked for as "61234", so it finds "+31612345678" (and everything holding
+    "061234"). Only q read as a ``whole_number`` loses every leading zero, its
+    international prefix too ("0031612345678": "31612345678")."""
     stripped = q.strip()
-    if _phone_like(stripped):
-        return re.sub(r"\D", "", stripped).lstrip("0") or "0"
-    return stripped.lower()
+    if not _phone_like(stripped):
+        return stripped.lower()
+    digits = re.sub(r"\D", "", stripped)
+    if whole_number:
+        return digits.lstrip("0") or "0"
+    return digits[1:] if _TRUNK_ZERO.match(digits) else digits
 
 
 # How well a customer matches `q`, best first: the search lists the ranks in this order.
@@ -126,7 +135,9 @@ def search_terms(q: str, *, region: str) -> SearchTerms:
         with contextlib.suppress(ValueError):
             phone = normalise_phone(stripped, region=region)
     email = stripped.lower() if _WHOLE_EMAIL.fullmatch(stripped) else None
-    return SearchTerms(fragment=search_fragment(stripped), email=email, phone=phone)
+    return SearchTerms(
+        fragment=search_fragment(stripped, whole_number=phone is not None), email=email, phone=phone
+    )
 
 
 def default_payment_terms_days(kind: str, *, business_days: int) -> int:

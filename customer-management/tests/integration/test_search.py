@@ -102,6 +102,16 @@ def test_a_whole_phone_number_in_any_spelling_comes_first(find, register, q, als
     assert find(q) == ([ann, fragment] if also_the_fragment else [ann])
 
 
+def test_digits_with_leading_zeros_match_as_typed(find, register):
+    """ "001622" is not "1622": the VAT number holding it is found, the phone number and
+    the address holding only 1622 are not."""
+    vat = register(kind="business", name="Garage Noord", vat_number="NL001622345B01")["id"]
+    register(name="Ann de Vries", email="ann@example.com", phone="0201622345")
+    register(name="Bo Smit", email="bo1622@example.com")
+    assert find("001622") == [vat]
+    assert len(find("1622")) == 3
+
+
 def test_a_whole_email_address_comes_first_whatever_its_case(find, register):
     contains_it = register(name="Jo Ann", email="joann@example.com")["id"]
     ann = register(name="Ann de Vries", email="ann@example.com")["id"]

@@ -100,6 +100,10 @@ def test_every_broken_rule_is_reported_at_once():
         ("De Vries", "de vries"),
         ("ANN@example", "ann@example"),
         ("100", "100"),
+        ("06 1234", "61234"),  # a national number's trunk zero
+        ("001622", "001622"),  # leading zeros of a number fragment, as typed
+        ("000099998", "000099998"),
+        ("00 31 6", "00316"),
     ],
 )
 def test_search_fragment(q, fragment):
@@ -122,7 +126,12 @@ def test_search_fragment(q, fragment):
 def test_search_terms_read_q_whole_when_it_is_an_address_or_a_number(q, email, phone):
     terms = domain.search_terms(q, region="NL")
     assert (terms.email, terms.phone) == (email, phone)
-    assert terms.fragment == domain.search_fragment(q)
+    assert terms.fragment == domain.search_fragment(q, whole_number=phone is not None)
+
+
+def test_only_a_whole_number_loses_its_international_prefix():
+    assert domain.search_terms("0031612345678", region="NL").fragment == "31612345678"
+    assert domain.search_terms("001622", region="NL").fragment == "001622"
 
 
 def test_consent_defaults_allow_service_messages_only():
