@@ -330,3 +330,37 @@ def test_the_books_in_dutch(garage: Garage, invoiced: dict[str, Any]) -> None:
         console(garage, f"/accounts/invoices/{invoiced['invoice']['id']}"), timeout=10
     ).text
     assert "Openstaand" in invoice and "Deze factuur crediteren" in invoice and "€\xa0175,45" in invoice
+
+
+def test_a_full_credit_note_on_a_paid_invoice_then_the_refund(
+    garage: Garage, invoiced: dict[str, Any]
+) -> None:
+    pay_at_checkout(garage, garage.signed_in("advisor"), invoiced, method="cash")
+    accountant = garage.signed_in("accountant")
+    invoice_id = invoiced["invoice"]["id"]
+    form = accountant.get(console(garage, f"/accounts/invoices/{invoice_id}/credit-notes/new"), timeout=10)
+    credited = accountant.post(
+        form.url,
+        data={**form_of(form, "/credit-notes/new"), "scope": "full", "reason": "Work redone under warranty"},
+        timeout=10,
+    )
+    assert "Credit note CN-" in credited.text
+    # Nothing owed now and 175.45 to give back: the accountant's refund form, prefilled.
+    assert "Record a refund" in credited.text and "Credit this invoice" not in credited.text
+    # An advisor at the counter sees the invoice, but no refund form (refunds are the books').
+    advisor_view = garage.signed_in("advisor").get(
+        console(garage, f"/accounts/invoices/{invoice_id}"), timeout=10
+    )
+    assert "To refund" in advisor_view.text and "Record a refund" not in advisor_view.text
+    refund = form_of(credited, "/payments")
+    assert refund["kind"] == "refund"
+    assert re.search(r'name="amount" type="text" value="175.45"', credited.text)
+    refunded = accountant.post(
+        console(garage, f"/accounts/invoices/{invoice_id}/payments"),
+        data={**refund, "amount": "175.45", "method": "cash"},
+        timeout=10,
+    )
+    assert "Refund recorded." in refunded.text and "Nothing to pay." in refunded.text
+    invoice = Api(garage, "accountant")("invoicing", "GET", f"/api/v1/invoices/{invoice_id}")
+    assert invoice["status"] == "credited" and invoice["totals"]["refund_due"] == 0
+    assert [p["kind"] for p in invoice["payments"]] == ["payment", "refund"]
