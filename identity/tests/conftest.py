@@ -107,6 +107,7 @@ def app(fresh_database_url: str, notifications: FakeNotificationManagement) -> F
             NOTIFICATION_MANAGEMENT_BREAKER_FAILURES=1000,
             # Tests run the relay themselves (one test sends right after the answer).
             PASSWORD_RESET_SEND_AT_ONCE=False,
+            PASSWORD_RESET_ANSWER_SECONDS=0.0,
         )
     )
     upgrade(app)

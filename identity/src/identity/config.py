@@ -12,7 +12,15 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
-from service_kit.config import DEV_JWT_SECRET, ConfigError, env_bool, env_int, env_list, kit_settings
+from service_kit.config import (
+    DEV_JWT_SECRET,
+    ConfigError,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    kit_settings,
+)
 from service_kit.http_client import downstream_settings
 from service_kit.outbox import outbox_settings
 
@@ -178,6 +186,10 @@ def load_config(
         PASSWORD_RESET_ACCOUNT_REQUESTS=env_int(env, "PASSWORD_RESET_ACCOUNT_REQUESTS", 3, low=1),
         PASSWORD_RESET_ADDRESS_REQUESTS=env_int(env, "PASSWORD_RESET_ADDRESS_REQUESTS", 10, low=1),
         PASSWORD_RESET_WINDOW_SECONDS=env_int(env, "PASSWORD_RESET_WINDOW_SECONDS", 3600, low=60),
+        # Every answer to a reset request takes at least this long (timing tells nothing).
+        PASSWORD_RESET_ANSWER_SECONDS=env_float(
+            env, "PASSWORD_RESET_ANSWER_SECONDS", 0.25, low=0.0, high=5.0
+        ),
         # The email goes out right after the answer (and again by the relay until it is taken).
         PASSWORD_RESET_SEND_AT_ONCE=env_bool(env, "PASSWORD_RESET_SEND_AT_ONCE", True),
         OAUTH_CLIENTS=client_settings(env, config["JWT_SECRET"] or "", production),

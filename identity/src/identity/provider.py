@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -269,6 +270,7 @@ def password_reset_request() -> Any:
         return _reset_page("request", status=400, error="expired", return_to=return_to, email=email)
     language = _language()
     link = endpoint(current_app.config["IDENTITY_ISSUER"], "/oauth/password-reset/new")
+    started = time.monotonic()
     try:
         password_reset.request_reset(
             session=db.session(),
@@ -285,6 +287,9 @@ def password_reset_request() -> Any:
             "request", status=429, error=refused.reason, return_to=return_to, email=email, back_url=return_to
         )
     db.session.commit()
+    # An account that exists costs a few more statements than one that does not: every
+    # answer takes at least this long, so its timing does not tell them apart.
+    time.sleep(max(0.0, current_app.config["PASSWORD_RESET_ANSWER_SECONDS"] - (time.monotonic() - started)))
     words = domain.WORDS[language]
     minutes = password_reset.policy_from(current_app.config).minutes
     return _send_soon(

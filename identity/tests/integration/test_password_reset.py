@@ -6,6 +6,7 @@ the link: once, not after it expired or a newer one was sent, ending every sessi
 import hashlib
 import logging
 import re
+import time
 from datetime import timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
@@ -145,6 +146,18 @@ def test_an_unknown_or_disabled_email_answers_the_same_and_sends_nothing(
     assert [n["addressee"]["email"] for n in notifications.notifications] == [known["email"]]
     outcomes = [e["detail"]["outcome"] for e in events(client, admin, "password_reset_requested")]
     assert sorted(outcomes) == ["disabled", "sent", "unknown_email"]
+
+
+def test_every_answer_takes_the_same_least_time(app, client, make_account):
+    account = make_account()
+    app.config["PASSWORD_RESET_ANSWER_SECONDS"] = 0.2
+    try:
+        for email in (account["email"], "nobody@garage.nl"):
+            started = time.monotonic()
+            assert ask(client, email).status_code == 200
+            assert time.monotonic() - started >= 0.2
+    finally:
+        app.config["PASSWORD_RESET_ANSWER_SECONDS"] = 0.0
 
 
 def test_the_link_works_once(app, client, admin, browser, notifications, make_account):
