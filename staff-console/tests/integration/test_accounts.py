@@ -364,3 +364,17 @@ def test_a_full_credit_note_on_a_paid_invoice_then_the_refund(
     invoice = Api(garage, "accountant")("invoicing", "GET", f"/api/v1/invoices/{invoice_id}")
     assert invoice["status"] == "credited" and invoice["totals"]["refund_due"] == 0
     assert [p["kind"] for p in invoice["payments"]] == ["payment", "refund"]
+
+
+def test_email_the_invoice_once_per_form(garage: Garage, invoiced: dict[str, Any]) -> None:
+    advisor = garage.signed_in("advisor")
+    page = advisor.get(console(garage, f"/checkout/{invoiced['job_id']}"), timeout=10)
+    fields = form_of(page, "/send")
+    assert fields["channel"] == "email"
+    path = console(garage, f"/accounts/invoices/{invoiced['invoice']['id']}/send")
+    sent = advisor.post(path, data=fields, timeout=10)
+    advisor.post(path, data=fields, timeout=10)
+    assert sent.url.endswith(f"/checkout/{invoiced['job_id']}")
+    assert f"The invoice is on its way to {invoiced['customer']['email']}." in sent.text
+    invoice = Api(garage, "advisor")("invoicing", "GET", f"/api/v1/invoices/{invoiced['invoice']['id']}")
+    assert invoice["send_count"] == invoiced["invoice"]["send_count"] + 1

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from staff_console import garage
-from staff_console.formatting import minor_units
+from staff_console.formatting import back, minor_units
 from staff_console.sign_in import signed_in
 
 blp = Blueprint("accounts", __name__)
@@ -201,20 +201,26 @@ def take_payment(invoice_id: Any) -> Any:
 @blp.post("/accounts/invoices/<uuid:invoice_id>/send")
 @signed_in(*COUNTER)
 def send(invoice_id: Any) -> Response:
-    invoice = _invoice(invoice_id)
+    """Send the invoice (again): by email when the customer has an address (the form says
+    so), else the way invoicing chooses (their preferred channel)."""
+    channel = "email" if request.form.get("channel") == "email" else None
     try:
-        garage.call(
+        invoice = garage.call(
             INVOICING,
             "POST",
             f"/api/v1/invoices/{invoice_id}/send",
-            json={"channel": "email"},
+            json={"channel": channel},
             idempotency_key=request.form.get("idempotency_key"),
         )
-        flash(
-            _("The invoice is on its way to %(email)s.", email=invoice["customer"]["email"] or ""), "success"
-        )
     except garage.ApiError as exc:
-        flash(_("Could not email the invoice: %(detail)s", detail=exc.detail), "error")
+        if exc.status == 404:
+            abort(404)
+        flash(_("Could not send the invoice: %(detail)s", detail=exc.detail), "error")
+        return back("accounts.invoices")
+    if channel == "email":
+        flash(_("The invoice is on its way to %(email)s.", email=invoice["customer"]["email"]), "success")
+    else:
+        flash(_("The invoice is on its way."), "success")
     return _back_to(invoice)
 
 
