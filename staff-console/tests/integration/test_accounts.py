@@ -378,3 +378,34 @@ def test_email_the_invoice_once_per_form(garage: Garage, invoiced: dict[str, Any
     assert f"The invoice is on its way to {invoiced['customer']['email']}." in sent.text
     invoice = Api(garage, "advisor")("invoicing", "GET", f"/api/v1/invoices/{invoiced['invoice']['id']}")
     assert invoice["send_count"] == invoiced["invoice"]["send_count"] + 1
+
+
+def test_every_path_the_pages_call_is_in_a_contract() -> None:
+    """The pages' client code against the committed contracts (the only agreement): each
+    /api/v1 path written in pages/accounts.py is a path of invoicing's contract, or of the
+    two others the pages read (a customer by name, a job without its invoice)."""
+    import ast
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[3]
+    known = {
+        re.sub(r"\{[^}]+\}", "{}", path)
+        for service in ("invoicing", "customer-management", "maintenance-job-management")
+        for path in yaml.safe_load((root / "contracts" / f"{service}.yaml").read_text())["paths"]
+    }
+    tree = ast.parse((root / "staff-console" / "src" / "staff_console" / "pages" / "accounts.py").read_text())
+    inside = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values}
+    written = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in inside:
+            text = node.value
+        else:
+            continue
+        if text.startswith("/api/v1/"):
+            written.add(text)
+    assert len(written) >= 10
+    assert not written - known, f"in no contract: {sorted(written - known)}"
