@@ -109,6 +109,16 @@ class TransitionNotAllowed(Conflict):
         )
 
 
+class AppointmentBeingChanged(Conflict):
+    """Another reschedule, cancel or no-show of the appointment waits for
+    maintenance-job-management's answer (docs/orphan-jobs.md)."""
+
+    def __init__(self, appointment_id: object) -> None:
+        super().__init__(
+            f"appointment {appointment_id} is being changed by another request; read it again and retry"
+        )
+
+
 class NoShowTooEarly(Conflict):
     def __init__(self) -> None:
         super().__init__("the appointment has not started yet: it cannot be a no-show")

@@ -14,9 +14,11 @@ Booking holds no lock across a call (docs/orphan-jobs.md):
 
 If 2-4 fail, the reservation is released and a job made is cancelled at once.
 
-Rescheduling and cancelling change the appointment here *and* its job, inline, inside
-the request's transaction: a ``JobCheck`` row committed on its own first, the job call,
-then the change with the row's deletion.
+Rescheduling, cancelling and no-show need the job's answer first (it refuses once the
+work has started) and hold no lock across the call either: the change claimed (its
+``JobCheck`` row with the intent) and, for a new time, that time reserved beside the
+old one, committed in a short transaction; the job call; then the change with the
+row's deletion in the request's transaction.
 
 Every change of an appointment's status is also told to its job through the outbox
 (``tell_job``), and the job's status answered inline is kept on the appointment
@@ -50,6 +52,7 @@ from workshop_scheduling.domain.appointments import (
     ACTIVE,
     BOOKED,
     CANCELLED,
+    NO_SHOW,
     RESERVED,
     AbandonedBookingAttempt,
     AppointmentNotFound,
@@ -66,16 +69,19 @@ from workshop_scheduling.domain.appointments import (
     normalise_plate,
     transition,
 )
-from workshop_scheduling.models import (
-    Appointment,
-    Bay,
-)
+from workshop_scheduling.models import Appointment, Bay, JobCheck, Technician
 from workshop_scheduling.service import placement
 from workshop_scheduling.service.job_checks import (
-    arm_job_check,
+    CANCEL,
+    NO_SHOW_INTENT,
+    RESCHEDULE,
+    claim_change,
     disarm_job_check,
+    ensure_no_change_under_way,
+    hold_claimed_change,
     hold_job_check,
     job_check_row,
+    release_move,
     release_reservation,
     take_over_attempt,
 )
@@ -442,23 +448,23 @@ def list_appointments(
     )
 
 
-def reschedule_appointment(
-    *,
-    session: Session,
-    dependencies: BookingDependencies,
-    appointment_id: uuid.UUID,
-    data: dict[str, Any],
-    expected_versions: set[int] | None,
-    now: datetime | None = None,
-) -> Appointment:
-    """Move a booked appointment (and optionally its bay or technician): every rule
-    again, the job's planned times moved, the customer told. ``end`` defaults to the
-    same length; the bay stays unless given or no longer free (then another free bay
-    of its kind); ``technician_id`` absent keeps, null removes."""
-    now = now or utcnow()
-    appointment = lock_appointment(session, appointment_id)
-    ensure_version(appointment.version, expected_versions)
-    ensure_reschedulable(appointment.status)
+@dataclass(frozen=True)
+class _Move:
+    """Where a reschedule puts the appointment, every rule checked."""
+
+    start: datetime
+    end: datetime
+    technician: Technician | None
+    candidates: list[Bay]
+    chosen_by_caller: bool
+    kind: str
+
+
+def _plan_move(
+    session: Session, appointment: Appointment, data: dict[str, Any], *, now: datetime
+) -> _Move | None:
+    """Every rule of the move (time 422, bay and technician 422, overlaps with what holds
+    a bay, vehicle or technician now 409) and the bays to try; None when nothing moves."""
     rules = workshop(session)
     start = data["start"]
     end = data.get("end") or start + (appointment.end_at - appointment.start_at)
@@ -491,41 +497,289 @@ def reschedule_appointment(
         raise NoBayFree(current.kind)
     previous = (appointment.start_at, appointment.end_at, appointment.bay_id, appointment.technician_id)
     if previous == (start, end, candidates[0].id, technician.id if technician else None):
-        return appointment
-    previous_start, previous_end = appointment.start_at, appointment.end_at
+        return None
+    return _Move(start, end, technician, candidates, bay is not None, current.kind)
 
-    def move(candidate: Bay) -> Appointment:
-        appointment.start_at, appointment.end_at = start, end
+
+@dataclass(frozen=True)
+class _PendingMove:
+    """What step 1 of a reschedule committed: the reservation of the new time."""
+
+    hold_id: uuid.UUID
+    job_id: uuid.UUID
+    start: datetime
+    end: datetime
+    previous_start: datetime
+
+
+def reschedule_appointment(
+    *,
+    session: Session,
+    dependencies: BookingDependencies,
+    appointment_id: uuid.UUID,
+    data: dict[str, Any],
+    expected_versions: set[int] | None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Move a booked appointment (and optionally its bay or technician): every rule
+    again, the job's planned times moved, the customer told. ``end`` defaults to the
+    same length; the bay stays unless given or no longer free (then another free bay
+    of its kind); ``technician_id`` absent keeps, null removes.
+
+    A new time holds no lock across the job call, like a booking (docs/orphan-jobs.md):
+    1. in a short transaction of its own, committed: the appointment's row locked, every
+       rule, the change claimed (``claim_change``) and the new time reserved beside the
+       old one (a ``reserved`` row with ``move_of``): the loser of a race for the new
+       time gets its 409 here, before the job is asked;
+    2. the job's planned times moved (maintenance-job-management);
+    3. in the request's transaction: the appointment moved onto its reservation, the
+       customer told, the check deleted.
+    Refused by the job service (409): the reservation released, nothing changed. Not
+    answered (503), or 3 failing: the reservation released, the appointment as it was,
+    and check-jobs sends the job its times again once due. Another bay or technician at
+    the same times asks no other service: it is made in the request's transaction."""
+    now = now or utcnow()
+    with Session(dependencies.side_engine) as side:
+        appointment = lock_appointment(side, appointment_id)
+        ensure_version(appointment.version, expected_versions)
+        ensure_reschedulable(appointment.status)
+        claim_change(side, appointment.id, intent=RESCHEDULE, reason=None, due=now + dependencies.grace)
+        move = _plan_move(side, appointment, data, now=now)
+        if move is None or (move.start, move.end) == (appointment.start_at, appointment.end_at):
+            side.rollback()  # nothing for the job service: no claim either
+            return _move_here(session, appointment_id, data, expected_versions, now=now)
+        pending = _reserve_move(side, appointment, move)
+        side.commit()
+    hold_claimed_change(session, appointment_id)
+    try:
+        dependencies.jobs.reschedule_job(pending.job_id, planned_start=pending.start, planned_end=pending.end)
+    except JobNotChangeable as exc:
+        _abandon_change(session, dependencies, appointment_id, job_unchanged=True)
+        raise _job_refused("reschedule", exc) from exc
+    except BaseException:
+        _abandon_change(session, dependencies, appointment_id, job_unchanged=False)
+        raise
+    try:
+        return _confirm_move(session, appointment_id, pending, now=now)
+    except BaseException:
+        _abandon_change(session, dependencies, appointment_id, job_unchanged=False)
+        raise
+
+
+def _move_here(
+    session: Session,
+    appointment_id: uuid.UUID,
+    data: dict[str, Any],
+    expected_versions: set[int] | None,
+    *,
+    now: datetime,
+) -> Appointment:
+    """A reschedule that leaves the times as they are (another bay or technician, or no
+    change at all): no other service is asked, so it is made in the request's
+    transaction."""
+    appointment = lock_appointment(session, appointment_id)
+    ensure_version(appointment.version, expected_versions)
+    ensure_reschedulable(appointment.status)
+    ensure_no_change_under_way(session, appointment_id)
+    move = _plan_move(session, appointment, data, now=now)
+    if move is None:
+        return appointment
+
+    def apply(candidate: Bay) -> Appointment:
+        appointment.start_at, appointment.end_at = move.start, move.end
         appointment.bay = candidate
-        appointment.technician = technician
+        appointment.technician = move.technician
         return appointment
 
     placement.place(
-        session, candidates, move, chosen_by_caller=bay is not None, technician=technician, kind=current.kind
+        session,
+        move.candidates,
+        apply,
+        chosen_by_caller=move.chosen_by_caller,
+        technician=move.technician,
+        kind=move.kind,
     )
-    if (previous_start, previous_end) != (start, end):
-        arm_job_check(
-            session, dependencies.side_engine, appointment.id, request_key=None, due=now + dependencies.grace
-        )
-        try:
-            dependencies.jobs.reschedule_job(_job_of(appointment), planned_start=start, planned_end=end)
-        except JobNotChangeable as exc:
-            raise _job_refused("reschedule", exc) from exc
-        data_ = message_data(appointment, rules.tz) | {
-            "previous_start": previous_start.astimezone(rules.tz).isoformat()
-        }
-        enqueue(
-            session,
-            notification_management.notify(
-                customer_id=appointment.customer_id,
-                type_="appointment_rescheduled",
-                data=data_,
-                idempotency_key=f"appointment-rescheduled-{appointment.id}-v{appointment.version}",
-            ),
-        )
-        disarm_job_check(session, appointment.id)
     session.flush()
     return appointment
+
+
+def _reserve_move(side: Session, appointment: Appointment, move: _Move) -> _PendingMove:
+    """The new time reserved beside the old one, in the first candidate bay the
+    exclusion constraints accept (the appointment and its own reservation never exclude
+    each other)."""
+
+    def hold(candidate: Bay) -> Appointment:
+        placement.hold_bay(side, candidate.id)  # released with the savepoint if the bay is taken
+        reservation = Appointment(
+            id=uuid7(),
+            move_of=appointment.id,
+            vehicle_id=appointment.vehicle_id,
+            customer_id=appointment.customer_id,
+            vehicle_plate=appointment.vehicle_plate,
+            vehicle_make=appointment.vehicle_make,
+            vehicle_model=appointment.vehicle_model,
+            start_at=move.start,
+            end_at=move.end,
+            bay=candidate,
+            technician=move.technician,
+            work_description=appointment.work_description,
+            service_codes=list(appointment.service_codes or []),
+            status=RESERVED,
+            booked_by=appointment.booked_by,
+            booked_by_name=appointment.booked_by_name,
+        )
+        side.add(reservation)
+        return reservation
+
+    reservation = placement.place(
+        side,
+        move.candidates,
+        hold,
+        chosen_by_caller=move.chosen_by_caller,
+        technician=move.technician,
+        kind=move.kind,
+    )
+    return _PendingMove(reservation.id, _job_of(appointment), move.start, move.end, appointment.start_at)
+
+
+def _confirm_move(
+    session: Session, appointment_id: uuid.UUID, pending: _PendingMove, *, now: datetime
+) -> Appointment:
+    """The appointment moved onto the reservation of its new time, the customer told,
+    the check deleted: the request's transaction. The bay's lock first, as a booking's
+    confirmation takes it."""
+    appointment = lock_appointment(session, appointment_id)
+    ensure_reschedulable(appointment.status)  # checked in meanwhile: 409, check-jobs puts the job back
+    reservation = session.get(Appointment, pending.hold_id)
+    if reservation is None or reservation.move_of != appointment.id:
+        raise RuntimeError(f"the reservation of the move of appointment {appointment_id} is gone")
+    bay, technician = reservation.bay, reservation.technician
+    placement.hold_bay(session, bay.id)
+    session.delete(reservation)
+    session.flush()
+    appointment.start_at, appointment.end_at = pending.start, pending.end
+    appointment.bay = bay
+    appointment.technician = technician
+    session.flush()
+    tz = workshop(session).tz
+    previous_start = pending.previous_start.astimezone(tz).isoformat()
+    data_ = message_data(appointment, tz) | {"previous_start": previous_start}
+    enqueue(
+        session,
+        notification_management.notify(
+            customer_id=appointment.customer_id,
+            type_="appointment_rescheduled",
+            data=data_,
+            idempotency_key=f"appointment-rescheduled-{appointment.id}-v{appointment.version}",
+        ),
+    )
+    disarm_job_check(session, appointment.id)
+    session.flush()
+    return appointment
+
+
+def _abandon_change(
+    session: Session, dependencies: BookingDependencies, appointment_id: uuid.UUID, *, job_unchanged: bool
+) -> None:
+    """A change that will not answer 200: the request's transaction ended, the
+    reservation of a move released at once; the check deleted only when the job is
+    known unchanged (refused), else left to ``check-jobs`` (a call that timed out may
+    have reached the job; a cancelled job makes the appointment follow it). Best
+    effort: what fails here is left to ``check-jobs``."""
+    session.rollback()
+    try:
+        with Session(dependencies.side_engine) as side:
+            release_move(side, appointment_id)
+            if job_unchanged:
+                disarm_job_check(side, appointment_id)
+            side.commit()
+    except Exception:
+        log.warning("change of appointment %s not undone (check-jobs will)", appointment_id, exc_info=True)
+
+
+def _claim_cancelling(
+    dependencies: BookingDependencies,
+    appointment_id: uuid.UUID,
+    *,
+    verb: str,
+    intent: str,
+    reason: str | None,
+    now: datetime,
+) -> tuple[uuid.UUID, str] | None:
+    """Step 1 of a cancel or no-show, committed on its own: the rules, and the change
+    claimed. The job's id and the appointment's status then; None when it is already
+    done (cancelling again changes nothing)."""
+    done = CANCELLED if intent == CANCEL else NO_SHOW
+    with Session(dependencies.side_engine) as side:
+        appointment = lock_appointment(side, appointment_id)
+        if appointment.status == done and intent == CANCEL:
+            return None
+        transition(verb, appointment.status)
+        if intent == NO_SHOW_INTENT:
+            ensure_no_show_allowed(appointment.start_at, now)
+        job_id = _job_of(appointment)
+        claim_change(side, appointment.id, intent=intent, reason=reason, due=now + dependencies.grace)
+        side.commit()
+    return job_id, done
+
+
+def _cancel_with_job(
+    *,
+    session: Session,
+    dependencies: BookingDependencies,
+    appointment_id: uuid.UUID,
+    verb: str,
+    action: str,
+    intent: str,
+    reason: str | None,
+    job_reason: str,
+    now: datetime,
+) -> Appointment:
+    """A cancel or no-show: its job must be cancelled first (refused once the work has
+    started), and nothing is locked while it is asked: the change claimed and committed,
+    the job cancelled, then the appointment changed in the request's transaction."""
+    claimed = _claim_cancelling(
+        dependencies, appointment_id, verb=verb, intent=intent, reason=reason, now=now
+    )
+    if claimed is None:
+        return lock_appointment(session, appointment_id)
+    job_id, done = claimed
+    hold_claimed_change(session, appointment_id)
+    try:
+        job = dependencies.jobs.cancel_job(job_id, reason=job_reason)
+    except JobNotChangeable as exc:
+        _abandon_change(session, dependencies, appointment_id, job_unchanged=True)
+        raise _job_refused(action, exc) from exc
+    except BaseException:
+        _abandon_change(session, dependencies, appointment_id, job_unchanged=False)
+        raise
+    try:
+        appointment = lock_appointment(session, appointment_id)
+        _record_job(appointment, job)
+        if appointment.status != done:  # the job's own report may have done it already
+            transition(verb, appointment.status)
+            check = session.get(JobCheck, appointment_id)
+            if check is None:
+                raise RuntimeError(f"the job check of appointment {appointment_id} is gone")
+            apply_intent(session, appointment, check, at=now)
+        disarm_job_check(session, appointment.id)
+        session.flush()
+        return appointment
+    except BaseException:
+        _abandon_change(session, dependencies, appointment_id, job_unchanged=False)
+        raise
+
+
+def apply_intent(session: Session, appointment: Appointment, check: JobCheck, *, at: datetime) -> None:
+    """The cancel or no-show under way (``check.intent``), its job known cancelled: made
+    here - by the request that asked for it, by the job's report of its cancellation
+    when that comes first, or by check-jobs when the request died."""
+    if check.intent == CANCEL:
+        close_as_cancelled(session, appointment, reason=check.reason, now=at)
+    elif check.intent == NO_SHOW_INTENT:
+        appointment.status = NO_SHOW
+        appointment.no_show_at = at
+        tell_job(session, appointment, at=at)
 
 
 def cancel_appointment(
@@ -538,24 +792,18 @@ def cancel_appointment(
 ) -> Appointment:
     """Cancel the appointment and its job (refused with 409 once the work has
     started); the customer is told. Cancelling again changes nothing."""
-    now = now or utcnow()
-    appointment = lock_appointment(session, appointment_id)
-    if appointment.status == CANCELLED:
-        return appointment
-    transition("cancel", appointment.status)
     reason = (reason or "").strip() or None
-    arm_job_check(
-        session, dependencies.side_engine, appointment.id, request_key=None, due=now + dependencies.grace
+    return _cancel_with_job(
+        session=session,
+        dependencies=dependencies,
+        appointment_id=appointment_id,
+        verb="cancel",
+        action="cancel the appointment",
+        intent=CANCEL,
+        reason=reason,
+        job_reason=reason or "appointment cancelled",
+        now=now or utcnow(),
     )
-    try:
-        job = dependencies.jobs.cancel_job(_job_of(appointment), reason=reason or "appointment cancelled")
-    except JobNotChangeable as exc:
-        raise _job_refused("cancel the appointment", exc) from exc
-    _record_job(appointment, job)
-    close_as_cancelled(session, appointment, reason=reason, now=now)
-    disarm_job_check(session, appointment.id)
-    session.flush()
-    return appointment
 
 
 def close_as_cancelled(
@@ -590,24 +838,17 @@ def mark_no_show(
     now: datetime | None = None,
 ) -> Appointment:
     """The customer did not come: the bay is free again and the job is cancelled."""
-    now = now or utcnow()
-    appointment = lock_appointment(session, appointment_id)
-    status = transition("no-show", appointment.status)
-    ensure_no_show_allowed(appointment.start_at, now)
-    arm_job_check(
-        session, dependencies.side_engine, appointment.id, request_key=None, due=now + dependencies.grace
+    return _cancel_with_job(
+        session=session,
+        dependencies=dependencies,
+        appointment_id=appointment_id,
+        verb="no-show",
+        action="mark a no-show",
+        intent=NO_SHOW_INTENT,
+        reason=None,
+        job_reason="the customer did not come (no-show)",
+        now=now or utcnow(),
     )
-    try:
-        job = dependencies.jobs.cancel_job(_job_of(appointment), reason="the customer did not come (no-show)")
-    except JobNotChangeable as exc:
-        raise _job_refused("mark a no-show", exc) from exc
-    _record_job(appointment, job)
-    appointment.status = status
-    appointment.no_show_at = now
-    tell_job(session, appointment, at=now)
-    disarm_job_check(session, appointment.id)
-    session.flush()
-    return appointment
 
 
 def check_in(*, session: Session, appointment_id: uuid.UUID, now: datetime | None = None) -> Appointment:

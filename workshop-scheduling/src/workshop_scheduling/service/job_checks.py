@@ -2,12 +2,14 @@
 changed and disarmed by the transaction that records the change.
 
 A booking writes its check in the transaction of its reservation; a reschedule, cancel
-or no-show commits its check on its own. A ``JobCheck`` row that survives (the job was
-made but the booking never confirmed: a timeout after the job service acted, a crash, a
-failed commit) is put right by ``check_jobs`` once it is due: a reservation left behind
-is released, the job is made to match the appointment, and the job of a booking that
-never happened is cancelled. A retry of a failed booking with the same
-``Idempotency-Key`` reuses its appointment id, so it adopts the job already made
+or no-show claims the appointment with its check (``claim_change``: which change, the
+``intent``), committed before the job is asked, and holds it until it confirms. A
+``JobCheck`` row that survives (the job was made or changed but the change never
+confirmed: a timeout after the job service acted, a crash, a failed commit) is put
+right by ``check_jobs`` once it is due: a reservation left behind is released, the job
+is made to match the appointment (or, once cancelled, the appointment the job), and the
+job of a booking that never happened is cancelled. A retry of a failed booking with the
+same ``Idempotency-Key`` reuses its appointment id, so it adopts the job already made
 instead of making a second. docs/orphan-jobs.md tells the whole story.
 """
 
@@ -19,34 +21,58 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, or_, select
 from sqlalchemy.dialects.postgresql import Insert, insert
-from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from service_kit.clock import utcnow
 from service_kit.http_client import DependencyFailed
 from service_kit.retry import RetryPolicy
 from workshop_scheduling.clients.maintenance_jobs import JobDirectory, JobNotChangeable
-from workshop_scheduling.domain.appointments import ACTIVE, CANCELLED, NO_SHOW, RESERVED
+from workshop_scheduling.domain.appointments import (
+    ACTIVE,
+    CANCELLED,
+    NO_SHOW,
+    RESERVED,
+    AppointmentBeingChanged,
+)
 from workshop_scheduling.models import Appointment, JobCheck
 
 log = logging.getLogger("workshop_scheduling")
 
 JOB_OPEN = ("scheduled", "on_hold")
+LOCK_NOT_AVAILABLE = "55P03"
+# The changes of an appointment that wait for the job's answer (JobCheck.intent).
+RESCHEDULE, CANCEL, NO_SHOW_INTENT = "reschedule", "cancel", "no_show"
 
 
 # ------------------------------------------------------------------------------- arming
 
 
-def job_check_row(appointment_id: uuid.UUID, *, request_key: str | None, due: datetime) -> Insert:
-    """The statement writing "check this appointment's job" (due again if it exists)."""
+def job_check_row(
+    appointment_id: uuid.UUID,
+    *,
+    request_key: str | None,
+    due: datetime,
+    intent: str | None = None,
+    reason: str | None = None,
+) -> Insert:
+    """The statement writing "check this appointment's job" (due again, and with the new
+    intent, if it exists)."""
     table = cast(Table, JobCheck.__table__)  # a declarative class's table is a Table
     stmt = insert(table).values(
-        appointment_id=appointment_id, request_key=request_key, due_at=due, attempts=0, created_at=utcnow()
+        appointment_id=appointment_id,
+        request_key=request_key,
+        due_at=due,
+        intent=intent,
+        reason=reason,
+        attempts=0,
+        created_at=utcnow(),
     )
-    due_again = {"due_at": stmt.excluded.due_at}
-    return stmt.on_conflict_do_update(index_elements=["appointment_id"], set_=due_again)
+    again = {"due_at": stmt.excluded.due_at, "intent": stmt.excluded.intent, "reason": stmt.excluded.reason}
+    return stmt.on_conflict_do_update(index_elements=["appointment_id"], set_=again)
 
 
 def hold_job_check(session: Session, appointment_id: uuid.UUID) -> None:
@@ -57,19 +83,59 @@ def hold_job_check(session: Session, appointment_id: uuid.UUID) -> None:
     )
 
 
-def arm_job_check(
-    session: Session,
-    side_engine: Engine,
-    appointment_id: uuid.UUID,
-    *,
-    request_key: str | None,
-    due: datetime,
+def _lock_nowait(session: Session, appointment_id: uuid.UUID) -> bool:
+    """Lock the appointment's check if it has one; whether it has. Another request
+    holding it (a change waiting for the job service, or check-jobs putting it right)
+    is a 409 at once: nobody waits on a row held across a call."""
+    try:
+        with session.begin_nested():
+            found = session.scalar(
+                select(JobCheck.appointment_id)
+                .where(JobCheck.appointment_id == appointment_id)
+                .with_for_update(nowait=True)
+            )
+    except OperationalError as exc:
+        if getattr(exc.orig, "pgcode", None) == LOCK_NOT_AVAILABLE:
+            raise AppointmentBeingChanged(appointment_id) from exc
+        raise
+    return found is not None
+
+
+def claim_change(
+    side: Session, appointment_id: uuid.UUID, *, intent: str, reason: str | None, due: datetime
 ) -> None:
-    """Commit "check this appointment's job" on its own, then hold it (reschedule,
-    cancel, no-show; a booking writes its check with its reservation)."""
-    with side_engine.begin() as connection:
-        connection.execute(job_check_row(appointment_id, request_key=request_key, due=due))
-    hold_job_check(session, appointment_id)
+    """Step 1 of a reschedule, cancel or no-show, in the short transaction that holds the
+    appointment's row (``side``, committed before the job is asked): 409 when another
+    change of it is under way; what an earlier one left (it died, or its job call timed
+    out) is taken over - the reservation of its move released - and the check written
+    with this change's intent."""
+    if _lock_nowait(side, appointment_id):
+        release_move(side, appointment_id)
+    side.execute(job_check_row(appointment_id, request_key=None, due=due, intent=intent, reason=reason))
+
+
+def hold_claimed_change(session: Session, appointment_id: uuid.UUID) -> None:
+    """Hold the check ``claim_change`` committed, in the request's transaction, until the
+    change commits: a second change of the appointment meanwhile is a 409 (the row is
+    locked), check-jobs skips it. A change that finds it taken already (another request
+    took the check over between the two) is a 409 before anything is asked."""
+    _lock_nowait(session, appointment_id)
+
+
+def ensure_no_change_under_way(session: Session, appointment_id: uuid.UUID) -> None:
+    """For a change made in the request's transaction alone (a reschedule to another bay
+    or technician at the same times): 409 while another waits for the job service; what
+    a dead one left is released."""
+    if _lock_nowait(session, appointment_id):
+        release_move(session, appointment_id)
+
+
+def release_move(session: Session, appointment_id: uuid.UUID) -> bool:
+    """Free the new time of a reschedule of the appointment that will not be confirmed."""
+    result = session.execute(
+        delete(Appointment).where(Appointment.move_of == appointment_id, Appointment.status == RESERVED)
+    )
+    return cast("CursorResult[Any]", result).rowcount > 0
 
 
 def disarm_job_check(session: Session, appointment_id: uuid.UUID) -> None:
@@ -93,9 +159,13 @@ def take_over_attempt(session: Session, request_key: str | None) -> uuid.UUID | 
 
 
 def release_reservation(session: Session, appointment_id: uuid.UUID) -> bool:
-    """Free the bay of a booking that will not be confirmed; whether it held one."""
+    """Free the bay of a booking that will not be confirmed, or the new time of a
+    reschedule of the appointment that will not be; whether it held one."""
     result = session.execute(
-        delete(Appointment).where(Appointment.id == appointment_id, Appointment.status == RESERVED)
+        delete(Appointment).where(
+            or_(Appointment.id == appointment_id, Appointment.move_of == appointment_id),
+            Appointment.status == RESERVED,
+        )
     )
     return cast("CursorResult[Any]", result).rowcount > 0
 
@@ -110,10 +180,26 @@ class CheckStats:
     released: int = 0  # reservations of bookings that never finished
 
 
-def _reconcile(session: Session, jobs: JobDirectory, appointment_id: uuid.UUID) -> str:
-    """Make the job match the appointment as committed here; what was done."""
+def _reconcile(session: Session, jobs: JobDirectory, check: JobCheck, now: datetime) -> str:
+    """Make the job match the appointment as committed here, or - when a cancel or
+    no-show was under way and the job is cancelled, which cannot be undone - the
+    appointment match the job; what was done."""
+    from workshop_scheduling.service.appointments import apply_intent  # it uses these checks
+
+    appointment_id = check.appointment_id
     appointment = session.get(Appointment, appointment_id, populate_existing=True)
     try:
+        if (
+            appointment is not None
+            and appointment.job_id
+            and appointment.status in ACTIVE
+            and check.intent in (CANCEL, NO_SHOW_INTENT)
+        ):
+            job = jobs.get_job(appointment.job_id)
+            if job is None or job.status != "cancelled":
+                return f"the {check.intent} did not reach the job; the appointment stays"
+            apply_intent(session, appointment, check, at=now)
+            return f"the job is cancelled: the appointment's {check.intent} is completed"
         if appointment is None:
             job = jobs.find_job(appointment_id)
             if job is None:
@@ -173,7 +259,7 @@ def check_jobs(
             session.commit()  # the row comes round again, its appointment gone
             continue
         try:
-            outcome = _reconcile(session, jobs, row.appointment_id)
+            outcome = _reconcile(session, jobs, row, now)
         except DependencyFailed as exc:
             row.attempts += 1
             row.last_error = str(exc.detail)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -50,7 +50,8 @@ EXCLUSION_VIOLATION, DEADLOCK = "23P01", "40P01"
 def bookings_between(session: Session, start: datetime, end: datetime) -> list[Booking]:
     rows = session.execute(
         select(
-            Appointment.id,
+            # The reservation of a move stands for the appointment it moves.
+            func.coalesce(Appointment.move_of, Appointment.id),
             Appointment.start_at,
             Appointment.end_at,
             Appointment.bay_id,

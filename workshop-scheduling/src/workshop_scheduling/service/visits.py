@@ -21,8 +21,14 @@ from workshop_scheduling.domain.appointments import (
     follows_job,
     is_newer,
 )
-from workshop_scheduling.models import Appointment
-from workshop_scheduling.service.appointments import close_as_cancelled, lock_appointment, tell_job
+from workshop_scheduling.models import Appointment, JobCheck
+from workshop_scheduling.service.appointments import (
+    apply_intent,
+    close_as_cancelled,
+    lock_appointment,
+    tell_job,
+)
+from workshop_scheduling.service.job_checks import CANCEL, NO_SHOW_INTENT
 
 
 def record_job_status(*, session: Session, appointment_id: uuid.UUID, data: dict[str, Any]) -> Appointment:
@@ -40,8 +46,14 @@ def record_job_status(*, session: Session, appointment_id: uuid.UUID, data: dict
         appointment.completed_at = changed_at
         tell_job(session, appointment, at=changed_at)
     elif outcome == CANCELLED:
-        # The job's reason, like the reason staff give when they cancel the appointment.
-        reason = (data.get("reason") or "").strip() or None
-        close_as_cancelled(session, appointment, reason=reason, now=changed_at)
+        under_way = session.get(JobCheck, appointment.id)
+        if under_way is not None and under_way.intent in (CANCEL, NO_SHOW_INTENT):
+            # Staff's cancel or no-show waits for this very cancellation: it is made now
+            # (the request finds it done), a no-show staying a no-show.
+            apply_intent(session, appointment, under_way, at=changed_at)
+        else:
+            # The job's reason, like the reason staff give when they cancel the appointment.
+            reason = (data.get("reason") or "").strip() or None
+            close_as_cancelled(session, appointment, reason=reason, now=changed_at)
     session.flush()
     return appointment
