@@ -55,7 +55,7 @@ def templates() -> str:
         types=[(key, str(label)) for key, label in TYPES.items()],
         type_label=type_label,
         chosen_type=chosen_type,
-        language=language,
+        chosen_language=language,  # not "language": the frame's (the page's own language)
     )
 
 
@@ -117,7 +117,7 @@ def template(notification_type: str, language: str) -> Any:
     return render_template(
         "setup/template.html",
         notification_type=notification_type,
-        language=language,
+        template_language=language,  # not "language": the frame's (the page's own language)
         type_label=type_label(notification_type),
         stored=stored,
         texts=texts,
