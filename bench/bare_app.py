@@ -5,7 +5,11 @@ no request logging, metrics or rate limits, no pool pre-ping).
     gunicorn --pythonpath bench 'bare_app:create_app()'   # DATABASE_URL as the services'
 
 - GET /customers/<id>: customer-management's GET /api/v1/customers/{id} query;
-- GET /customers?q=: its search (trigram-indexed ILIKE, first page of 50);
+- GET /customers?q=: its search's first page of 50, the statements customer-management's
+  search runs (``customer_management.service.search``, compiled once per shape to SQL
+  text and run through psycopg2): ranked in one statement when q is rare, else name
+  words, email start, then the rest in windows of registration order or through the
+  trigram index - the same decisions on the same figures;
 - GET /availability?from=&to=: workshop-scheduling's availability queries (settings,
   active bays, the active appointments of the range), every row fetched; it answers
   how many there were - the Python that turns them into free slots is part of what
@@ -14,22 +18,100 @@ no request logging, metrics or rate limits, no pool pre-ping).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import psycopg2
+import psycopg2.extras
 import psycopg2.pool
+from customer_management import domain
+from customer_management.service import search as service_search
 from flask import Flask, Response, request
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from service_kit.config import kit_settings
+
+Query = Callable[..., list[list[dict[str, Any]]]]
+_DIALECT = postgresql.psycopg2.dialect()  # type: ignore[attr-defined]  # the module's dialect class
+
+
+@functools.cache
+def _sql(statement: Select[Any]) -> tuple[str, dict[str, Any]]:
+    """A statement of the service's search as SQL text, and the values it binds itself."""
+    compiled = statement.compile(dialect=_DIALECT)
+    return str(compiled), dict(compiled.params)
+
+
+def _run(query: Query, statement: Select[Any], params: dict[str, Any]) -> list[dict[str, Any]]:
+    sql, own = _sql(statement)
+    (rows,) = query((sql, {**own, **params}))
+    return rows
+
+
+def _search(query: Query, q: str, *, limit: int) -> list[dict[str, Any]]:
+    """The first page of customer-management's search for active customers, and one
+    more row: its statements and its decisions (``search.search_customers``)."""
+    terms = domain.search_terms(q, region="NL")
+    exact = tuple(name for name, value in (("email", terms.email), ("phone", terms.phone)) if value)
+    shape = service_search._Shape(filters=("status",), exact=exact)
+    escaped = service_search.escape_like(terms.fragment)
+    params = {
+        "filter_status": "active",
+        "prefix": f"{escaped}%",
+        "contains": f"%{escaped}%",
+        "email": terms.email,
+        "phone": terms.phone,
+    }
+    need = limit + 1
+    if terms.rare:
+        return _run(query, service_search._all_ranked(shape, False), {**params, "need": need})
+    found: list[dict[str, Any]] = []
+    for rank in (domain.NAME_WORD, domain.EMAIL_START):
+        if len(found) < need:
+            statement = service_search._ranked(shape, rank, False)
+            found += _run(query, statement, {**params, "need": need - len(found)})
+    if len(found) < need:
+        session = cast(Session, _Cursor(query))
+        ids = service_search._elsewhere(session, shape, params, None, need - len(found))
+        if ids:
+            (rows,) = query(
+                ("SELECT * FROM customers.customers WHERE id = ANY(%s::uuid[])", ([str(i) for i in ids],))
+            )
+            by_id = {row["id"]: row for row in rows}
+            found += [by_id[i] for i in ids if i in by_id]
+    return found
+
+
+class _Cursor:
+    """What ``search._elsewhere`` asks of a session (``execute(...).one()``,
+    ``scalars(...)``), over psycopg2: the service's own loop, on the bare driver."""
+
+    def __init__(self, query: Query) -> None:
+        self.query = query
+
+    def execute(self, statement: Select[Any], params: dict[str, Any]) -> _Cursor:
+        self.rows = _run(self.query, statement, params)
+        return self
+
+    def one(self) -> tuple[Any, ...]:
+        (row,) = self.rows
+        return tuple(row.values())
+
+    def scalars(self, statement: Select[Any], params: dict[str, Any]) -> list[Any]:
+        return [next(iter(row.values())) for row in _run(self.query, statement, params)]
 
 
 def create_app() -> Flask:
     app = Flask(__name__)
+    psycopg2.extras.register_uuid()  # uuid and uuid[] in and out, as the service's driver reads them
     url = kit_settings(service="bare", schema="public")["DATABASE_URL"]
     lock = threading.Lock()
     pools: dict[str, psycopg2.pool.ThreadedConnectionPool] = {}
@@ -69,16 +151,7 @@ def create_app() -> Flask:
 
     @app.get("/customers")
     def search() -> Response:
-        fragment = (
-            request.args["q"].strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        )
-        (rows,) = query(
-            (
-                "SELECT * FROM customers.customers WHERE status = 'active' "
-                "AND search_text ILIKE %s ESCAPE '\\' ORDER BY id LIMIT 51",
-                (f"%{fragment}%",),
-            )
-        )
+        rows = _search(query, request.args["q"], limit=50)
         return answer({"items": rows[:50], "next_cursor": rows[50]["id"] if len(rows) > 50 else None})
 
     @app.get("/availability")

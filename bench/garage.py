@@ -15,7 +15,7 @@ moves. Paths:
 reads, each beside the same SQL served by bench/bare_app.py (bare Flask + psycopg2,
 the same gunicorn set-up) right before or after it, as a ratio:
   GET /api/v1/customers/{id}                 random ids among 100,000 customers
-  GET /api/v1/customers?q=<fragment>         names, emails, phone digits (trigram index)
+  GET /api/v1/customers?q=<term>             as the front desk types them (bench/customers.py)
   GET /api/v1/availability                   a week, 60 minutes; 10 bays, 2,000 appointments
 writes, through the real downstream services of the set-up:
   POST /api/v1/vehicles                      + GET the owner from customer-management
@@ -58,6 +58,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import booking_race
 import requests
@@ -74,19 +75,10 @@ PORT_BASE = 18200  # set-up i: customer-management on 18201+100i ..., the bare a
 BAYS = 10
 VEHICLES = 2_000
 LOGS = ROOT / ".run" / "bench-garage"
-SEARCH_TERMS = [
-    "vries",
-    "jansen",
-    "bakker",
-    "hanna",
-    "customer4711",
-    "example42.com",
-    "612345",
-    "fleur smit",
-    "gijs mulder 9",
-    "peters",
-    "daan",
-]
+# Customers the search terms are sampled from, the way bench/customers.py samples them
+# (surname starts, whole names, email starts and addresses, phone numbers as said aloud,
+# their last digits, common fragments): the terms of the search it measures.
+SEARCH_SAMPLE = 200
 READS = ("GET customer by id", "customer search", "availability, a week")
 WRITES = (
     "vehicle registration",
@@ -110,7 +102,7 @@ DEFAULT_CONFIGS = "sync:2,gthread:2x4,gthread:2x8,gthread:3x8"
 def seed(url: str, customers: int) -> dict[str, Any]:
     """Customers, vehicles and a busy week, straight into the schemas."""
     import psycopg2
-    from customers import SEED_SQL  # bench/customers.py: 100,000 customers in one statement
+    from customers import SEED_SQL, search_terms  # bench/customers.py: the customers, the terms
     from scheduling import APPOINTMENTS, prepare  # bench/scheduling.py: 10 bays, a busy week
     from sqlalchemy import create_engine
     from vehicle_management.models import Vehicle
@@ -122,6 +114,7 @@ def seed(url: str, customers: int) -> dict[str, Any]:
         cursor.execute("ANALYZE customers.customers")
         cursor.execute("SELECT id FROM customers.customers ORDER BY random() LIMIT 2000")
         customer_ids = [str(row[0]) for row in cursor.fetchall()]
+        terms = [term for _, term in search_terms(cursor, SEARCH_SAMPLE)]
     engine = create_engine(normalise_url(url))
     with engine.begin() as connection:
         connection.execute(
@@ -151,7 +144,13 @@ def seed(url: str, customers: int) -> dict[str, Any]:
     with psycopg2.connect(url) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT id FROM scheduling.bays ORDER BY name")
         bay_ids = [str(row[0]) for row in cursor.fetchall()]
-    return {"customers": customer_ids, "vehicles": vehicle_ids, "bays": bay_ids, "week": week_start}
+    return {
+        "customers": customer_ids,
+        "vehicles": vehicle_ids,
+        "bays": bay_ids,
+        "week": week_start,
+        "terms": terms,
+    }
 
 
 def seed_jobs(url: str, count: int) -> list[str]:
@@ -318,7 +317,7 @@ class Bench:
         (workdir / "customers.txt").write_text("\n".join(data["customers"]))
         (workdir / "vehicles.txt").write_text("\n".join(data["vehicles"]))
         (workdir / "bays.txt").write_text("\n".join(data["bays"]))
-        (workdir / "terms.txt").write_text("\n".join(t.replace(" ", "%20") for t in SEARCH_TERMS))
+        (workdir / "terms.txt").write_text("\n".join(quote(term) for term in data["terms"]))
         week = data["week"]
         (workdir / "week.txt").write_text(f"from={week}&to={week + timedelta(days=6)}&duration=60")
         (workdir / "bare-week.txt").write_text(f"from={week}&to={week + timedelta(days=6)}")
