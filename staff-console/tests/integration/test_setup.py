@@ -745,6 +745,14 @@ def signed_in_to_console(garage: Garage, answer: requests.Response) -> bool:
     return answer.url.startswith(garage.console_url) and "Sign out" in answer.text
 
 
+def act(
+    browser: requests.Session, url: str, page: requests.Response, action: str, **fields: Any
+) -> requests.Response:
+    """One of an account page's buttons: its action, with the page's CSRF token and ETag."""
+    data = {"csrf_token": csrf_of(page), "action": action, "etag": hidden(page, "etag"), **fields}
+    return browser.post(url, data=data, timeout=10)
+
+
 def test_a_staff_account_is_made_changed_disabled_and_can_no_longer_sign_in(
     garage: Garage, admin: requests.Session
 ) -> None:
@@ -792,34 +800,14 @@ def test_a_staff_account_is_made_changed_disabled_and_can_no_longer_sign_in(
     # Her roles changed to technician (and her name), read back from identity (her sign-in
     # changed the account: the page is read again for its ETag).
     page = admin.get(account_page, timeout=10)
-    changed = admin.post(
-        account_page,
-        data={
-            "csrf_token": csrf_of(page),
-            "action": "save",
-            "etag": hidden(page, "etag"),
-            "name": "Sanne de Bakker",
-            "roles": ["technician"],
-        },
-        timeout=10,
-    )
+    changed = act(admin, account_page, page, "save", name="Sanne de Bakker", roles=["technician"])
     assert "Name and roles saved." in changed.text, text_of(changed)[:1500]
     assert "Sanne de Bakker" in changed.text
     assert re.search(r'value="technician" checked', changed.text) and not re.search(
         r'value="advisor" checked', changed.text
     )
     # A stale change offers to reload.
-    stale = admin.post(
-        account_page,
-        data={
-            "csrf_token": csrf_of(page),
-            "action": "save",
-            "etag": hidden(page, "etag"),
-            "name": "X",
-            "roles": ["admin"],
-        },
-        timeout=10,
-    )
+    stale = act(admin, account_page, page, "save", name="X", roles=["admin"])
     assert "Someone else changed this in the meantime." in stale.text
     assert f'<a href="/setup/staff/{account_id}">Reload to see their change</a>' in stale.text
     # As a technician she can be linked to a technician of the workshop.
@@ -841,11 +829,7 @@ def test_a_staff_account_is_made_changed_disabled_and_can_no_longer_sign_in(
     assert "Technician added." in linked.text
     assert f'<option value="{account_id}" selected>Sanne de Bakker ({email})</option>' in linked.text
     # Disabled: she can no longer sign in.
-    disabled = admin.post(
-        account_page,
-        data={"csrf_token": csrf_of(changed), "action": "disable", "etag": hidden(changed, "etag")},
-        timeout=10,
-    )
+    disabled = act(admin, account_page, changed, "disable")
     assert "Account disabled: it can no longer sign in." in disabled.text
     assert "disabled: cannot sign in" in disabled.text
     _, refused = sign_in(garage, email, password)
@@ -854,23 +838,10 @@ def test_a_staff_account_is_made_changed_disabled_and_can_no_longer_sign_in(
     row = listed.text[listed.text.index(email) :]
     assert "disabled" in row[: row.index("</tr>")]
     # Enabled with a new password: she signs in with that one.
-    enabled = admin.post(
-        account_page,
-        data={"csrf_token": csrf_of(disabled), "action": "enable", "etag": hidden(disabled, "etag")},
-        timeout=10,
-    )
+    enabled = act(admin, account_page, disabled, "enable")
     assert "Account enabled." in enabled.text
     new_password = "second-password-" + uuid.uuid4().hex[:6]
-    reset = admin.post(
-        account_page,
-        data={
-            "csrf_token": csrf_of(enabled),
-            "action": "password",
-            "etag": hidden(enabled, "etag"),
-            "password": new_password,
-        },
-        timeout=10,
-    )
+    reset = act(admin, account_page, enabled, "password", password=new_password)
     assert "New password set" in reset.text
     assert not signed_in_to_console(garage, sign_in(garage, email, password)[1])
     assert signed_in_to_console(garage, sign_in(garage, email, new_password)[1])
@@ -903,11 +874,7 @@ def test_a_locked_account_shows_its_lock_and_the_admin_lifts_it(
     row = listed.text[listed.text.index(email) :]
     assert "locked until" in row[: row.index("</tr>")]
     assert not signed_in_to_console(garage, sign_in(garage, email, password)[1])  # locked: refused
-    lifted = admin.post(
-        made.url,
-        data={"csrf_token": csrf_of(locked), "action": "unlock", "etag": hidden(locked, "etag")},
-        timeout=10,
-    )
+    lifted = act(admin, made.url, locked, "unlock")
     assert "Lock lifted." in lifted.text and "locked until" not in lifted.text
     assert signed_in_to_console(garage, sign_in(garage, email, password)[1])
 
@@ -1004,7 +971,7 @@ def test_a_dead_outbox_message_and_a_dead_notification_are_sent_again(
     assert card in page.text
     row = page.text[page.text.index(card) :]
     row = row[: row.index("</tr>")]
-    assert "appointment confirmed" in row and "550 5.1.1 no such mailbox" in row
+    assert "Appointment confirmed" in row and "550 5.1.1 no such mailbox" in row
     notification_retry = re.search(r'action="(/setup/dead-notifications/[0-9a-f-]+/retry)"', row)
     assert notification_retry
     retried = post(admin, garage, notification_retry.group(1), {}, page)

@@ -10,11 +10,13 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from staff_console import garage
 from staff_console.pages.setup import blp, identity_is_provider
+from staff_console.pages.setup.messages import type_label
 from staff_console.sign_in import signed_in
 
 NOTIFICATIONS = "notification-management"
@@ -26,6 +28,14 @@ OUTBOXES = {
     "identity": "/api/v1/accounts/outbox-messages",
 }
 SHOWN = 50  # the newest this many of each list; the rest after these are retried
+# Why notification-management skipped a notification (its contract's skip_reason).
+SKIP_REASONS = {
+    "customer_erased": _l("the customer was erased"),
+    "no_channel": _l("the customer wants no messages"),
+    "opted_out": _l("the customer opted out"),
+    "no_email_address": _l("no email address"),
+    "no_phone_number": _l("no phone number"),
+}
 
 
 def _outboxes() -> dict[str, str]:
@@ -52,7 +62,14 @@ def dead_messages() -> str:
             status: _newest(NOTIFICATIONS, "/api/v1/notifications", status) for status in ("dead", "skipped")
         }
     )
-    return render_template("setup/dead.html", outboxes=outboxes, notifications=notifications, shown=SHOWN)
+    return render_template(
+        "setup/dead.html",
+        outboxes=outboxes,
+        notifications=notifications,
+        shown=SHOWN,
+        type_label=type_label,
+        skip_reasons=SKIP_REASONS,
+    )
 
 
 @blp.post("/dead-messages/<service>/<uuid:message_id>/retry")
