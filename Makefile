@@ -12,7 +12,7 @@ DEPLOY_TOOLS := $(VENV)/.deploy-tools
 SECURITY_TOOLS := $(VENV)/.security-tools
 BROWSER_TOOLS := $(VENV)/.browser-tools
 
-.PHONY: venv run stop demo test unit audit lint typecheck checks openapi openapi-check token bench bench-services clean images deploy-files
+.PHONY: venv run stop demo test unit audit lint typecheck checks openapi openapi-check token bench bench-services clean images deploy-files compose-env
 
 $(VENV)/.installed: service-kit/pyproject.toml $(foreach s,$(SERVICES) $(APPS),$(s)/pyproject.toml) staff-console/package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,7 +57,7 @@ test: venv $(DEPLOY_TOOLS) $(SECURITY_TOOLS) $(BROWSER_TOOLS) ## lint, types, ev
 	$(MAKE) --no-print-directory openapi-check
 
 unit: venv ## the fast tests only: domain rules and kit units, no database, no processes
-	$(PY) -m pytest service-kit/tests/test_units.py service-kit/tests/test_retry.py service-kit/tests/test_documents.py $(foreach s,$(SERVICES),$(s)/tests/unit)
+	$(PY) -m pytest service-kit/tests/test_units.py service-kit/tests/test_retry.py service-kit/tests/test_documents.py service-kit/tests/test_web.py $(foreach s,$(SERVICES) $(APPS),$(s)/tests/unit)
 
 test-%: venv ## one service's tests, e.g. make test-invoicing (or test-service-kit)
 	@test -d $*/tests || { echo "no such component: $*"; exit 2; }
@@ -79,8 +79,8 @@ openapi-check: venv ## fail when the code and a committed contract differ
 	@for s in $(SERVICES); do $(PY) -m service_kit.contracts check $${s//-/_} contracts/$$s.yaml || exit 1; done
 	@echo "contracts match the code"
 
-token: venv ## print a development token: make token ROLE=advisor
-	@$(VENV)/bin/flask --app customer_management token $(ROLE)
+token: venv ## print a token the running garage accepts (identity's, for <role>@garage.example): make token ROLE=advisor
+	@$(PY) tools/run.py token $(ROLE)
 
 bench: venv ## the garage under load: requests/s and latency per gunicorn set-up (bench/garage.py, wrk)
 	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
@@ -92,6 +92,9 @@ bench-services: venv ## each service's own benchmarks (customers, owner check, s
 
 images: venv ## build every service's image (tools/images.py: engine and base made here when there are none)
 	$(PY) tools/images.py build
+
+compose-env: ## random passwords and secrets for docker compose in .env (tools/compose_env.py; keeps what .env has)
+	@$(PYTHON) tools/compose_env.py
 
 deploy-files: venv ## write Dockerfiles, docker-compose.yml, deploy/ and k8s/ from tools/services.py
 	$(PY) tools/deployment.py write

@@ -2,16 +2,21 @@
 
     python tools/run.py start [SERVICE ...]   # make run: in the foreground; Ctrl-C stops everything
     python tools/run.py stop                  # make stop: stops a `make run` from another terminal
+    python tools/run.py token [ROLE ...]      # make token: a token of identity's for the running garage
 
 `start` starts PostgreSQL (embedded under .run/pgdata unless DATABASE_URL is set),
 migrates every service, then starts, from the one list in tools/services.py, each
 service under gunicorn (the images' settings, deploy/image/gunicorn.conf.py), each
 service's long-running processes (outbox relays, the job checker, the notification
 dispatcher) and a development SMTP catcher (tools/mail_catcher.py: mail is written to
-.run/mail, never delivered). identity gets an account per staff role, each with a new
-password each run (`flask --app identity development-accounts`). It prints every URL
-and those passwords, writes its pid to .run/run.pid and what it started to
-.run/run.json (read by `make stop`, `make demo` and the benchmark), and stops
+.run/mail, never delivered). identity starts first: the six services trust its tokens
+(its JWKS and issuer) and get their own from it by client credentials, each as a client
+of its own with a new random secret each run; identity gets an account per staff role,
+each with a new password each run (`flask --app identity development-accounts`). It
+prints every URL and those passwords, writes its pid to .run/run.pid, what it started to
+.run/run.json (read by `make stop`, `make demo` and the benchmark) and the settings a
+command needs to act on this garage to .run/env.json (readable by you only: `make token`
+and `make demo` run identity's development-token command with them), and stops
 everything - on Ctrl-C, SIGTERM or when one of its processes dies - in order: the
 processes that call services first, then the services, the mail catcher, PostgreSQL.
 Each gets SIGTERM and time to finish what it has in hand.
@@ -20,7 +25,8 @@ Settings: DATABASE_URL; GARAGE_PORT_OFFSET (add it to every port, e.g. 100 for
 8101-8107 and mail on 1125, to run beside another copy); GUNICORN_WORKERS and
 GUNICORN_THREADS (every service's own set-up from tools/services.py, as its image runs in
 compose and Kubernetes: docs/performance.md); SMTP_HOST (a real
-SMTP server instead of the catcher).
+SMTP server instead of the catcher); IDENTITY_KEY_ENCRYPTION_KEY (unset, identity's
+development key encrypts its signing keys in the database).
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import secrets
 import shutil
 import signal
 import socket
@@ -47,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
 PID_FILE = RUN_DIR / "run.pid"
 STATE_FILE = RUN_DIR / "run.json"
+ENV_FILE = RUN_DIR / "env.json"  # DATABASE_URL and the client secrets: mode 0600
 BIN = Path(sys.executable).parent
 GUNICORN_CONFIG = ROOT / "deploy" / "image" / "gunicorn.conf.py"
 MAIL_PORT = 1025
@@ -204,21 +213,24 @@ def start(names: list[str]) -> int:
         }
         # Every service finds the others on loopback, also those not started (they answer 503).
         env.update({s.url_var: f"http://127.0.0.1:{PORTS[s.name] + offset}" for s in services.SERVICES})
-        # identity's tokens name the address it answers at. The six services stay on the
-        # development key (`make token`); identity accepts that token too in development.
+        # identity's tokens name the address it answers at.
         env.setdefault("IDENTITY_ISSUER", env["IDENTITY_URL"])
         if catching_mail:  # development: mail goes to files, never to the customers
             env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(mail_port), SMTP_SECURITY="none")
             command = [sys.executable, ROOT / "tools" / "mail_catcher.py", "--port", mail_port]
             process = spawn("mail-catcher", [*command, "--dir", RUN_DIR / "mail"], env)
             children.append(Child("mail-catcher", 0, process))
+        # Each service's own settings: with identity, its trust in identity and its client.
+        trusting = "identity" in ports
+        own_env = clients_of_identity(chosen, env) if trusting else {s.name: env for s in chosen}
         for s in chosen:
             say(f"migrating {s.name}")
             migrate = [BIN / "flask", "--app", s.package, "migrate"]
             if subprocess.run(migrate, env={**env, "LOG_LEVEL": "WARNING"}).returncode != 0:
                 say(f"{s.name}: migrations failed")
                 return 1
-        for s in chosen:
+        # identity first: the others verify tokens with its keys and ask it for their own.
+        for s in sorted(chosen, key=lambda s: not s.called_by_all):
             # Several gunicorn workers share one /metrics through prometheus-client's multiprocess mode.
             metrics = RUN_DIR / "prometheus" / s.name
             shutil.rmtree(metrics, ignore_errors=True)
@@ -226,19 +238,28 @@ def start(names: list[str]) -> int:
             gunicorn = [BIN / "gunicorn", "--config", GUNICORN_CONFIG, "--bind", f"127.0.0.1:{ports[s.name]}"]
             gunicorn.append("--no-control-socket")  # one per user by default: six would share it
             # Its own workers and threads, as its image runs (unless set for all here).
-            web_env = {**s.worker_settings, **env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+            web_env = {**s.worker_settings, **own_env[s.name], "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
             children.append(Child(s.name, 1, spawn(s.name, [*gunicorn, *s.gunicorn[1:]], web_env)))
+            if s.called_by_all and not wait_healthy(ports[s.name], children[-1].process):
+                say(f"{s.name} did not start; see .run/logs/{s.name}.log")
+                return 1
         for s in chosen:
             for extra in s.processes:
                 name = f"{s.name}-{extra.name}"
-                children.append(
-                    Child(name, 2, spawn(name, [BIN / "flask", "--app", s.package, *extra.command], env))
-                )
+                command = [BIN / "flask", "--app", s.package, *extra.command]
+                children.append(Child(name, 2, spawn(name, command, own_env[s.name])))
         for child in children:
             if child.stage == 1 and not wait_healthy(ports[child.name], child.process):
                 say(f"{child.name} did not start; see .run/logs/{child.name}.log")
                 return 1
-        accounts = development_accounts(env) if "identity" in ports else ""
+        accounts = development_accounts(own_env["identity"]) if trusting else ""
+        write_private(
+            ENV_FILE,
+            {
+                "tokens": "identity" if trusting else "development-key",
+                "identity": identity_settings(own_env.get("identity", {})),
+            },
+        )
         STATE_FILE.write_text(
             json.dumps(
                 {
@@ -276,9 +297,47 @@ def start(names: list[str]) -> int:
         stop_children(children)
         if server is not None:
             server.cleanup()
-        for path in (STATE_FILE, PID_FILE):
+        for path in (STATE_FILE, PID_FILE, ENV_FILE):
             path.unlink(missing_ok=True)
         say("stopped")
+
+
+def clients_of_identity(chosen: list[services.Service], env: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Each service's environment when identity runs: it trusts identity's tokens (the JWKS,
+    the issuer, ES256) and asks identity for its own by client credentials, as the client
+    named after it with a new random secret each run (identity is told them all)."""
+    clients = [s for s in chosen if s.client]
+    secret = {s.name: secrets.token_urlsafe(32) for s in clients}
+    identity = {
+        **env,
+        "IDENTITY_SERVICE_CLIENTS": ",".join(s.name for s in clients),
+        **{s.client_secret_var: secret[s.name] for s in clients},
+    }
+    own = {s.name: identity for s in chosen if not s.client}
+    trust = services.trusting_identity(env["IDENTITY_URL"], env["IDENTITY_ISSUER"])
+    for s in clients:
+        own[s.name] = {**env, **trust, "SERVICE_CLIENT_ID": s.name, "SERVICE_CLIENT_SECRET": secret[s.name]}
+    return own
+
+
+# What identity's commands must see as the running identity does (its database, issuer,
+# keys, lifetimes, clients), also when you set it yourself before `make run`.
+IDENTITY_SETTING = re.compile(
+    r"(DATABASE_URL|GARAGE_ENV|DB_\w+|IDENTITY_\w+|JWT_\w+|\w+_CLIENT_SECRET|\w+_TTL_SECONDS)"
+)
+
+
+def identity_settings(env: dict[str, str]) -> dict[str, str]:
+    """identity's settings to keep for `make token` and `make demo`: what make run set, and
+    yours that identity reads; no copy of the rest of your environment."""
+    return {k: v for k, v in env.items() if IDENTITY_SETTING.fullmatch(k) or os.environ.get(k) != v}
+
+
+def write_private(path: Path, content: dict[str, Any]) -> None:
+    """A file only this user reads (it holds DATABASE_URL and the secrets of this run)."""
+    path.unlink(missing_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        json.dump(content, handle, indent=2)
 
 
 def development_accounts(env: dict[str, str]) -> str:
@@ -321,8 +380,9 @@ def banner(
         for line in accounts.splitlines():
             say(f"  {line}")
     first = ports[chosen[0].name]
+    signed_by = "identity's, for <role>@garage.example" if "identity" in ports else "the development key's"
     say(
-        "\nA token (roles admin, advisor, technician, accountant):\n"
+        f"\nA token ({signed_by}; roles admin, advisor, technician, accountant):\n"
         "  TOKEN=$(make -s token ROLE=advisor)\n"
         f'  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:{first}/api/v1/customers\n'
         "A garage full of data: make demo. Logs: .run/logs/. Stop: Ctrl-C here, or make stop."
@@ -357,18 +417,59 @@ def stop() -> int:
         say(f"`make run` was gone; stopped what it had left: {', '.join(left)}")
     else:
         say("the garage is not running")
-    for path in (STATE_FILE, PID_FILE):
+    for path in (STATE_FILE, PID_FILE, ENV_FILE):
         path.unlink(missing_ok=True)
     return 0
+
+
+# -------------------------------------------------------------------------------- token
+
+
+def token(roles: list[str]) -> int:
+    """`make token ROLE=...`: a token the running garage accepts. With identity running,
+    identity's own for its development account of that role (`flask --app identity
+    development-token`, development only); without it, one signed with the development key."""
+    if not ENV_FILE.exists() or not STATE_FILE.exists():
+        sys.stderr.write(
+            "the garage is not running: start it with `make run` (docker compose: "
+            "`docker compose exec identity flask --app identity development-token ROLE`)\n"
+        )
+        return 1
+    settings = json.loads(ENV_FILE.read_text())
+    if settings["tokens"] == "identity":
+        command = [BIN / "flask", "--app", "identity", "development-token", *roles]
+        env = {**os.environ, **settings["identity"], "LOG_LEVEL": "WARNING"}
+    else:
+        command = [BIN / "flask", "--app", "customer_management", "token", *roles]
+        env = {**os.environ, "LOG_LEVEL": "WARNING"}
+    return subprocess.run([str(part) for part in command], env=env).returncode
+
+
+def identity_tokens(who: list[str], ttl: int = 3600) -> list[str]:
+    """Tokens of identity's for accounts of the running garage (roles or emails), for
+    tools such as `make demo`."""
+    settings = json.loads(ENV_FILE.read_text()) if ENV_FILE.exists() else {}
+    if settings.get("tokens") != "identity":
+        raise RuntimeError("identity is not running: start the garage with `make run`")
+    command = [BIN / "flask", "--app", "identity", "development-token", "--ttl", str(ttl), *who]
+    env = {**os.environ, **settings["identity"], "LOG_LEVEL": "WARNING"}
+    result = subprocess.run([str(part) for part in command], env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"identity's development-token failed: {result.stderr.strip()[-600:]}")
+    return result.stdout.split()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("action", choices=("start", "stop"))
-    parser.add_argument("services", nargs="*", help="default: every service in tools/services.py")
+    parser.add_argument("action", choices=("start", "stop", "token"))
+    parser.add_argument(
+        "services", nargs="*", help="start: default every service in tools/services.py; token: the roles"
+    )
     args = parser.parse_args()
+    if args.action == "token":
+        return token(args.services or ["advisor"])
     return start(args.services) if args.action == "start" else stop()
 
 

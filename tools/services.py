@@ -58,7 +58,9 @@ class Service:
     egress: tuple[Egress, ...] = ()
     settings: dict[str, str] = field(default_factory=dict)  # development values for compose/k8s
     own_url: bool = False  # it is told its own address (<SERVICE>_URL), e.g. for links it hands out
-    secrets: tuple[str, ...] = ()  # Secret keys it needs in production besides DB_PASSWORD
+    # Secret keys it needs in production besides DB_PASSWORD (and a client's
+    # SERVICE_CLIENT_SECRET, which is in a Secret of its own: <service>-client).
+    secrets: tuple[str, ...] = ()
     # Every other service may call it (identity: the JWKS and client credentials), so it
     # is in no one's `calls` and no one gets its URL: they reach it through JWT_JWKS_URL
     # and SERVICE_TOKEN_URL.
@@ -74,6 +76,10 @@ class Service:
     # another service inline, fewer where it only waits on PostgreSQL and burns CPU.
     workers: int = 2
     threads: int = 4
+    # It is a client of identity's (client credentials): it gets its own tokens from identity
+    # to call the others, as the client named after it, its secret SERVICE_CLIENT_SECRET
+    # (identity reads it as <SERVICE>_CLIENT_SECRET). Each of the six; not identity itself.
+    client: bool = True
 
     @property
     def worker_settings(self) -> dict[str, str]:
@@ -91,6 +97,11 @@ class Service:
     @property
     def env_prefix(self) -> str:
         return self.name.upper().replace("-", "_")
+
+    @property
+    def client_secret_var(self) -> str:
+        """The setting identity reads this service's client secret from."""
+        return f"{self.env_prefix}_CLIENT_SECRET"
 
     @property
     def url_var(self) -> str:
@@ -129,7 +140,6 @@ SERVICES: tuple[Service, ...] = (
         "vehicles",
         ("/api/v1/vehicles",),
         calls=("customer-management",),
-        secrets=("SERVICE_CLIENT_SECRET",),
         threads=8,  # waits on other services inline
     ),
     Service(
@@ -143,7 +153,6 @@ SERVICES: tuple[Service, ...] = (
         # "The day before, the reminder command sends each customer a reminder."
         schedules=(Schedule("reminders", ("send-reminders",), "0 17 * * *"),),
         extensions=("btree_gist",),
-        secrets=("SERVICE_CLIENT_SECRET",),
         threads=8,  # waits on other services inline
     ),
     Service(
@@ -154,7 +163,6 @@ SERVICES: tuple[Service, ...] = (
         # workshop-scheduling: each change of a job's status, for its appointment (docs/visits.md).
         calls=("invoicing", "notification-management", "workshop-scheduling"),
         processes=(RELAY,),
-        secrets=("SERVICE_CLIENT_SECRET",),
     ),
     Service(
         "invoicing",
@@ -172,7 +180,6 @@ SERVICES: tuple[Service, ...] = (
         schedules=(Schedule("payment-reminders", ("send-payment-reminders",), "0 9 * * *"),),
         # The PDF links it hands to notification-management start with its own address.
         own_url=True,
-        secrets=("SERVICE_CLIENT_SECRET",),
         threads=8,  # waits on other services inline
     ),
     Service(
@@ -187,34 +194,46 @@ SERVICES: tuple[Service, ...] = (
             Egress("dispatcher", (443,), "the SMS provider's HTTPS API"),
         ),
         settings={"SMTP_HOST": "mailpit", "SMTP_PORT": "1025"},
-        secrets=("SERVICE_CLIENT_SECRET", "SMS_PROVIDER_TOKEN", "SMTP_PASSWORD"),
+        secrets=("SMS_PROVIDER_TOKEN", "SMTP_PASSWORD"),
     ),
     Service(
         "identity",
         8007,
         "identity",
         ("/api/v1/accounts", "/api/v1/audit-events"),
+        # The password reset email, through its outbox (identity/outbox.py).
+        calls=("notification-management",),
+        processes=(RELAY,),
         # A new signing key each month, published ahead of signing (docs/identity.md).
         schedules=(Schedule("rotate-keys", ("rotate-keys",), "0 3 1 * *"),),
         called_by_all=True,
+        client=False,
         public_paths=("/oauth", "/.well-known"),
         ingress_url_var="IDENTITY_ISSUER",
-        # The CSRF key of the sign-in page; each registered client's secret (a service's
-        # is the SERVICE_CLIENT_SECRET of that service's own Secret).
-        secrets=(
-            "IDENTITY_SECRET_KEY",
-            "CUSTOMER_MANAGEMENT_CLIENT_SECRET",
-            "VEHICLE_MANAGEMENT_CLIENT_SECRET",
-            "WORKSHOP_SCHEDULING_CLIENT_SECRET",
-            "MAINTENANCE_JOB_MANAGEMENT_CLIENT_SECRET",
-            "INVOICING_CLIENT_SECRET",
-            "NOTIFICATION_MANAGEMENT_CLIENT_SECRET",
-            "STAFF_CONSOLE_CLIENT_SECRET",
-        ),
+        # The CSRF key of the sign-in page, the key its signing keys are encrypted with at
+        # rest (Fernet) and the staff console's client secret. A service's client secret it
+        # reads from that service's <service>-client Secret.
+        secrets=("IDENTITY_SECRET_KEY", "IDENTITY_KEY_ENCRYPTION_KEY", "STAFF_CONSOLE_CLIENT_SECRET"),
     ),
 )
 
 BY_NAME = {service.name: service for service in SERVICES}
+
+
+def trusting_identity(identity_url: str, issuer: str) -> dict[str, str]:
+    """The settings that make a service trust identity's tokens (its key set and issuer,
+    ES256) and ask it for its own by client credentials (SERVICE_CLIENT_ID/_SECRET beside
+    them). ``identity_url`` is where the service reaches identity (in the cluster, on
+    loopback); ``issuer`` the address identity names in its tokens (IDENTITY_ISSUER)."""
+    base = identity_url.rstrip("/")
+    return {
+        "JWT_JWKS_URL": f"{base}/.well-known/jwks.json",
+        "JWT_ISSUER": issuer,
+        "JWT_ALGORITHMS": "ES256",
+        "SERVICE_TOKEN_URL": f"{base}/oauth/token",
+    }
+
+
 PORTS = {service.name: service.port for service in SERVICES}
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from .api import Api
-from .staff import OWNER, Staff, sign
+from .staff import OWNER, Staff, enrol
 from .work_catalogue import LABOUR_RATES, WORK, canned_job_body
 
 TZ = ZoneInfo("Europe/Amsterdam")
@@ -84,9 +84,9 @@ def set_up_workshop(api: Api, today: date) -> tuple[dict[str, dict], dict[str, S
                 body={"name": name, "skills": skills},
                 key=f"demo-technician-{name}",
             ).json()
-        # A technician's token carries their id in the workshop as its subject.
-        technician_id = known[name]["id"]
-        technicians[bay] = sign(Staff(name, technician_id, ("technician",), id=technician_id))
+        # Their id in the workshop; their token is their account's at identity.
+        technicians[bay] = Staff(name, ("technician",), id=known[name]["id"])
+    enrol(api, technicians.values())
     return bays, technicians
 
 
