@@ -5,6 +5,7 @@ contracts; and with ARCHITECTURE.md's table of services and calls."""
 
 from __future__ import annotations
 
+import base64
 import importlib
 import os
 import re
@@ -35,7 +36,11 @@ COMPONENTS = {"identity": "identity", "console": "staff-console", "portal": "cus
 BEYOND_ARCHITECTURE: dict[tuple[str, str], str] = {
     ("maintenance-job-management", "workshop-scheduling"): "maintenance_job_management/clients/"
     "workshop_scheduling.py: the job's status for its appointment, through the outbox (docs/visits.md)",
+    ("identity", "notification-management"): "identity/outbox.py: the password reset email, through "
+    "identity's outbox (docs/identity.md)",
 }
+# A made-up key of the shape identity's IDENTITY_KEY_ENCRYPTION_KEY must have (Fernet).
+FERNET_KEY = base64.urlsafe_b64encode(b"made-up key for the settings tst").decode()
 NOT_PEERS = {
     "DATABASE_URL",
     "JWT_JWKS_URL",
@@ -228,7 +233,7 @@ def test_compose_agrees_with_the_services(
         web, migrate = entries[s.name], entries[f"{s.name}-migrate"]
         environment = web["environment"]
         assert environment["PORT"] == str(s.port)
-        assert {k: v for k, v in environment.items() if k.endswith("_URL") and k != "DATABASE_URL"} == (
+        assert {k: v for k, v in environment.items() if k.endswith("_URL") and k not in NOT_PEERS} == (
             deploy.peer_urls(s)
         )
         compose_url_hosts(environment, compose_file)
@@ -244,6 +249,32 @@ def test_compose_agrees_with_the_services(
             assert worker["command"] == list(s.flask(*process.command))
             assert worker["environment"] == environment
         assert f"{s.env_prefix}_DB_PASSWORD" in entries["postgres"]["environment"]
+
+
+def test_compose_services_trust_identity_and_are_its_clients(
+    compose_file: dict[str, Any], deployed: list[services.Service]
+) -> None:
+    """Each of the six verifies tokens with identity's key set (fetched on compose's network)
+    and its issuer (the ingress address identity names in its tokens), and asks identity for
+    its own by client credentials with the secret identity knows it by."""
+    identity = services.BY_NAME["identity"]
+    if identity not in deployed:
+        pytest.skip("identity is not deployed")
+    entries = compose_file["services"]
+    told = entries["identity"]["environment"]
+    clients = [s for s in deployed if s.client]
+    assert told["IDENTITY_SERVICE_CLIENTS"].split(",") == [s.name for s in clients]
+    for s in clients:
+        environment = entries[s.name]["environment"]
+        assert {k: environment[k] for k in ("JWT_ISSUER", "JWT_JWKS_URL", "JWT_ALGORITHMS")} == {
+            "JWT_ISSUER": told["IDENTITY_ISSUER"],
+            "JWT_JWKS_URL": "http://identity:8007/.well-known/jwks.json",
+            "JWT_ALGORITHMS": "ES256",
+        }
+        assert environment["SERVICE_TOKEN_URL"] == "http://identity:8007/oauth/token"
+        assert environment["SERVICE_CLIENT_ID"] == s.name
+        assert environment["SERVICE_CLIENT_SECRET"] == told[s.client_secret_var]
+        assert environment["SERVICE_CLIENT_SECRET"].startswith(f"${{{s.client_secret_var}:-")
 
 
 def test_compose_ingress_routes_every_prefix_to_its_owner(deployed: list[services.Service]) -> None:
@@ -402,6 +433,45 @@ def test_network_policies_allow_exactly_the_drawn_calls(
         assert found == expected, s.name
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_kubernetes_services_trust_identity_and_are_its_clients(
+    rendered: dict[str, list[dict[str, Any]]], deployed: list[services.Service], overlay: str
+) -> None:
+    """The six verify tokens with identity's key set fetched in the cluster and the issuer
+    identity names (the public address: one value, set twice); each asks identity for its
+    own under its name, with the secret of its <service>-client Secret, which identity reads."""
+    identity = services.BY_NAME["identity"]
+    if identity not in deployed:
+        pytest.skip("identity is not deployed")
+    documents = rendered[overlay]
+    deployments = kind(documents, "Deployment")
+    shared = kind(documents, "ConfigMap")
+    (garage_config,) = [m["data"] for name, m in shared.items() if name.startswith("garage-config")]
+    assert garage_config["JWT_ISSUER"] == garage_config["IDENTITY_ISSUER"]
+    assert garage_config["JWT_JWKS_URL"] == "http://identity:8007/.well-known/jwks.json"
+    assert garage_config["SERVICE_TOKEN_URL"] == "http://identity:8007/oauth/token"
+    assert garage_config["JWT_ALGORITHMS"] == "ES256"
+    if overlay == "prod":
+        assert garage_config["IDENTITY_ISSUER"].startswith("https://")
+    clients = [s for s in deployed if s.client]
+    told = deployments["identity"]["spec"]["template"]["spec"]["containers"][0]
+    assert config_maps_of(documents, told)["IDENTITY_SERVICE_CLIENTS"].split(",") == [s.name for s in clients]
+    read_by_identity = {
+        variable["name"]: variable["valueFrom"]["secretKeyRef"]
+        for variable in told["env"]
+        if "valueFrom" in variable
+    }
+    assert read_by_identity == {
+        s.client_secret_var: {"name": f"{s.name}-client", "key": "SERVICE_CLIENT_SECRET"} for s in clients
+    }
+    for s in clients:
+        names = [s.name, *(f"{s.name}-{process.name}" for process in s.processes)]
+        for name in names:
+            container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
+            assert {"secretRef": {"name": f"{s.name}-client"}} in container["envFrom"], name
+            assert config_maps_of(documents, container)["SERVICE_CLIENT_ID"] == s.name
+
+
 # --------------------------------------------------------------------------- settings are complete
 
 
@@ -412,6 +482,9 @@ def environment_of(
     web = kind(documents, "Deployment")[s.name]["spec"]["template"]["spec"]["containers"][0]
     environment = {**config_maps_of(documents, web), **secrets}
     for variable in web["env"]:
+        if "valueFrom" in variable:  # a key of a Secret
+            environment[variable["name"]] = secrets["from-a-secret"]
+            continue
         environment[variable["name"]] = re.sub(
             r"\$\((\w+)\)", lambda m: environment[m.group(1)], variable["value"]
         )
@@ -429,7 +502,17 @@ def test_each_service_starts_with_the_overlays_settings(
     the prod overlay's settings.env and the documented Secrets must give it all of them."""
     for s in deployed:
         placeholder = "made-up"  # pragma: allowlist secret
-        secrets = {"DB_PASSWORD": placeholder, **{key: placeholder for key in s.secrets}}
+        secrets = {
+            "DB_PASSWORD": placeholder,
+            **{key: placeholder for key in s.secrets},
+            **({"SERVICE_CLIENT_SECRET": placeholder} if s.client else {}),
+            **(
+                {"IDENTITY_KEY_ENCRYPTION_KEY": FERNET_KEY}
+                if "IDENTITY_KEY_ENCRYPTION_KEY" in s.secrets
+                else {}
+            ),
+            "from-a-secret": placeholder,
+        }
         environment = environment_of(rendered[overlay], s, secrets)
         assert environment["GARAGE_ENV"] == ("production" if overlay == "prod" else "development")
         for key in list(os.environ):

@@ -6,7 +6,8 @@ database on the host's PostgreSQL (127.0.0.1:5432, or GARAGE_TEST_DATABASE_URL),
 by the deployment's own init script with one role and schema per service, under the
 settings and hardening docker-compose.yml gives it (read-only root, no capabilities):
 the web server until /readyz answers, then the migrations by the image's own command,
-then its API, its HEALTHCHECK, and its relays and dispatcher. A local run without root
+then its API (with a token identity issued: the six fetch identity's key set from its image,
+running beside them), its HEALTHCHECK, and its relays and dispatcher. A local run without root
 or dockerd skips; under CI=true it must run.
 """
 
@@ -141,11 +142,16 @@ def run_arguments(entry: dict[str, Any], environment: dict[str, str]) -> list[st
 
 
 def environment_for(
-    entry: dict[str, Any], s: services.Service, database: URL, password: str
+    entry: dict[str, Any], s: services.Service, database: URL, password: str, identity: str = ""
 ) -> dict[str, str]:
+    """The compose entry's environment, defaults filled in, on the host's network: its
+    database, and identity (its key set and token endpoint) at ``identity``."""
     environment = {
         key: re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(value)) for key, value in entry["environment"].items()
     }
+    if identity:
+        for key, value in environment.items():
+            environment[key] = value.replace(IDENTITY_IN_COMPOSE, identity)
     environment["DATABASE_URL"] = database.set(username=s.role, password=password).render_as_string(
         hide_password=False
     )
@@ -185,20 +191,59 @@ def list_path(s: services.Service) -> str:
     pytest.fail(f"contracts/{s.name}.yaml has no GET without parameters")
 
 
-def development_token() -> str:
-    from service_kit.auth import mint_token
-    from service_kit.config import kit_settings
+IDENTITY_IN_COMPOSE = "http://identity:8007"
 
-    config = kit_settings(service="image-test", schema="public", env={"GARAGE_ENV": "development"})
-    return mint_token(config, roles=["admin"])
+
+@pytest.fixture(scope="module")
+def identity(
+    built: tuple[images.Engine, dict[str, str]],
+    database: tuple[URL, dict[str, str]],
+    deployed: list[services.Service],
+) -> Iterator[tuple[str, str]]:
+    """identity's image, migrated and running as compose runs it, on a free port: the six
+    fetch its key set and ask it for their tokens there. ``(container, url)``."""
+    s = services.BY_NAME["identity"]
+    if s not in deployed:
+        pytest.skip("identity is not deployed: the services trust identity's tokens")
+    docker, tags = built
+    url, passwords = database
+    migrate = compose_service("identity-migrate")
+    result = docker.docker(
+        "run", "--rm", *run_arguments(migrate, environment_for(migrate, s, url, passwords[s.name])),
+        tags[s.name], *migrate["command"], check=False, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, f"identity's migrations failed:\n{result.stdout}{result.stderr}"
+    port = free_port()
+    web = compose_service(s.name)
+    environment = environment_for(web, s, url, passwords[s.name])
+    environment.update(PORT=str(port), GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{port}")
+    container = f"garage-test-{RUN}-identity-for-all"
+    docker.docker("run", "--detach", "--name", container, *run_arguments(web, environment), tags[s.name])
+    try:
+        wait_ready(docker, container, port)
+        accounts = docker.docker("exec", container, *s.flask("development-accounts"), check=False)
+        assert accounts.returncode == 0, accounts.stderr
+        yield container, f"http://127.0.0.1:{port}"
+    finally:
+        docker.docker("rm", "--force", container, check=False)
+
+
+def identity_token(docker: images.Engine, container: str) -> str:
+    """An admin's token as identity issues it (its development-token command, as `make token`)."""
+    issued = docker.docker("exec", container, "flask", "--app", "identity", "development-token", "admin")
+    return issued.stdout.strip()
 
 
 @pytest.mark.parametrize("name", [s.name for s in deploy.deployed()])
 def test_image_serves_migrates_and_runs_its_processes(
-    name: str, built: tuple[images.Engine, dict[str, str]], database: tuple[URL, dict[str, str]]
+    name: str,
+    built: tuple[images.Engine, dict[str, str]],
+    database: tuple[URL, dict[str, str]],
+    identity: tuple[str, str],
 ) -> None:
     docker, tags = built
     url, passwords = database
+    issuer_container, identity_url = identity
     s = services.BY_NAME[name]
     tag = tags[name]
     started = time.monotonic()
@@ -217,7 +262,7 @@ def test_image_serves_migrates_and_runs_its_processes(
 
     port = free_port()
     web = compose_service(name)
-    environment = environment_for(web, s, url, passwords[name])
+    environment = environment_for(web, s, url, passwords[name], identity_url)
     environment.update(PORT=str(port), GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{port}")
     container = f"garage-test-{RUN}-{name}"
     # The image's own command (CMD): no command given.
@@ -231,10 +276,10 @@ def test_image_serves_migrates_and_runs_its_processes(
     )  # fmt: skip
     assert result.returncode == 0, f"migrations failed:\n{result.stdout}{result.stderr}"
 
+    # A token identity issued, checked against the key set the service fetches from identity.
     path = list_path(s)
-    status, body = http_get(
-        f"http://127.0.0.1:{port}{path}", {"Authorization": f"Bearer {development_token()}"}
-    )
+    token = identity_token(docker, issuer_container)
+    status, body = http_get(f"http://127.0.0.1:{port}{path}", {"Authorization": f"Bearer {token}"})
     assert status == 200, f"GET {path}: {status} {body[:500]!r}"
 
     workers = []
@@ -243,7 +288,8 @@ def test_image_serves_migrates_and_runs_its_processes(
         worker = f"garage-test-{RUN}-{name}-{process.name}"
         docker.docker(
             "run", "--detach", "--name", worker,
-            *run_arguments(entry, environment_for(entry, s, url, passwords[name])), tag, *entry["command"],
+            *run_arguments(entry, environment_for(entry, s, url, passwords[name], identity_url)),
+            tag, *entry["command"],
         )  # fmt: skip
         workers.append(worker)
 

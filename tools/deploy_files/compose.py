@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from services import Service
+from services import BY_NAME, Service, trusting_identity
 
 from .facts import (
     DATABASE,
@@ -17,6 +17,39 @@ from .facts import (
     image,
     peer_urls,
 )
+
+# The address browsers reach the ingress at: identity's issuer.
+INGRESS_URL = f"http://localhost:${{GARAGE_PORT:-{INGRESS_PORT}}}"
+
+
+def client_secret(s: Service) -> str:
+    """A service's client secret at identity: from the environment or .env (`make compose-env`
+    writes random ones), else a development default."""
+    return f"${{{s.client_secret_var}:-{s.name}-client-dev}}"
+
+
+def identity_settings(s: Service, services: list[Service]) -> dict[str, str]:
+    """With identity deployed: each of the six trusts its tokens (the key set fetched from
+    identity on compose's network, the issuer the ingress address) and asks it for its own
+    as a client of its own; identity is told each client's secret."""
+    identity = BY_NAME["identity"]
+    if identity not in services:
+        return {}
+    clients = [c for c in services if c.client]
+    if s is identity:
+        return {
+            "IDENTITY_SERVICE_CLIENTS": ",".join(c.name for c in clients),
+            **{c.client_secret_var: client_secret(c) for c in clients},
+            # Encrypts its signing keys at rest; unset, identity's development key does.
+            "IDENTITY_KEY_ENCRYPTION_KEY": "${IDENTITY_KEY_ENCRYPTION_KEY:-}",
+        }
+    if not s.client:
+        return {}
+    return {
+        **trusting_identity(f"http://{identity.name}:{identity.port}", INGRESS_URL),
+        "SERVICE_CLIENT_ID": s.name,
+        "SERVICE_CLIENT_SECRET": client_secret(s),
+    }
 
 
 def compose(services: list[Service]) -> dict[str, Any]:
@@ -68,7 +101,8 @@ def compose(services: list[Service]) -> dict[str, Any]:
             **s.settings,
         }
         if s.ingress_url_var:
-            environment[s.ingress_url_var] = f"http://localhost:${{GARAGE_PORT:-{INGRESS_PORT}}}"
+            environment[s.ingress_url_var] = INGRESS_URL
+        environment.update(identity_settings(s, services))
         migrated = {f"{s.name}-migrate": {"condition": "service_completed_successfully"}}
         entries[f"{s.name}-migrate"] = {
             "image": image(s),

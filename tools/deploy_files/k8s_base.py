@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from services import Service
+from services import BY_NAME, Service, trusting_identity
 
-from .facts import DATABASE, peer_urls
+from .facts import DATABASE, INGRESS_PORT, peer_urls
+
+# The address browsers reach a development cluster's ingress at (e.g. through
+# `kubectl port-forward`): identity's issuer. The operator sets the public one.
+DEV_ISSUER = f"http://localhost:{INGRESS_PORT}"
 
 
 def ingress(services: list[Service]) -> dict[str, Any]:
@@ -38,9 +42,27 @@ def ingress(services: list[Service]) -> dict[str, Any]:
     }
 
 
-def service_config(s: Service) -> dict[str, Any]:
+def service_config(s: Service, services: list[Service]) -> dict[str, Any]:
     literals = {"PORT": str(s.port), "DB_USER": s.role, **peer_urls(s), **s.worker_settings, **s.settings}
+    if BY_NAME["identity"] in services:
+        if s.client:  # it asks identity for its own tokens under its name
+            literals["SERVICE_CLIENT_ID"] = s.name
+        if s.called_by_all:  # identity: its clients, each secret in the client's own Secret
+            literals["IDENTITY_SERVICE_CLIENTS"] = ",".join(c.name for c in services if c.client)
     return {"name": f"{s.name}-config", "literals": [f"{k}={v}" for k, v in literals.items()]}
+
+
+def identity_config(services: list[Service]) -> dict[str, str]:
+    """With identity deployed, every service trusts its tokens: the key set and the token
+    endpoint in the cluster, the issuer the public address (the same value twice: identity
+    names it in its tokens, the services check it)."""
+    identity = BY_NAME["identity"]
+    if identity not in services:
+        return {}
+    return {
+        "IDENTITY_ISSUER": DEV_ISSUER,
+        **trusting_identity(f"http://{identity.name}:{identity.port}", DEV_ISSUER),
+    }
 
 
 def base_kustomization(services: list[Service]) -> dict[str, Any]:
@@ -51,6 +73,7 @@ def base_kustomization(services: list[Service]) -> dict[str, Any]:
         "DB_PORT": "5432",
         "DB_NAME": DATABASE,
         "DB_SSLMODE": "prefer",
+        **identity_config(services),
     }
     return {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -65,6 +88,6 @@ def base_kustomization(services: list[Service]) -> dict[str, Any]:
         "resources": ["network-policies.yaml", "ingress.yaml", *(f"{s.name}.yaml" for s in services)],
         "configMapGenerator": [
             {"name": "garage-config", "literals": [f"{k}={v}" for k, v in common.items()]},
-            *(service_config(s) for s in services),
+            *(service_config(s, services) for s in services),
         ],
     }

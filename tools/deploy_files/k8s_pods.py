@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from services import Service
+from services import SERVICES, Service
 
 from .facts import UID, image
 
@@ -80,6 +80,8 @@ def container(
             {"configMapRef": {"name": f"{service.name}-config"}},
             {"configMapRef": {"name": "garage-config"}},
             {"secretRef": {"name": f"{service.name}-secrets"}},
+            # A client of identity's: SERVICE_CLIENT_SECRET, the one identity knows it by.
+            *([{"secretRef": {"name": client_secret_name(service)}}] if service.client else []),
             # Settings every service shares that an operator keeps secret (a Redis URL with its
             # password for RATE_LIMIT_STORAGE_URL, JWT_PUBLIC_KEY, ...); it wins over the ConfigMaps.
             {"secretRef": {"name": "garage-secrets", "optional": True}},
@@ -89,12 +91,33 @@ def container(
                 "name": "DATABASE_URL",
                 "value": "postgresql://$(DB_USER):$(DB_PASSWORD)@$(DB_HOST):$(DB_PORT)/$(DB_NAME)"
                 "?sslmode=$(DB_SSLMODE)",
-            }
+            },
+            *client_secrets(service),
         ],
         "resources": resources,
         "securityContext": CONTAINER_SECURITY,
         "volumeMounts": [TMP_MOUNT],
     }
+
+
+def client_secret_name(service: Service) -> str:
+    """The Secret holding a service's client secret at identity (key SERVICE_CLIENT_SECRET),
+    read by the service and by identity."""
+    return f"{service.name}-client"
+
+
+def client_secrets(service: Service) -> list[dict[str, Any]]:
+    """identity reads each client's secret from that client's own Secret."""
+    if not service.called_by_all:
+        return []
+    return [
+        {
+            "name": c.client_secret_var,
+            "valueFrom": {"secretKeyRef": {"name": client_secret_name(c), "key": "SERVICE_CLIENT_SECRET"}},
+        }
+        for c in SERVICES
+        if c.client and c.exists
+    ]
 
 
 def pod_spec(service: Service, containers: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:

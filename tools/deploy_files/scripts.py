@@ -5,6 +5,7 @@ from __future__ import annotations
 from services import Service
 
 from .facts import NOTICE
+from .k8s_pods import client_secret_name
 
 
 def init_script(services: list[Service]) -> str:
@@ -68,14 +69,18 @@ def dev_secrets_script(services: list[Service]) -> str:
     lines = [
         "#!/bin/sh",
         f"# {NOTICE}",
-        "# Creates the Secrets that k8s/overlays/dev expects, with random passwords, and leaves",
-        "# any that exist alone:  sh deploy/k8s-dev-secrets.sh [NAMESPACE]   (default garage-dev)",
+        "# Creates the Secrets that k8s/overlays/dev expects, with random passwords and client",
+        "# secrets (each service's at identity), and leaves any that exist alone:",
+        "#   sh deploy/k8s-dev-secrets.sh [NAMESPACE]   (default garage-dev)",
         "set -eu",
         'namespace="${1:-garage-dev}"',
         'kubectl get namespace "$namespace" >/dev/null 2>&1 || kubectl create namespace "$namespace"',
         "",
         "password() {  # hex: safe inside a DATABASE_URL",
         "    od -An -N24 -tx1 /dev/urandom | tr -d ' \\n'",
+        "}",
+        "fernet_key() {  # 32 random bytes, URL-safe base64: identity's key-encryption key",
+        "    head -c 32 /dev/urandom | base64 | tr '+/' '-_'",
         "}",
         "secret() {",
         '    name="$1"',
@@ -90,5 +95,14 @@ def dev_secrets_script(services: list[Service]) -> str:
         'secret postgres-secrets --from-literal=POSTGRES_PASSWORD="$(password)"',
     ]
     for s in services:
-        lines.append(f'secret {s.name}-secrets --from-literal=DB_PASSWORD="$(password)"')
+        extra = ""
+        if "IDENTITY_KEY_ENCRYPTION_KEY" in s.secrets:
+            extra = ' --from-literal=IDENTITY_KEY_ENCRYPTION_KEY="$(fernet_key)"'
+        lines.append(f'secret {s.name}-secrets --from-literal=DB_PASSWORD="$(password)"{extra}')
+    if any(s.called_by_all for s in services):  # identity: each service's client secret
+        for s in services:
+            if s.client:
+                lines.append(
+                    f'secret {client_secret_name(s)} --from-literal=SERVICE_CLIENT_SECRET="$(password)"'
+                )
     return "\n".join(lines) + "\n"
