@@ -157,7 +157,7 @@ def sign_out() -> Response:
             # RFC 7009: the provider ends the refresh token (and identity its whole family).
             answer = requests.post(
                 _client().server_metadata["revocation_endpoint"],
-                data={"token": tokens.refresh_token, "token_type_hint": "refresh_token"},
+                data={"token": tokens.refresh_token, "token_type_hint": "refresh_token"},  # nosec B105 - a hint name
                 auth=(current_app.config["OIDC_CLIENT_ID"], current_app.config["OIDC_CLIENT_SECRET"]),
                 timeout=(2.0, 5.0),
             )
