@@ -775,18 +775,20 @@ def test_a_staff_account_is_made_changed_disabled_and_can_no_longer_sign_in(
     )
     assert 'id="f-password-error"' in short.text and 'aria-invalid="true"' in short.text
     assert 'value="short"' not in short.text  # a password is never shown back
+    # The form keeps its key: a refusal is not kept under it, so the corrected form makes one.
+    assert hidden(short, "idempotency_key") == hidden(form, "idempotency_key")
     made = post(
         admin,
         garage,
         "/setup/staff/new",
         {
-            "idempotency_key": garage_key(),
+            "idempotency_key": hidden(short, "idempotency_key"),  # the refused form's key
             "name": "Sanne Bakker",
             "email": email,
             "roles": "advisor",
             "password": password,
         },
-        form,
+        short,
     )
     assert "Account for Sanne Bakker made." in made.text, text_of(made)[:2000]
     account_page = made.url
@@ -877,10 +879,6 @@ def test_a_locked_account_shows_its_lock_and_the_admin_lifts_it(
     lifted = act(admin, made.url, locked, "unlock")
     assert "Lock lifted." in lifted.text and "locked until" not in lifted.text
     assert signed_in_to_console(garage, sign_in(garage, email, password)[1])
-
-
-def garage_key() -> str:
-    return str(uuid.uuid4())
 
 
 # -------------------------------------------------------------- messages that gave up
@@ -1046,3 +1044,24 @@ def test_with_the_garages_own_provider_accounts_are_managed_there(
     finally:
         console.config["OIDC_ISSUER"] = issuer
         clients["identity"] = identity
+
+
+def test_the_set_up_speaks_dutch_to_who_chose_it(garage: Garage) -> None:
+    owner = garage.signed_in("admin")
+    page = owner.get(garage.console_url + "/setup", timeout=10)
+    owner.post(
+        garage.console_url + "/language",
+        data={"csrf_token": csrf_of(page), "language": "nl"},
+        headers={"Referer": garage.console_url + "/setup"},
+        timeout=10,
+    )
+    dutch = text_of(owner.get(garage.console_url + "/setup", timeout=10))
+    assert (
+        "Instellingen" in dutch
+        and "Openingstijden en sluitingsdagen" in dutch
+        and "Standaardklussen" in dutch
+    )
+    hours = text_of(owner.get(garage.console_url + "/setup/hours", timeout=10))
+    assert "Maandag" in hours and "Sluitingsdagen" in hours and "Monday" not in hours
+    dead = text_of(owner.get(garage.console_url + "/setup/dead-messages", timeout=10))
+    assert "Opgegeven berichten" in dead and "Berichten aan klanten (notification-management)" in dead
