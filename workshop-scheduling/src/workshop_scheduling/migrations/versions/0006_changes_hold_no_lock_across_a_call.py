@@ -17,27 +17,26 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-HOLDING = "WHERE (status IN ('reserved', 'booked', 'checked_in'))"
-PERIOD = "tstzrange(start_at, end_at, '[)') WITH &&"
-
-
-def _constraints(own: str) -> str:
-    return ",\n".join(
-        f"""    DROP CONSTRAINT ex_appointments_{name}_overlap,
-    ADD CONSTRAINT ex_appointments_{name}_overlap EXCLUDE USING gist
-        ({column} WITH =, {PERIOD}{own}) {HOLDING}"""
-        for name, column in (("bay", "bay_id"), ("vehicle", "vehicle_id"), ("technician", "technician_id"))
-    )
-
-
-# One statement: the constraints are never missing.
-UPGRADE = f"""
+# One statement for the constraints: they are never missing. Written out whole (no SQL
+# built from strings).
+UPGRADE = """
 ALTER TABLE scheduling.appointments
     ADD COLUMN move_of uuid
         CONSTRAINT fk_appointments_move_of_appointments REFERENCES scheduling.appointments (id)
         ON DELETE CASCADE,
     ADD CONSTRAINT ck_appointments_move_reserved CHECK (move_of IS NULL OR status = 'reserved'),
-{_constraints(", (coalesce(move_of, id)) WITH <>")};
+    DROP CONSTRAINT ex_appointments_bay_overlap,
+    ADD CONSTRAINT ex_appointments_bay_overlap EXCLUDE USING gist
+        (bay_id WITH =, tstzrange(start_at, end_at, '[)') WITH &&, (coalesce(move_of, id)) WITH <>)
+        WHERE (status IN ('reserved', 'booked', 'checked_in')),
+    DROP CONSTRAINT ex_appointments_vehicle_overlap,
+    ADD CONSTRAINT ex_appointments_vehicle_overlap EXCLUDE USING gist
+        (vehicle_id WITH =, tstzrange(start_at, end_at, '[)') WITH &&, (coalesce(move_of, id)) WITH <>)
+        WHERE (status IN ('reserved', 'booked', 'checked_in')),
+    DROP CONSTRAINT ex_appointments_technician_overlap,
+    ADD CONSTRAINT ex_appointments_technician_overlap EXCLUDE USING gist
+        (technician_id WITH =, tstzrange(start_at, end_at, '[)') WITH &&, (coalesce(move_of, id)) WITH <>)
+        WHERE (status IN ('reserved', 'booked', 'checked_in'));
 CREATE INDEX ix_appointments_move_of ON scheduling.appointments (move_of) WHERE move_of IS NOT NULL;
 ALTER TABLE scheduling.job_checks
     ADD COLUMN intent varchar(16),
@@ -47,7 +46,7 @@ ALTER TABLE scheduling.job_checks
 
 # Reservations of moves still held are reschedules that never answered: their job checks
 # send the appointment's times again.
-DOWNGRADE = f"""
+DOWNGRADE = """
 DELETE FROM scheduling.appointments WHERE move_of IS NOT NULL;
 ALTER TABLE scheduling.job_checks
     DROP CONSTRAINT ck_job_checks_intent,
@@ -55,7 +54,18 @@ ALTER TABLE scheduling.job_checks
     DROP COLUMN intent;
 DROP INDEX scheduling.ix_appointments_move_of;
 ALTER TABLE scheduling.appointments
-{_constraints("")};
+    DROP CONSTRAINT ex_appointments_bay_overlap,
+    ADD CONSTRAINT ex_appointments_bay_overlap EXCLUDE USING gist
+        (bay_id WITH =, tstzrange(start_at, end_at, '[)') WITH &&)
+        WHERE (status IN ('reserved', 'booked', 'checked_in')),
+    DROP CONSTRAINT ex_appointments_vehicle_overlap,
+    ADD CONSTRAINT ex_appointments_vehicle_overlap EXCLUDE USING gist
+        (vehicle_id WITH =, tstzrange(start_at, end_at, '[)') WITH &&)
+        WHERE (status IN ('reserved', 'booked', 'checked_in')),
+    DROP CONSTRAINT ex_appointments_technician_overlap,
+    ADD CONSTRAINT ex_appointments_technician_overlap EXCLUDE USING gist
+        (technician_id WITH =, tstzrange(start_at, end_at, '[)') WITH &&)
+        WHERE (status IN ('reserved', 'booked', 'checked_in'));
 ALTER TABLE scheduling.appointments DROP COLUMN move_of
 """
 
