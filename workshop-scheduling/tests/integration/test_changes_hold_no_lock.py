@@ -18,8 +18,9 @@ from workshop_scheduling.service import appointments
 from service_kit.testing import assert_problem, run_concurrently
 
 from ..helpers import local
+from .test_downstream_failures import run_job_checks
 
-SLOW_CALL = 1.5  # seconds the job service takes for the slow appointment's job
+SLOW_CALL = 2.5  # seconds the job service takes for the slow appointment's job
 
 
 def slow_for(fake_jobs, job_id: str) -> threading.Event:
@@ -225,3 +226,55 @@ def put_in_the_past(app, appointment_id: str) -> None:
 
 def at(workshop, clock: str) -> str:
     return local(workshop.day, clock).isoformat()
+
+
+def test_a_cancel_whose_job_was_cancelled_is_completed_by_check_jobs(app, workshop, count_rows, monkeypatch):
+    """The job was cancelled, then the request failed before its change committed (as if
+    the process had died): the appointment still holds its bay until check-jobs finds
+    the job cancelled and cancels it too, with staff's reason, the customer told once."""
+    workshop.bay("Lift 1")
+    appointment = workshop.booked(start="09:00", end="10:00")
+    monkeypatch.setattr(
+        appointments, "apply_intent", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("the disk is full"))
+    )
+    assert workshop.act(appointment["id"], "cancel", {"reason": "sold the car"}).status_code == 500
+    monkeypatch.undo()
+    assert workshop.get(appointment["id"])["status"] == "booked"
+    assert workshop.jobs.jobs[appointment["job_id"]]["status"] == "cancelled"
+    assert count_rows("job_checks") == 1, "left for check-jobs"
+    assert run_job_checks(app).settled == 1
+    cancelled = workshop.get(appointment["id"])
+    assert (cancelled["status"], cancelled["cancel_reason"]) == ("cancelled", "sold the car")
+    assert count_rows("outbox_messages", "idempotency_key LIKE 'appointment-cancelled-%'") == 1
+    assert count_rows("job_checks") == 0
+
+
+def test_a_reschedule_that_died_after_its_reservation_is_taken_over_or_put_right(
+    app, workshop, count_rows, monkeypatch
+):
+    """Step 1 committed (the new time reserved, the change claimed), then nothing: the
+    next change takes it over at once; without one, check-jobs releases the reservation
+    and sends the job the appointment's times."""
+    workshop.bay("Lift 1")
+    appointment = workshop.booked(start="09:00", end="10:00")
+    died = RuntimeError("the process died")
+    monkeypatch.setattr(appointments, "hold_claimed_change", lambda *a: (_ for _ in ()).throw(died))
+    move = {"start": at(workshop, "13:00")}
+    assert workshop.act(appointment["id"], "reschedule", move).status_code == 500
+    assert count_rows("appointments", "status = 'reserved'") == 1
+    monkeypatch.undo()
+    # Taken over by the next change: its reservation released, the new one made.
+    moved = workshop.act(appointment["id"], "reschedule", {"start": at(workshop, "14:00")})
+    assert moved.status_code == 200, moved.get_json()
+    assert count_rows("appointments", "status = 'reserved'") == 0
+    assert count_rows("job_checks") == 0
+    # Left alone: check-jobs puts it right.
+    monkeypatch.setattr(appointments, "hold_claimed_change", lambda *a: (_ for _ in ()).throw(died))
+    assert workshop.act(appointment["id"], "reschedule", move).status_code == 500
+    monkeypatch.undo()
+    stats = run_job_checks(app)
+    assert (stats.released, stats.settled) == (1, 1)
+    assert count_rows("appointments", "status = 'reserved'") == 0
+    planned = datetime.fromisoformat(workshop.jobs.jobs[appointment["job_id"]]["planned_start"])
+    assert planned == local(workshop.day, "14:00")
+    assert workshop.get(appointment["id"])["start"] == at(workshop, "14:00")
