@@ -139,3 +139,26 @@ def screenshot() -> Any:
             page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     return take
+
+
+WIDE = {"width": 1280, "height": 900}
+TABLET = {"width": 768, "height": 1024}
+
+
+@pytest.fixture(scope="session")
+def console_sign_in() -> Any:
+    """``console_sign_in(context, garage, role, path="/board")``: a new page of the
+    context, at ``path`` of the console after signing in through identity's page as the
+    development account of ``role``."""
+
+    def sign_in(context: Any, garage: Any, role: str, path: str = "/board") -> Any:
+        page = context.new_page()
+        page.goto(garage.console_url + path)
+        email, password = garage.accounts[role]
+        page.fill("#email", email)
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(garage.console_url + path + "*")
+        return page
+
+    return sign_in

@@ -10,25 +10,12 @@ from typing import Any
 
 import pytest
 
-WIDE = {"width": 1280, "height": 900}
-
-
-def sign_in(context: Any, garage: Any, role: str, path: str = "/board") -> Any:
-    page = context.new_page()
-    page.goto(garage.console_url + path)
-    email, password = garage.accounts[role]
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(garage.console_url + path + "*")
-    return page
-
 
 @pytest.fixture
-def advisor_page(console_garage: Any, offline_context: Any) -> Any:
+def advisor_page(console_garage: Any, offline_context: Any, console_sign_in: Any) -> Any:
     # axe is injected as a script: the console's CSP would refuse it (as it should).
-    context = offline_context(locale="en-GB", viewport=WIDE, bypass_csp=True)
-    page = sign_in(context, console_garage, "advisor")
+    context = offline_context(locale="en-GB", viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = console_sign_in(context, console_garage, "advisor")
     yield page
     assert not context.refused, f"the console asked beyond loopback: {context.refused}"
 
@@ -45,11 +32,13 @@ def workshop_ready(console_garage: Any) -> None:
             admin("workshop-scheduling", "POST", "/api/v1/workshop/bays", {"kind": "lift", "name": name})
 
 
-def test_signed_out_the_console_sends_to_identity_and_back(console_garage: Any, offline_context: Any) -> None:
+def test_signed_out_the_console_sends_to_identity_and_back(
+    console_garage: Any, offline_context: Any, console_sign_in: Any
+) -> None:
     """Under the pages' own CSP: htmx loads from the console and the search works with no
     policy violation reported."""
     context = offline_context(locale="en-GB")
-    page = sign_in(context, console_garage, "advisor", "/customers")
+    page = console_sign_in(context, console_garage, "advisor", "/customers")
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.reload()

@@ -32,6 +32,9 @@ from service_kit.security import init_security
 log = logging.getLogger("service_kit.web")
 
 LANGUAGES = ("en", "nl")
+# How dates, times and money are written per language: English as in Britain (day
+# before month, 24-hour clock), which is how a European garage's staff read it.
+FORMATS = {"en": "en_GB", "nl": "nl_NL"}
 
 
 def page_csp(*, form_targets: Iterable[str] = ()) -> str:
@@ -93,7 +96,11 @@ def create_web_app(
     CSRFProtect(app)
     compiled = Path(tempfile.mkdtemp(prefix=f"{app.config['SERVICE_NAME']}-catalogues-"))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_catalogues(translations, compiled))
-    Babel(app, locale_selector=locale_selector, timezone_selector=timezone_selector)
+    Babel(
+        app,
+        locale_selector=lambda: FORMATS.get(locale_selector(), locale_selector()),
+        timezone_selector=timezone_selector,
+    )
     csp = page_csp(form_targets=form_targets)
 
     @app.after_request
