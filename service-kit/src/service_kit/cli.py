@@ -8,7 +8,10 @@ from flask import Flask, current_app
 from service_kit.auth import ROLES, mint_token
 
 
-def register_commands(app: Flask) -> None:
+def register_migrate(app: Flask) -> None:
+    """``flask --app <package> migrate``: every component with a schema has it (the web
+    apps too, whose only other commands are their own)."""
+
     @app.cli.command("migrate")
     @click.option("--revision", default="head", show_default=True)
     def migrate(revision: str) -> None:
@@ -17,6 +20,10 @@ def register_commands(app: Flask) -> None:
 
         upgrade(current_app, revision)
         click.echo(f"{current_app.config['DB_SCHEMA']}: migrated to {revision}")
+
+
+def register_commands(app: Flask) -> None:
+    register_migrate(app)
 
     @app.cli.command("token")
     @click.argument("roles", nargs=-1, required=True, type=click.Choice(ROLES))

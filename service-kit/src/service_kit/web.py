@@ -24,6 +24,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from service_kit.app import problem_response
+from service_kit.cli import register_migrate
 from service_kit.db import init_database
 from service_kit.observability import configure_logging, init_observability
 from service_kit.problems import Problem
@@ -116,6 +117,7 @@ def create_web_app(
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     _register_error_pages(app, db)
+    register_migrate(app)
     return app
 
 

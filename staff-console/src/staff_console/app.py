@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import click
 from flask import Flask, g, render_template, request, send_from_directory, session
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from service_kit.http_client import DependencyFailed
 from service_kit.web import chosen_language, create_web_app
-from staff_console import formatting, garage
+from staff_console import formatting, garage, sessions
 from staff_console.config import load_config
 from staff_console.models import db
 from staff_console.pages import PAGES, navigation
@@ -80,5 +81,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.before_request
     def _no_person() -> None:
         g.setdefault("person", None)
+
+    @app.cli.command("forget-expired-sessions")
+    def forget_expired_sessions() -> None:
+        """Delete the sessions past their end (a daily schedule): their tokens go with them."""
+        click.echo(f"forgot {sessions.forget_expired()} expired sessions")
 
     return app

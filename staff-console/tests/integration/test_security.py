@@ -155,3 +155,25 @@ def test_pages_loading_at_once_renew_an_ending_token_once(garage: Garage) -> Non
     # Still signed in afterwards: the family was not ended.
     assert advisor.get(garage.console_url + "/board", allow_redirects=False, timeout=10).status_code == 200
     engine.dispose()
+
+
+def test_expired_sessions_are_forgotten_with_their_tokens(garage: Garage) -> None:
+    advisor = garage.signed_in("advisor")
+    cookie = advisor.cookies.get("console", path="/")
+    engine = create_engine(garage.database_url.replace("postgresql://", "postgresql+psycopg2://"))
+    where = "WHERE id_hash = encode(sha256(:id), 'hex')"
+    with engine.begin() as connection:
+        connection.execute(
+            text(f"UPDATE staff_console.sessions SET expires_at = now() - interval '1 second' {where}"),
+            {"id": cookie.encode()},
+        )
+    # Past its end the session opens nothing, even before the clean-up runs.
+    assert advisor.get(garage.console_url + "/board", allow_redirects=False, timeout=10).status_code == 302
+    result = garage.apps["staff-console"].test_cli_runner().invoke(args=["forget-expired-sessions"])
+    assert result.exit_code == 0 and "forgot" in result.output
+    with engine.connect() as connection:
+        left = connection.execute(
+            text(f"SELECT count(*) FROM staff_console.sessions {where}"), {"id": cookie.encode()}
+        )
+        assert left.scalar_one() == 0
+    engine.dispose()
