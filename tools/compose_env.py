@@ -6,7 +6,8 @@ docker-compose.yml (compose reads it; readable by you only).
 docker-compose.yml takes every password and secret from a variable with a development
 default: the PostgreSQL passwords (POSTGRES_PASSWORD, <SERVICE>_DB_PASSWORD), each
 service's client secret at identity (<SERVICE>_CLIENT_SECRET, given to identity and to
-the service) and identity's IDENTITY_KEY_ENCRYPTION_KEY. This writes a random value for
+the service; the staff console's too), identity's IDENTITY_KEY_ENCRYPTION_KEY and the
+console's CONSOLE_SECRET_KEY. This writes a random value for
 each one `.env` does not set yet and keeps the others. Run it before the first
 `docker compose up`: the database passwords are set when PostgreSQL's volume is made,
 and identity encrypts its signing keys with the key-encryption key it first had (after
@@ -26,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 ENV_FILE = ROOT / ".env"
-SECRET = re.compile(r"\$\{(\w+(?:_PASSWORD|_SECRET|_ENCRYPTION_KEY)):-[^}]*\}")
+SECRET = re.compile(r"\$\{(\w+(?:_PASSWORD|_SECRET|_SECRET_KEY|_ENCRYPTION_KEY)):-[^}]*\}")
 
 
 def new_value(name: str) -> str:

@@ -1,6 +1,7 @@
 """Builds the service images (`make images`), with whatever Docker engine and base there are.
 
     python tools/images.py build [SERVICE ...]   # default: every deployed service
+    python tools/images.py standins              # the compose stand-ins (deploy/standins/)
     python tools/images.py stop-engine           # stop the engine this tool started
 
 The engine: ``DOCKER_HOST`` when set, else the machine's Docker socket, else (as root)
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from deploy_files.facts import deployed, image
+from deploy_files.facts import LOCAL_BASE, STANDINS, deployed, image
 from services import BY_NAME, ROOT, Service
 
 # Fixed on purpose (root only): the next build, CI included, reuses the base and the layers there.
@@ -47,7 +48,6 @@ STATE = Path(os.environ.get("GARAGE_DOCKER_STATE", "/var/tmp/garage-docker"))  #
 PRIVATE_HOST = f"unix://{STATE}/docker.sock"
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 OFFICIAL_BASE = "python:3.11-slim"
-LOCAL_BASE = "garage-base:bookworm-python3.11"
 WHEELHOUSE = ROOT / "deploy" / "wheelhouse"
 LOGS = ROOT / ".run" / "images"
 
@@ -397,8 +397,24 @@ def fill_wheelhouse(docker: Engine, base: str, services: list[Service]) -> None:
 # --------------------------------------------------------------------------- building
 
 
+def browser_files(service: Service) -> None:
+    """The browser files the image carries (tools/services.py ``assets``), installed from the
+    npm registry on the host as `make venv` does, when they are not there yet."""
+    missing = [path for path in service.assets if not (service.folder / "node_modules" / path).is_file()]
+    if not missing:
+        return
+    if shutil.which("npm") is None:
+        raise Unavailable(f"{service.name} needs {', '.join(missing)} from the npm registry: install npm")
+    say(f"{service.name}: npm ci (its browser files)")
+    command = ["npm", "ci", "--silent", "--no-audit", "--no-fund", "--prefix", str(service.folder)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"npm ci --prefix {service.name} failed:\n{result.stderr[-2000:]}")
+
+
 def build(docker: Engine, service: Service, base: str, offline: bool) -> str:
     tag = image(service)
+    browser_files(service)
     LOGS.mkdir(parents=True, exist_ok=True)
     arguments = ["build", "--file", f"{service.name}/Dockerfile", "--build-arg", f"BASE_IMAGE={base}"]
     if offline:
@@ -446,9 +462,40 @@ def built_images(
             docker.stop()
 
 
+def build_standins(docker: Engine) -> dict[str, str]:
+    """The stand-ins for compose's third-party images (PostgreSQL, nginx, the mail catcher),
+    from Debian packages on the Debian base (made first if need be). Their builds fetch the
+    packages from the Debian mirror over the host's network; no registry is asked."""
+    if not docker.has_image(LOCAL_BASE):
+        make_local_base(docker)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    built = {}
+    for name, (tag, dockerfile) in STANDINS.items():
+        started = time.monotonic()
+        result = docker.docker(
+            "build", "--network", "host", "--file", dockerfile, "--build-arg", f"BASE_IMAGE={LOCAL_BASE}",
+            "--tag", tag, str(ROOT), check=False, timeout=1200, cwd=str(ROOT),
+        )  # fmt: skip
+        log = LOGS / f"standin-{name}.log"
+        log.write_text(result.stdout + result.stderr)
+        if result.returncode != 0:
+            tail = result.stdout[-3000:] + result.stderr[-2000:]
+            raise RuntimeError(f"building {tag} failed (log: {log}):\n{tail}")
+        say(f"built {tag} in {time.monotonic() - started:.0f} s, {docker.image_size(tag) / 1e6:.0f} MB")
+        built[name] = tag
+    return built
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["stop-engine"]:
         say("stopped" if stop_private_engine() else "no engine of ours is running")
+        return 0
+    if argv[:1] == ["standins"]:
+        docker = engine()
+        try:
+            build_standins(docker)
+        finally:
+            docker.keep()
         return 0
     if argv[:1] != ["build"]:
         say(__doc__ or "")

@@ -8,21 +8,22 @@
 migrates every service, then starts, from the one list in tools/services.py, each
 service under gunicorn (the images' settings, deploy/image/gunicorn.conf.py), each
 service's long-running processes (outbox relays, the job checker, the notification
-dispatcher) and a development SMTP catcher (tools/mail_catcher.py: mail is written to
-.run/mail, never delivered). identity starts first: the six services trust its tokens
-(its JWKS and issuer) and get their own from it by client credentials, each as a client
-of its own with a new random secret each run; identity gets an account per staff role,
-each with a new password each run (`flask --app identity development-accounts`). It
-prints every URL and those passwords, writes its pid to .run/run.pid, what it started to
-.run/run.json (read by `make stop`, `make demo` and the benchmark) and the settings a
-command needs to act on this garage to .run/env.json (readable by you only: `make token`
-and `make demo` run identity's development-token command with them), and stops
-everything - on Ctrl-C, SIGTERM or when one of its processes dies - in order: the
-processes that call services first, then the services, the mail catcher, PostgreSQL.
-Each gets SIGTERM and time to finish what it has in hand.
+dispatcher), the staff console (its URL printed with the development accounts; identity
+allows its callback on this run's port) and a development SMTP catcher
+(tools/mail_catcher.py: mail is written to .run/mail, never delivered). identity starts
+first: the six services trust its tokens (its JWKS and issuer) and get their own from it
+by client credentials, each as a client of its own with a new random secret each run;
+identity gets an account per staff role, each with a new password each run (`flask --app
+identity development-accounts`). It prints every URL and those passwords, writes its pid
+to .run/run.pid, what it started to .run/run.json (read by `make stop`, `make demo` and
+the benchmark) and the settings a command needs to act on this garage to .run/env.json
+(readable by you only: `make token` and `make demo` run identity's development-token
+command with them), and stops everything - on Ctrl-C, SIGTERM or when one of its
+processes dies - in order: the processes that call services first, then the services,
+the mail catcher, PostgreSQL. Each gets SIGTERM and time to finish what it has in hand.
 
 Settings: DATABASE_URL; GARAGE_PORT_OFFSET (add it to every port, e.g. 100 for
-8101-8107 and mail on 1125, to run beside another copy); GUNICORN_WORKERS and
+8101-8108 and mail on 1125, to run beside another copy); GUNICORN_WORKERS and
 GUNICORN_THREADS (every service's own set-up from tools/services.py, as its image runs in
 compose and Kubernetes: docs/performance.md); SMTP_HOST (a real
 SMTP server instead of the catcher); IDENTITY_KEY_ENCRYPTION_KEY (unset, identity's
@@ -307,17 +308,36 @@ def clients_of_identity(chosen: list[services.Service], env: dict[str, str]) -> 
     the issuer, ES256) and asks identity for its own by client credentials, as the client
     named after it with a new random secret each run (identity is told them all)."""
     clients = [s for s in chosen if s.client]
-    secret = {s.name: secrets.token_urlsafe(32) for s in clients}
+    apps = [s for s in chosen if s.signs_in_people]
+    secret = {s.name: secrets.token_urlsafe(32) for s in [*clients, *apps]}
     identity = {
         **env,
         "IDENTITY_SERVICE_CLIENTS": ",".join(s.name for s in clients),
-        **{s.client_secret_var: secret[s.name] for s in clients},
+        **{s.client_secret_var: secret[s.name] for s in [*clients, *apps]},
+        # The console's callback on this run's port: the one address identity sends people back to.
+        **(
+            {"CONSOLE_REDIRECT_URIS": ",".join(app_url(s, env) + services.CALLBACK_PATH for s in apps)}
+            if apps
+            else {}
+        ),
     }
-    own = {s.name: identity for s in chosen if not s.client}
+    own = {s.name: identity for s in chosen if not s.identity_client}
     trust = services.trusting_identity(env["IDENTITY_URL"], env["IDENTITY_ISSUER"])
     for s in clients:
         own[s.name] = {**env, **trust, "SERVICE_CLIENT_ID": s.name, "SERVICE_CLIENT_SECRET": secret[s.name]}
+    for s in apps:  # people sign in to it at identity (the issuer); its server reaches identity there too
+        own[s.name] = {
+            **env,
+            s.ingress_url_var: app_url(s, env),
+            "IDENTITY_INTERNAL_URL": env["IDENTITY_URL"],
+            s.client_secret_var: secret[s.name],
+        }
     return own
+
+
+def app_url(s: services.Service, env: dict[str, str]) -> str:
+    """Where people open an app people sign in to (the console) in this run."""
+    return env[s.url_var]
 
 
 # What identity's commands must see as the running identity does (its database, issuer,
@@ -365,7 +385,8 @@ def banner(
     say("\nThe garage is running (gunicorn gthread, processes x threads):")
     for s in chosen:
         base = f"http://127.0.0.1:{ports[s.name]}"
-        say(f"  {s.name:28} {base:24} docs {base}/docs  {set_up(s, env)}")
+        docs = f"docs {base}/docs" if s.contract else "pages (sign in)"
+        say(f"  {s.name:28} {base:24} {docs:35} {set_up(s, env)}")
     extras = [c.name for c in children if c.stage == 2]
     say(f"\nBeside them: {', '.join(extras)}.")
     # The commands run by a schedule in production (reminders) need it by hand here.
@@ -374,12 +395,17 @@ def banner(
     say(f"Database{' (embedded, .run/pgdata)' if embedded else ''}: DATABASE_URL={shown}")
     if mail_port:
         say(f"Mail is caught, not sent: .eml files in .run/mail (SMTP catcher on 127.0.0.1:{mail_port}).")
+    apps = [s for s in chosen if s.signs_in_people]
+    for s in apps:
+        say(f"\nThe {s.name.replace('-', ' ')}: open http://127.0.0.1:{ports[s.name]} and sign in as one of:")
     if accounts:
-        discovery = f"{env['IDENTITY_ISSUER']}/.well-known/openid-configuration"
-        say(f"\nStaff accounts at identity ({discovery}), development only, new passwords each run:")
+        if not apps:
+            discovery = f"{env['IDENTITY_ISSUER']}/.well-known/openid-configuration"
+            say(f"\nStaff accounts at identity ({discovery}):")
         for line in accounts.splitlines():
             say(f"  {line}")
-    first = ports[chosen[0].name]
+        say("  (development accounts of identity's, new passwords each run)")
+    first = ports[next((s for s in chosen if s.contract), chosen[0]).name]
     signed_by = "identity's, for <role>@garage.example" if "identity" in ports else "the development key's"
     say(
         f"\nA token ({signed_by}; roles admin, advisor, technician, accountant):\n"

@@ -80,6 +80,20 @@ class Service:
     # to call the others, as the client named after it, its secret SERVICE_CLIENT_SECRET
     # (identity reads it as <SERVICE>_CLIENT_SECRET). Each of the six; not identity itself.
     client: bool = True
+    # It serves an /api/v1 contract (contracts/<name>.yaml, `make openapi`). An app with
+    # pages (the staff console) has none: no prefixes, no contract; it is routed by its
+    # public_paths and checked through its pages.
+    contract: bool = True
+    # People sign in to it through identity (authorization code + PKCE): identity knows it as
+    # the console client, its secret <SERVICE>_CLIENT_SECRET (read by both, in Kubernetes from
+    # the Secret <service>-client) and its callback, <its ingress_url_var>/auth/callback
+    # (identity's CONSOLE_REDIRECT_URIS). It is told identity's public issuer (IDENTITY_ISSUER)
+    # and identity's address inside the deployment (IDENTITY_INTERNAL_URL).
+    signs_in_people: bool = False
+    # Browser files from the npm registry (<name>/package.json, installed on the host by
+    # `npm ci --prefix <name>`), relative to <name>/node_modules: its image carries them
+    # under /app/assets (ASSETS_DIR). Nothing comes from a CDN.
+    assets: tuple[str, ...] = ()
 
     @property
     def worker_settings(self) -> dict[str, str]:
@@ -102,6 +116,17 @@ class Service:
     def client_secret_var(self) -> str:
         """The setting identity reads this service's client secret from."""
         return f"{self.env_prefix}_CLIENT_SECRET"
+
+    @property
+    def client_secret_key(self) -> str:
+        """The key of its client secret in its <service>-client Secret: SERVICE_CLIENT_SECRET
+        for a service (client credentials), the setting itself for an app people sign in to."""
+        return "SERVICE_CLIENT_SECRET" if self.client else self.client_secret_var
+
+    @property
+    def identity_client(self) -> bool:
+        """identity knows it as a client (and its secret)."""
+        return self.client or self.signs_in_people
 
     @property
     def url_var(self) -> str:
@@ -210,10 +235,38 @@ SERVICES: tuple[Service, ...] = (
         client=False,
         public_paths=("/oauth", "/.well-known"),
         ingress_url_var="IDENTITY_ISSUER",
-        # The CSRF key of the sign-in page, the key its signing keys are encrypted with at
-        # rest (Fernet) and the staff console's client secret. A service's client secret it
-        # reads from that service's <service>-client Secret.
-        secrets=("IDENTITY_SECRET_KEY", "IDENTITY_KEY_ENCRYPTION_KEY", "STAFF_CONSOLE_CLIENT_SECRET"),
+        # TLS ends at the ingress: browsers come through it (X-Forwarded-Proto), and the six
+        # and the console reach the token endpoint at http://identity:8007 on the deployment's
+        # own network. Authlib refuses OAuth over plain HTTP to any host but loopback unless
+        # told (identity answered 500 to every token request in compose without it).
+        settings={"AUTHLIB_INSECURE_TRANSPORT": "1"},
+        # The CSRF key of the sign-in page and the key its signing keys are encrypted with at
+        # rest (Fernet). A client's secret (a service's, the staff console's) it reads from
+        # that client's <service>-client Secret.
+        secrets=("IDENTITY_SECRET_KEY", "IDENTITY_KEY_ENCRYPTION_KEY"),
+    ),
+)
+# The six business services: identity's clients (client credentials).
+THE_SIX = tuple(s.name for s in SERVICES if s.client)
+# The components people work in, on the six's APIs.
+SERVICES += (
+    Service(
+        "staff-console",
+        8008,
+        "staff_console",  # its server-side sessions only
+        (),  # pages, no /api/v1: it is served at / (public_paths)
+        # The six with the signed-in person's token (ARCHITECTURE.md, "console -> all six");
+        # identity (sign-in, token renewal, the staff accounts page) as every component does.
+        calls=THE_SIX,
+        public_paths=("/",),
+        ingress_url_var="CONSOLE_URL",
+        client=False,
+        contract=False,
+        signs_in_people=True,
+        # The key its sessions' CSRF tokens are signed with.
+        secrets=("CONSOLE_SECRET_KEY",),
+        assets=("htmx.org/dist/htmx.min.js",),
+        threads=8,  # a page waits on several services inline
     ),
 )
 
@@ -240,6 +293,9 @@ PORTS = {service.name: service.port for service in SERVICES}
 def existing() -> list[Service]:
     """The services whose folder has a pyproject.toml: the ones there are to deploy."""
     return [service for service in SERVICES if service.exists]
+
+
+CALLBACK_PATH = "/auth/callback"  # where identity sends a person back to an app after sign-in
 
 
 def talks_to(service: Service) -> tuple[str, ...]:

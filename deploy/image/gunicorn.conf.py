@@ -17,6 +17,8 @@ graceful_timeout = 25  # under Kubernetes' 30 s termination grace period
 keepalive = 5  # seconds; above nothing, below the ingress's upstream keep-alive
 # The root filesystem is read-only: heartbeat files go to memory.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# No control socket: nothing manages gunicorn at run time here, and the root is read-only.
+control_socket_disable = True
 accesslog = None  # the services log each request themselves, as JSON with the request id
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()

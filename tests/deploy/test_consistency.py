@@ -47,6 +47,12 @@ NOT_PEERS = {
     "SMS_PROVIDER_URL",
     "RATE_LIMIT_STORAGE_URL",
     "SERVICE_TOKEN_URL",
+    # The console: its own public address and identity's (every component reaches identity
+    # through settings of its own, not a <SERVICE>_URL of the calls), checked below.
+    "CONSOLE_URL",
+    "IDENTITY_INTERNAL_URL",
+    "OIDC_PROVIDER_INTERNAL_URL",
+    "IDENTITY_URL",
 }
 
 
@@ -105,6 +111,15 @@ def test_calls_are_architectures_calls(architecture: str) -> None:
             if "every service" in named and receiver in COMPONENTS and (ROOT / COMPONENTS[receiver]).is_dir():
                 assert services.BY_NAME[COMPONENTS[receiver]].called_by_all, f"{pair}: every service calls it"
                 drawn |= {(sender, COMPONENTS[receiver]) for sender in SHORT_NAMES.values()}
+                # ... and the components named beside them that are built (the console).
+                drawn |= {
+                    (COMPONENTS[name], COMPONENTS[receiver])
+                    for name in named
+                    if name in COMPONENTS and (ROOT / COMPONENTS[name]).is_dir()
+                }
+                continue
+            if caller in COMPONENTS and receiver == "all six" and (ROOT / COMPONENTS[caller]).is_dir():
+                drawn |= {(COMPONENTS[caller], six) for six in SHORT_NAMES.values()}
                 continue
             if not named | {receiver} <= {*SHORT_NAMES, "any"}:  # a component not built yet
                 assert not (ROOT / COMPONENTS.get(receiver, receiver)).is_dir(), f"{pair} is not checked"
@@ -208,9 +223,17 @@ def test_what_a_service_serves_outside_the_api_is_routed_to_it(deployed: list[se
             path = rule.rule
             if path.startswith("/api/v1/") or any(path.startswith(kit) for kit in KIT_PATHS):
                 continue
-            owners = {owner for prefix, owner in public.items() if path.startswith(prefix + "/")}
-            assert owners == {s.name}, f"{s.name} serves {path}, routed to {owners or 'nobody'}"
+            assert routed_to(path, public) == s.name, f"{s.name} serves {path}, routed elsewhere"
     assert {path for path, owner in public.items() if owner == "identity"} == {"/oauth", "/.well-known"}
+    # The console's pages are every other path; the APIs and identity's stay where they are.
+    assert {path for path, owner in public.items() if owner == "staff-console"} == {"/"}
+
+
+def routed_to(path: str, public: dict[str, str]) -> str | None:
+    """Whom the ingress sends a path outside /api/v1 to: the longest public path it is under
+    (as nginx's and the Ingress's Prefix matching do); "/" takes what no other takes."""
+    matches = [p for p in public if p == "/" or path == p or path.startswith(p + "/")]
+    return public[max(matches, key=len)] if matches else None
 
 
 # --------------------------------------------------------------------------- compose
@@ -285,6 +308,8 @@ def test_compose_ingress_routes_every_prefix_to_its_owner(deployed: list[service
     ):
         for resource in alternatives.split("|"):
             routes[f"{base}/{resource.replace(chr(92), '')}"] = upstream
+    for upstream in re.findall(r"location / \{\s*set \$upstream ([a-z-]+:\d+);", conf):
+        routes["/"] = upstream
     assert routes == {
         prefix: f"{s.name}:{s.port}" for s in deployed for prefix in (*s.prefixes, *s.public_paths)
     }
@@ -462,7 +487,9 @@ def test_kubernetes_services_trust_identity_and_are_its_clients(
         if "valueFrom" in variable
     }
     assert read_by_identity == {
-        s.client_secret_var: {"name": f"{s.name}-client", "key": "SERVICE_CLIENT_SECRET"} for s in clients
+        s.client_secret_var: {"name": f"{s.name}-client", "key": s.client_secret_key}
+        for s in deployed
+        if s.identity_client
     }
     for s in clients:
         names = [s.name, *(f"{s.name}-{process.name}" for process in s.processes)]
@@ -505,7 +532,7 @@ def test_each_service_starts_with_the_overlays_settings(
         secrets = {
             "DB_PASSWORD": placeholder,
             **{key: placeholder for key in s.secrets},
-            **({"SERVICE_CLIENT_SECRET": placeholder} if s.client else {}),
+            **({s.client_secret_key: placeholder} if s.identity_client else {}),
             **(
                 {"IDENTITY_KEY_ENCRYPTION_KEY": FERNET_KEY}
                 if "IDENTITY_KEY_ENCRYPTION_KEY" in s.secrets
@@ -531,3 +558,93 @@ def test_each_service_starts_with_the_compose_settings(
         for key, value in compose_file["services"][s.name]["environment"].items():
             monkeypatch.setenv(key, re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(value)))
         service_config(s).load_config()
+
+
+# --------------------------------------------------------------------------- the staff console
+
+
+def apps_signing_people_in(deployed: list[services.Service]) -> list[services.Service]:
+    apps = [s for s in deployed if s.signs_in_people]
+    if not apps or services.BY_NAME["identity"] not in deployed:
+        pytest.skip("no app people sign in to through identity is deployed")
+    return apps
+
+
+def test_compose_console_signs_people_in_at_identity_and_comes_back_to_its_address(
+    compose_file: dict[str, Any], deployed: list[services.Service]
+) -> None:
+    """People sign in at identity's public issuer (the ingress), the console's server reaches
+    identity on compose's network, identity sends people back only to the console's callback
+    at the ingress, and both know the console by the same secret."""
+    entries = compose_file["services"]
+    identity = entries["identity"]["environment"]
+    for s in apps_signing_people_in(deployed):
+        console = entries[s.name]["environment"]
+        assert console["IDENTITY_ISSUER"] == identity["IDENTITY_ISSUER"]
+        assert console["IDENTITY_INTERNAL_URL"] == "http://identity:8007"
+        assert identity["CONSOLE_REDIRECT_URIS"] == console[s.ingress_url_var] + services.CALLBACK_PATH
+        assert console[s.client_secret_var] == identity[s.client_secret_var]
+        assert console[s.client_secret_var].startswith(f"${{{s.client_secret_var}:-")
+        assert "SERVICE_CLIENT_ID" not in console and s.name not in identity["IDENTITY_SERVICE_CLIENTS"]
+        assert console.get("SESSION_COOKIE_SECURE", "false") == "false", "compose serves plain HTTP"
+        for key in s.secrets:
+            assert console[key] == f"${{{key}:-}}", (
+                "from .env (make compose-env), else the development default"
+            )
+
+
+def test_dockerignore_lets_the_browser_files_into_the_build(deployed: list[services.Service]) -> None:
+    ignore = (ROOT / ".dockerignore").read_text().splitlines()
+    for s in deployed:
+        for path in s.assets:
+            assert f"!{s.name}/node_modules/{path}" in ignore, f"{s.name}: {path} is not sent to the build"
+            assert f"{s.name}/node_modules/{path}" in (s.folder / "Dockerfile").read_text()
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_kubernetes_console_signs_people_in_at_identity_and_comes_back_to_its_address(
+    rendered: dict[str, list[dict[str, Any]]], deployed: list[services.Service], overlay: str
+) -> None:
+    """The console at / of the Ingress; identity's public issuer for people, its Service for the
+    console's server; identity allows the callback at the console's public address only; the
+    client secret in the console's <service>-client Secret, read by both; secure cookies in prod."""
+    documents = rendered[overlay]
+    deployments = kind(documents, "Deployment")
+    (garage_config,) = [
+        m["data"] for name, m in kind(documents, "ConfigMap").items() if name.startswith("garage-config")
+    ]
+    identity = deployments["identity"]["spec"]["template"]["spec"]["containers"][0]
+    identity_env = {v["name"]: v for v in identity["env"]}
+    (ingress,) = kind(documents, "Ingress").values()
+    for s in apps_signing_people_in(deployed):
+        web = deployments[s.name]["spec"]["template"]["spec"]["containers"][0]
+        settings = config_maps_of(documents, web)
+        assert settings["IDENTITY_ISSUER"] == garage_config["IDENTITY_ISSUER"]
+        assert settings["IDENTITY_INTERNAL_URL"] == "http://identity:8007"
+        assert settings[s.ingress_url_var] == garage_config[s.ingress_url_var]
+        assert identity_env["CONSOLE_REDIRECT_URIS"] == {
+            "name": "CONSOLE_REDIRECT_URIS",
+            "value": f"$({s.ingress_url_var}){services.CALLBACK_PATH}",
+        }
+        assert {"secretRef": {"name": f"{s.name}-client"}} in web["envFrom"]
+        assert identity_env[s.client_secret_var]["valueFrom"]["secretKeyRef"] == {
+            "name": f"{s.name}-client",
+            "key": s.client_secret_var,
+        }
+        assert "SERVICE_CLIENT_ID" not in settings
+        paths = [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+        assert {
+            "path": "/",
+            "pathType": "Prefix",
+            "backend": {"service": {"name": s.name, "port": {"name": "http"}}},
+        } in paths
+        if overlay == "prod":
+            assert settings[s.ingress_url_var].startswith("https://")
+            assert settings["SESSION_COOKIE_SECURE"] == "true"
+        else:
+            assert settings.get("SESSION_COOKIE_SECURE", "false") == "false"
+    script = (ROOT / "deploy" / "k8s-dev-secrets.sh").read_text()
+    for s in apps_signing_people_in(deployed):
+        assert f'secret {s.name}-client --from-literal={s.client_secret_var}="$(password)"' in script
+        for key in s.secrets:
+            assert f'--from-literal={key}="$(password)"' in script

@@ -7,8 +7,9 @@ by the deployment's own init script with one role and schema per service, under 
 settings and hardening docker-compose.yml gives it (read-only root, no capabilities):
 the web server until /readyz answers, then the migrations by the image's own command,
 then its API (with a token identity issued: the six fetch identity's key set from its image,
-running beside them), its HEALTHCHECK, and its relays and dispatcher. A local run without root
-or dockerd skips; under CI=true it must run.
+running beside them) or, for the staff console, its pages and the browser files the image
+carries, its HEALTHCHECK, and its relays and dispatcher. A local run without root or
+dockerd skips; under CI=true it must run.
 """
 
 from __future__ import annotations
@@ -158,10 +159,16 @@ def environment_for(
     return environment
 
 
-def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def http_get(url: str, headers: dict[str, str] | None = None, *, follow: bool = True) -> tuple[int, bytes]:
     request = urllib.request.Request(url, headers=headers or {})
+    opener = urllib.request.build_opener() if follow else urllib.request.build_opener(_NoRedirects)
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with opener.open(request, timeout=5) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -276,11 +283,14 @@ def test_image_serves_migrates_and_runs_its_processes(
     )  # fmt: skip
     assert result.returncode == 0, f"migrations failed:\n{result.stdout}{result.stderr}"
 
-    # A token identity issued, checked against the key set the service fetches from identity.
-    path = list_path(s)
-    token = identity_token(docker, issuer_container)
-    status, body = http_get(f"http://127.0.0.1:{port}{path}", {"Authorization": f"Bearer {token}"})
-    assert status == 200, f"GET {path}: {status} {body[:500]!r}"
+    if s.contract:
+        # A token identity issued, checked against the key set the service fetches from identity.
+        path = list_path(s)
+        token = identity_token(docker, issuer_container)
+        status, body = http_get(f"http://127.0.0.1:{port}{path}", {"Authorization": f"Bearer {token}"})
+        assert status == 200, f"GET {path}: {status} {body[:500]!r}"
+    else:
+        pages_served(s, port)
 
     workers = []
     for process in s.processes:
@@ -327,6 +337,18 @@ def test_image_serves_migrates_and_runs_its_processes(
     finally:
         own.close()
     SUMMARY.append(f"  {name}: served, migrated and ran its processes in {time.monotonic() - started:.0f} s")
+
+
+def pages_served(s: services.Service, port: int) -> None:
+    """An app with pages (no contract): signed out, a page sends the person to sign in; its
+    stylesheet and the browser files its image carries (from the npm registry) are served."""
+    status, _ = http_get(f"http://127.0.0.1:{port}/board", follow=False)
+    assert status in (302, 303), f"GET /board signed out: {status}"
+    for path in s.assets:
+        name = path.rsplit("/", 1)[1]
+        status, body = http_get(f"http://127.0.0.1:{port}/vendor/{name}")
+        assert status == 200 and len(body) > 1000, f"GET /vendor/{name}: {status}"
+        assert body == (s.folder / "node_modules" / path).read_bytes(), f"{name} is not the npm package's"
 
 
 class EngineWithBase(images.Engine):

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import services
 import yaml
+from deploy_files import facts as deploy
 from deploy_testing import BIN, CI, KUBERNETES_VERSION, OVERLAYS, ROOT, kind, tool, unavailable
 
 WEB_KINDS = ("ServiceAccount", "Service", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget")
@@ -108,6 +109,8 @@ def test_checkov_passes_the_dockerfiles_and_the_rendered_manifests(
         path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
         files += ["--file", str(path)]
     files += [arg for s in deployed for arg in ("--file", str(s.folder / "Dockerfile"))]
+    # The compose stand-ins for the third-party images (deploy/standins/).
+    files += [arg for _, dockerfile in deploy.STANDINS.values() for arg in ("--file", str(ROOT / dockerfile))]
     reports = checkov(*files, "--framework", "kubernetes", "dockerfile")
     assert {report["check_type"] for report in reports} == {"kubernetes", "dockerfile"}
     failed, unjustified = [], []
@@ -126,7 +129,10 @@ def test_checkov_passes_the_dockerfiles_and_the_rendered_manifests(
     assert not unjustified, "skipped without a reason:\n" + "\n".join(unjustified)
 
 
-def test_compose_file_is_valid_for_docker_compose() -> None:
+@pytest.mark.parametrize(
+    "files", [("docker-compose.yml",), ("docker-compose.yml", "docker-compose.local.yml")], ids=["", "local"]
+)
+def test_compose_file_is_valid_for_docker_compose(files: tuple[str, ...]) -> None:
     if (
         shutil.which("docker")
         and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
@@ -139,7 +145,7 @@ def test_compose_file_is_valid_for_docker_compose() -> None:
             "neither `docker compose` nor docker-compose is installed (apt-get install docker-compose)"
         )
     result = subprocess.run(
-        [*command, "--file", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
+        [*command, *(flag for name in files for flag in ("--file", str(ROOT / name))), "config", "--quiet"],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from services import BY_NAME, Service, trusting_identity
+from services import BY_NAME, CALLBACK_PATH, Service, trusting_identity
 
 from .facts import (
     DATABASE,
     INGRESS_PORT,
+    LOCAL_BASE,
     MAILPIT_IMAGE,
     NGINX_IMAGE,
     NOTICE,
     POSTGRES_IMAGE,
+    STANDINS,
     image,
     peer_urls,
 )
@@ -36,12 +38,23 @@ def identity_settings(s: Service, services: list[Service]) -> dict[str, str]:
     if identity not in services:
         return {}
     clients = [c for c in services if c.client]
+    apps = [c for c in services if c.signs_in_people]
     if s is identity:
         return {
             "IDENTITY_SERVICE_CLIENTS": ",".join(c.name for c in clients),
-            **{c.client_secret_var: client_secret(c) for c in clients},
+            **{c.client_secret_var: client_secret(c) for c in [*clients, *apps]},
+            # The console's callback: where identity may send a person back after sign-in.
+            **({"CONSOLE_REDIRECT_URIS": f"{INGRESS_URL}{CALLBACK_PATH}"} if apps else {}),
             # Encrypts its signing keys at rest; unset, identity's development key does.
             "IDENTITY_KEY_ENCRYPTION_KEY": "${IDENTITY_KEY_ENCRYPTION_KEY:-}",
+        }
+    if s.signs_in_people:
+        # People sign in at identity's public address (the issuer, through the ingress); the
+        # console's server reaches identity on compose's network.
+        return {
+            "IDENTITY_ISSUER": INGRESS_URL,
+            "IDENTITY_INTERNAL_URL": f"http://{identity.name}:{identity.port}",
+            s.client_secret_var: client_secret(s),
         }
     if not s.client:
         return {}
@@ -102,6 +115,9 @@ def compose(services: list[Service]) -> dict[str, Any]:
         }
         if s.ingress_url_var:
             environment[s.ingress_url_var] = INGRESS_URL
+        # Keys it needs beyond the development defaults: from .env (`make compose-env`), else
+        # empty and the development default.
+        environment.update({key: f"${{{key}:-}}" for key in s.secrets if key.endswith("_SECRET_KEY")})
         environment.update(identity_settings(s, services))
         migrated = {f"{s.name}-migrate": {"condition": "service_completed_successfully"}}
         entries[f"{s.name}-migrate"] = {
@@ -142,6 +158,8 @@ def compose(services: list[Service]) -> dict[str, Any]:
                     **migrated,
                     **({"mailpit": {"condition": "service_started"}} if s.egress else {}),
                 },
+                # It serves no HTTP: the image's HEALTHCHECK (/healthz) is not for it.
+                "healthcheck": {"disable": True},
                 "restart": "unless-stopped",
                 **hardening,
             }
@@ -155,11 +173,36 @@ def compose(services: list[Service]) -> dict[str, Any]:
     return {"services": entries, "volumes": {"pgdata": {}}}
 
 
+def compose_local(services: list[Service]) -> dict[str, Any]:
+    """docker-compose.local.yml: the stack with no registry. The third-party images are
+    replaced by stand-ins built from Debian packages on the Debian base (their builds reach
+    the Debian mirror: the host's network), and the services' images build on that base
+    from deploy/wheelhouse with no network (tools/images.py fills it)."""
+    entries: dict[str, Any] = {
+        name: {
+            "image": standin,
+            "build": {
+                "context": ".",
+                "dockerfile": dockerfile,
+                "network": "host",
+                "args": {"BASE_IMAGE": LOCAL_BASE},
+            },
+        }
+        for name, (standin, dockerfile) in STANDINS.items()
+    }
+    for s in services:
+        entries[f"{s.name}-migrate"] = {
+            "build": {"network": "none", "args": {"BASE_IMAGE": LOCAL_BASE, "PIP_NO_INDEX": "1"}}
+        }
+    return {"services": entries}
+
+
 def nginx(services: list[Service]) -> str:
     lines = [
         f"# {NOTICE}",
         "# The compose ingress: one port, /api/v1/<resource> routed to the service that owns it,",
-        "# and identity's sign-in, OpenID Connect endpoints and keys (/oauth, /.well-known).",
+        "# identity's sign-in, OpenID Connect endpoints and keys (/oauth, /.well-known), and the",
+        "# staff console at / (every other path).",
         "# Upstreams are resolved per request through Docker's DNS, so the ingress starts (and",
         "# answers 502 for that prefix) while a service is still starting.",
         "server {",
@@ -173,7 +216,7 @@ def nginx(services: list[Service]) -> str:
         "    proxy_read_timeout 30s;",
         "",
     ]
-    for s in services:
+    for s in (s for s in services if s.prefixes):
         alternatives = "|".join(re.escape(prefix.removeprefix("/api/v1/")) for prefix in s.prefixes)
         lines += [
             f"    location ~ ^/api/v1/({alternatives})(/|$) {{",
@@ -182,21 +225,29 @@ def nginx(services: list[Service]) -> str:
             "    }",
         ]
     for s in services:
-        if s.public_paths:
-            alternatives = "|".join(re.escape(path.removeprefix("/")) for path in s.public_paths)
+        paths = [path for path in s.public_paths if path != "/"]
+        if paths:
+            alternatives = "|".join(re.escape(path.removeprefix("/")) for path in paths)
             lines += [
                 f"    location ~ ^/({alternatives})(/|$) {{",
                 f"        set $upstream {s.name}:{s.port};",
                 "        proxy_pass http://$upstream;",
                 "    }",
             ]
-    lines += [
-        "",
-        "    location / {",
+    at_root = [s for s in services if "/" in s.public_paths]
+    not_found = [
         "        default_type application/problem+json;",
         '        return 404 \'{"type": "about:blank", "title": "Not Found", "status": 404, '
         '"detail": "no service answers this path"}\';',
         "    }",
-        "}",
     ]
+    lines += ["", "    location /api/ {" if at_root else "    location / {", *not_found]
+    for s in at_root:  # the staff console: every page outside the APIs and identity's paths
+        lines += [
+            "    location / {",
+            f"        set $upstream {s.name}:{s.port};",
+            "        proxy_pass http://$upstream;",
+            "    }",
+        ]
+    lines.append("}")
     return "\n".join(lines) + "\n"

@@ -9,6 +9,23 @@ from .facts import NOTICE, UID, image, project
 DOCKERFILE_TEMPLATE = ROOT / "deploy" / "image" / "Dockerfile.template"
 
 
+ASSETS_DIR = "/app/assets"
+
+
+def assets(service: Service) -> str:
+    """The lines that copy its browser files (installed on the host from the npm registry)
+    into the image, and tell it where they are."""
+    if not service.assets:
+        return ""
+    lines = [
+        "# Its browser files, from the npm registry, installed on the host",
+        f"# (`npm ci --prefix {service.name}`: make venv, tools/images.py). Nothing from a CDN.",
+    ]
+    lines += [f"COPY {service.name}/node_modules/{path} {ASSETS_DIR}/{path}" for path in service.assets]
+    lines.append(f"ENV ASSETS_DIR={ASSETS_DIR}")
+    return "\n".join(lines) + "\n"
+
+
 def dockerfile(service: Service) -> str:
     description = project(service).get("description", "")
     commands = ", ".join(
@@ -29,7 +46,7 @@ def dockerfile(service: Service) -> str:
         "package": service.package,
         "commands": commands,
     }
-    text = DOCKERFILE_TEMPLATE.read_text()
+    text = DOCKERFILE_TEMPLATE.read_text().replace("@assets@\n", assets(service))
     for key, value in values.items():
         text = text.replace(f"@{key}@", value)
     return text

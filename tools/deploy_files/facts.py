@@ -22,6 +22,15 @@ UID = 10001  # the images' non-root user
 POSTGRES_UID = 70  # the postgres user of the official Alpine image
 DEV_SMTP_PORT = 1025  # mailpit
 REDIS_PORT = 6379
+# The Debian base tools/images.py makes with debootstrap where no registry answers, and the
+# stand-ins for the three third-party images built on it from Debian packages
+# (deploy/standins/, selected by docker-compose.local.yml): compose entry -> (image, Dockerfile).
+LOCAL_BASE = "garage-base:bookworm-python3.11"
+STANDINS = {
+    "postgres": ("garage-standin/postgres:15", "deploy/standins/postgres/Dockerfile"),
+    "ingress": ("garage-standin/nginx:1.22", "deploy/standins/nginx/Dockerfile"),
+    "mailpit": ("garage-standin/mail:1", "deploy/standins/mail/Dockerfile"),
+}
 
 
 def project(service: Service) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from services import ROOT, Service
 
-from .compose import compose, nginx
+from .compose import compose, compose_local, nginx
 from .dockerfiles import dockerfile
 from .facts import INGRESS_PORT, NOTICE
 from .k8s_base import base_kustomization, ingress
@@ -46,6 +46,13 @@ def render(services: list[Service]) -> dict[str, str]:
         compose(services),
         "docker compose up: PostgreSQL, each service's migration then its web server, relays and\n"
         f"dispatcher, an SMTP catcher (http://127.0.0.1:8025) and the API on http://127.0.0.1:{INGRESS_PORT}.",
+    )
+    files["docker-compose.local.yml"] = dump(
+        compose_local(services),
+        "With no registry: docker-compose.yml with stand-ins for PostgreSQL, nginx and the mail\n"
+        "catcher built from Debian packages (deploy/standins/), the services built offline on the\n"
+        "Debian base. tools/compose_local.py builds everything and runs\n"
+        "  docker compose -f docker-compose.yml -f docker-compose.local.yml up",
     )
     files["deploy/nginx/garage.conf"] = nginx(services)
     files["deploy/postgres/init-garage.sh"] = init_script(services)

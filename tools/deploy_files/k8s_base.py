@@ -44,7 +44,10 @@ def ingress(services: list[Service]) -> dict[str, Any]:
 
 def service_config(s: Service, services: list[Service]) -> dict[str, Any]:
     literals = {"PORT": str(s.port), "DB_USER": s.role, **peer_urls(s), **s.worker_settings, **s.settings}
-    if BY_NAME["identity"] in services:
+    identity = BY_NAME["identity"]
+    if identity in services:
+        if s.signs_in_people:  # the console's server reaches identity in the cluster
+            literals["IDENTITY_INTERNAL_URL"] = f"http://{identity.name}:{identity.port}"
         if s.client:  # it asks identity for its own tokens under its name
             literals["SERVICE_CLIENT_ID"] = s.name
         if s.called_by_all:  # identity: its clients, each secret in the client's own Secret
@@ -62,6 +65,9 @@ def identity_config(services: list[Service]) -> dict[str, str]:
     return {
         "IDENTITY_ISSUER": DEV_ISSUER,
         **trusting_identity(f"http://{identity.name}:{identity.port}", DEV_ISSUER),
+        # The address people reach an app at (the staff console's CONSOLE_URL: the same host,
+        # served at /); identity allows its callback there. The operator sets the public one.
+        **{s.ingress_url_var: DEV_ISSUER for s in services if s.signs_in_people},
     }
 
 

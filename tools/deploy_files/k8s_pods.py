@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from services import SERVICES, Service
+from services import CALLBACK_PATH, SERVICES, Service
 
 from .facts import UID, image
 
@@ -81,7 +81,8 @@ def container(
             {"configMapRef": {"name": "garage-config"}},
             {"secretRef": {"name": f"{service.name}-secrets"}},
             # A client of identity's: SERVICE_CLIENT_SECRET, the one identity knows it by.
-            *([{"secretRef": {"name": client_secret_name(service)}}] if service.client else []),
+            # An app people sign in to: <SERVICE>_CLIENT_SECRET, the one identity knows it by.
+            *([{"secretRef": {"name": client_secret_name(service)}}] if service.identity_client else []),
             # Settings every service shares that an operator keeps secret (a Redis URL with its
             # password for RATE_LIMIT_STORAGE_URL, JWT_PUBLIC_KEY, ...); it wins over the ConfigMaps.
             {"secretRef": {"name": "garage-secrets", "optional": True}},
@@ -107,16 +108,24 @@ def client_secret_name(service: Service) -> str:
 
 
 def client_secrets(service: Service) -> list[dict[str, Any]]:
-    """identity reads each client's secret from that client's own Secret."""
+    """identity reads each client's secret from that client's own Secret, and allows the
+    console's callback at the address people reach it at (CONSOLE_URL, garage-config)."""
     if not service.called_by_all:
         return []
+    clients = [c for c in SERVICES if c.identity_client and c.exists]
     return [
-        {
-            "name": c.client_secret_var,
-            "valueFrom": {"secretKeyRef": {"name": client_secret_name(c), "key": "SERVICE_CLIENT_SECRET"}},
-        }
-        for c in SERVICES
-        if c.client and c.exists
+        *(
+            {
+                "name": c.client_secret_var,
+                "valueFrom": {"secretKeyRef": {"name": client_secret_name(c), "key": c.client_secret_key}},
+            }
+            for c in clients
+        ),
+        *(
+            {"name": "CONSOLE_REDIRECT_URIS", "value": f"$({c.ingress_url_var}){CALLBACK_PATH}"}
+            for c in clients
+            if c.signs_in_people
+        ),
     ]
 
 

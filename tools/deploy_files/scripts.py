@@ -98,11 +98,13 @@ def dev_secrets_script(services: list[Service]) -> str:
         extra = ""
         if "IDENTITY_KEY_ENCRYPTION_KEY" in s.secrets:
             extra = ' --from-literal=IDENTITY_KEY_ENCRYPTION_KEY="$(fernet_key)"'
+        signing = [key for key in s.secrets if key.endswith("_SECRET_KEY")]  # a session or CSRF key
+        extra += "".join(f' --from-literal={key}="$(password)"' for key in signing)
         lines.append(f'secret {s.name}-secrets --from-literal=DB_PASSWORD="$(password)"{extra}')
     if any(s.called_by_all for s in services):  # identity: each service's client secret
         for s in services:
-            if s.client:
+            if s.identity_client:
                 lines.append(
-                    f'secret {client_secret_name(s)} --from-literal=SERVICE_CLIENT_SECRET="$(password)"'
+                    f'secret {client_secret_name(s)} --from-literal={s.client_secret_key}="$(password)"'
                 )
     return "\n".join(lines) + "\n"
