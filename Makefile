@@ -12,7 +12,7 @@ DEPLOY_TOOLS := $(VENV)/.deploy-tools
 SECURITY_TOOLS := $(VENV)/.security-tools
 BROWSER_TOOLS := $(VENV)/.browser-tools
 
-.PHONY: venv run stop demo test unit audit lint typecheck checks openapi openapi-check token bench bench-services clean images deploy-files compose-env
+.PHONY: venv run stop demo test unit audit lint typecheck checks openapi openapi-check token bench bench-services clean images deploy-files compose-env compose-local compose-e2e
 
 $(VENV)/.installed: service-kit/pyproject.toml $(foreach s,$(SERVICES) $(APPS),$(s)/pyproject.toml) staff-console/package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -95,6 +95,12 @@ images: venv ## build every service's image (tools/images.py: engine and base ma
 
 compose-env: ## random passwords and secrets for docker compose in .env (tools/compose_env.py; keeps what .env has)
 	@$(PYTHON) tools/compose_env.py
+
+compose-local: venv ## the whole stack under docker compose where no registry answers: images built here, stand-ins from Debian packages (tools/compose_local.py; `down` stops it)
+	$(PY) tools/compose_local.py up
+
+compose-e2e: venv $(DEPLOY_TOOLS) $(BROWSER_TOOLS) ## that stack end to end: sign-in and the garage's day in chromium against `docker compose up` (about 10 minutes; not in make test)
+	GARAGE_COMPOSE_E2E=1 $(PY) -m pytest tests/deploy/test_compose_stack.py -p no:randomly
 
 deploy-files: venv ## write Dockerfiles, docker-compose.yml, deploy/ and k8s/ from tools/services.py
 	$(PY) tools/deployment.py write
