@@ -258,6 +258,8 @@ SERVICES += (
         # The six with the signed-in person's token (ARCHITECTURE.md, "console -> all six");
         # identity (sign-in, token renewal, the staff accounts page) as every component does.
         calls=THE_SIX,
+        # Sessions past their end are deleted, and their tokens with them (a daily schedule).
+        schedules=(Schedule("forget-sessions", ("forget-expired-sessions",), "30 3 * * *"),),
         public_paths=("/",),
         ingress_url_var="CONSOLE_URL",
         client=False,
