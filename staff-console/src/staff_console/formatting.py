@@ -44,6 +44,22 @@ def minor_units(text: str | None) -> int | None:
     return int(Decimal(cleaned) * 100)
 
 
+def amount_text(minor: Any) -> str:
+    """Minor units as a form shows an amount for editing: 7850 -> "78.50" ("" for none)."""
+    if minor is None or minor == "":
+        return ""
+    return f"{Decimal(int(minor)) / 100:.2f}"
+
+
+def decimal_text(text: str | None) -> str | None:
+    """Hours or a quantity as typed, as the contracts take them: "1,5" -> "1.5" (a Dutch
+    comma becomes a point); None when empty. Whether it is a valid number is the
+    service's to say."""
+    if text is None or not text.strip():
+        return None
+    return text.strip().replace(",", ".")
+
+
 def when(value: Any, form: str = "short") -> str:
     moment = _moment(value)
     return str(format_datetime(moment, form)) if moment else ""

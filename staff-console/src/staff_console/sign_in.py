@@ -31,8 +31,8 @@ from staff_console.sessions import ConsoleSession, id_hash
 log = logging.getLogger("staff_console.sign_in")
 
 blp = Blueprint("sign_in", __name__)
-oauth = OAuth()
 PROVIDER = "provider"
+OAUTH = "staff_console_oauth"  # the app's own Authlib registry (one per app, not per process)
 # An access token this close to its end is renewed before a page uses it: a page makes
 # several calls, and each service allows the kit's 30 s of leeway only.
 RENEW_BEFORE = timedelta(seconds=45)
@@ -55,7 +55,8 @@ class SignInAgain(Exception):
 
 
 def init_sign_in(app: Flask) -> None:
-    oauth.init_app(app)
+    oauth = OAuth(app)
+    app.extensions[OAUTH] = oauth
     oauth.register(
         PROVIDER,
         client_id=app.config["OIDC_CLIENT_ID"],
@@ -77,7 +78,7 @@ def init_sign_in(app: Flask) -> None:
 
 
 def _client() -> Any:
-    client = oauth.create_client(PROVIDER)
+    client = current_app.extensions[OAUTH].create_client(PROVIDER)
     metadata = client.load_server_metadata()
     # The browser reaches the provider at its issuer; this server may reach it at an
     # in-cluster address: the back-channel endpoints are rewritten to that one.

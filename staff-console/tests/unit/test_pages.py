@@ -81,3 +81,16 @@ def test_after_sign_in_the_browser_goes_back_only_within_the_console() -> None:
             "board",
         ):
             assert _safe_next(elsewhere) == "/board"
+
+
+def test_money_and_quantities_as_people_type_them() -> None:
+    from staff_console.formatting import amount_text, decimal_text, minor_units
+
+    assert minor_units("175,45") == 17545
+    assert minor_units("€ 1.234,50") == 123450
+    assert minor_units("1,234.50") == 123450
+    assert minor_units("78") == 7800
+    for not_an_amount in ("", "12.345", "abc", "-5", None):
+        assert minor_units(not_an_amount) is None
+    assert amount_text(7850) == "78.50" and amount_text(None) == ""
+    assert decimal_text(" 1,5 ") == "1.5" and decimal_text("") is None

@@ -9,7 +9,6 @@ never holds a token."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from staff_console import garage
-from staff_console.formatting import back, minor_units
+from staff_console.formatting import amount_text, back, decimal_text, minor_units
 from staff_console.sign_in import signed_in
 
 blp = Blueprint("accounts", __name__)
@@ -44,16 +43,6 @@ STATUSES = {
 }
 METHODS = {"card": _l("card"), "cash": _l("cash"), "bank_transfer": _l("bank transfer")}
 KINDS = {"payment": _l("payment"), "refund": _l("refund")}
-
-
-def amount_text(cents: int) -> str:
-    """Cents as the amount field shows them: 17545 -> "175.45"."""
-    return f"{Decimal(cents) / 100:.2f}"
-
-
-def quantity_text(text: str | None) -> str:
-    """A quantity as typed ("1,5") as the contract's decimal string ("1.5")."""
-    return (text or "").strip().replace(",", ".")
 
 
 def _not_found_or_raise(exc: garage.ApiError) -> None:
@@ -381,7 +370,7 @@ def _credit_lines(form: Any, invoice: dict[str, Any]) -> list[dict[str, Any]]:
         if not form.get(f"line-{line['id']}"):
             continue
         chosen: dict[str, Any] = {"invoice_line_id": line["id"]}
-        quantity = quantity_text(form.get(f"quantity-{line['id']}"))
+        quantity = decimal_text(form.get(f"quantity-{line['id']}"))
         if quantity:
             chosen["quantity"] = quantity
         lines.append(chosen)

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from service_kit.web import chosen_language
 from staff_console import garage
-from staff_console.formatting import minor_units
+from staff_console.formatting import decimal_text, minor_units
 from staff_console.sign_in import signed_in
 
 blp = Blueprint("jobs", __name__)
@@ -78,12 +78,6 @@ def permissions() -> dict[str, bool]:
 def clocked_in(job: dict[str, Any]) -> bool:
     """The signed-in person's clock runs on this job."""
     return g.person.subject in (job.get("time") or {}).get("clocked_in", [])
-
-
-def decimal_text(value: str) -> str:
-    """Hours or a quantity as the contracts take them ("1.50"): a Dutch comma becomes a
-    point; whether it is a valid number is the service's to say."""
-    return value.strip().replace(",", ".")
 
 
 def _next(job_id: Any) -> str:

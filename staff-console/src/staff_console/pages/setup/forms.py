@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from staff_console import garage
-
-CENT = Decimal("0.01")
+from staff_console.formatting import minor_units
 
 
 def errors_of(exc: garage.ApiError) -> dict[str, str]:
@@ -75,35 +73,13 @@ def unplaced(errors: Mapping[str, str], shown: Iterable[str]) -> dict[str, str]:
     }
 
 
-def minor_units(text: str | None) -> int | str | None:
-    """Euros as typed ("78.50", "78,50", "€ 78") -> minor units (7850); None when empty;
+def amount_or_as_typed(text: str | None) -> int | str | None:
+    """Euros as typed ("78.50", "78,50", "€ 78") in minor units (7850); None when empty;
     anything else as typed, for the service to refuse beside its field."""
     if text is None or not text.strip():
         return None
-    cleaned = text.strip().replace("€", "").replace(" ", "")
-    if "," in cleaned and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        return text.strip()
-    if not amount.is_finite() or amount != amount.quantize(CENT):
-        return text.strip()
-    return int(amount * 100)
-
-
-def euros(minor: Any) -> str:
-    """Minor units as the amount a form shows for editing: 7850 -> "78.50"."""
-    if minor is None or minor == "":
-        return ""
-    return f"{(Decimal(int(minor)) / 100).quantize(CENT)}"
-
-
-def decimal_text(text: str | None) -> str | None:
-    """A quantity as typed, with a decimal comma made a point ("1,5" -> "1.5")."""
-    if text is None or not text.strip():
-        return None
-    return text.strip().replace(",", ".")
+    amount = minor_units(text)
+    return text.strip() if amount is None else amount
 
 
 def words(text: str | None) -> list[str]:

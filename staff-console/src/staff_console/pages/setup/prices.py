@@ -11,13 +11,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from staff_console import garage
+from staff_console.formatting import amount_text, decimal_text
 from staff_console.pages.setup import blp
 from staff_console.pages.setup.forms import (
-    decimal_text,
+    amount_or_as_typed,
     errors_of,
     etag_of,
-    euros,
-    minor_units,
     renumbered,
     unplaced,
 )
@@ -38,7 +37,7 @@ LINE_FIELDS = ("kind", "description", "amount", "price", "part_number", "vat_rat
 
 def _rate_body(form: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"name": form.get("name", "").strip()}
-    amount = minor_units(form.get("hourly_rate"))
+    amount = amount_or_as_typed(form.get("hourly_rate"))
     if amount is not None:
         body["hourly_rate"] = amount
     return body
@@ -77,7 +76,7 @@ def labour_rates() -> Any:
         "setup/labour_rates.html",
         rates=rates,
         etag_of=etag_of,
-        euros=euros,
+        euros=amount_text,
         form=request.form,
         failed=failed,
         error=error,
@@ -111,7 +110,7 @@ def _line_rows(form: Any | None, canned_job: dict[str, Any] | None) -> list[dict
                 "amount": (line.get("hours") if line["kind"] == "labour" else None)
                 or line.get("quantity")
                 or "",
-                "price": euros(
+                "price": amount_text(
                     line.get("hourly_rate") if line["kind"] == "labour" else line.get("unit_price")
                 ),
                 "part_number": line.get("part_number") or "",
@@ -132,7 +131,7 @@ def _line(row: dict[str, str]) -> dict[str, Any]:
     kind's rate when none is typed), a part as a quantity at a unit price."""
     labour = row["kind"] == "labour"
     line: dict[str, Any] = {"kind": row["kind"], "description": row["description"]}
-    amount, price = decimal_text(row["amount"]), minor_units(row["price"])
+    amount, price = decimal_text(row["amount"]), amount_or_as_typed(row["price"])
     if amount is not None:
         line["hours" if labour else "quantity"] = amount
     if price is not None:
