@@ -316,3 +316,71 @@ def submit(browser: requests.Session, garage: Garage, form: dict[str, str], **da
     fields = dict(form)
     action = fields.pop("action")
     return browser.post(garage.console_url + action, data={**fields, **data}, timeout=10)
+
+
+@contextlib.contextmanager
+def calls_held_to_the_contracts(garage: Garage) -> Iterator[list[str]]:
+    """Every call the console makes meanwhile, held to the committed contract of the
+    service it goes to (the only agreement): an operation of that contract, each body
+    sent that was taken what the operation accepts, each answer what it promises. The
+    problems found are in the list when the block ends."""
+    from pathlib import Path
+
+    from staff_console.garage import EXTENSION
+
+    from service_kit.contract_testing import (
+        contract_document,
+        find_contract,
+        validate_request,
+        validate_response,
+    )
+
+    clients = garage.apps["staff-console"].extensions[EXTENSION]
+    calls: list[tuple[str, str, str, Any, int, Any]] = []
+    originals = {name: client.request for name, client in clients.items()}
+    for name, client in clients.items():
+
+        def recorded(
+            method: str, path: str, *args: Any, _name: str = name, _send: Any = client.request, **kw: Any
+        ) -> Any:
+            answer = _send(method, path, *args, **kw)
+            json_answer = answer.content and "json" in answer.headers.get("Content-Type", "")
+            calls.append(
+                (
+                    _name,
+                    method.upper(),
+                    path,
+                    kw.get("json"),
+                    answer.status_code,
+                    answer.json() if json_answer else None,
+                )
+            )
+            return answer
+
+        client.request = recorded
+    problems: list[str] = []
+    try:
+        yield problems
+    finally:
+        for name, client in clients.items():
+            client.request = originals[name]
+    for service, method, path, sent, status, answer in calls:
+        contract = find_contract(service, start=Path(__file__))
+        document = contract_document(contract)
+        templates = [
+            template
+            for template, operations in document["paths"].items()
+            if method.lower() in operations
+            and re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path.split("?")[0])
+        ]
+        if not templates:
+            problems.append(f"{service}: no {method} {path} in its contract")
+            continue
+        template = min(templates, key=lambda t: t.count("{"))
+        try:
+            if sent is not None and status < 300:
+                validate_request(contract, method, template, sent)
+            if answer is not None and status < 500:
+                validate_response(contract, method, template, status, answer)
+        except AssertionError as exc:
+            problems.append(str(exc))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,67 +45,6 @@ def text_of(page: requests.Response) -> str:
 @pytest.fixture(scope="module")
 def admin(garage: Garage) -> requests.Session:
     return garage.signed_in("admin")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def calls_checked(garage: Garage) -> Any:
-    """Every call the console makes while these tests run, held to the committed contract
-    of the service it goes to (the only agreement): an operation of that contract that
-    admins may call, each body sent that was taken what the operation accepts, each answer
-    what it promises."""
-    from staff_console.garage import EXTENSION
-
-    from service_kit.contract_testing import (
-        contract_document,
-        find_contract,
-        validate_request,
-        validate_response,
-    )
-
-    clients = garage.apps["staff-console"].extensions[EXTENSION]
-    calls: list[tuple[str, str, str, Any, int, Any]] = []
-    originals = {}
-    for name, client in clients.items():
-        originals[name] = client.request
-
-        def recorded(
-            method: str, path: str, *args: Any, _name: str = name, _send: Any = client.request, **kw: Any
-        ) -> Any:
-            answer = _send(method, path, *args, **kw)
-            body = (
-                answer.json() if answer.content and "json" in answer.headers.get("Content-Type", "") else None
-            )
-            calls.append((_name, method.upper(), path, kw.get("json"), answer.status_code, body))
-            return answer
-
-        client.request = recorded
-    yield
-    for name, client in clients.items():
-        client.request = originals[name]
-    problems = []
-    for service, method, path, sent, status, answer in calls:
-        contract = find_contract(service, start=Path(__file__))
-        document = contract_document(contract)
-        templates = [
-            template
-            for template, operations in document["paths"].items()
-            if method.lower() in operations
-            and re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path.split("?")[0])
-        ]
-        if not templates:
-            problems.append(f"{service}: no {method} {path} in its contract")
-            continue
-        template = min(templates, key=lambda t: t.count("{"))
-        if "admin" not in document["paths"][template][method.lower()].get("x-roles", []):
-            problems.append(f"{service}: {method} {template} is not for admins")
-        try:
-            if sent is not None and status < 300:
-                validate_request(contract, method, template, sent)
-            if answer is not None and status < 500:
-                validate_response(contract, method, template, status, answer)
-        except AssertionError as exc:
-            problems.append(str(exc))
-    assert not problems, "\n".join(problems)
 
 
 def hours_form(page: requests.Response) -> dict[str, str]:
