@@ -115,6 +115,10 @@ def test_register_by_keyboard_alone_then_find_and_book(
     page.click("button:has-text('Check in')")
     page.wait_for_selector("text=Checked in.")
     assert _appointments_of(console_garage, "12-ABC-3")[0]["status"] == "checked_in"
+    # Moving or cancelling a booking: its page too.
+    appointment_id = _appointments_of(console_garage, "12-ABC-3")[0]["id"]
+    page.goto(console_garage.console_url + f"/appointments/{appointment_id}/move")
+    assert accessibility_violations(page) == []
 
 
 def _appointments_of(garage: Any, plate: str) -> list[dict[str, Any]]:

@@ -135,6 +135,17 @@ def test_a_day_at_the_garage(
     assert invoice["status"] == "paid"
     assert invoice["totals"]["outstanding"] == 0
 
+    # The accountant's view of it, in Dutch: the invoice page and the credit note form.
+    books = sign_in(
+        offline_context(locale="nl-NL", viewport=WIDE, bypass_csp=True),
+        garage,
+        "accountant",
+        f"/accounts/invoices/{invoice['id']}",
+    )
+    assert accessibility_violations(books) == []
+    books.goto(garage.console_url + f"/accounts/invoices/{invoice['id']}/credit-notes/new")
+    assert accessibility_violations(books) == []
+
 
 def test_two_people_on_one_job_card_the_second_is_offered_a_reload(
     console_garage: Any, offline_context: Any, owner_set_up: dict[str, Any], console_sign_in: Any
