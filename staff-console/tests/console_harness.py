@@ -39,6 +39,9 @@ SERVICES = (
 )
 WITH_OUTBOX = ("workshop-scheduling", "maintenance-job-management", "invoicing")
 FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8 * 1024}
+# Eight apps in one process beside the rest of the run's tests, on one server: small pools,
+# or the server's max_connections (100 for the embedded one) runs out.
+SMALL_POOL = {"DB_POOL_SIZE": 2, "DB_MAX_OVERFLOW": 3}
 
 
 def package(name: str) -> str:
@@ -69,6 +72,7 @@ class Garage:
             "TESTING": True,
             "DATABASE_URL": self.database_url,
             "RATE_LIMIT_ENABLED": False,
+            **SMALL_POOL,
             "JWT_ISSUER": self.issuer,
             "JWT_JWKS_URL": self.issuer + "/.well-known/jwks.json",
             "JWT_ALGORITHMS": ["ES256"],
@@ -136,6 +140,7 @@ def running_garage(database_url: str, console_settings: dict[str, Any] | None = 
                 {"CONSOLE_REDIRECT_URIS": garage.console_url + "/auth/callback"}, DEV_JWT_SECRET, False
             ),
             **FAST_ARGON2,
+            **SMALL_POOL,
         }
     )
     upgrade(identity)
@@ -157,7 +162,7 @@ def running_garage(database_url: str, console_settings: dict[str, Any] | None = 
         "IDENTITY_ISSUER": garage.issuer,
         **{f"{env_prefix(name)}_URL": garage.urls[name] for name in SERVICES},
     }
-    overrides = {"TESTING": True, "DATABASE_URL": database_url, "RATE_LIMIT_ENABLED": False}
+    overrides = {"TESTING": True, "DATABASE_URL": database_url, "RATE_LIMIT_ENABLED": False, **SMALL_POOL}
     console = create_app(load_config({**overrides, **(console_settings or {})}, env=environment))
     upgrade(console)
     garage.apps["staff-console"] = console
