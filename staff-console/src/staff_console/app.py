@@ -73,6 +73,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             session["language"] = chosen
         return formatting.back()
 
+    @app.errorhandler(garage.ApiError)
+    def _refused(exc: garage.ApiError) -> tuple[str, int]:
+        # A page's main data the service would not give (an id that is not there, a
+        # role it refuses): the frame with the service's reason, never a 500.
+        if exc.status == 403:
+            return render_template("forbidden.html"), 403
+        if exc.status == 404:
+            return render_template("error.html", status=404, message="http"), 404
+        return render_template("refused.html", error=exc), exc.status if 400 <= exc.status < 500 else 502
+
     @app.errorhandler(DependencyFailed)
     def _service_down(exc: DependencyFailed) -> tuple[str, int]:
         # A page whose main data is missing still shows the console around the message.

@@ -84,6 +84,9 @@ def call(
 ) -> Any:
     """One call; the JSON answer (None for 204), else ``ApiError`` (4xx) or
     ``DependencyFailed`` (the service is not answering)."""
+    if "//" in path or path.endswith("/"):
+        # A form that named no id (an empty field): no such resource, and nothing to ask.
+        raise ApiError(service, 404, {"title": "Not Found", "detail": "no id was given"})
     headers = {"If-Match": if_match} if if_match else None
     clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
     response = _client(service).request(

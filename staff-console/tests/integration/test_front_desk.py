@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 from console_harness import Garage, csrf_of
 
@@ -116,3 +117,70 @@ def test_the_day_after_tomorrow_is_shown_on_the_board(garage: Garage) -> None:
     day = date.today() + timedelta(days=2)
     board = advisor.get(garage.console_url + "/board", params={"day": day.isoformat()}, timeout=10)
     assert board.status_code == 200
+
+
+def test_no_form_of_the_console_answers_500_to_bad_input(garage: Garage) -> None:
+    """Every POST route (from the URL map), signed in as an admin (who may use them all),
+    with made-up ids and with empty, nonsense and oversized fields: a page or a redirect,
+    never a 500 (the console's own "something went wrong")."""
+    from console_harness import Api
+
+    api = Api(garage, "admin")
+    settings = api("workshop-scheduling", "GET", "/api/v1/workshop/settings")
+    try:
+        _post_nonsense_everywhere(garage)
+    finally:
+        # An empty hours form is a workshop closed every day: the other tests need it open.
+        api("workshop-scheduling", "PUT", "/api/v1/workshop/settings", _as_update(settings))
+
+
+def _as_update(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings as read, as the settings PUT takes them."""
+    body = {
+        key: settings[key] for key in ("booking_horizon_days", "opening_hours", "slot_minutes", "time_zone")
+    }
+    body["closed_dates"] = [{"date": c["date"], "reason": c.get("reason")} for c in settings["closed_dates"]]
+    return body
+
+
+def _post_nonsense_everywhere(garage: Garage) -> None:
+    import uuid
+
+    from flask import url_for
+
+    admin = garage.signed_in("admin")
+    token = csrf_of(admin.get(garage.console_url + "/board", timeout=10))
+    app = garage.apps["staff-console"]
+    bodies = [
+        {},
+        {
+            "amount": "abc",
+            "hours": "-1",
+            "quantity": "1e9",
+            "slot": "|",
+            "start": "yesterday",
+            "etag": "nope",
+        },
+        {name: "x" * 5000 for name in ("name", "email", "description", "reason", "password", "plate")},
+    ]
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "POST" not in (rule.methods or set()) or rule.rule.startswith("/auth/"):
+            continue
+        with app.test_request_context():
+            path = url_for(rule.endpoint, **{name: str(uuid.uuid4()) for name in rule.arguments})
+        for body in bodies:
+            answer = admin.post(
+                garage.console_url + path,
+                data={"csrf_token": token, **body},
+                allow_redirects=False,
+                timeout=20,
+            )
+            assert answer.status_code < 500 or answer.status_code == 503, (
+                path,
+                body.keys(),
+                answer.status_code,
+            )
+            assert "Something went wrong" not in answer.text, (path, list(body))
+            checked += 1
+    assert checked > 60
