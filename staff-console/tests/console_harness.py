@@ -22,6 +22,7 @@ from urllib.parse import urljoin
 
 import requests
 from flask import Flask
+from staff_console.config import SERVICES as CONSOLE_CALLS
 
 from service_kit.config import DEV_JWT_SECRET, development_client_secret
 from service_kit.fakes import free_port
@@ -29,14 +30,7 @@ from service_kit.migrations import upgrade
 from service_kit.outbox.relay import OutboxRelay
 from service_kit.testing import served
 
-SERVICES = (
-    "customer-management",
-    "vehicle-management",
-    "workshop-scheduling",
-    "maintenance-job-management",
-    "invoicing",
-    "notification-management",
-)
+SERVICES = tuple(CONSOLE_CALLS)  # the six, as the console's own settings name them
 WITH_OUTBOX = ("workshop-scheduling", "maintenance-job-management", "invoicing")
 FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8 * 1024}
 # Eight apps in one process beside the rest of the run's tests, on one server: small pools,

@@ -10,9 +10,9 @@ import click
 from flask import Flask, current_app
 
 from identity import domain, oauth
-from identity.config import development_client_secret
 from identity.models import db
 from identity.service import accounts, audit, keys
+from service_kit.config import development_client_secret
 
 
 def register(app: Flask) -> None:

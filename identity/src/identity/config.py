@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -15,6 +14,7 @@ from cryptography.fernet import Fernet
 from service_kit.config import (
     DEV_JWT_SECRET,
     ConfigError,
+    development_client_secret,
     env_bool,
     env_float,
     env_int,
@@ -37,12 +37,6 @@ SERVICE_CLIENTS = (
     "invoicing",
     "notification-management",
 )
-
-
-def development_client_secret(dev_secret: str, client_id: str) -> str:
-    """Development only: a client's secret derived from the shared development secret, so a
-    service and identity agree on it with nothing configured (`flask --app identity client-secret`)."""
-    return hmac.new(dev_secret.encode(), f"client:{client_id}".encode(), hashlib.sha256).hexdigest()
 
 
 # Development only: the key the signing keys' private parts are encrypted with when

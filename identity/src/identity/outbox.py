@@ -13,15 +13,12 @@ token; ``deliver_soon`` runs one pass right after a reset request has been answe
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-import click
-from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask import Flask
 
 from identity.models import db
 from identity.service import keys
@@ -112,25 +109,5 @@ def deliver_soon(app: Flask, *, limit: int = 10) -> None:
 
 
 def register(app: Flask) -> None:
-    """The kit's outbox commands, with ``relay-outbox`` (and ``outbox relay``) using identity's token."""
-    register_outbox_commands(app)
-
-    @click.command("relay-outbox")
-    @click.option("--once", is_flag=True, help="deliver what is due now, then exit")
-    @with_appcontext
-    def relay_command(once: bool) -> None:
-        """Deliver the outbox to the other services (long-running)."""
-        runner = relay(current_app._get_current_object())  # type: ignore[attr-defined]  # the app, not its proxy
-        if once:
-            stats = runner.run_once()
-            click.echo(f"delivered {stats.delivered}, to retry {stats.retried}, dead {stats.dead}")
-            return
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
-        runner.run_forever(stop, poll_seconds=current_app.config["OUTBOX_POLL_SECONDS"])
-
-    app.cli.add_command(relay_command, "relay-outbox")
-    group = app.cli.commands["outbox"]
-    if isinstance(group, click.Group):
-        group.add_command(relay_command, "relay")
+    """The kit's outbox commands, relaying with identity's own token."""
+    register_outbox_commands(app, make_relay=relay)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 import uuid
+from collections.abc import Callable
 
 import click
 from flask import Flask, current_app
@@ -16,15 +17,19 @@ from service_kit.outbox.relay import OutboxRelay
 from service_kit.outbox.table import DEAD, STATUSES
 
 
-def register_outbox_commands(app: Flask) -> None:
-    """``flask relay-outbox [--once]`` and ``flask outbox relay|list|retry|purge``."""
+def register_outbox_commands(
+    app: Flask, make_relay: Callable[[Flask], OutboxRelay] = OutboxRelay.for_app
+) -> None:
+    """``flask relay-outbox [--once]`` and ``flask outbox relay|list|retry|purge``;
+    ``make_relay`` builds the relay (a service whose messages carry a token of its own
+    making, as identity's, gives its own)."""
 
     @click.command("relay")
     @click.option("--once", is_flag=True, help="deliver what is due now, then exit")
     @with_appcontext
     def relay(once: bool) -> None:
         """Deliver the outbox to the other services (long-running)."""
-        runner = OutboxRelay.for_app(current_app)
+        runner = make_relay(current_app._get_current_object())  # type: ignore[attr-defined]  # the app, not its proxy
         if once:
             stats = runner.run_once()
             click.echo(f"delivered {stats.delivered}, to retry {stats.retried}, dead {stats.dead}")
