@@ -37,6 +37,9 @@ SERVICE_CLIENTS = (
     "invoicing",
     "notification-management",
 )
+# The customer portal's own identity: client credentials, but the role ``portal``, which
+# opens only what a customer's link allows (service_kit.links), never a staff operation.
+PORTAL_CLIENT = "customer-portal"
 
 
 # Development only: the key the signing keys' private parts are encrypted with when
@@ -83,8 +86,9 @@ def _secret_variable(client_id: str) -> str:
 
 
 def client_settings(env: Mapping[str, str], dev_secret: str, production: bool) -> list[dict[str, Any]]:
-    """The registered clients: one per service (client credentials, role ``service``) and the
-    staff console (authorization code with PKCE and refresh tokens; a confidential client)."""
+    """The registered clients: one per service (client credentials, role ``service``), the
+    customer portal (client credentials, role ``portal``) and the staff console
+    (authorization code with PKCE and refresh tokens; a confidential client)."""
     clients: list[dict[str, Any]] = []
     missing: list[str] = []
 
@@ -102,6 +106,17 @@ def client_settings(env: Mapping[str, str], dev_secret: str, production: bool) -
                 "kind": "service",
                 "redirect_uris": [],
                 "name": name,
+            }
+        )
+    portal = env.get("PORTAL_CLIENT_ID", PORTAL_CLIENT)
+    if portal:
+        clients.append(
+            {
+                "client_id": portal,
+                "client_secret": secret(portal),
+                "kind": "portal",
+                "redirect_uris": [],
+                "name": portal,
             }
         )
     console = env.get("CONSOLE_CLIENT_ID", "staff-console")

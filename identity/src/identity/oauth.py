@@ -31,6 +31,8 @@ from identity.service import audit, keys
 from service_kit.clock import utcnow
 
 SCOPES = ("openid", "profile", "email", "offline_access")
+# Clients that act as themselves (client credentials), and the one role each kind gets.
+MACHINE_KINDS = {"service": "service", "portal": "portal"}
 
 
 def token_hash(token: str) -> str:
@@ -55,7 +57,7 @@ class Client(ClientMixin):
 
     @property
     def grant_types(self) -> set[str]:
-        if self.kind == "service":
+        if self.kind in MACHINE_KINDS:
             return {"client_credentials"}
         return {"authorization_code", "refresh_token"}
 
@@ -66,7 +68,7 @@ class Client(ClientMixin):
         return self.redirect_uris[0] if self.redirect_uris else None
 
     def get_allowed_scope(self, scope: str) -> str:
-        if self.kind == "service" or not scope:
+        if self.kind in MACHINE_KINDS or not scope:
             return ""
         return " ".join(s for s in scope.split() if s in SCOPES)
 
@@ -103,8 +105,8 @@ def query_client(client_id: str) -> Client | None:
 def access_token_claims(client: Client, account: Account | None) -> dict[str, Any]:
     config = current_app.config
     now = int(time.time())
-    if account is None:  # a service, by client credentials
-        subject, name, roles = client.client_id, client.client_id, ["service"]
+    if account is None:  # a service or the portal, by client credentials
+        subject, name, roles = client.client_id, client.client_id, [MACHINE_KINDS[client.kind]]
     else:
         subject, name, roles = str(account.id), account.name, sorted(account.roles)
     return {

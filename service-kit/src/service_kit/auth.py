@@ -24,7 +24,9 @@ from flask import Flask, current_app, g, request
 
 from service_kit.problems import DependencyUnavailable, Forbidden, Unauthorized
 
-ROLES = ("admin", "advisor", "technician", "accountant", "service")
+# "portal" is the customer portal's service identity: it reaches only the operations a
+# customer's link opens (service_kit.links), never the staff ones.
+ROLES = ("admin", "advisor", "technician", "accountant", "service", "portal")
 EXTENSION = "garage_auth"
 
 

@@ -3,8 +3,9 @@
 ``@blp.auth(...)`` checks the token and roles *and* writes them into the OpenAPI
 document (security, ``x-roles``, 401/403); ``@blp.idempotent`` and
 ``@blp.transactional`` make a write one transaction and document
-``Idempotency-Key``. Put them above ``@blp.arguments``/``@blp.response`` so they
-see the finished response.
+``Idempotency-Key``; ``@blp.link(purpose)`` is the customer portal's way in (the
+``portal`` role with a link of that purpose, service_kit.links). Put them above
+``@blp.arguments``/``@blp.response`` so they see the finished response.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from flask_smorest import Blueprint
 
 from service_kit.auth import requires_roles
 from service_kit.idempotency import idempotent, transactional
+from service_kit.links import LINK_HEADER, PORTAL_ROLE, requires_link
 from service_kit.validation import refuse_a_body_that_is_not_json, strict_body
 
 IDEMPOTENCY_KEY_PARAMETER = {
@@ -35,6 +37,15 @@ IF_MATCH_PARAMETER = {
     "schema": {"type": "string"},
     "description": 'The ETag you read, quoted as the ETag header gives it ("3"); a stale one '
     "is answered 412, one that is not a quoted entity-tag 400.",
+}
+
+LINK_PARAMETER = {
+    "in": "header",
+    "name": LINK_HEADER,
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 2000},
+    "description": "The link token from the customer's message; a tampered, unknown or "
+    "other-purpose one is a 403 (link-not-valid), an expired or revoked one a 410.",
 }
 
 View = Callable[..., Any]
@@ -67,6 +78,21 @@ class ServiceBlueprint(Blueprint):
             wrapped = self.doc(security=[{"bearerAuth": []}], **{"x-roles": list(roles)})(wrapped)
             wrapped = self.alt_response(401, response="UNAUTHORIZED")(wrapped)
             return self.alt_response(403, response="FORBIDDEN")(wrapped)
+
+        return decorator
+
+    def link(self, purpose: str) -> Callable[[View], View]:
+        """Only the ``portal`` role, with a valid link of ``purpose`` (``current_link()``)."""
+
+        def decorator(view: View) -> View:
+            wrapped = requires_link(purpose)(view)
+            wrapped = self.doc(
+                security=[{"bearerAuth": []}], **{"x-roles": [PORTAL_ROLE], "x-link-purpose": purpose}
+            )(wrapped)
+            wrapped = self._add_parameter(wrapped, LINK_PARAMETER)
+            wrapped = self.alt_response(401, response="UNAUTHORIZED")(wrapped)
+            wrapped = self.alt_response(403, response="FORBIDDEN")(wrapped)
+            return self.alt_response(410, response="GONE")(wrapped)
 
         return decorator
 
