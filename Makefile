@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SERVICES := customer-management vehicle-management workshop-scheduling maintenance-job-management invoicing notification-management identity
 # Web apps: built like the services, but with pages instead of an API contract.
-APPS := staff-console
+APPS := staff-console customer-portal
 ROLE ?= advisor
 
 DEPLOY_TOOLS := $(VENV)/.deploy-tools

@@ -1,0 +1,106 @@
+"""customer-portal settings: the kit's, where the three services it calls answer, how it
+gets its own service identity (identity's client ``customer-portal``, role ``portal``,
+client credentials), the garage's name and phone number for the pages, and the limit on
+link use per client address."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from service_kit.config import ConfigError, development_client_secret, env_bool, env_int, kit_settings
+from service_kit.http_client import downstream_settings
+
+SERVICE = "customer-portal"
+SCHEMA = "customer_portal"
+DEFAULT_URL = "http://127.0.0.1:8009"
+DEFAULT_IDENTITY_URL = "http://127.0.0.1:8007"
+CLIENT_ID = "customer-portal"
+# The services the portal calls (their /api/v1/portal/... operations), with the port each
+# answers on in development.
+SERVICES = {
+    "workshop-scheduling": 8003,
+    "maintenance-job-management": 8004,
+    "invoicing": 8005,
+}
+
+
+def load_config(
+    overrides: dict[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    env = os.environ if env is None else env
+    production = env.get("GARAGE_ENV", "development") == "production"
+    config = kit_settings(service=SERVICE, schema=SCHEMA, env=env)
+    for name, port in SERVICES.items():
+        config.update(downstream_settings(name, default_url=f"http://127.0.0.1:{port}", env=env))
+    # The portal's own identity, always from identity by client credentials (never a token
+    # minted with a development key: that would name a service, not the role ``portal``).
+    identity = (
+        env.get("IDENTITY_INTERNAL_URL")
+        or env.get("IDENTITY_URL")
+        or ("" if production else DEFAULT_IDENTITY_URL)
+    ).rstrip("/")
+    client_id = env.get("SERVICE_CLIENT_ID") or env.get("PORTAL_CLIENT_ID") or CLIENT_ID
+    client_secret = (
+        env.get("SERVICE_CLIENT_SECRET")
+        or env.get("CUSTOMER_PORTAL_CLIENT_SECRET")
+        or ("" if production else development_client_secret(config["JWT_SECRET"], client_id))
+    )
+    public_url = env.get("PORTAL_URL") or ("" if production else DEFAULT_URL)
+    config.update(
+        MIGRATIONS_LOCATION="customer_portal:migrations",
+        SERVICE_TOKEN_URL=env.get("SERVICE_TOKEN_URL") or (identity + "/oauth/token" if identity else ""),
+        SERVICE_CLIENT_ID=client_id,
+        SERVICE_CLIENT_SECRET=client_secret,
+        PORTAL_URL=public_url.rstrip("/"),
+        GARAGE_NAME=env.get("GARAGE_NAME", "The garage"),
+        GARAGE_PHONE=env.get("GARAGE_PHONE", ""),
+        SECRET_KEY=env.get("PORTAL_SECRET_KEY") or ("" if production else "customer-portal-development-key"),
+        # The browser keeps only a signed cookie with the CSRF secret and the chosen
+        # language; nothing else. Secure cookies need HTTPS (`make run` serves HTTP).
+        SESSION_COOKIE_SECURE=env_bool(env, "SESSION_COOKIE_SECURE", production),
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="portal",
+        # Pages send no Referer (Referrer-Policy: no-referrer): Flask-WTF's HTTPS referrer
+        # check would refuse every form; the token in the form and the SameSite cookie remain.
+        WTF_CSRF_SSL_STRICT=False,
+        WTF_CSRF_TIME_LIMIT=env_int(env, "PORTAL_FORM_SECONDS", 4 * 3600, low=60),
+        # How many requests one client address may make to link pages, all pages together.
+        LINK_RATE_LIMIT=env.get("LINK_RATE_LIMIT", "30 per minute"),
+        # Proxies in front of the portal that set X-Forwarded-For/-Proto (the ingress): the
+        # customer's address is the one they saw. None in development, one in production.
+        PROXY_HOPS=env_int(env, "PROXY_HOPS", 1 if production else 0, low=0, high=5),
+        WORKSHOP_TIME_ZONE=env.get("WORKSHOP_TIME_ZONE", "Europe/Amsterdam"),
+    )
+    if production:
+        missing = [
+            name
+            for name, value in (
+                ("PORTAL_URL", config["PORTAL_URL"]),
+                ("PORTAL_SECRET_KEY", config["SECRET_KEY"]),
+                ("SERVICE_TOKEN_URL (or IDENTITY_INTERNAL_URL)", config["SERVICE_TOKEN_URL"]),
+                ("SERVICE_CLIENT_SECRET", client_secret),
+                ("GARAGE_PHONE", config["GARAGE_PHONE"]),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError("missing production settings: " + ", ".join(missing))
+    config.update(payment_settings(env, production))
+    config.update(overrides or {})
+    return config
+
+
+def payment_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
+    """The payment provider's settings, read by customer_portal.payments (its
+    ``settings(env, production)``) when that module is there."""
+    try:
+        payments = importlib.import_module("customer_portal.payments")
+    except ModuleNotFoundError as exc:
+        if exc.name != "customer_portal.payments":
+            raise
+        return {}
+    settings = getattr(payments, "settings", None)
+    return dict(settings(env, production)) if settings else {}
