@@ -46,6 +46,12 @@ def settings(database_url: str, **more: Any) -> dict[str, Any]:
                 "kind": "service",
                 "redirect_uris": [],
             },
+            {
+                "client_id": "customer-portal",
+                "client_secret": "portal-secret",  # pragma: allowlist secret
+                "kind": "portal",
+                "redirect_uris": [],
+            },
         ],
         **FAST_ARGON2,
         **more,

@@ -214,6 +214,20 @@ def test_client_credentials_name_the_service(client, app, admin):
     assert wrong.status_code == 401
 
 
+def test_the_portal_gets_the_portal_role_and_nothing_more(client, app):
+    answer = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=("customer-portal", "portal-secret")
+    )
+    assert answer.status_code == 200, answer.get_json()
+    claims = claims_of(app, answer.get_json()["access_token"])
+    assert (claims["sub"], claims["roles"]) == ("customer-portal", ["portal"])
+    refused = client.get(
+        "/oauth/authorize",
+        query_string={"response_type": "code", "client_id": "customer-portal", "redirect_uri": "http://x/cb"},
+    )
+    assert refused.status_code == 400
+
+
 def test_a_service_cannot_use_the_code_flow(client, browser):
     response = client.get(
         "/oauth/authorize",

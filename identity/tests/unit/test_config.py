@@ -20,6 +20,7 @@ def production_env(**more: str) -> dict[str, str]:
         "IDENTITY_ISSUER": ISSUER,
         "IDENTITY_SECRET_KEY": "k" * 32,  # pragma: allowlist secret
         "STAFF_CONSOLE_CLIENT_SECRET": "console",  # pragma: allowlist secret
+        "CUSTOMER_PORTAL_CLIENT_SECRET": "portal",  # pragma: allowlist secret
         "IDENTITY_KEY_ENCRYPTION_KEY": KEK,
         "NOTIFICATION_MANAGEMENT_URL": "http://notification-management:8006",
         **secrets,
@@ -46,6 +47,13 @@ def test_in_production_every_client_secret_is_required():
     env = production_env()
     del env["INVOICING_CLIENT_SECRET"]
     with pytest.raises(ConfigError, match="INVOICING_CLIENT_SECRET"):
+        load_config(env=env)
+
+
+def test_in_production_the_portal_needs_its_client_secret():
+    env = production_env()
+    del env["CUSTOMER_PORTAL_CLIENT_SECRET"]
+    with pytest.raises(ConfigError, match="CUSTOMER_PORTAL_CLIENT_SECRET"):
         load_config(env=env)
 
 
