@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, url_for
 from flask.views import MethodView
@@ -29,6 +30,10 @@ from maintenance_job_management.schemas import (
     EstimateDecisionSchema,
     EstimatePageSchema,
     EstimateSchema,
+    FeedbackPageSchema,
+    FeedbackQueryArgsSchema,
+    FeedbackSummaryArgsSchema,
+    FeedbackSummarySchema,
     JobCreateSchema,
     JobPageSchema,
     JobQueryArgsSchema,
@@ -40,6 +45,10 @@ from maintenance_job_management.schemas import (
     LineCreateSchema,
     LineSchema,
     LineUpdateSchema,
+    PortalDecisionSchema,
+    PortalEstimateSchema,
+    PortalFeedbackSchema,
+    PortalVisitSchema,
     ReasonSchema,
     RecommendationPageSchema,
     RecommendationQueryArgsSchema,
@@ -52,8 +61,10 @@ from maintenance_job_management.service import (
     approvals,
     catalogue,
     documents,
+    feedback,
     jobs,
     lines,
+    portal,
     prices,
     time_clock,
 )
@@ -62,6 +73,7 @@ from service_kit.blueprint import ServiceBlueprint
 from service_kit.documents.schemas import DocumentArgsSchema
 from service_kit.documents.settings import DocumentSettings
 from service_kit.etag import etag_header, if_match_versions
+from service_kit.links import current_link, portal_client_address
 from service_kit.pagination import PageArgsSchema
 from service_kit.problems import Forbidden
 
@@ -74,6 +86,9 @@ WORKSHOP = ("admin", "technician")  # start, complete, the clock
 HOLDERS = ("admin", "advisor", "technician")
 EDITORS = ("admin", "advisor", "technician")  # job details and lines
 ESTIMATORS = ("admin", "advisor")
+HANDERS_OVER = ("admin", "advisor")  # the front desk gives the customer the keys
+# Customers' ratings with their comments, per technician: the front desk and the owner.
+FEEDBACK_READERS = ("admin", "advisor")
 
 blp = ServiceBlueprint(
     "jobs",
@@ -93,6 +108,10 @@ appointment_status_blp = ServiceBlueprint(
 
 def _margin() -> int:
     return current_app.config["APPROVAL_MARGIN_PERCENT"]
+
+
+def _time_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["GARAGE_TIMEZONE"])
 
 
 def _job_response(job: Any, status: int = 200) -> Any:
@@ -231,6 +250,24 @@ class Cancel(MethodView):
     def post(self, data: dict[str, Any], job_id: uuid.UUID) -> Any:
         """scheduled or on_hold -> cancelled (409 once started); again is a no-op"""
         return _job_response(jobs.cancel_job(session=db.session(), job_id=job_id, reason=data["reason"]))
+
+
+@blp.route("/<uuid:job_id>/hand-over")
+class HandOver(MethodView):
+    @blp.auth(*HANDERS_OVER)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.transactional
+    @blp.response(200, JobSchema)
+    def post(self, job_id: uuid.UUID) -> Any:
+        """The customer collected the vehicle of a completed job; asks how the visit went
+
+        Records `collected_at` and who recorded it, and sends the customer a
+        `feedback_request` with a link to rate the visit (valid 30 days). Again changes
+        nothing and sends nothing more; 409 unless the job is completed."""
+        job = feedback.hand_over(
+            session=db.session(), job_id=job_id, actor=current_actor(), time_zone=_time_zone()
+        )
+        return _job_response(job)
 
 
 # -------------------------------------------------------------------------------- lines
@@ -631,3 +668,117 @@ class JobCannedJobs(MethodView):
             default_vat_rate=current_app.config["DEFAULT_VAT_RATE"],
         )
         return {"lines": added, "job": job}, 201, etag_header(job.version)
+
+
+# ---------------------------------------------------------------------- customer portal
+
+portal_blp = ServiceBlueprint(
+    "portal",
+    __name__,
+    url_prefix="/api/v1/portal",
+    description="The customer portal (role portal, with a customer's link in `Portal-Link`): the "
+    "one estimate or visit the link names, and nothing else (docs/customer-portal.md)",
+)
+
+
+@portal_blp.route("/estimate")
+class PortalEstimate(MethodView):
+    @portal_blp.link("estimate")
+    @portal_blp.response(200, PortalEstimateSchema)
+    def get(self) -> Any:
+        """The estimate the link names, as the customer was shown it, and what was decided"""
+        return portal.estimate(session=db.session(), link=current_link())
+
+
+@portal_blp.route("/estimate/decision")
+class PortalEstimateDecision(MethodView):
+    @portal_blp.link("estimate")
+    @portal_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @portal_blp.transactional
+    @portal_blp.arguments(PortalDecisionSchema)
+    @portal_blp.response(200, PortalEstimateSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """The customer approves or declines each line, signing with their typed name
+
+        Recorded as an advisor's entry is (the approvals audit trail), with channel
+        `portal`, the time, the signature, `Portal-Client-Address` and the lines as
+        shown. A second decision is a 409 `estimate-already-decided`; a job held for
+        the approval goes on when nothing is left to approve."""
+        return portal.decide(
+            session=db.session(),
+            link=current_link(),
+            data=data,
+            actor=current_actor(),
+            client_address=portal_client_address(),
+            margin_percent=_margin(),
+        )
+
+
+@portal_blp.route("/visit")
+class PortalVisit(MethodView):
+    @portal_blp.link("visit")
+    @portal_blp.response(200, PortalVisitSchema)
+    def get(self) -> Any:
+        """The visit the link names: vehicle, dates, work done, technician, feedback if given"""
+        return portal.visit(session=db.session(), link=current_link())
+
+
+@portal_blp.route("/visit/feedback")
+class PortalVisitFeedback(MethodView):
+    @portal_blp.link("visit")
+    @portal_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @portal_blp.transactional
+    @portal_blp.arguments(PortalFeedbackSchema)
+    @portal_blp.response(201, PortalVisitSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """The customer rates the visit (1-5) with a comment; once (409 `feedback-already-given`)"""
+        return portal.give_feedback(
+            session=db.session(),
+            link=current_link(),
+            rating=data["rating"],
+            comment=data.get("comment"),
+            client_address=portal_client_address(),
+        )
+
+
+# ----------------------------------------------------------------------------- feedback
+
+feedback_blp = ServiceBlueprint(
+    "feedback",
+    __name__,
+    url_prefix="/api/v1/feedback",
+    description="Customers' ratings of their visits, per technician and per month (docs/feedback.md)",
+)
+
+
+def _period(args: dict[str, Any]) -> feedback.Period:
+    return feedback.Period(first=args.get("date_from"), last=args.get("date_to"))
+
+
+@feedback_blp.route("")
+class FeedbackList(MethodView):
+    @feedback_blp.auth(*FEEDBACK_READERS)
+    @feedback_blp.arguments(FeedbackQueryArgsSchema, location="query")
+    @feedback_blp.response(200, FeedbackPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Feedback, newest first; `from`, `to` (the garage's days) and `technician_id` filter"""
+        return feedback.list_feedback(
+            session=db.session(),
+            period=_period(args),
+            technician=args.get("technician_id"),
+            time_zone=_time_zone(),
+            limit=args["limit"],
+            cursor=args.get("cursor"),
+        )
+
+
+@feedback_blp.route("/summary")
+class FeedbackSummary(MethodView):
+    @feedback_blp.auth(*FEEDBACK_READERS)
+    @feedback_blp.arguments(FeedbackSummaryArgsSchema, location="query")
+    @feedback_blp.response(200, FeedbackSummarySchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """How many ratings and their average in a period, per technician or per month"""
+        return feedback.summarise(
+            session=db.session(), period=_period(args), by=args["by"], time_zone=_time_zone()
+        )

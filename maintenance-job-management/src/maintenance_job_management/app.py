@@ -6,7 +6,14 @@ from typing import Any
 
 from flask import Flask
 
-from maintenance_job_management.api import appointment_status_blp, blp, catalogue_blp, rates_blp
+from maintenance_job_management.api import (
+    appointment_status_blp,
+    blp,
+    catalogue_blp,
+    feedback_blp,
+    portal_blp,
+    rates_blp,
+)
 from maintenance_job_management.cli import register_commands
 from maintenance_job_management.config import SERVICE, load_config
 from maintenance_job_management.models import db
@@ -21,7 +28,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         version="1.0.0",
         description="Maintenance jobs: what is done to a vehicle, by whom, for how much, and with "
         "the customer's approval. Completion asks invoicing for an invoice and tells the customer, "
-        "through the outbox; each change of a job's status is told to workshop-scheduling the same way.",
+        "through the outbox; each change of a job's status is told to workshop-scheduling the same way. "
+        "The customer portal reaches one estimate or visit through a customer's link.",
         config=load_config(config),
         db=db,
         blueprints=[
@@ -29,6 +37,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             appointment_status_blp,
             rates_blp,
             catalogue_blp,
+            feedback_blp,
+            portal_blp,
             outbox_blueprint(url_prefix="/api/v1/maintenance-jobs/outbox-messages"),
         ],
     )

@@ -1,6 +1,6 @@
 """maintenance-job-management settings: the kit's and the outbox's, the services the
-outbox delivers to, the garage's details for its documents (estimates, work orders),
-and its own."""
+outbox delivers to, the customer portal's links, the garage's details for its documents
+(estimates, work orders), and its own."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from service_kit.config import ConfigError, env_decimal, env_int, kit_settings
 from service_kit.documents.settings import document_problems, document_settings
 from service_kit.http_client import downstream_settings
+from service_kit.links import link_settings
 from service_kit.outbox import outbox_settings
 
 SERVICE = "maintenance-job-management"
@@ -42,6 +43,16 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     for name, default_url in DOWNSTREAMS.items():
         config.update(downstream_settings(name, default_url=default_url, env=env))
     config.update(_own_settings(env))
+    # The customer portal's links this service issues and checks (estimates, visits):
+    # PORTAL_URL for the messages, PORTAL_LINK_KEY its own signing key (docs/customer-portal.md).
+    config.update(
+        link_settings(
+            service=SERVICE,
+            env=env,
+            jwt_secret=config["JWT_SECRET"] or "",
+            production=config["GARAGE_ENV"] == "production",
+        )
+    )
     # The letterhead (GARAGE_NAME, GARAGE_ADDRESS, GARAGE_CHAMBER_OF_COMMERCE ...), the
     # default language (GARAGE_LANGUAGE), GARAGE_TIMEZONE and PDF_FONT_PATH, as invoicing reads them.
     documents = document_settings(env)

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from service_kit.problems import Conflict, NotFound, Unprocessable
@@ -46,13 +46,23 @@ APPROVALS = (PENDING, APPROVED, DECLINED)
 # request already covers.
 DECISION_CHANNELS = ("counter", "phone", "email", "sms", "web")
 BOOKING_CHANNEL = "booking"
-APPROVAL_CHANNELS = (BOOKING_CHANNEL, *DECISION_CHANNELS)
+# The customer decided themselves, through a link to the customer portal: recorded
+# like an advisor's entry, with their typed name as signature and their address.
+PORTAL_CHANNEL = "portal"
+APPROVAL_CHANNELS = (BOOKING_CHANNEL, *DECISION_CHANNELS, PORTAL_CHANNEL)
 # How an estimate is put before the customer; email and sms go out as a notification.
 ESTIMATE_CHANNELS = ("counter", "phone", "email", "sms")
 NOTIFIED_ESTIMATE_CHANNELS = frozenset({"email", "sms"})
 ESTIMATE_SENT, ESTIMATE_DECIDED, ESTIMATE_SUPERSEDED = "sent", "decided", "superseded"
 ESTIMATE_STATUSES = (ESTIMATE_SENT, ESTIMATE_DECIDED, ESTIMATE_SUPERSEDED)
 ODOMETER_UNITS = ("km", "mi")
+# An estimate as the customer's portal page shows it: still to decide, or decided.
+PORTAL_PENDING, PORTAL_DECIDED = "pending", "decided"
+PORTAL_ESTIMATE_STATUSES = (PORTAL_PENDING, PORTAL_DECIDED)
+# How long the links in the customer's messages work (docs/customer-portal.md).
+ESTIMATE_LINK_DAYS = 14
+VISIT_LINK_DAYS = 30
+RATINGS = range(1, 6)
 MAX_QUANTITY_HUNDREDTHS = 10_000_000  # 100,000 hours or units: nothing on one line is more
 
 
@@ -162,6 +172,26 @@ class EstimateStale(Conflict):
             "are now: send a new estimate",
             changed_lines=[str(line_id) for line_id in line_ids],
         )
+
+
+class EstimateAlreadyDecided(Conflict):
+    """The customer (or an advisor for them) decided this estimate already."""
+
+    def __init__(self, estimate_id: object) -> None:
+        super().__init__(f"estimate {estimate_id} has been decided already", estimate_id=str(estimate_id))
+
+
+class JobNotCompleted(Conflict):
+    def __init__(self, status: str) -> None:
+        super().__init__(
+            f"the job is {status}: a vehicle is handed over once its job is completed",
+            current_status=status,
+        )
+
+
+class FeedbackAlreadyGiven(Conflict):
+    def __init__(self, job_id: object) -> None:
+        super().__init__(f"feedback on visit {job_id} has been given already")
 
 
 class InvalidDecision(Unprocessable):
@@ -490,6 +520,22 @@ def ensure_can_mark_done(line: LineLike, status: str) -> None:
         raise NotInProgress("mark work done", status)
     if line.approval != APPROVED:
         raise LineNotApproved(line.id, line.approval)
+
+
+# ---------------------------------------------------------------------------- feedback
+
+
+def first_name(name: str | None) -> str | None:
+    """What the customer's page calls the technician: the first word of their name."""
+    words = (name or "").split()
+    return words[0] if words else None
+
+
+def average_rating(total: int, count: int) -> Decimal | None:
+    """The mean of ``count`` ratings adding up to ``total``, half-up to two decimals."""
+    if not count:
+        return None
+    return (Decimal(total) / Decimal(count)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 # -------------------------------------------------------------------------- time clock

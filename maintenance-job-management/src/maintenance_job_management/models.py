@@ -27,6 +27,7 @@ from service_kit.clock import utcnow
 from service_kit.db import make_database, one_of, schema_metadata
 from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
+from service_kit.links import define_links_table
 from service_kit.outbox import define_outbox_table
 
 SCHEMA = "jobs"
@@ -38,7 +39,8 @@ class Model(DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
 
 
-db = make_database(Model, tables=(define_idempotency_table, define_outbox_table))
+# portal_links: the customer portal's links this service issued (service_kit.links).
+db = make_database(Model, tables=(define_idempotency_table, define_outbox_table, define_links_table))
 
 
 class Job(Model):
@@ -60,6 +62,11 @@ class Job(Model):
     appointment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), unique=True)
     vehicle_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    # The vehicle as the booking named it (workshop-scheduling knows it from
+    # vehicle-management): what the customer's page and messages call it.
+    vehicle_plate: Mapped[str | None] = mapped_column(String(20))
+    vehicle_make: Mapped[str | None] = mapped_column(String(100))
+    vehicle_model: Mapped[str | None] = mapped_column(String(100))
     planned_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     planned_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     description: Mapped[str] = mapped_column(Text)
@@ -81,6 +88,10 @@ class Job(Model):
     appointment_status: Mapped[str | None] = mapped_column(String(16))
     appointment_version: Mapped[int | None] = mapped_column(Integer)
     arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The customer collected the vehicle (hand-over): who at the desk recorded it.
+    collected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    collected_by: Mapped[str | None] = mapped_column(String(200))
+    collected_by_name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -226,6 +237,9 @@ class Approval(Model):
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     shown: Mapped[dict[str, Any]] = mapped_column(JSONB)
     note: Mapped[str | None] = mapped_column(Text)
+    # Channel portal: the name the customer typed, and their address as the portal saw it.
+    signature: Mapped[str | None] = mapped_column(String(200))
+    client_address: Mapped[str | None] = mapped_column(String(100))
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_by_name: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -260,6 +274,31 @@ class TimeEntry(Model):
     @property
     def seconds(self) -> int:
         return domain.seconds_between(self.clocked_in_at, self.clocked_out_at or utcnow())
+
+
+class Feedback(Model):
+    """How the customer rated a visit (a job), once, kept with the job and the
+    technician who did it. Never updated or deleted."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+        # Staff lists and summaries: newest first, by period, per technician.
+        Index("ix_feedback_given_at_id", "given_at", "id"),
+        Index("ix_feedback_technician_given_at", "technician", "given_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.maintenance_jobs.id"), unique=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    vehicle_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    # The job's assigned technician (account id) and their name as the job knew it.
+    technician: Mapped[str | None] = mapped_column(String(100))
+    technician_name: Mapped[str | None] = mapped_column(String(200))
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    client_address: Mapped[str | None] = mapped_column(String(100))
 
 
 # ------------------------------------------------------------------------------ prices

@@ -83,6 +83,12 @@ class JobCreateSchema(ma.Schema):
         validate=validate.Length(min=1, max=2000),
         metadata={"description": "the booked request"},
     )
+    vehicle_plate = ma.fields.String(
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "the vehicle's plate as booked: what the customer's messages and page show"},
+    )
+    vehicle_make = ma.fields.String(validate=validate.Length(min=1, max=100))
+    vehicle_model = ma.fields.String(validate=validate.Length(min=1, max=100))
 
 
 class JobUpdateSchema(ma.Schema):
@@ -196,6 +202,10 @@ class JobSchema(ma.Schema):
         allow_none=True, metadata={"description": "when the vehicle was checked in at the workshop"}
     )
     vehicle_id = ma.fields.UUID(required=True)
+    # Always answered (null when the booking did not say); not required, as above.
+    vehicle_plate = ma.fields.String(allow_none=True)
+    vehicle_make = ma.fields.String(allow_none=True)
+    vehicle_model = ma.fields.String(allow_none=True)
     customer_id = ma.fields.UUID(required=True)
     planned_start = ma.fields.DateTime(required=True)
     planned_end = ma.fields.DateTime(required=True)
@@ -217,6 +227,13 @@ class JobSchema(ma.Schema):
     odometer_in = ma.fields.Integer(required=True, allow_none=True)
     odometer_unit = ma.fields.String(required=True, validate=validate.OneOf(domain.ODOMETER_UNITS))
     technician_notes = ma.fields.String(required=True, allow_none=True)
+    collected_at = ma.fields.DateTime(
+        allow_none=True, metadata={"description": "when the customer collected the vehicle (hand-over)"}
+    )
+    collected_by = ma.fields.String(
+        allow_none=True, metadata={"description": "who recorded the hand-over: an account id"}
+    )
+    collected_by_name = ma.fields.String(allow_none=True, metadata={"description": "their name at the time"})
     currency = ma.fields.String(required=True, metadata={"description": "ISO 4217 of every amount"})
     lines = ma.fields.List(ma.fields.Nested(LineSchema), required=True)
     totals = ma.fields.Nested(TotalsSchema, required=True)
@@ -411,6 +428,12 @@ class ApprovalSchema(ma.Schema):
     decided_at = ma.fields.DateTime(required=True)
     shown = ma.fields.Nested(ShownLineSchema, required=True, metadata={"description": "the line as shown"})
     note = ma.fields.String(required=True, allow_none=True)
+    signature = ma.fields.String(
+        allow_none=True, metadata={"description": "channel portal: the name the customer typed"}
+    )
+    client_address = ma.fields.String(
+        allow_none=True, metadata={"description": "channel portal: the customer's address, as the portal saw"}
+    )
     recorded_by = ma.fields.String(required=True, metadata={"description": "who recorded it: an account id"})
     recorded_by_name = ma.fields.String(required=True, metadata={"description": "their name at the time"})
     recorded_at = ma.fields.DateTime(required=True)
@@ -566,3 +589,173 @@ class AddedCannedJobSchema(ma.Schema):
         ma.fields.Nested(LineSchema), required=True, metadata={"description": "the new lines"}
     )
     job = ma.fields.Nested(JobSchema, required=True, metadata={"description": "the job as it is now"})
+
+
+# ------------------------------------------------------------------- customer portal
+
+
+class PortalVehicleSchema(ma.Schema):
+    plate = ma.fields.String(required=True, allow_none=True)
+    make = ma.fields.String(required=True, allow_none=True)
+    model = ma.fields.String(required=True, allow_none=True)
+
+
+class PortalLineSchema(ShownLineSchema):
+    decision = ma.fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf((domain.APPROVED, domain.DECLINED)),
+        metadata={"description": "null while the estimate is pending"},
+    )
+
+
+class PortalEstimateSchema(ma.Schema):
+    """An estimate as the customer's page shows it."""
+
+    status = ma.fields.String(required=True, validate=validate.OneOf(domain.PORTAL_ESTIMATE_STATUSES))
+    sent_at = ma.fields.DateTime(required=True)
+    currency = ma.fields.String(required=True)
+    message = ma.fields.String(required=True, allow_none=True, metadata={"description": "the advisor's"})
+    technician_notes = ma.fields.String(required=True, allow_none=True)
+    vehicle = ma.fields.Nested(PortalVehicleSchema, required=True)
+    lines = ma.fields.List(ma.fields.Nested(PortalLineSchema), required=True)
+    total_net = ma.fields.Integer(required=True)
+    total_vat = ma.fields.Integer(required=True)
+    total_gross = ma.fields.Integer(required=True)
+    decided_at = ma.fields.DateTime(required=True, allow_none=True)
+    signature = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "the name the decision was given in"}
+    )
+    decided_through = ma.fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(domain.APPROVAL_CHANNELS),
+        metadata={"description": "portal, or how an advisor took the decision (phone, counter ...)"},
+    )
+
+
+class PortalLineDecisionSchema(ma.Schema):
+    line_id = ma.fields.UUID(required=True)
+    decision = ma.fields.String(required=True, validate=validate.OneOf((domain.APPROVED, domain.DECLINED)))
+
+
+class PortalDecisionSchema(ma.Schema):
+    decisions = ma.fields.List(
+        ma.fields.Nested(PortalLineDecisionSchema),
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "every line of the estimate, once"},
+    )
+    signature = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=2, max=200),
+        metadata={"description": "the customer's typed name"},
+    )
+
+
+class PortalFeedbackSchema(ma.Schema):
+    rating = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    comment = ma.fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class PortalGivenFeedbackSchema(ma.Schema):
+    rating = ma.fields.Integer(required=True)
+    comment = ma.fields.String(required=True, allow_none=True)
+    given_at = ma.fields.DateTime(required=True)
+
+
+class PortalWorkSchema(ma.Schema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(domain.LINE_KINDS))
+    description = ma.fields.String(required=True)
+
+
+class PortalVisitSchema(ma.Schema):
+    """A visit (a completed job) as the customer's page shows it."""
+
+    vehicle = ma.fields.Nested(PortalVehicleSchema, required=True)
+    description = ma.fields.String(required=True, metadata={"description": "the booked request"})
+    completed_at = ma.fields.DateTime(required=True, allow_none=True)
+    collected_at = ma.fields.DateTime(required=True, allow_none=True)
+    work = ma.fields.List(
+        ma.fields.Nested(PortalWorkSchema), required=True, metadata={"description": "the approved lines"}
+    )
+    technician = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "the technician's first name"}
+    )
+    feedback = ma.fields.Nested(PortalGivenFeedbackSchema, required=True, allow_none=True)
+
+
+# -------------------------------------------------------------------------- feedback
+
+
+def _local_day(description: str, **kwargs: Any) -> ma.fields.Date:
+    return ma.fields.Date(metadata={"description": description}, **kwargs)
+
+
+class _PeriodArgsSchema(ma.Schema):
+    # "from" is a Python keyword: the field is date_from, the query parameter "from".
+    date_from = _local_day("the first day (the garage's time zone), included", data_key="from")
+    date_to = _local_day("the last day, included", data_key="to")
+
+    @ma.validates_schema
+    def _in_order(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            raise ma.ValidationError("must not be before from", field_name="to")
+
+
+class FeedbackQueryArgsSchema(PageArgsSchema, _PeriodArgsSchema):
+    technician_id = _technician("only this technician's visits")
+
+
+class FeedbackSummaryArgsSchema(_PeriodArgsSchema):
+    by = ma.fields.String(
+        load_default="technician",
+        validate=validate.OneOf(("technician", "month")),
+        metadata={"description": "groups: per technician, or per month (the garage's time zone)"},
+    )
+
+
+class FeedbackSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    job_id = ma.fields.UUID(required=True)
+    customer_id = ma.fields.UUID(required=True)
+    vehicle_id = ma.fields.UUID(required=True)
+    technician_id = ma.fields.String(
+        required=True, allow_none=True, attribute="technician", metadata={"description": "the job's"}
+    )
+    technician_name = ma.fields.String(required=True, allow_none=True)
+    rating = ma.fields.Integer(required=True, metadata={"description": "1 to 5"})
+    comment = ma.fields.String(required=True, allow_none=True)
+    given_at = ma.fields.DateTime(required=True)
+
+
+FeedbackPageSchema = page_schema(FeedbackSchema)
+
+
+def _average(**kwargs: Any) -> DecimalString:
+    return DecimalString(
+        allow_none=True,
+        example="4.25",
+        metadata={"description": "the mean rating, half-up to two decimals; null without ratings"},
+        **kwargs,
+    )
+
+
+class FeedbackGroupSchema(ma.Schema):
+    technician_id = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "by technician; null: no technician"}
+    )
+    technician_name = ma.fields.String(required=True, allow_none=True)
+    month = ma.fields.String(required=True, allow_none=True, metadata={"description": "by month: YYYY-MM"})
+    count = ma.fields.Integer(required=True)
+    average_rating = _average(required=True)
+
+
+class FeedbackSummarySchema(ma.Schema):
+    date_from = ma.fields.Date(required=True, allow_none=True, data_key="from")
+    date_to = ma.fields.Date(required=True, allow_none=True, data_key="to")
+    by = ma.fields.String(required=True)
+    time_zone = ma.fields.String(required=True)
+    count = ma.fields.Integer(required=True)
+    average_rating = _average(required=True)
+    groups = ma.fields.List(ma.fields.Nested(FeedbackGroupSchema), required=True)

@@ -54,6 +54,18 @@ def test_what_invoicing_and_scheduling_rely_on_is_in_the_contract():
         "planned_start",
         "planned_end",
         "description",
+        # Optional: the vehicle as booked, for the customer's messages and portal page.
+        "vehicle_plate",
+        "vehicle_make",
+        "vehicle_model",
+    }
+    assert set(schemas["JobCreate"]["required"]) == {
+        "appointment_id",
+        "vehicle_id",
+        "customer_id",
+        "planned_start",
+        "planned_end",
+        "description",
     }
     for verb in ("reschedule", "cancel", "start", "hold", "resume", "complete"):
         assert f"/api/v1/maintenance-jobs/{{job_id}}/{verb}" in spec["paths"]

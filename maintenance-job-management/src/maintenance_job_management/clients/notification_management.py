@@ -9,7 +9,9 @@ from typing import Any
 from service_kit.outbox import OutboxRequest
 
 TARGET = "notification-management"  # base URL from NOTIFICATION_MANAGEMENT_URL
-TYPES = ("estimate_ready", "job_on_hold", "vehicle_ready")
+# feedback_request: after the hand-over, a link to rate the visit. A service message,
+# sent whatever the customer's marketing consent (docs/feedback.md).
+TYPES = ("estimate_ready", "job_on_hold", "vehicle_ready", "feedback_request")
 
 
 def notify(

@@ -19,8 +19,15 @@ Parts:
 - ``documents``: what an estimate's PDF and a job's work order are drawn from.
 - ``prices``: the garage's labour rates, default and per kind of work.
 - ``catalogue``: canned jobs, priced once, added to a job's lines in one call.
+- ``feedback``: the hand-over of a completed job's vehicle, which asks the customer
+  how the visit went (``feedback_request`` with a link), the rating they give, and
+  staff's list and summary of ratings per technician or month.
+- ``portal``: what a customer's link reaches through the customer portal — the one
+  estimate (see it, decide it through ``approvals``) or visit (see it, rate it) it
+  names, for that link's customer only.
 
 Imports go one way: ``lines`` → ``approvals`` → ``jobs``, ``time_clock`` → ``jobs``,
-``documents`` → ``approvals``, ``jobs``, ``lines`` → ``prices``, and ``catalogue`` →
-``lines``, ``prices``.
+``documents`` → ``approvals``, ``jobs``, ``lines`` → ``prices``, ``catalogue`` →
+``lines``, ``prices``, ``feedback`` → ``jobs``, and ``portal`` → ``approvals``,
+``feedback``, ``jobs``.
 """

@@ -6,6 +6,7 @@ plus the margin holds the job until the customer approves again."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from maintenance_job_management.clients import notification_management
 from maintenance_job_management.models import Approval, Estimate, Job, utcnow
 from maintenance_job_management.service import jobs
 from service_kit.auth import Actor
+from service_kit.links import issue_link, link_url, revoke_links
 from service_kit.outbox import enqueue
 from service_kit.pagination import Page, keyset_page
 
@@ -66,6 +68,8 @@ def send_estimate(*, session: Session, job_id: uuid.UUID, data: dict[str, Any], 
         select(Estimate).where(Estimate.job_id == job.id, Estimate.status == domain.ESTIMATE_SENT)
     ):
         earlier.status = domain.ESTIMATE_SUPERSEDED
+        # Its link would show the customer lines that are no longer what is asked.
+        revoke_links(session, purpose="estimate", resource_id=earlier.id)
     estimate = Estimate(
         job_id=job.id,
         status=domain.ESTIMATE_SENT,
@@ -77,12 +81,26 @@ def send_estimate(*, session: Session, job_id: uuid.UUID, data: dict[str, Any], 
     session.add(estimate)
     session.flush()
     if estimate.channel in domain.NOTIFIED_ESTIMATE_CHANNELS:
+        # The customer decides from the message: a link to this estimate on the portal.
+        token = issue_link(
+            session,
+            purpose="estimate",
+            resource_id=estimate.id,
+            customer_id=job.customer_id,
+            valid_for=timedelta(days=domain.ESTIMATE_LINK_DAYS),
+        )
         enqueue(
             session,
             notification_management.notify(
                 customer_id=job.customer_id,
                 type_="estimate_ready",
-                data={"job_id": str(job.id), "estimate_id": str(estimate.id), **estimate.snapshot},
+                data={
+                    "job_id": str(job.id),
+                    "estimate_id": str(estimate.id),
+                    **estimate.snapshot,
+                    **jobs.vehicle_fields(job),
+                    "link_url": link_url("estimate", token),
+                },
                 idempotency_key=f"estimate-ready-{estimate.id}",
                 channel=estimate.channel,
             ),
@@ -118,10 +136,14 @@ def decide_estimate(
     margin_percent: int,
 ) -> Estimate:
     """Record the customer's decision on every line of an estimate: who decided, when,
-    through which channel, and the line as they were shown it."""
+    through which channel, and the line as they were shown it. An advisor enters it for
+    the customer; through the portal the customer enters it themselves (channel
+    ``portal``, with ``signature`` and ``client_address``): the same record either way."""
     job = jobs.lock_job(session, job_id)
     domain.ensure_not_final(job.status)
     estimate = _estimate(session, job_id, estimate_id)
+    if estimate.status == domain.ESTIMATE_DECIDED and data["channel"] == domain.PORTAL_CHANNEL:
+        raise domain.EstimateAlreadyDecided(estimate.id)
     if estimate.status != domain.ESTIMATE_SENT:
         raise domain.EstimateNotOpen(estimate.id, estimate.status)
     decisions: dict[str, bool] = {}
@@ -157,6 +179,8 @@ def decide_estimate(
                 decided_at=decided_at,
                 shown=shown[line_id],
                 note=data.get("note"),
+                signature=data.get("signature"),
+                client_address=data.get("client_address"),
                 **actor.fields("recorded_by"),
             )
         )

@@ -101,6 +101,11 @@ def put_on_hold(session: Session, job: Job, *, kind: str, reason: str) -> None:
     status_changed(session, job)
 
 
+def vehicle_fields(job: Job) -> dict[str, str | None]:
+    """The vehicle as a message names it (null where the booking did not say)."""
+    return {"plate": job.vehicle_plate, "make": job.vehicle_make, "model": job.vehicle_model}
+
+
 def _ensure_within_approval(job: Job, margin_percent: int) -> None:
     if domain.approval_exceeded(job.lines, margin_percent=margin_percent):
         raise domain.ApprovalExceeded(margin_percent)
@@ -122,6 +127,9 @@ def create_job(*, session: Session, data: dict[str, Any], currency: str) -> tupl
             appointment_id=data["appointment_id"],
             vehicle_id=data["vehicle_id"],
             customer_id=data["customer_id"],
+            vehicle_plate=data.get("vehicle_plate"),
+            vehicle_make=data.get("vehicle_make"),
+            vehicle_model=data.get("vehicle_model"),
             planned_start=data["planned_start"],
             planned_end=data["planned_end"],
             description=domain.required_text("description", data["description"]),
