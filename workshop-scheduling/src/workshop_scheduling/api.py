@@ -3,14 +3,19 @@
 Three path prefixes: ``/api/v1/workshop`` (settings, bays, technicians, planning
 views), ``/api/v1/availability`` and ``/api/v1/appointments``, one blueprint each, and
 one more under ``/api/v1/appointments`` for the internal report of a job's status.
+The customer portal's operations (role ``portal`` with a link, docs/customer-portal.md)
+are under ``/api/v1/portal/appointment`` and ``/api/v1/portal/booking``; the staff's
+invitations to book under ``/api/v1/booking-invitations``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import wraps
 from typing import Any
 
 from flask import current_app, request, url_for
@@ -19,6 +24,8 @@ from flask.views import MethodView
 from service_kit.auth import current_actor, current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
+from service_kit.idempotency import MAX_KEY_LENGTH, transactional
+from service_kit.links import current_link, portal_client_address
 from service_kit.observability import current_request_id
 from service_kit.problems import Forbidden, NotFound
 from workshop_scheduling.clients.maintenance_jobs import maintenance_jobs
@@ -40,10 +47,20 @@ from workshop_scheduling.schemas import (
     BayQueryArgsSchema,
     BaySchema,
     BayUpdateSchema,
+    BookingInvitationCreateSchema,
+    BookingInvitationSchema,
     CancelSchema,
     JobStatusSchema,
     PlanningQueryArgsSchema,
     PlanningSchema,
+    PortalAppointmentSchema,
+    PortalAvailabilitySchema,
+    PortalBookingDayArgsSchema,
+    PortalBookingSchema,
+    PortalBookSchema,
+    PortalCancelSchema,
+    PortalDayArgsSchema,
+    PortalMoveSchema,
     SettingsSchema,
     SettingsUpdateSchema,
     TechnicianCreateSchema,
@@ -52,12 +69,14 @@ from workshop_scheduling.schemas import (
     TechnicianSchema,
     TechnicianUpdateSchema,
 )
-from workshop_scheduling.service import appointments, planning, visits, workshop
+from workshop_scheduling.service import appointments, planning, portal, visits, workshop
+from workshop_scheduling.service.appointments import ChangedBy
 
 READERS = ("admin", "advisor", "technician", "accountant", "service")
 MANAGERS = ("admin", "advisor")  # settings, bays, technicians; book, move, cancel, no-show
 FLOOR = ("admin", "advisor", "technician")  # check-in and complete happen in the workshop
 AVAILABILITY = ("admin", "advisor", "technician", "service")
+INVITERS = ("admin", "advisor", "service")  # service: issue 19's follow-ups from other services
 SIDE_ENGINE = "workshop_scheduling.side_engine"
 
 workshop_blp = ServiceBlueprint(
@@ -86,6 +105,28 @@ job_status_blp = ServiceBlueprint(
     "appointment's job, sent through its outbox each time it changes (not for front ends)",
 )
 
+portal_appointment_blp = ServiceBlueprint(
+    "portal-appointment",
+    __name__,
+    url_prefix="/api/v1/portal/appointment",
+    description="The customer portal only (role portal, with an appointment link in Portal-Link): "
+    "the one appointment the link names - see, confirm, free times, move, cancel",
+)
+portal_booking_blp = ServiceBlueprint(
+    "portal-booking",
+    __name__,
+    url_prefix="/api/v1/portal/booking",
+    description="The customer portal only (role portal, with a booking link in Portal-Link): the "
+    "work one can book for the one vehicle the link names, free times, and booking it",
+)
+invitations_blp = ServiceBlueprint(
+    "booking-invitations",
+    __name__,
+    url_prefix="/api/v1/booking-invitations",
+    description="Invitations to book: the vehicle's owner is sent a message with a booking link "
+    "to the customer portal",
+)
+
 View = Callable[..., Any]
 
 
@@ -107,6 +148,31 @@ def _booking_dependencies() -> appointments.BookingDependencies:
         side_engine=current_app.extensions[SIDE_ENGINE],
         grace=timedelta(seconds=current_app.config["JOB_CHECK_GRACE_SECONDS"]),
     )
+
+
+def _cutoff() -> timedelta:
+    return timedelta(hours=current_app.config["PORTAL_CHANGE_CUTOFF_HOURS"])
+
+
+def _by_customer() -> ChangedBy:
+    """Who a portal change is recorded as: the portal, as the customer's channel."""
+    return ChangedBy(portal.portal_actor(current_principal().subject))
+
+
+def _key_per_link(view: View) -> View:
+    """The portal's Idempotency-Key, made the link's own before the kit reads it: the
+    portal calls with one identity for every customer, so a key it sends for one
+    customer can never replay another's answer, nor meet a front-desk booking's key."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and key.strip() and len(key) <= MAX_KEY_LENGTH:
+            digest = hashlib.sha256(f"{current_link().id}\n{key}".encode()).hexdigest()
+            request.environ["HTTP_IDEMPOTENCY_KEY"] = f"portal-{digest}"
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def _versioned(resource: Any, status: int = 200) -> Any:
@@ -388,6 +454,7 @@ class Reschedule(MethodView):
             appointment_id=appointment_id,
             data=data,
             expected_versions=if_match_versions(),
+            by=ChangedBy(current_actor()),
         )
         return _appointment_answer(appointment)
 
@@ -408,6 +475,7 @@ class Cancel(MethodView):
             dependencies=_booking_dependencies(),
             appointment_id=appointment_id,
             reason=data.get("reason"),
+            by=ChangedBy(current_actor()),
         )
         return _appointment_answer(appointment)
 
@@ -423,7 +491,10 @@ class NoShow(MethodView):
         """booked -> no_show once the start has passed; the job is cancelled, the bay freed"""
         return _appointment_answer(
             appointments.mark_no_show(
-                session=db.session(), dependencies=_booking_dependencies(), appointment_id=appointment_id
+                session=db.session(),
+                dependencies=_booking_dependencies(),
+                appointment_id=appointment_id,
+                by=ChangedBy(current_actor()),
             )
         )
 
@@ -466,3 +537,181 @@ class JobStatus(MethodView):
         again); a cancelled one cancels it and tells the customer, as a cancel by staff does."""
         appointment = visits.record_job_status(session=db.session(), appointment_id=appointment_id, data=data)
         return _appointment_answer(appointment)
+
+
+# ---------------------------------------------------------------------- customer portal
+# Role portal with a valid link of the purpose (@blp.link): each acts on the one thing
+# current_link() names and takes no id from the path or the body. A GET commits too, so
+# the link's use is counted.
+
+
+def _delegating_for(blp: ServiceBlueprint) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
+        view = blp.alt_response(409, response="CONFLICT")(view)
+        view = blp.alt_response(422, response="UNPROCESSABLE_ENTITY")(view)
+        return blp.alt_response(503, response="SERVICE_UNAVAILABLE")(view)
+
+    return decorator
+
+
+@portal_appointment_blp.route("")
+class PortalAppointment(MethodView):
+    @portal_appointment_blp.link("appointment")
+    @transactional
+    @portal_appointment_blp.response(200, PortalAppointmentSchema)
+    def get(self) -> Any:
+        """The appointment: start, end, status, vehicle, the work booked, whether the customer
+        confirmed it, and until when they can move or cancel it here"""
+        return portal.show_appointment(session=db.session(), link=current_link(), cutoff=_cutoff())
+
+
+@portal_appointment_blp.route("/confirm")
+class PortalConfirm(MethodView):
+    @portal_appointment_blp.link("appointment")
+    @portal_appointment_blp.transactional
+    @portal_appointment_blp.response(200, PortalAppointmentSchema)
+    def post(self) -> Any:
+        """The customer will come: customer_confirmed_at recorded (again changes nothing); 409
+        too-late-to-change for an appointment no longer booked"""
+        return portal.confirm_appointment(
+            session=db.session(),
+            link=current_link(),
+            cutoff=_cutoff(),
+            client_address=portal_client_address(),
+        )
+
+
+@portal_appointment_blp.route("/availability")
+class PortalAppointmentAvailability(MethodView):
+    @portal_appointment_blp.link("appointment")
+    @transactional
+    @portal_appointment_blp.alt_response(409, response="CONFLICT")
+    @portal_appointment_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @portal_appointment_blp.arguments(PortalDayArgsSchema, location="query")
+    @portal_appointment_blp.response(200, PortalAvailabilitySchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Free starts on `date` (local) for this appointment's length: where it can be moved;
+        409 too-late-to-change once it cannot"""
+        return portal.appointment_availability(
+            session=db.session(), link=current_link(), day=args["day"], cutoff=_cutoff()
+        )
+
+
+@portal_appointment_blp.route("/move")
+class PortalMove(MethodView):
+    @portal_appointment_blp.link("appointment")
+    @portal_appointment_blp.transactional
+    @_delegating_for(portal_appointment_blp)
+    @portal_appointment_blp.arguments(PortalMoveSchema)
+    @portal_appointment_blp.response(200, PortalAppointmentSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Move to `start` as the front desk moves (every rule, its job moved, the customer told);
+        409 too-late-to-change within the cut-off or when no longer booked"""
+        by = _by_customer()
+        return portal.move_appointment(
+            session=db.session(),
+            dependencies=_booking_dependencies(),
+            link=current_link(),
+            start=data["start"],
+            actor=by.actor,
+            cutoff=_cutoff(),
+            client_address=portal_client_address(),
+        )
+
+
+@portal_appointment_blp.route("/cancel")
+class PortalCancel(MethodView):
+    @portal_appointment_blp.link("appointment")
+    @portal_appointment_blp.transactional
+    @_delegating_for(portal_appointment_blp)
+    @portal_appointment_blp.arguments(PortalCancelSchema)
+    @portal_appointment_blp.response(200, PortalAppointmentSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Cancel as the front desk cancels (its job too, the customer told); 409
+        too-late-to-change within the cut-off or once checked in; again changes nothing"""
+        by = _by_customer()
+        return portal.cancel_appointment(
+            session=db.session(),
+            dependencies=_booking_dependencies(),
+            link=current_link(),
+            reason=(data.get("reason") or "").strip() or None,
+            actor=by.actor,
+            cutoff=_cutoff(),
+            client_address=portal_client_address(),
+        )
+
+
+@portal_booking_blp.route("")
+class PortalBooking(MethodView):
+    @portal_booking_blp.link("booking")
+    @transactional
+    @portal_booking_blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @portal_booking_blp.response(200, PortalBookingSchema)
+    def get(self) -> Any:
+        """The vehicle and the work one can book for it (canned jobs with their time, or other
+        work); 410 link-revoked when the vehicle is no longer the customer's"""
+        return portal.show_booking(
+            session=db.session(), link=current_link(), vehicles=vehicle_management(), jobs=maintenance_jobs()
+        )
+
+    @portal_booking_blp.link("booking")
+    @_key_per_link
+    @portal_booking_blp.idempotent
+    @_delegating_for(portal_booking_blp)
+    @portal_booking_blp.arguments(PortalBookSchema)
+    @portal_booking_blp.response(201, PortalAppointmentSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Book the link's vehicle as the front desk books (the slot, the vehicle, the job, the
+        confirmation with an appointment link); 410 link-revoked when the vehicle changed hands"""
+        by = _by_customer()
+        return portal.book(
+            session=db.session(),
+            dependencies=_booking_dependencies(),
+            link=current_link(),
+            data=data,
+            actor=by.actor,
+            cutoff=_cutoff(),
+            request_key=request.headers.get("Idempotency-Key"),
+            client_address=portal_client_address(),
+        )
+
+
+@portal_booking_blp.route("/availability")
+class PortalBookingAvailability(MethodView):
+    @portal_booking_blp.link("booking")
+    @transactional
+    @portal_booking_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @portal_booking_blp.arguments(PortalBookingDayArgsSchema, location="query")
+    @portal_booking_blp.response(200, PortalAvailabilitySchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Free starts on `date` (local) for work of `duration_minutes`, in any bay"""
+        return portal.booking_availability(
+            session=db.session(), day=args["day"], duration_minutes=args["duration_minutes"]
+        )
+
+
+# ------------------------------------------------------------------------ invitations
+
+
+@invitations_blp.route("")
+class BookingInvitations(MethodView):
+    @invitations_blp.auth(*INVITERS)
+    @invitations_blp.idempotent
+    @invitations_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @invitations_blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @invitations_blp.arguments(BookingInvitationCreateSchema)
+    @invitations_blp.response(202, BookingInvitationSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Invite the vehicle's owner to book: `type` (booking_invitation, or a follow-up: service_due,
+        inspection_due, declined_work) sent with a booking link valid for BOOKING_LINK_DAYS (30);
+        with an Idempotency-Key, asking twice sends one message"""
+        return portal.invite_to_book(
+            session=db.session(),
+            vehicles=vehicle_management(),
+            vehicle_id=data["vehicle_id"],
+            type_=data["type"],
+            data=data["data"],
+            valid_for=timedelta(days=current_app.config["BOOKING_LINK_DAYS"]),
+            caller=current_principal().subject,
+            request_key=request.headers.get("Idempotency-Key"),
+        )

@@ -14,7 +14,10 @@ from workshop_scheduling.api import (
     SIDE_ENGINE,
     appointments_blp,
     availability_blp,
+    invitations_blp,
     job_status_blp,
+    portal_appointment_blp,
+    portal_booking_blp,
     workshop_blp,
 )
 from workshop_scheduling.cli import register_commands
@@ -50,6 +53,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             availability_blp,
             appointments_blp,
             job_status_blp,
+            portal_appointment_blp,
+            portal_booking_blp,
+            invitations_blp,
             outbox_blueprint(url_prefix="/api/v1/workshop/outbox-messages"),
         ],
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from service_kit.config import env_int, kit_settings
 from service_kit.http_client import downstream_settings
+from service_kit.links import link_settings
 from service_kit.outbox import outbox_settings
 
 SERVICE = "workshop-scheduling"
@@ -31,6 +32,11 @@ def _own_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "JOB_CHECK_POLL_SECONDS": env_int(env, "JOB_CHECK_POLL_SECONDS", 30, low=0),
         # Planning views ask maintenance-job-management for job statuses this many at a time.
         "PLANNING_JOB_LOOKUPS": env_int(env, "PLANNING_JOB_LOOKUPS", 8, low=0) or 1,
+        # A customer moves or cancels through the portal until this many hours before the
+        # start; later only the front desk can (docs/customer-portal.md).
+        "PORTAL_CHANGE_CUTOFF_HOURS": env_int(env, "PORTAL_CHANGE_CUTOFF_HOURS", 24, low=0),
+        # How long a booking link sent with booking_invitation (and issue 19's follow-ups) works.
+        "BOOKING_LINK_DAYS": env_int(env, "BOOKING_LINK_DAYS", 30, low=1),
     }
 
 
@@ -41,6 +47,16 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     for name, default_url in DOWNSTREAMS.items():
         config.update(downstream_settings(name, default_url=default_url, env=env))
     config.update(_own_settings(env))
+    # The customer portal's links this service issues and checks (appointments, bookings):
+    # PORTAL_URL for the messages, PORTAL_LINK_KEY its own signing key (docs/customer-portal.md).
+    config.update(
+        link_settings(
+            service=SERVICE,
+            env=env,
+            jwt_secret=config["JWT_SECRET"] or "",
+            production=config["GARAGE_ENV"] == "production",
+        )
+    )
     config.update(MIGRATIONS_LOCATION="workshop_scheduling:migrations")
     config.update(overrides or {})
     return config

@@ -32,6 +32,7 @@ from service_kit.clock import utcnow
 from service_kit.db import make_database, schema_metadata
 from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
+from service_kit.links import define_links_table
 from service_kit.outbox import define_outbox_table
 from workshop_scheduling.domain.appointments import BOOKED, Booking
 from workshop_scheduling.domain.workshop import Workshop, workshop_from_settings
@@ -45,7 +46,8 @@ class Model(DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
 
 
-db = make_database(Model, tables=(define_idempotency_table, define_outbox_table))
+# portal_links: the customer-portal links this service issued (appointments, bookings).
+db = make_database(Model, tables=(define_idempotency_table, define_outbox_table, define_links_table))
 
 HOLDING_SQL = "status IN ('reserved', 'booked', 'checked_in')"
 VEHICLE_KNOWN_SQL = (
@@ -200,6 +202,15 @@ class Appointment(Model):
     job_version: Mapped[int | None] = mapped_column(Integer)
     booked_by: Mapped[str] = mapped_column(String(200))
     booked_by_name: Mapped[str] = mapped_column(String(200))
+    # Who last moved or cancelled it (staff, or the customer through the portal), as the
+    # request that did it recorded it; null until someone has.
+    changed_by: Mapped[str | None] = mapped_column(String(200))
+    changed_by_name: Mapped[str | None] = mapped_column(String(200))
+    # The customer confirmed it through the portal (the first time they did).
+    customer_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The customer's address as the portal saw it, at their last action there (confirm,
+    # move, cancel, booking): recorded with what they decided, never answered.
+    customer_client_address: Mapped[str | None] = mapped_column(String(100))
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

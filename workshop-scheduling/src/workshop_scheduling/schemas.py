@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from marshmallow import validate
 
 from service_kit.pagination import PageArgsSchema, page_schema
 from service_kit.validation import SINGLE_LINE, UtcDateTime
+from workshop_scheduling.clients.notification_management import INVITATION_TYPES
 from workshop_scheduling.domain.appointments import JOB_LIFECYCLE, STATUSES, InWorkshopTime
 from workshop_scheduling.domain.workshop import SLOT_CHOICES, SLUG, WEEKDAYS
 
@@ -245,9 +247,10 @@ class VehicleSummarySchema(ma.Schema):
 
 
 def _workshop_time(**kwargs: Any) -> ma.fields.AwareDateTime:
-    return ma.fields.AwareDateTime(
-        metadata={"description": "on the workshop's clock, with the offset of that moment"}, **kwargs
-    )
+    clock = "on the workshop's clock, with the offset of that moment"
+    metadata = kwargs.pop("metadata", {})
+    description = f"{metadata['description']}; {clock}" if "description" in metadata else clock
+    return ma.fields.AwareDateTime(metadata={**metadata, "description": description}, **kwargs)
 
 
 class AppointmentSchema(ma.Schema):
@@ -283,6 +286,22 @@ class AppointmentSchema(ma.Schema):
     booked_by = ma.fields.String(required=True, metadata={"description": "who booked it: an account id"})
     booked_by_name = ma.fields.String(
         required=True, metadata={"description": "their name when they booked it"}
+    )
+    changed_by = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "who last moved or cancelled it: an account id, or customer-portal when the "
+            "customer did; null until someone has"
+        },
+    )
+    changed_by_name = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "their name at that moment"}
+    )
+    customer_confirmed_at = _workshop_time(
+        required=True,
+        allow_none=True,
+        metadata={"description": "when the customer confirmed it through the customer portal"},
     )
     cancel_reason = ma.fields.String(required=True, allow_none=True)
     cancelled_at = _workshop_time(required=True, allow_none=True)
@@ -485,3 +504,161 @@ class PlanningSchema(ma.Schema):
 
 class PlanningQueryArgsSchema(InputSchema):
     include_cancelled = ma.fields.Boolean(load_default=False)
+
+
+# --------------------------------------------------------------------- customer portal
+
+
+class PortalVehicleSchema(ma.Schema):
+    plate = ma.fields.String(required=True)
+    make = ma.fields.String(required=True)
+    model = ma.fields.String(required=True)
+
+
+class PortalAppointmentSchema(ma.Schema):
+    """The appointment as its link shows it to the customer: no ids, no staff details."""
+
+    start = _workshop_time(required=True)
+    end = _workshop_time(required=True)
+    duration_minutes = ma.fields.Integer(required=True)
+    time_zone = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, validate=validate.OneOf(STATUSES))
+    vehicle = ma.fields.Nested(PortalVehicleSchema, required=True)
+    work = ma.fields.String(required=True, metadata={"description": "the work booked"})
+    customer_confirmed_at = _workshop_time(required=True, allow_none=True)
+    changeable_until = _workshop_time(
+        required=True,
+        metadata={"description": "start - PORTAL_CHANGE_CUTOFF_HOURS: moving or cancelling here ends then"},
+    )
+    changeable = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "booked and before changeable_until: it can be moved or cancelled"},
+    )
+
+
+class PortalDayArgsSchema(InputSchema):
+    day = _date(required=True, data_key="date", metadata={"description": "a local date (YYYY-MM-DD)"})
+
+
+class PortalBookingDayArgsSchema(PortalDayArgsSchema):
+    duration_minutes = ma.fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=24 * 60),
+        metadata={"description": "minutes, a multiple of the slot"},
+    )
+
+
+class PortalStartSchema(ma.Schema):
+    start = ma.fields.AwareDateTime(required=True, metadata={"description": "in the workshop's zone"})
+    end = ma.fields.AwareDateTime(required=True)
+
+
+class PortalAvailabilitySchema(ma.Schema):
+    date = ma.fields.Date(required=True)
+    time_zone = ma.fields.String(required=True)
+    duration_minutes = ma.fields.Integer(required=True)
+    starts = ma.fields.List(ma.fields.Nested(PortalStartSchema), required=True)
+
+
+class PortalMoveSchema(InputSchema):
+    start = _moment(
+        required=True, metadata={"description": "RFC 3339 with offset, a free start of availability"}
+    )
+
+
+class PortalCancelSchema(InputSchema):
+    reason = ma.fields.String(
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "the customer's own words, if they give any; told back to them"},
+    )
+
+
+class PortalWorkSchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "the canned job's code"})
+    name = ma.fields.String(required=True)
+    duration_minutes = ma.fields.Integer(required=True, metadata={"description": "the time to book for it"})
+
+
+class PortalBookingSchema(ma.Schema):
+    vehicle = ma.fields.Nested(PortalVehicleSchema, required=True)
+    bookable = ma.fields.Boolean(
+        required=True, metadata={"description": "false: the vehicle is no longer registered (deregistered)"}
+    )
+    work = ma.fields.List(
+        ma.fields.Nested(PortalWorkSchema),
+        required=True,
+        metadata={"description": "the garage's canned jobs; book one with its name as the description"},
+    )
+    work_complete = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "false: maintenance-job-management did not answer; other work only"},
+    )
+    other_work_duration_minutes = ma.fields.Integer(
+        required=True, metadata={"description": "what to book for other work the customer describes"}
+    )
+    slot_minutes = ma.fields.Integer(required=True)
+    booking_horizon_days = ma.fields.Integer(required=True)
+    time_zone = ma.fields.String(required=True)
+    link_expires_at = _workshop_time(required=True)
+
+
+class PortalBookSchema(InputSchema):
+    start = _moment(
+        required=True, metadata={"description": "RFC 3339 with offset, a free start of availability"}
+    )
+    description = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=1000), validate.Regexp(r"\S", error="must not be blank")],
+        metadata={"description": "the work, as the customer describes it (or a canned job's name)"},
+    )
+    duration_minutes = ma.fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=24 * 60),
+        metadata={"description": "minutes, a multiple of the slot"},
+    )
+
+
+# ---------------------------------------------------------------------- invitations
+
+INVITATION_DATA_MAX_KEYS = 30
+INVITATION_DATA_MAX_CHARACTERS = 4000
+
+
+def _template_data(data: dict[str, Any]) -> None:
+    if len(data) > INVITATION_DATA_MAX_KEYS:
+        raise ma.ValidationError(f"at most {INVITATION_DATA_MAX_KEYS} values")
+    if any(not 1 <= len(key) <= 64 for key in data):
+        raise ma.ValidationError("names are 1 to 64 characters")
+    if len(json.dumps(data)) > INVITATION_DATA_MAX_CHARACTERS:
+        raise ma.ValidationError(f"at most {INVITATION_DATA_MAX_CHARACTERS} characters as JSON")
+
+
+class BookingInvitationCreateSchema(InputSchema):
+    vehicle_id = ma.fields.UUID(required=True, metadata={"description": "a vehicle of vehicle-management"})
+    type = ma.fields.String(
+        load_default="booking_invitation",
+        validate=validate.OneOf(INVITATION_TYPES),
+        metadata={
+            "description": "the message: booking_invitation (the garage's own), or a follow-up (issue 19): "
+            "service_due, inspection_due, declined_work"
+        },
+    )
+    data = ma.fields.Dict(
+        keys=ma.fields.String(),
+        load_default=dict,
+        validate=_template_data,
+        metadata={
+            "description": "values for the template (e.g. due_date, the work declined); vehicle, plate, "
+            "vehicle_id, link_url and link_expires_at are added"
+        },
+    )
+
+
+class BookingInvitationSchema(ma.Schema):
+    vehicle_id = ma.fields.UUID(required=True)
+    customer_id = ma.fields.UUID(required=True, metadata={"description": "the vehicle's owner, who is told"})
+    type = ma.fields.String(required=True, validate=validate.OneOf(INVITATION_TYPES))
+    expires_at = _workshop_time(
+        required=True, metadata={"description": "when the booking link stops working"}
+    )

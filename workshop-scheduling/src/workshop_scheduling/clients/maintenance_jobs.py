@@ -4,7 +4,9 @@ Coded against ``contracts/maintenance-job-management.yaml`` and the agreed calls
 ``POST /api/v1/maintenance-jobs`` with ``Idempotency-Key: <appointment id>`` (creating
 again returns the same job), ``POST .../{id}/reschedule``, ``POST .../{id}/cancel``
 (409 once the work has started), ``GET .../{id}`` and ``GET ...?appointment_id=``.
-Only ``id``, ``status`` and ``version`` are read from a job.
+Only ``id``, ``status`` and ``version`` are read from a job. ``GET /api/v1/canned-jobs
+?active=true`` for the work a customer can book through the portal: ``code``, ``name``
+and the labour lines' hours.
 
 Through the outbox: ``PUT .../{id}/appointment`` with the appointment's status each time
 it changes (docs/visits.md).
@@ -12,9 +14,11 @@ it changes (docs/visits.md).
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 import requests
@@ -27,6 +31,8 @@ from service_kit.outbox import OutboxRequest
 NAME = "maintenance-job-management"
 EXTENSION = "workshop_scheduling.maintenance_jobs"
 PATH = "/api/v1/maintenance-jobs"
+CANNED_JOBS = "/api/v1/canned-jobs"
+CANNED_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,15 @@ class Job:
     id: uuid.UUID
     status: str
     version: int
+
+
+@dataclass(frozen=True)
+class CannedWork:
+    """Work done often, as a customer can book it: its name and its labour time."""
+
+    code: str
+    name: str
+    labour_minutes: int
 
 
 class JobNotChangeable(Exception):
@@ -64,6 +79,8 @@ class JobDirectory(Protocol):
     def get_job(self, job_id: uuid.UUID, *, request_id: str | None = None) -> Job | None: ...
 
     def find_job(self, appointment_id: uuid.UUID) -> Job | None: ...
+
+    def list_canned_work(self) -> list[CannedWork]: ...
 
 
 def _read_job(body: Any) -> Job:
@@ -170,6 +187,33 @@ class MaintenanceJobs:
         if not isinstance(items, list):
             raise DependencyFailed(NAME, f"{NAME} answered a job list this service cannot read")
         return _read_job(items[0]) if items else None
+
+    def list_canned_work(self) -> list[CannedWork]:
+        """The active canned jobs (one page: a garage has tens, not hundreds)."""
+        response = self.http.get(CANNED_JOBS, params={"active": "true", "limit": CANNED_PAGE})
+        if response.status_code != 200:
+            raise DependencyFailed(NAME, f"{NAME} answered {response.status_code} to the canned jobs")
+        items = (_json(response) or {}).get("items")
+        if not isinstance(items, list):
+            raise DependencyFailed(NAME, f"{NAME} answered a canned job list this service cannot read")
+        return [_read_canned_work(item) for item in items]
+
+
+def _read_canned_work(body: Any) -> CannedWork:
+    """Its labour lines' hours (``hours``, else ``quantity``: decimals as text)."""
+    try:
+        hours = sum(
+            (
+                Decimal(str(line.get("hours") or line.get("quantity") or "0"))
+                for line in body.get("lines") or []
+                if line.get("kind") == "labour"
+            ),
+            Decimal(0),
+        )
+        minutes = math.ceil(hours * 60) if hours.is_finite() and hours > 0 else 0
+        return CannedWork(code=str(body["code"]), name=str(body["name"]), labour_minutes=minutes)
+    except (InvalidOperation, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DependencyFailed(NAME, f"{NAME} answered a canned job this service cannot read") from exc
 
 
 def init_app(app: Flask) -> None:

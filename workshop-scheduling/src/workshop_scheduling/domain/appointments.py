@@ -10,7 +10,7 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -134,6 +134,14 @@ class JobAlreadyStarted(Conflict):
         )
 
 
+class TooLateToChange(Conflict):
+    """The customer cannot move or cancel this appointment through the portal (any
+    more): it starts within the garage's cut-off, or it is no longer booked."""
+
+    def __init__(self, detail: str, *, changeable_until: datetime, status: str) -> None:
+        super().__init__(detail, changeable_until=changeable_until.isoformat(), current_status=status)
+
+
 class InvalidPlate(Unprocessable):
     def __init__(self) -> None:
         message = f"letters and digits (at most {PLATE_MAX_LENGTH}), with spaces, dashes or dots between"
@@ -251,6 +259,31 @@ def ensure_reschedulable(status: str) -> None:
 def ensure_no_show_allowed(start: datetime, now: datetime) -> None:
     if now < start:
         raise NoShowTooEarly()
+
+
+def changeable_until(start: datetime, cutoff: timedelta) -> datetime:
+    """Until when the customer may move or cancel an appointment themselves."""
+    return start - cutoff
+
+
+def ensure_changeable_by_customer(
+    status: str, start: datetime, *, now: datetime, cutoff: timedelta, tz: ZoneInfo
+) -> None:
+    """A booked appointment, before its cut-off (``cutoff`` before the start); later,
+    or checked in, done, missed or cancelled, the front desk decides."""
+    until = changeable_until(start, cutoff).astimezone(tz)
+    if status != BOOKED:
+        raise TooLateToChange(
+            f"the appointment is {status.replace('_', ' ')}: it can no longer be changed here",
+            changeable_until=until,
+            status=status,
+        )
+    if now >= until:
+        raise TooLateToChange(
+            f"the appointment can be changed here until {until.isoformat()}; please call the garage",
+            changeable_until=until,
+            status=status,
+        )
 
 
 def follows_job(status: str, job_status: str) -> str | None:

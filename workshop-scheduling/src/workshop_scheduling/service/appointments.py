@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -43,6 +44,7 @@ from service_kit.clock import utcnow
 from service_kit.etag import ensure_version
 from service_kit.http_client import DependencyFailed
 from service_kit.ids import uuid7
+from service_kit.links import LinkRevoked, issue_link, link_url
 from service_kit.outbox import enqueue
 from service_kit.pagination import Page, keyset_page
 from workshop_scheduling.clients import maintenance_jobs, notification_management
@@ -105,6 +107,53 @@ def message_data(appointment: Appointment, tz: Any) -> dict[str, Any]:
     }
 
 
+def appointment_link_url(session: Session, appointment: Appointment) -> str:
+    """A customer-portal link to the appointment (confirm, move, cancel), recorded in
+    this transaction and valid until the appointment's end: one per message. A move does
+    not revoke the earlier ones: a link names the appointment, not its time, so the page
+    a customer moved it from keeps working; each lapses at the end of the time its
+    message announced, and every message about a new time carries a new link."""
+    token = issue_link(
+        session,
+        purpose="appointment",
+        resource_id=appointment.id,
+        customer_id=appointment.customer_id,
+        expires_at=appointment.end_at,
+    )
+    return link_url("appointment", token)
+
+
+@dataclass(frozen=True)
+class ChangedBy:
+    """Who moves or cancels an appointment, and what they may do: staff (no ``guard``)
+    or the customer through the portal (``guard`` refuses a change past the cut-off; it
+    runs on the locked row before any other rule). ``client_address``: the customer's
+    address as the portal saw it."""
+
+    actor: Actor
+    guard: Callable[[Appointment], None] | None = None
+    client_address: str | None = None
+
+    def check(self, appointment: Appointment) -> None:
+        if self.guard is not None:
+            self.guard(appointment)
+
+    def record(self, appointment: Appointment) -> None:
+        appointment.changed_by, appointment.changed_by_name = self.actor.subject, self.actor.name
+        if self.client_address:
+            appointment.customer_client_address = self.client_address
+
+
+def _check(by: ChangedBy | None, appointment: Appointment) -> None:
+    if by is not None:
+        by.check(appointment)
+
+
+def _record(by: ChangedBy | None, appointment: Appointment) -> None:
+    if by is not None:
+        by.record(appointment)
+
+
 def _job_refused(action: str, exc: JobNotChangeable) -> JobAlreadyStarted:
     return JobAlreadyStarted(action, exc.current_status)
 
@@ -160,12 +209,17 @@ def book_appointment(
     data: dict[str, Any],
     booked_by: Actor,
     request_key: str | None = None,
+    owner_id: uuid.UUID | None = None,
+    client_address: str | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Book a vehicle in: every rule, the slot reserved and committed, the vehicle and
     its owner from vehicle-management, its job in maintenance-job-management, then the
     appointment confirmed with the confirmation to the customer. A booking that fails
-    after its reservation releases it, and cancels a job it made: all or nothing."""
+    after its reservation releases it, and cancels a job it made: all or nothing.
+
+    ``owner_id``: the customer a portal booking link was sent to; the vehicle must
+    still be theirs (410 ``link-revoked`` when it changed hands)."""
     now = now or utcnow()
     with Session(dependencies.side_engine) as side:
         reservation = _reserve(
@@ -183,6 +237,8 @@ def book_appointment(
         vehicle = dependencies.vehicles.get_vehicle(reservation.vehicle_id)
         if vehicle is None:
             raise InvalidResource("vehicle_id", "vehicle-management does not know this vehicle")
+        if owner_id is not None and vehicle.owner_id != owner_id:
+            raise LinkRevoked("the vehicle is no longer registered to the customer this link was sent to")
         if vehicle.status != "active":
             raise InvalidResource("vehicle_id", f"the vehicle is {vehicle.status}")
         job_asked = True
@@ -202,7 +258,10 @@ def book_appointment(
         if job.status == "cancelled":
             job = None  # the earlier attempt's, cancelled by check-jobs: nothing to undo
             raise AbandonedBookingAttempt()
-        return _confirm(session, reservation.id, vehicle, job, now=now)
+        appointment = _confirm(session, reservation.id, vehicle, job, now=now)
+        if client_address:
+            appointment.customer_client_address = client_address
+        return appointment
     except BaseException:
         _undo_booking(session, dependencies, reservation.id, job, job_asked=job_asked)
         raise
@@ -318,12 +377,14 @@ def _confirm(
     if appointment is None:
         raise RuntimeError(f"appointment {appointment_id} is gone")
     tell_job(session, appointment, at=now)
+    data = message_data(appointment, workshop(session).tz)
+    data["link_url"] = appointment_link_url(session, appointment)
     enqueue(
         session,
         notification_management.notify(
             customer_id=appointment.customer_id,
             type_="appointment_confirmed",
-            data=message_data(appointment, workshop(session).tz),
+            data=data,
             idempotency_key=f"appointment-confirmed-{appointment.id}",
         ),
     )
@@ -519,6 +580,7 @@ def reschedule_appointment(
     appointment_id: uuid.UUID,
     data: dict[str, Any],
     expected_versions: set[int] | None,
+    by: ChangedBy | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Move a booked appointment (and optionally its bay or technician): every rule
@@ -541,13 +603,14 @@ def reschedule_appointment(
     now = now or utcnow()
     with Session(dependencies.side_engine) as side:
         appointment = lock_appointment(side, appointment_id)
+        _check(by, appointment)
         ensure_version(appointment.version, expected_versions)
         ensure_reschedulable(appointment.status)
         claim_change(side, appointment.id, intent=RESCHEDULE, reason=None, due=now + dependencies.grace)
         move = _plan_move(side, appointment, data, now=now)
         if move is None or (move.start, move.end) == (appointment.start_at, appointment.end_at):
             side.rollback()  # nothing for the job service: no claim either
-            return _move_here(session, appointment_id, data, expected_versions, now=now)
+            return _move_here(session, appointment_id, data, expected_versions, by=by, now=now)
         pending = _reserve_move(side, appointment, move)
         side.commit()
     hold_claimed_change(session, appointment_id)
@@ -560,7 +623,7 @@ def reschedule_appointment(
         _abandon_change(session, dependencies, appointment_id, job_unchanged=False)
         raise
     try:
-        return _confirm_move(session, appointment_id, pending, now=now)
+        return _confirm_move(session, appointment_id, pending, by=by, now=now)
     except BaseException:
         _abandon_change(session, dependencies, appointment_id, job_unchanged=False)
         raise
@@ -572,12 +635,14 @@ def _move_here(
     data: dict[str, Any],
     expected_versions: set[int] | None,
     *,
+    by: ChangedBy | None,
     now: datetime,
 ) -> Appointment:
     """A reschedule that leaves the times as they are (another bay or technician, or no
     change at all): no other service is asked, so it is made in the request's
     transaction."""
     appointment = lock_appointment(session, appointment_id)
+    _check(by, appointment)
     ensure_version(appointment.version, expected_versions)
     ensure_reschedulable(appointment.status)
     ensure_no_change_under_way(session, appointment_id)
@@ -589,6 +654,7 @@ def _move_here(
         appointment.start_at, appointment.end_at = move.start, move.end
         appointment.bay = candidate
         appointment.technician = move.technician
+        _record(by, appointment)
         return appointment
 
     placement.place(
@@ -643,7 +709,12 @@ def _reserve_move(side: Session, appointment: Appointment, move: _Move) -> _Pend
 
 
 def _confirm_move(
-    session: Session, appointment_id: uuid.UUID, pending: _PendingMove, *, now: datetime
+    session: Session,
+    appointment_id: uuid.UUID,
+    pending: _PendingMove,
+    *,
+    by: ChangedBy | None,
+    now: datetime,
 ) -> Appointment:
     """The appointment moved onto the reservation of its new time, the customer told,
     the check deleted: the request's transaction. The bay's lock first, as a booking's
@@ -660,10 +731,14 @@ def _confirm_move(
     appointment.start_at, appointment.end_at = pending.start, pending.end
     appointment.bay = bay
     appointment.technician = technician
+    _record(by, appointment)
     session.flush()
     tz = workshop(session).tz
     previous_start = pending.previous_start.astimezone(tz).isoformat()
-    data_ = message_data(appointment, tz) | {"previous_start": previous_start}
+    data_ = message_data(appointment, tz) | {
+        "previous_start": previous_start,
+        "link_url": appointment_link_url(session, appointment),
+    }
     enqueue(
         session,
         notification_management.notify(
@@ -704,6 +779,7 @@ def _claim_cancelling(
     verb: str,
     intent: str,
     reason: str | None,
+    by: ChangedBy | None,
     now: datetime,
 ) -> tuple[uuid.UUID, str] | None:
     """Step 1 of a cancel or no-show, committed on its own: the rules, and the change
@@ -714,6 +790,7 @@ def _claim_cancelling(
         appointment = lock_appointment(side, appointment_id)
         if appointment.status == done and intent == CANCEL:
             return None
+        _check(by, appointment)
         transition(verb, appointment.status)
         if intent == NO_SHOW_INTENT:
             ensure_no_show_allowed(appointment.start_at, now)
@@ -733,13 +810,14 @@ def _cancel_with_job(
     intent: str,
     reason: str | None,
     job_reason: str,
+    by: ChangedBy | None,
     now: datetime,
 ) -> Appointment:
     """A cancel or no-show: its job must be cancelled first (refused once the work has
     started), and nothing is locked while it is asked: the change claimed and committed,
     the job cancelled, then the appointment changed in the request's transaction."""
     claimed = _claim_cancelling(
-        dependencies, appointment_id, verb=verb, intent=intent, reason=reason, now=now
+        dependencies, appointment_id, verb=verb, intent=intent, reason=reason, by=by, now=now
     )
     if claimed is None:
         return lock_appointment(session, appointment_id)
@@ -761,6 +839,7 @@ def _cancel_with_job(
             check = session.get(JobCheck, appointment_id)
             if check is None:
                 raise RuntimeError(f"the job check of appointment {appointment_id} is gone")
+            _record(by, appointment)
             apply_intent(session, appointment, check, at=now)
         disarm_job_check(session, appointment.id)
         session.flush()
@@ -788,6 +867,8 @@ def cancel_appointment(
     dependencies: BookingDependencies,
     appointment_id: uuid.UUID,
     reason: str | None,
+    by: ChangedBy | None = None,
+    job_reason: str | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Cancel the appointment and its job (refused with 409 once the work has
@@ -801,7 +882,8 @@ def cancel_appointment(
         action="cancel the appointment",
         intent=CANCEL,
         reason=reason,
-        job_reason=reason or "appointment cancelled",
+        job_reason=job_reason or reason or "appointment cancelled",
+        by=by,
         now=now or utcnow(),
     )
 
@@ -835,6 +917,7 @@ def mark_no_show(
     session: Session,
     dependencies: BookingDependencies,
     appointment_id: uuid.UUID,
+    by: ChangedBy | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """The customer did not come: the bay is free again and the job is cancelled."""
@@ -847,6 +930,7 @@ def mark_no_show(
         intent=NO_SHOW_INTENT,
         reason=None,
         job_reason="the customer did not come (no-show)",
+        by=by,
         now=now or utcnow(),
     )
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, select
+from sqlalchemy import String, func, select
 from sqlalchemy.orm import Session
 
 from service_kit.clock import utcnow
@@ -35,10 +35,12 @@ def find_availability(
     duration_minutes: int,
     bay_kind: str | None = None,
     technician_id: uuid.UUID | None = None,
+    ignore: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Free start times with the free bays at each: two queries for the whole range
-    (bays, then the active appointments in it), the rest in Python over the grid."""
+    (bays, then the active appointments in it), the rest in Python over the grid.
+    ``ignore``: an appointment being moved, whose own time is free to it."""
     now = now or utcnow()
     rules = workshop(session)
     errors: dict[str, list[str]] = {}
@@ -58,19 +60,20 @@ def find_availability(
     # Ids as text: parsing thousands of UUIDs would cost more than the query.
     by_text = {str(bay.id): bay.id for bay in bays}
     wanted = str(technician_id) if technician_id else None
-    rows = session.execute(
-        select(
-            Appointment.bay_id.cast(String),
-            Appointment.technician_id.cast(String),
-            Appointment.start_at,
-            Appointment.end_at,
-        ).where(
-            Appointment.status.in_(HOLDING),  # a reserved bay is taken
-            Appointment.start_at > low - LONGEST_APPOINTMENT,
-            Appointment.start_at < high,
-            Appointment.end_at > low,
-        )
+    held = select(
+        Appointment.bay_id.cast(String),
+        Appointment.technician_id.cast(String),
+        Appointment.start_at,
+        Appointment.end_at,
+    ).where(
+        Appointment.status.in_(HOLDING),  # a reserved bay is taken
+        Appointment.start_at > low - LONGEST_APPOINTMENT,
+        Appointment.start_at < high,
+        Appointment.end_at > low,
     )
+    if ignore is not None:
+        held = held.where(func.coalesce(Appointment.move_of, Appointment.id) != ignore)
+    rows = session.execute(held)
     for bay_text, technician_text, start, end in rows:
         bay_id = by_text.get(bay_text)
         if bay_id is not None:

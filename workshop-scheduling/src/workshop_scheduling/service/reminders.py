@@ -16,7 +16,7 @@ from workshop_scheduling.clients import notification_management
 from workshop_scheduling.domain.appointments import BOOKED
 from workshop_scheduling.domain.reminders import reminder_window
 from workshop_scheduling.models import Appointment, Reminder
-from workshop_scheduling.service.appointments import message_data
+from workshop_scheduling.service.appointments import appointment_link_url, message_data
 from workshop_scheduling.service.workshop import workshop
 
 
@@ -26,7 +26,8 @@ def send_reminders(
     """Put one reminder per booked appointment of ``day`` (tomorrow in the workshop's
     zone) in the outbox. The reminder rows are inserted ``ON CONFLICT DO NOTHING`` in
     the same transaction as the outbox rows: a second run, even a concurrent one (it
-    waits on the first one's rows), inserts nothing and sends nothing."""
+    waits on the first one's rows), inserts nothing and sends nothing. Each reminder
+    carries a new link to the appointment's page in the customer portal."""
     now = now or utcnow()
     rules = workshop(session)
     day, low, high = reminder_window(rules, now, day)
@@ -53,7 +54,8 @@ def send_reminders(
             notification_management.notify(
                 customer_id=appointment.customer_id,
                 type_="appointment_reminder",
-                data=message_data(appointment, rules.tz),
+                data=message_data(appointment, rules.tz)
+                | {"link_url": appointment_link_url(session, appointment)},
                 idempotency_key=f"appointment-reminder-{appointment.id}-{stamp}",
             ),
         )
