@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import time
 from typing import Any
 
-from service_kit.config import ConfigError, env_float, env_int, env_list, kit_settings
+from service_kit.config import ConfigError, env_bool, env_float, env_int, env_list, kit_settings
 from service_kit.http_client import downstream_settings
 
 SERVICE = "notification-management"
@@ -43,8 +44,24 @@ def delivery_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "DEFAULT_LANGUAGE": env.get("DEFAULT_LANGUAGE", "en"),
         "GARAGE_NAME": env.get("GARAGE_NAME", "The Garage"),
         "GARAGE_TIMEZONE": env.get("GARAGE_TIMEZONE", "Europe/Amsterdam"),
+        # Which messages count as service messages (docs/notifications.md): a request for
+        # feedback on the visit just made is, unless the garage says otherwise; the
+        # follow-ups (booking invitations, service and inspection due, declined work)
+        # are marketing unless it says otherwise.
+        "FEEDBACK_REQUESTS_ARE_SERVICE_MESSAGES": env_bool(
+            env, "FEEDBACK_REQUESTS_ARE_SERVICE_MESSAGES", True
+        ),
+        "FOLLOW_UPS_ARE_SERVICE_MESSAGES": env_bool(env, "FOLLOW_UPS_ARE_SERVICE_MESSAGES", False),
+        # No marketing SMS in these hours (GARAGE_TIMEZONE): held until they end.
+        "QUIET_HOURS_START": env.get("QUIET_HOURS_START", "21:00"),
+        "QUIET_HOURS_END": env.get("QUIET_HOURS_END", "08:00"),
     }
     problems = []
+    for name in ("QUIET_HOURS_START", "QUIET_HOURS_END"):
+        try:
+            time.fromisoformat(settings[name])
+        except ValueError:
+            problems.append(f"{name} must be a time of day such as 21:00")
     if settings["SMTP_SECURITY"] not in SMTP_SECURITY:
         problems.append(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
     if settings["SMS_PROVIDER"] not in SMS_PROVIDERS:

@@ -27,7 +27,7 @@ import random
 import threading
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +79,14 @@ class _GiveUp(Exception):
     """No later try can succeed as things stand: dead now."""
 
 
+class _Hold(Exception):
+    """Not now (quiet hours): due again at ``until``, no try counted."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"held until {until.isoformat()}")
+        self.until = until
+
+
 @dataclass(frozen=True)
 class _Result:
     outcome: str
@@ -96,10 +104,11 @@ class DispatchStats:
     failed: int = 0
     dead: int = 0
     skipped: int = 0
+    held: int = 0
 
     @property
     def processed(self) -> int:
-        return self.sent + self.failed + self.dead + self.skipped
+        return self.sent + self.failed + self.dead + self.skipped + self.held
 
     def count(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -116,6 +125,8 @@ class Dispatcher:
     default_language: str = "en"
     garage_name: str = "The Garage"
     timezone: str = "Europe/Amsterdam"
+    consent_rules: domain.ConsentRules = field(default_factory=domain.ConsentRules)
+    quiet_hours: domain.QuietHours = field(default_factory=domain.QuietHours)
     clock: Callable[[], datetime] = utcnow
     rng: Callable[[], float] = random.random
 
@@ -143,6 +154,13 @@ class Dispatcher:
             "default_language": config["DEFAULT_LANGUAGE"],
             "garage_name": config["GARAGE_NAME"],
             "timezone": config["GARAGE_TIMEZONE"],
+            "consent_rules": domain.ConsentRules(
+                feedback_requests_are_service=config["FEEDBACK_REQUESTS_ARE_SERVICE_MESSAGES"],
+                follow_ups_are_service=config["FOLLOW_UPS_ARE_SERVICE_MESSAGES"],
+            ),
+            "quiet_hours": domain.QuietHours.parse(
+                config["QUIET_HOURS_START"], config["QUIET_HOURS_END"], config["GARAGE_TIMEZONE"]
+            ),
         }
         parts.update(overrides)
         return cls(**parts)
@@ -213,7 +231,16 @@ class Dispatcher:
         """Try once and record it; the channel and the outcome as recorded."""
         started = self.clock()
         try:
-            result = self._deliver(session, notification)
+            # The pass's moment when that is later than the clock (as for backoff), so a
+            # held notification is never due again within the same pass.
+            result = self._deliver(session, notification, now=max(started, due_by))
+        except _Hold as exc:
+            # Quiet hours: not a try. Due again when they end; consent and everything
+            # else are checked anew then.
+            notification.next_attempt_at = exc.until
+            session.flush()
+            log.info("notification %s: %s (quiet hours)", notification.id, exc)
+            return notification.channel, "held"
         except _GiveUp as exc:
             result = _Result(domain.DEAD, error=str(exc))
         except _TryLater as exc:
@@ -239,16 +266,23 @@ class Dispatcher:
         if customer is None:
             raise _GiveUp(f"customer {notification.customer_id} does not exist in customer-management")
         plan = domain.plan_delivery(
-            requested_channel=notification.channel, customer=customer, default_language=self.default_language
+            requested_channel=notification.channel,
+            customer=customer,
+            default_language=self.default_language,
+            purpose=self.consent_rules.purpose(notification.type),
         )
         return plan, domain.greeted_name(customer)
 
-    def _deliver(self, session: Session, notification: Notification) -> _Result:
+    def _deliver(self, session: Session, notification: Notification, *, now: datetime) -> _Result:
         plan, name = self._plan(notification)
         if isinstance(plan, domain.Skip):
             return _Result(
                 domain.SKIPPED, channel=notification.channel, skip_reason=plan.reason, error=plan.detail
             )
+        if domain.is_held(purpose=self.consent_rules.purpose(notification.type), channel=plan.channel):
+            until = self.quiet_hours.held_until(now)
+            if until is not None:
+                raise _Hold(until)
         language, message = self._render(session, notification, plan, name)
         recipient = domain.mask_address(plan.channel, plan.address)
         reference = str(notification.id)

@@ -9,7 +9,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,6 +32,13 @@ TYPES = (
     "invoice_issued",
     "payment_reminder",
     "password_reset",
+    # issue 18: the customer portal's links
+    "feedback_request",
+    "booking_invitation",
+    # issue 19: bringing customers back
+    "service_due",
+    "inspection_due",
+    "declined_work",
 )
 # Types addressed to someone who is not a customer (a member of staff), by email,
 # with an ``addressee`` instead of a ``customer_id``: service messages (direct.py).
@@ -45,14 +52,22 @@ DUE_STATUSES = (PENDING, FAILED)
 # added contact data or consent (both are checked again at delivery).
 RETRYABLE_STATUSES = (DEAD, SKIPPED)
 OUTCOMES = (SENT, FAILED, DEAD, SKIPPED)
-# Every type is a service message (it follows from what the customer booked or
-# bought), never marketing: the consent that counts is "service" on the channel.
-PURPOSE = "service"
+# Which consent a message needs (docs/notifications.md). Most types follow from what
+# the customer booked or bought: service messages. A request for feedback on the visit
+# just made is one message about that visit: a service message unless the garage says
+# otherwise (FEEDBACK_REQUESTS_ARE_SERVICE_MESSAGES). The follow-ups invite a visit
+# the customer did not ask for: marketing unless the garage says otherwise
+# (FOLLOW_UPS_ARE_SERVICE_MESSAGES).
+SERVICE, MARKETING = "service", "marketing"
+PURPOSE = SERVICE  # of every type not named below
+FEEDBACK_TYPES = ("feedback_request",)
+FOLLOW_UP_TYPES = ("booking_invitation", "service_due", "inspection_due", "declined_work")
 
 SKIP_REASONS = {
     "customer_erased": "the customer has been erased",
     "no_channel": "the customer asked not to be contacted",
     "opted_out": "the customer withdrew consent for service messages on this channel",
+    "no_marketing_consent": "the customer has not consented to marketing messages on this channel",
     "no_email_address": "the customer has no email address",
     "no_phone_number": "the customer has no phone number",
 }
@@ -202,18 +217,39 @@ class Skip:
         return SKIP_REASONS[self.reason]
 
 
+@dataclass(frozen=True)
+class ConsentRules:
+    """The garage's choices of which types count as service messages."""
+
+    feedback_requests_are_service: bool = True
+    follow_ups_are_service: bool = False
+
+    def purpose(self, type_: str) -> str:
+        """The consent a message of ``type_`` needs on its channel: service or marketing."""
+        if type_ in FEEDBACK_TYPES:
+            return SERVICE if self.feedback_requests_are_service else MARKETING
+        if type_ in FOLLOW_UP_TYPES:
+            return SERVICE if self.follow_ups_are_service else MARKETING
+        return PURPOSE
+
+
 def plan_delivery(
-    *, requested_channel: str | None, customer: Contact, default_language: str
+    *, requested_channel: str | None, customer: Contact, default_language: str, purpose: str = SERVICE
 ) -> Deliver | Skip:
     """How to reach the customer now, or why not to. The channel is the one the request
-    asked for, else the customer's preferred one; it is never swapped for another."""
+    asked for, else the customer's preferred one; it is never swapped for another. A
+    marketing message needs the marketing consent on the channel and the service one
+    too: a customer who withdrew service messages (an SMS STOP) hears nothing there."""
     if customer.status == "erased":
         return Skip("customer_erased")
     channel = requested_channel or customer.preferred_channel
     if channel not in CHANNELS:
         return Skip("no_channel")
-    if not (customer.consents.get(channel) or {}).get(PURPOSE, False):
+    consents = customer.consents.get(channel) or {}
+    if not consents.get(SERVICE, False):
         return Skip("opted_out")
+    if purpose == MARKETING and not consents.get(MARKETING, False):
+        return Skip("no_marketing_consent")
     address = customer.email if channel == "email" else customer.phone
     if not address:
         return Skip("no_email_address" if channel == "email" else "no_phone_number")
@@ -233,6 +269,42 @@ def language_candidates(preferred: str | None, *, default: str) -> tuple[str, ..
         candidates.append(primary)
     candidates.append(default)
     return tuple(dict.fromkeys(candidates))
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """No marketing SMS between ``start`` and ``end`` (local times in the garage's time
+    zone; ``start`` after ``end`` spans midnight): such a message is held until ``end``.
+    Equal times: no quiet hours."""
+
+    start: time = time(21, 0)
+    end: time = time(8, 0)
+    timezone: str = "Europe/Amsterdam"
+
+    @classmethod
+    def parse(cls, start: str, end: str, timezone: str) -> QuietHours:
+        return cls(time.fromisoformat(start), time.fromisoformat(end), timezone)
+
+    def _quiet(self, moment: time) -> bool:
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+    def held_until(self, now: datetime) -> datetime | None:
+        """When a message that may not go out now may go out; None: it may now."""
+        local = now.astimezone(ZoneInfo(self.timezone))
+        if not self._quiet(local.time()):
+            return None
+        day = local.date() if local.time() < self.end else local.date() + timedelta(days=1)
+        # Wall-clock end of the quiet hours that day, as an aware moment (DST-safe).
+        return datetime.combine(day, self.end, tzinfo=ZoneInfo(self.timezone)).astimezone(UTC)
+
+
+def is_held(*, purpose: str, channel: str) -> bool:
+    """Quiet hours apply to marketing by SMS (a text wakes people; an email does not)."""
+    return purpose == MARKETING and channel == "sms"
 
 
 def mask_address(channel: str, address: str) -> str:
@@ -334,7 +406,21 @@ def _filters(language: str, zone: ZoneInfo) -> dict[str, Callable[..., str]]:
             f"{sign}{symbol}{' ' if words == 'nl' and len(symbol) == 1 else ''}{whole}{separator}{cents:02d}"
         )
 
-    return {"date": format_date, "time": format_time, "datetime": format_datetime, "money": money}
+    def number(value: Any) -> str:
+        """A whole number grouped as the language writes it: 15,000 (en), 15.000 (nl)."""
+        try:
+            amount = int(value)
+        except (TypeError, ValueError):
+            return str(value)
+        return f"{amount:,}".replace(",", "." if words == "nl" else ",")
+
+    return {
+        "date": format_date,
+        "time": format_time,
+        "datetime": format_datetime,
+        "money": money,
+        "number": number,
+    }
 
 
 @functools.lru_cache(maxsize=64)
@@ -424,6 +510,7 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         "vehicle": "Volkswagen Golf",
         "plate": "AB-123-C",
         "work": "Annual service",
+        "link_url": "https://portal.garage.example/appointment/eyJhbGciOiJIUzI1NiJ9.sample.signature",
     },
     "appointment_rescheduled": {
         "appointment_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
@@ -432,6 +519,7 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         "end": "2026-03-19T15:30:00+01:00",
         "vehicle": "Volkswagen Golf",
         "plate": "AB-123-C",
+        "link_url": "https://portal.garage.example/appointment/eyJhbGciOiJIUzI1NiJ9.sample.signature",
     },
     "appointment_cancelled": {
         "appointment_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
@@ -445,6 +533,7 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         "start": "2026-03-17T09:30:00+01:00",
         "vehicle": "Volkswagen Golf",
         "plate": "AB-123-C",
+        "link_url": "https://portal.garage.example/appointment/eyJhbGciOiJIUzI1NiJ9.sample.signature",
     },
     "estimate_ready": {
         "job_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c",
@@ -458,6 +547,7 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         "total_net": 12000,
         "total_vat": 2520,
         "total_gross": 14520,
+        "link_url": "https://portal.garage.example/estimate/eyJhbGciOiJIUzI1NiJ9.sample.signature",
     },
     "job_on_hold": {
         "job_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c",
@@ -477,6 +567,7 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         "currency": "EUR",
         "total_gross": 24200,
         "due_date": "2026-03-31",
+        "pay_url": "https://portal.garage.example/invoice/eyJhbGciOiJIUzI1NiJ9.sample.signature",
     },
     "payment_reminder": {
         "invoice_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5f",
@@ -484,9 +575,56 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         "currency": "EUR",
         "outstanding": 24200,
         "due_date": "2026-03-31",
+        "pay_url": "https://portal.garage.example/invoice/eyJhbGciOiJIUzI1NiJ9.sample.signature",
     },
     "password_reset": {
         "link": "https://garage.example/oauth/password-reset/new?token=sample",
         "expires_minutes": 30,
+    },
+    "feedback_request": {
+        "job_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c",
+        "link_url": "https://portal.garage.example/feedback/eyJhbGciOiJIUzI1NiJ9.sample.signature",
+        "visit_date": "2026-03-17",
+        "plate": "AB-123-C",
+        "make": "Volkswagen",
+        "model": "Golf",
+    },
+    "booking_invitation": {
+        "vehicle_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5e",
+        "link_url": "https://portal.garage.example/book/eyJhbGciOiJIUzI1NiJ9.sample.signature",
+        "plate": "AB-123-C",
+        "make": "Volkswagen",
+        "model": "Golf",
+    },
+    "service_due": {
+        "vehicle_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5e",
+        "link_url": "https://portal.garage.example/book/eyJhbGciOiJIUzI1NiJ9.sample.signature",
+        "plate": "AB-123-C",
+        "make": "Volkswagen",
+        "model": "Golf",
+        "due_date": "2026-06-01",
+        "due_km": 120000,
+    },
+    "inspection_due": {
+        "vehicle_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5e",
+        "link_url": "https://portal.garage.example/book/eyJhbGciOiJIUzI1NiJ9.sample.signature",
+        "plate": "AB-123-C",
+        "make": "Volkswagen",
+        "model": "Golf",
+        "due_date": "2026-06-01",
+    },
+    "declined_work": {
+        "vehicle_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5e",
+        "job_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c",
+        "link_url": "https://portal.garage.example/book/eyJhbGciOiJIUzI1NiJ9.sample.signature",
+        "plate": "AB-123-C",
+        "make": "Volkswagen",
+        "model": "Golf",
+        "visit_date": "2026-03-17",
+        "currency": "EUR",
+        "lines": [
+            {"description": "Brake pads, rear", "gross": 8470},
+            {"description": "Wiper blades"},
+        ],
     },
 }
