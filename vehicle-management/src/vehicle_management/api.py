@@ -4,34 +4,46 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask.views import MethodView
 
 from service_kit.auth import current_actor
 from service_kit.blueprint import ServiceBlueprint
+from service_kit.clock import utcnow
 from service_kit.etag import etag_header, if_match_versions
 from service_kit.pagination import PageArgsSchema
 from vehicle_management.clients.customer_management import customer_management
+from vehicle_management.clients.maintenance_job_management import maintenance_job_management
 from vehicle_management.models import db
 from vehicle_management.schemas import (
+    DueListItemPageSchema,
+    DueQueryArgsSchema,
     OdometerReadingCreateSchema,
     OdometerReadingPageSchema,
     OdometerReadingSchema,
     OwnershipPageSchema,
+    ServiceIntervalListSchema,
+    ServiceIntervalPutSchema,
+    ServiceIntervalSchema,
     VehicleCreateSchema,
+    VehicleDueArgsSchema,
+    VehicleDueSchema,
     VehiclePageSchema,
     VehicleQueryArgsSchema,
     VehicleSchema,
     VehicleTransferSchema,
     VehicleUpdateSchema,
 )
-from vehicle_management.service import odometer, ownership, vehicles
+from vehicle_management.service import due, intervals, odometer, ownership, vehicles
 
 READERS = ("admin", "advisor", "technician", "accountant", "service")
 WRITERS = ("admin", "advisor")
 ODOMETER_WRITERS = ("admin", "advisor", "technician")
+INTERVAL_SETTERS = ("admin",)
 
 blp = ServiceBlueprint(
     "vehicles",
@@ -55,6 +67,11 @@ def _owner_checked(view: View) -> View:
 
 def _default_country() -> str:
     return current_app.config["DEFAULT_REGISTRATION_COUNTRY"]
+
+
+def garage_today() -> date:
+    """Today in the garage's time zone."""
+    return utcnow().astimezone(ZoneInfo(current_app.config["GARAGE_TIMEZONE"])).date()
 
 
 @blp.route("")
@@ -177,3 +194,82 @@ class OdometerReadings(MethodView):
             session=db.session(), vehicle_id=vehicle_id, data=data, recorded_by=current_actor()
         )
         return reading, {"Location": url_for("vehicles.OdometerReadings", vehicle_id=vehicle_id)}
+
+
+@blp.route("/due")
+class DueVehicles(MethodView):
+    @blp.auth(*READERS)
+    @blp.arguments(DueQueryArgsSchema, location="query")
+    @blp.response(200, DueListItemPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Vehicles with a service or inspection due in a period, the earliest first
+
+        As last worked out (`computed_at`): `flask send-due-reminders` and
+        `flask refresh-due-dates` work every active vehicle out again."""
+        return due.list_due(
+            session=db.session(),
+            from_on=args["from_on"],
+            to_on=args["to_on"],
+            kind=args.get("kind"),
+            limit=args["limit"],
+            cursor=args.get("cursor"),
+        )
+
+
+@blp.route("/<uuid:vehicle_id>/due")
+class VehicleDue(MethodView):
+    @blp.auth(*READERS)
+    @_not_found
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.arguments(VehicleDueArgsSchema, location="query")
+    @blp.response(200, VehicleDueSchema)
+    def get(self, args: dict[str, Any], vehicle_id: uuid.UUID) -> Any:
+        """When the vehicle's next service and periodic inspection are due, and why
+
+        The service: the garage's intervals, the last completed service job (asked of
+        maintenance-job-management) and the odometer readings; the inspection: the
+        country's rules (the Dutch APK) by age and fuel."""
+        return due.vehicle_due(
+            session=db.session(),
+            jobs=maintenance_job_management(),
+            vehicle_id=vehicle_id,
+            as_of=args.get("as_of") or garage_today(),
+        )
+
+
+@blp.route("/service-intervals")
+class ServiceIntervals(MethodView):
+    @blp.auth(*READERS)
+    @blp.response(200, ServiceIntervalListSchema)
+    def get(self) -> Any:
+        """The garage's service intervals (a handful, unpaged)"""
+        return {"items": intervals.list_intervals(session=db.session())}
+
+
+@blp.route("/service-intervals/<string:code>")
+class ServiceInterval(MethodView):
+    @blp.auth(*READERS)
+    @_not_found
+    @blp.response(200, ServiceIntervalSchema)
+    def get(self, code: str) -> Any:
+        """One service interval"""
+        interval = intervals.get_interval(session=db.session(), code=code)
+        return interval, etag_header(interval.version)
+
+    @blp.auth(*INTERVAL_SETTERS)
+    @blp.transactional
+    @blp.if_match
+    @blp.arguments(ServiceIntervalPutSchema)
+    @blp.response(200, ServiceIntervalSchema)
+    @blp.alt_response(201, schema=ServiceIntervalSchema, description="The interval was new")
+    def put(self, data: dict[str, Any], code: str) -> Any:
+        """Set how often the service `code` is due: every `months`, every `km`, or
+        whichever comes first; `canned_job_codes` say which completed work counts"""
+        interval, created = intervals.put_interval(
+            session=db.session(),
+            code=code,
+            data=data,
+            actor=current_actor(),
+            expected_versions=if_match_versions(),
+        )
+        return interval, 201 if created else 200, etag_header(interval.version)

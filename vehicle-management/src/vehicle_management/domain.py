@@ -304,6 +304,16 @@ def validate_vehicle(fields: Mapping[str, Any], *, default_country: str, current
     if year is not None and not FIRST_MODEL_YEAR <= year <= current_year + 2:
         fail("year", f"must be between {FIRST_MODEL_YEAR} and {current_year + 2}")
 
+    admitted = result.get("first_admission_on")
+    if admitted is not None:
+        if not FIRST_MODEL_YEAR <= admitted.year <= current_year:
+            fail("first_admission_on", f"must be in the years {FIRST_MODEL_YEAR} to {current_year}")
+        elif year is not None and admitted.year < year - 1:
+            fail("first_admission_on", f"cannot be more than a year before the model year {year}")
+    expires = result.get("inspection_expires_on")
+    if expires is not None and not FIRST_MODEL_YEAR <= expires.year <= current_year + 10:
+        fail("inspection_expires_on", f"must be in the years {FIRST_MODEL_YEAR} to {current_year + 10}")
+
     if errors:
         raise InvalidVehicle(errors)
     return result

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from service_kit.clock import utcnow
 from service_kit.db import make_database, schema_metadata
 from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
-from vehicle_management import domain
+from service_kit.outbox import define_outbox_table
+from vehicle_management import domain, due_dates
 
 SCHEMA = "vehicles"
 
@@ -25,7 +37,7 @@ class Model(DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
 
 
-db = make_database(Model, tables=(define_idempotency_table,))
+db = make_database(Model, tables=(define_idempotency_table, define_outbox_table))
 
 
 class Vehicle(Model):
@@ -61,6 +73,10 @@ class Vehicle(Model):
     year: Mapped[int | None] = mapped_column(Integer)
     fuel_type: Mapped[str | None] = mapped_column(String(16))
     colour: Mapped[str | None] = mapped_column(String(40))
+    # From the registration certificate (NL: datum eerste toelating): the periodic
+    # inspection counts from it. The inspection's expiry on record, when known, wins.
+    first_admission_on: Mapped[date | None] = mapped_column(Date)
+    inspection_expires_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="active")
     # The latest reading, kept beside the vehicle so every read of it shows the mileage.
     odometer_value: Mapped[int | None] = mapped_column(Integer)
@@ -141,3 +157,66 @@ class OdometerReading(Model):
 
     def as_domain(self) -> domain.Reading:
         return domain.Reading(self.value, self.unit, self.read_at, self.corrected)
+
+
+class ServiceIntervalRule(Model):
+    """A kind of service the garage reminds of, and how often it is due (admin-editable)."""
+
+    __tablename__ = "service_intervals"
+    __table_args__ = (
+        CheckConstraint("months IS NOT NULL OR km IS NOT NULL", name="months_or_km"),
+        CheckConstraint("months IS NULL OR months BETWEEN 1 AND 240", name="months"),
+        CheckConstraint("km IS NULL OR km BETWEEN 100 AND 1000000", name="km"),
+    )
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    months: Mapped[int | None] = mapped_column(Integer)
+    km: Mapped[int | None] = mapped_column(Integer)
+    canned_job_codes: Mapped[list[str]] = mapped_column(ARRAY(String(40)))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_by_name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def as_domain(self) -> due_dates.ServiceInterval:
+        return due_dates.ServiceInterval(
+            self.code, self.name, self.months, self.km, tuple(self.canned_job_codes or (self.code,))
+        )
+
+
+class DueDate(Model):
+    """A vehicle's next service or inspection as last worked out (``refresh-due-dates``
+    and ``send-due-reminders``): what the list of vehicles due in a period reads."""
+
+    __tablename__ = "due_dates"
+    __table_args__ = (
+        CheckConstraint("kind IN ('service', 'inspection')", name="kind"),
+        Index("ix_due_dates_kind_due_on", "kind", "due_on", "vehicle_id"),
+        Index("ix_due_dates_due_on", "due_on", "vehicle_id"),
+    )
+
+    vehicle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.vehicles.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    # The date the reminder is sent once for: the service's due date by calendar (it
+    # stays put while the estimate by distance moves), the inspection's due date.
+    reminder_date: Mapped[date | None] = mapped_column(Date)
+    due_km: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DueReminder(Model):
+    """A reminder asked of workshop-scheduling: one per vehicle, kind and due date, ever."""
+
+    __tablename__ = "due_reminders"
+
+    vehicle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.vehicles.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    due_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    outbox_message_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

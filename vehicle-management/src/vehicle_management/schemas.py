@@ -35,6 +35,20 @@ def _editable_fields(*, creating: bool) -> dict[str, ma.fields.Field]:
         ),
         "fuel_type": ma.fields.String(allow_none=True, validate=validate.OneOf(FUEL_TYPES)),
         "colour": ma.fields.String(allow_none=True, validate=[validate.Length(max=40), SINGLE_LINE]),
+        "first_admission_on": ma.fields.Date(
+            allow_none=True,
+            metadata={
+                "description": "first admission to the road, from the registration certificate "
+                "(NL: datum eerste toelating); the periodic inspection counts from it"
+            },
+        ),
+        "inspection_expires_on": ma.fields.Date(
+            allow_none=True,
+            metadata={
+                "description": "the periodic inspection's expiry date on record (NL: vervaldatum APK); "
+                "when given it is the inspection's due date"
+            },
+        ),
     }
 
 
@@ -80,6 +94,8 @@ class VehicleSchema(ma.Schema):
     year = ma.fields.Integer(required=True, allow_none=True)
     fuel_type = ma.fields.String(required=True, allow_none=True, validate=validate.OneOf(FUEL_TYPES))
     colour = ma.fields.String(required=True, allow_none=True)
+    first_admission_on = ma.fields.Date(required=True, allow_none=True)
+    inspection_expires_on = ma.fields.Date(required=True, allow_none=True)
     status = ma.fields.String(required=True, validate=validate.OneOf(STATUSES))
     odometer = ma.fields.Nested(
         OdometerSummarySchema,
@@ -162,3 +178,143 @@ class OdometerReadingSchema(ma.Schema):
 
 
 OdometerReadingPageSchema = page_schema(OdometerReadingSchema)
+
+
+# ---------------------------------------------------------------------------- due dates
+
+KINDS = ("service", "inspection")
+
+
+class UsageSchema(ma.Schema):
+    km_per_day = ma.fields.Float(required=True, allow_none=True)
+    method = ma.fields.String(
+        required=True, validate=validate.OneOf(("readings", "since_admission", "unknown"))
+    )
+    explanation = ma.fields.String(required=True)
+
+
+class LastServiceSchema(ma.Schema):
+    job_id = ma.fields.UUID(required=True)
+    completed_on = ma.fields.Date(required=True)
+    km = ma.fields.Integer(required=True, allow_none=True)
+
+
+class ServiceDueSchema(ma.Schema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(("service",)))
+    interval = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "the interval's code"}
+    )
+    name = ma.fields.String(required=True, allow_none=True)
+    due_on = ma.fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "whichever comes first: by date or by distance"},
+    )
+    due_by = ma.fields.String(required=True, allow_none=True, validate=validate.OneOf(("date", "distance")))
+    due_by_date = ma.fields.Date(required=True, allow_none=True)
+    due_km = ma.fields.Integer(required=True, allow_none=True)
+    due_by_distance_on = ma.fields.Date(
+        required=True, allow_none=True, metadata={"description": "when due_km is reached at the measured use"}
+    )
+    last_service = ma.fields.Nested(LastServiceSchema, required=True, allow_none=True)
+    reasons = ma.fields.List(ma.fields.String(), required=True)
+
+
+class NextServiceSchema(ServiceDueSchema):
+    reminder_date = ma.fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the due date a reminder is sent once for (the date by calendar)"},
+    )
+
+
+class InspectionDueSchema(ma.Schema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(("inspection",)))
+    status = ma.fields.String(required=True, validate=validate.OneOf(("due", "exempt", "unknown")))
+    due_on = ma.fields.Date(required=True, allow_none=True)
+    rule = ma.fields.String(required=True, allow_none=True, metadata={"description": "e.g. APK"})
+    schedule = ma.fields.String(required=True, allow_none=True)
+    estimated = ma.fields.Boolean(
+        required=True, metadata={"description": "worked out from the model year: no first admission date"}
+    )
+    reasons = ma.fields.List(ma.fields.String(), required=True)
+
+
+class VehicleDueSchema(ma.Schema):
+    vehicle_id = ma.fields.UUID(required=True)
+    as_of = ma.fields.Date(required=True)
+    service = ma.fields.Nested(
+        NextServiceSchema, required=True, metadata={"description": "the service due first"}
+    )
+    intervals = ma.fields.List(
+        ma.fields.Nested(ServiceDueSchema),
+        required=True,
+        metadata={"description": "each service interval's due"},
+    )
+    inspection = ma.fields.Nested(InspectionDueSchema, required=True)
+    use = ma.fields.Nested(UsageSchema, required=True, metadata={"description": "the measured use, and how"})
+
+
+class VehicleDueArgsSchema(ma.Schema):
+    as_of = ma.fields.Date(metadata={"description": "the day to work from; default today (the garage's)"})
+
+
+class DueQueryArgsSchema(PageArgsSchema):
+    from_on = ma.fields.Date(required=True, data_key="from", metadata={"description": "first day, included"})
+    to_on = ma.fields.Date(required=True, data_key="to", metadata={"description": "last day, included"})
+    kind = ma.fields.String(validate=validate.OneOf(KINDS), metadata={"description": "default both"})
+
+
+class DueListItemSchema(ma.Schema):
+    vehicle_id = ma.fields.UUID(required=True)
+    owner_id = ma.fields.UUID(required=True)
+    plate = ma.fields.String(required=True)
+    plate_display = ma.fields.String(required=True)
+    make = ma.fields.String(required=True)
+    model = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(KINDS))
+    due_on = ma.fields.Date(required=True)
+    due_by = ma.fields.String(required=True, allow_none=True, validate=validate.OneOf(("date", "distance")))
+    due_km = ma.fields.Integer(required=True, allow_none=True)
+    name = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "the service or the rule"}
+    )
+    estimated = ma.fields.Boolean(required=True)
+    computed_at = ma.fields.AwareDateTime(
+        required=True, metadata={"description": "when it was last worked out"}
+    )
+
+
+DueListItemPageSchema = page_schema(DueListItemSchema)
+
+
+class ServiceIntervalPutSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=[validate.Length(min=1, max=100), SINGLE_LINE])
+    months = ma.fields.Integer(allow_none=True, validate=validate.Range(min=1, max=240))
+    km = ma.fields.Integer(allow_none=True, validate=validate.Range(min=100, max=1_000_000))
+    canned_job_codes = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=1, max=40)),
+        validate=validate.Length(max=20),
+        metadata={
+            "description": "canned jobs whose completion counts as this service "
+            "(default: the interval's code)"
+        },
+    )
+    active = ma.fields.Boolean(load_default=True, metadata={"description": "false: no longer reminded of"})
+
+
+class ServiceIntervalSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    months = ma.fields.Integer(required=True, allow_none=True)
+    km = ma.fields.Integer(required=True, allow_none=True)
+    canned_job_codes = ma.fields.List(ma.fields.String(), required=True)
+    active = ma.fields.Boolean(required=True)
+    updated_at = ma.fields.AwareDateTime(required=True)
+    updated_by = ma.fields.String(required=True)
+    updated_by_name = ma.fields.String(required=True)
+    version = ma.fields.Integer(required=True)
+
+
+class ServiceIntervalListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ServiceIntervalSchema), required=True)

@@ -18,7 +18,18 @@ from vehicle_management import domain
 from vehicle_management.clients.customer_management import CustomerDirectory
 from vehicle_management.models import Ownership, Vehicle, utcnow
 
-EDITABLE_FIELDS = ("plate", "country", "vin", "make", "model", "year", "fuel_type", "colour")
+EDITABLE_FIELDS = (
+    "plate",
+    "country",
+    "vin",
+    "make",
+    "model",
+    "year",
+    "fuel_type",
+    "colour",
+    "first_admission_on",
+    "inspection_expires_on",
+)
 
 
 def check_owner(customers: CustomerDirectory, owner_id: uuid.UUID, *, field: str) -> None:
