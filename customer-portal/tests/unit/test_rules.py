@@ -1,0 +1,99 @@
+"""The portal's own small rules: its settings, when an appointment may still be changed
+online (the service checks again), what can be booked, and keeping tokens out of logs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from customer_portal.app import _NoTokensInLogs
+from customer_portal.config import load_config
+from customer_portal.pages.appointment import changeable, starts_of
+from customer_portal.pages.booking import OTHER_MINUTES, chosen_work, work_options
+
+from service_kit.config import ConfigError
+
+
+def test_production_names_every_missing_setting() -> None:
+    env = {
+        "GARAGE_ENV": "production",
+        "JWT_JWKS_URL": "https://id/jwks",
+        "DATABASE_URL": "postgresql://x/y",
+        "RATE_LIMIT_STORAGE_URL": "redis://r:6379/0",
+        "SERVICE_TOKEN_URL": "https://id/oauth/token",
+        "WORKSHOP_SCHEDULING_URL": "http://ws",
+        "MAINTENANCE_JOB_MANAGEMENT_URL": "http://mjm",
+        "INVOICING_URL": "http://inv",
+    }
+    with pytest.raises(ConfigError) as refused:
+        load_config(env=env)
+    for name in ("PORTAL_URL", "PORTAL_SECRET_KEY", "SERVICE_CLIENT_SECRET", "GARAGE_PHONE"):
+        assert name in str(refused.value)
+
+
+def test_in_development_the_portal_asks_identity_for_its_token_as_customer_portal() -> None:
+    config = load_config(env={})
+    assert config["SERVICE_TOKEN_URL"] == "http://127.0.0.1:8007/oauth/token"
+    assert config["SERVICE_CLIENT_ID"] == "customer-portal"
+    assert config["SERVICE_CLIENT_SECRET"]
+    assert config["PROXY_HOPS"] == 0
+    assert (
+        load_config(env={"GARAGE_ENV": "production", "PROXY_HOPS": "2"}.copy() | _production())["PROXY_HOPS"]
+        == 2
+    )
+
+
+def _production() -> dict[str, str]:
+    return {
+        "JWT_JWKS_URL": "https://id/jwks",
+        "DATABASE_URL": "postgresql://x/y",
+        "RATE_LIMIT_STORAGE_URL": "redis://r",
+        "SERVICE_TOKEN_URL": "https://id/oauth/token",
+        "SERVICE_CLIENT_SECRET": "s" * 40,
+        "PORTAL_URL": "https://p",
+        "PORTAL_SECRET_KEY": "k" * 40,
+        "GARAGE_PHONE": "+31 20 1",
+        "WORKSHOP_SCHEDULING_URL": "http://ws",
+        "MAINTENANCE_JOB_MANAGEMENT_URL": "http://mjm",
+        "INVOICING_URL": "http://inv",
+    }
+
+
+def test_an_appointment_is_changeable_online_until_its_cut_off() -> None:
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    later = datetime.now(UTC) + timedelta(days=3)
+    assert changeable({"status": "scheduled", "changeable_until": later.isoformat()})
+    assert not changeable(
+        {"status": "scheduled", "changeable_until": (soon - timedelta(hours=2)).isoformat()}
+    )
+    assert not changeable({"status": "cancelled", "changeable_until": later.isoformat()})
+    assert changeable({"status": "scheduled", "changeable_until": None})
+    assert changeable({"status": "scheduled", "changeable_until": "nonsense"})  # the service decides then
+
+
+def test_free_starts_come_from_either_shape_of_answer() -> None:
+    assert starts_of({"starts": ["2026-12-08T08:00:00+01:00"]}) == ["2026-12-08T08:00:00+01:00"]
+    assert starts_of({"slots": [{"start": "a", "end": "b"}, {"end": "c"}]}) == ["a"]
+    assert starts_of(None) == [] and starts_of({"slots": "x"}) == []
+
+
+def test_what_can_be_booked_is_the_garage_s_usual_work_or_other_work_described() -> None:
+    booking = {"work": [{"name": "Small service", "duration_minutes": 90}, {"name": ""}, "junk"]}
+    assert [o["name"] for o in work_options(booking)] == ["Small service"]
+    assert chosen_work(booking, "1", "") == ("Small service", 90)
+    assert chosen_work(booking, "other", "Rattle at the back") == ("Rattle at the back", OTHER_MINUTES)
+    assert chosen_work(booking, "other", "") is None
+    assert chosen_work(booking, "7", "") is None
+    assert chosen_work(booking, None, "x") is None
+
+
+def test_a_log_line_never_carries_a_link_s_token() -> None:
+    record = logging.LogRecord(
+        "werkzeug", logging.INFO, __file__, 1, '"GET /invoice/%s HTTP/1.1" 200', ("abc.def.ghi",), None
+    )
+    record.args = ('"GET /invoice/abc.def.ghi?lang=nl HTTP/1.1"',)
+    record.msg = "%s"
+    _NoTokensInLogs().filter(record)
+    assert "abc.def.ghi" not in record.getMessage()
+    assert "/invoice/<token>" in record.getMessage()
