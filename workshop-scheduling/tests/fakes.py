@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service_kit.contract_testing import ContractViolation, find_contract, operation, validate_request
+from service_kit.contracts import load_contract
 from service_kit.fakes import ContractServer, Received, ResourceServer, problem
 
 VEHICLES_CONTRACT = find_contract("vehicle-management")
@@ -19,8 +20,10 @@ JOBS_CONTRACT = find_contract("maintenance-job-management")
 NOTIFICATIONS_CONTRACT = find_contract("notification-management")
 VEHICLES = "/api/v1/vehicles"
 JOBS = "/api/v1/maintenance-jobs"
+CANNED_JOBS = "/api/v1/canned-jobs"
 NOTIFICATIONS = "/api/v1/notifications"
 STAMP = "2026-01-05T09:00:00+00:00"
+KNOWN_VEHICLE_FACTS = ("vin", "colour", "odometer", "deregistered_at")
 JOB_CREATE_FIELDS = (
     "appointment_id",
     "vehicle_id",
@@ -89,9 +92,21 @@ class FakeVehicles(ResourceServer):
                 "updated_at": STAMP,
                 "deregistered_at": "2026-02-01T09:00:00+00:00" if status == "deregistered" else None,
                 "version": 1,
+                **self._unknown_facts(),
             }
         )
         return vehicle_id
+
+    @staticmethod
+    def _unknown_facts() -> dict[str, None]:
+        """The vehicle's nullable facts this fake does not know (e.g. issue 19's
+        first_admission_on), as the contract names them: unknown, not left out."""
+        schema = load_contract(VEHICLES_CONTRACT)["components"]["schemas"]["Vehicle"]
+        return {
+            name: None
+            for name in schema["required"]
+            if schema["properties"][name].get("nullable") and name not in KNOWN_VEHICLE_FACTS
+        }
 
 
 class FakeJobs(ContractServer):
@@ -101,12 +116,64 @@ class FakeJobs(ContractServer):
     def __init__(self) -> None:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.appointment_versions: dict[str, int] = {}
+        self.canned: list[dict[str, Any]] = []
         super().__init__(JOBS_CONTRACT)
 
     def reset(self) -> None:
         super().reset()
         self.jobs = {}
         self.appointment_versions = {}
+        self.canned = []
+
+    def add_canned_job(
+        self, code: str, name: str, labour_hours: tuple[str, ...] = ("1.00",), active: bool = True
+    ) -> dict[str, Any]:
+        """A canned job of the catalogue, with a labour line per ``labour_hours`` and one part."""
+        lines = [
+            {
+                "id": str(uuid.uuid4()),
+                "position": position,
+                "kind": "labour",
+                "description": f"{name}: labour",
+                "part_number": None,
+                "quantity": hours,
+                "hours": hours,
+                "hourly_rate": None,
+                "unit_price": None,
+                "vat_rate": None,
+            }
+            for position, hours in enumerate(labour_hours, start=1)
+        ]
+        lines.append(
+            {
+                "id": str(uuid.uuid4()),
+                "position": len(lines) + 1,
+                "kind": "part",
+                "description": "oil filter",
+                "part_number": "OF-1",
+                "quantity": "1.00",
+                "hours": None,
+                "hourly_rate": None,
+                "unit_price": 1250,
+                "vat_rate": "21.00",
+            }
+        )
+        canned = {
+            "id": str(uuid.uuid4()),
+            "code": code,
+            "name": name,
+            "description": None,
+            "work_kind": None,
+            "active": active,
+            "lines": lines,
+            "version": 1,
+            "updated_by": "admin-cas",
+            "updated_by_name": "Cas",
+            "created_at": STAMP,
+            "updated_at": STAMP,
+        }
+        self.canned.append(canned)
+        return canned
 
     def job_for(self, appointment_id: Any) -> dict[str, Any] | None:
         return next((j for j in self.jobs.values() if j["appointment_id"] == str(appointment_id)), None)
@@ -198,7 +265,17 @@ class FakeJobs(ContractServer):
         self.jobs[job["id"]] = job
         return 201, job, JOBS
 
+    def _catalogue(self, request: Received) -> tuple[int, Any, str]:
+        documented = {p["name"] for p in operation(JOBS_CONTRACT, "GET", CANNED_JOBS)["parameters"]}
+        if set(request.query) - documented:
+            raise ContractViolation(f"GET {CANNED_JOBS} has no parameters {set(request.query) - documented}")
+        active = request.query.get("active")
+        items = [c for c in self.canned if active is None or c["active"] == (active == "true")]
+        return 200, {"items": items, "next_cursor": None}, CANNED_JOBS
+
     def _handle(self, request: Received) -> tuple[int, Any, str]:
+        if request.path == CANNED_JOBS and request.method == "GET":
+            return self._catalogue(request)
         if request.path == JOBS and request.method == "POST":
             return self._create(request)
         if request.path == JOBS and request.method == "GET":

@@ -5,8 +5,10 @@ what scheduling asks of other services is in their committed contracts."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import text
 from workshop_scheduling.clients import maintenance_jobs, notification_management
 from workshop_scheduling.domain.appointments import JOB_LIFECYCLE, STATUSES
 from workshop_scheduling.models import db
@@ -17,6 +19,7 @@ from service_kit.provider_testing import ServiceContractTests
 from service_kit.testing import empty_tables
 
 from ..fakes import JOBS_CONTRACT, NOTIFICATIONS_CONTRACT, VEHICLES_CONTRACT
+from ..helpers import OPEN_DAILY, local, today
 
 
 class TestContract(ServiceContractTests):
@@ -28,14 +31,69 @@ class TestContract(ServiceContractTests):
     package = "workshop_scheduling"
     contract = find_contract("workshop-scheduling")
     database = db
-    operations_at_least = 20
+    operations_at_least = 29
 
     def empty(self):
         empty_tables(db)
 
+    @pytest.fixture(autouse=True)
+    def _garage(self, app, fake_vehicles):
+        self.app, self.fake_vehicles = app, fake_vehicles
+
+    def headers(self, operation, auth_headers):
+        """The portal's operations are called as the portal with a live link: to a real
+        appointment, or for a real vehicle, so generated input reaches the operation."""
+        if not operation.path.startswith("/api/v1/portal/"):
+            return super().headers(operation, auth_headers)
+        portal = auth_headers("portal", subject="customer-portal")
+        return {**portal, "Portal-Link": self._link(operation.path.split("/")[4], auth_headers)}
+
+    def _link(self, purpose, auth_headers):
+        client = self.app.test_client()
+        admin = auth_headers("admin")
+        settings = {"time_zone": "Europe/Amsterdam", "opening_hours": OPEN_DAILY, "booking_horizon_days": 400}
+        assert client.put("/api/v1/workshop/settings", json=settings, headers=admin).status_code == 200
+        assert (
+            client.post(
+                "/api/v1/workshop/bays", json={"name": "Lift", "kind": "lift"}, headers=admin
+            ).status_code
+            == 201
+        )
+        vehicle_id = self.fake_vehicles.add(owner_id=uuid.uuid4())
+        if purpose == "appointment":
+            day = today() + timedelta(days=3)
+            body = {
+                "vehicle_id": str(vehicle_id),
+                "start": local(day, "10:00").isoformat(),
+                "end": local(day, "11:00").isoformat(),
+                "work_description": "annual service",
+            }
+            response = client.post("/api/v1/appointments", json=body, headers=admin)
+            assert response.status_code == 201, response.get_json()
+            kind = "appointment_confirmed"
+        else:
+            response = client.post(
+                "/api/v1/booking-invitations", json={"vehicle_id": str(vehicle_id)}, headers=admin
+            )
+            assert response.status_code == 202, response.get_json()
+            kind = "booking_invitation"
+        with self.app.app_context(), db.engine.connect() as connection:
+            body = connection.execute(
+                text("SELECT body FROM scheduling.outbox_messages WHERE body->>'type' = :type"),
+                {"type": kind},
+            ).scalar_one()
+        return body["data"]["link_url"].rsplit("/", 1)[1]
+
 
 def test_the_prefixes_are_the_ones_the_ingress_routes_here():
-    prefixes = ("/api/v1/workshop", "/api/v1/availability", "/api/v1/appointments")
+    prefixes = (
+        "/api/v1/workshop",
+        "/api/v1/availability",
+        "/api/v1/appointments",
+        "/api/v1/booking-invitations",
+        "/api/v1/portal/appointment",
+        "/api/v1/portal/booking",
+    )
     for path in load_contract(TestContract.contract)["paths"]:
         assert path.startswith(prefixes) or not path.startswith("/api/"), path
 
@@ -59,6 +117,15 @@ def test_the_plate_search_is_open_to_services_and_takes_any_spelling():
     assert parameters["limit"]["schema"]["maximum"] >= 200
     page = search["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     assert load_contract(VEHICLES_CONTRACT)["components"]["schemas"][page]["properties"]["items"]
+
+
+def test_the_canned_jobs_are_open_to_services_with_their_labour_hours():
+    listing = operation(JOBS_CONTRACT, "GET", "/api/v1/canned-jobs")
+    assert "service" in listing["x-roles"]
+    assert {"active", "limit"} <= {p["name"] for p in listing["parameters"]}
+    schemas = load_contract(JOBS_CONTRACT)["components"]["schemas"]
+    assert {"code", "name", "lines"} <= set(schemas["CannedJob"]["required"])
+    assert {"kind", "hours", "quantity"} <= set(schemas["CannedJobLine"]["required"])
 
 
 def test_the_job_calls_exist_open_to_services():

@@ -1,42 +1,47 @@
 """Who may do what: everyone reads the workshop and its appointments, advisors and admins
 plan and book, the floor checks vehicles in and out, services ask for availability;
-the kit's table tests add 401 without a valid token and 403 with the wrong role."""
+the kit's table tests add 401 without a valid token and 403 with the wrong role. The
+customer portal (role portal) reaches only its own operations, and those only with a
+link (tests/integration/test_portal.py): no staff operation admits it."""
 
 from __future__ import annotations
 
 import uuid
 
 from service_kit.auth import ROLES
-from service_kit.role_testing import RoleTableTests
+from service_kit.role_testing import RoleTableTests, assert_unauthenticated
+from service_kit.testing import assert_problem
 
 ALL = set(ROLES)
 MANAGERS = {"admin", "advisor"}
 FLOOR = {"admin", "advisor", "technician"}
+STAFF = ALL - {"portal"}
+PORTAL = {"portal"}
 SOME_ID = str(uuid.uuid4())
 
 
 class TestRoles(RoleTableTests):
     operations = [
-        ("GET", "/api/v1/workshop/settings", ALL),
+        ("GET", "/api/v1/workshop/settings", STAFF),
         ("PUT", "/api/v1/workshop/settings", MANAGERS),
-        ("GET", "/api/v1/workshop/bays", ALL),
+        ("GET", "/api/v1/workshop/bays", STAFF),
         ("POST", "/api/v1/workshop/bays", MANAGERS),
-        ("GET", f"/api/v1/workshop/bays/{SOME_ID}", ALL),
+        ("GET", f"/api/v1/workshop/bays/{SOME_ID}", STAFF),
         ("PATCH", f"/api/v1/workshop/bays/{SOME_ID}", MANAGERS),
-        ("GET", "/api/v1/workshop/technicians", ALL),
+        ("GET", "/api/v1/workshop/technicians", STAFF),
         ("POST", "/api/v1/workshop/technicians", MANAGERS),
-        ("GET", f"/api/v1/workshop/technicians/{SOME_ID}", ALL),
+        ("GET", f"/api/v1/workshop/technicians/{SOME_ID}", STAFF),
         ("PATCH", f"/api/v1/workshop/technicians/{SOME_ID}", MANAGERS),
-        ("GET", "/api/v1/workshop/planning/days/2030-01-07", ALL),
-        ("GET", "/api/v1/workshop/planning/weeks/2030-W02", ALL),
+        ("GET", "/api/v1/workshop/planning/days/2030-01-07", STAFF),
+        ("GET", "/api/v1/workshop/planning/weeks/2030-W02", STAFF),
         (
             "GET",
             "/api/v1/availability?from=2030-01-07&to=2030-01-07&duration=60",
             {"admin", "advisor", "technician", "service"},
         ),
-        ("GET", "/api/v1/appointments", ALL),
+        ("GET", "/api/v1/appointments", STAFF),
         ("POST", "/api/v1/appointments", MANAGERS),
-        ("GET", f"/api/v1/appointments/{SOME_ID}", ALL),
+        ("GET", f"/api/v1/appointments/{SOME_ID}", STAFF),
         ("POST", f"/api/v1/appointments/{SOME_ID}/reschedule", MANAGERS),
         ("POST", f"/api/v1/appointments/{SOME_ID}/cancel", MANAGERS),
         ("POST", f"/api/v1/appointments/{SOME_ID}/no-show", MANAGERS),
@@ -47,4 +52,30 @@ class TestRoles(RoleTableTests):
         ("GET", "/api/v1/workshop/outbox-messages", {"admin"}),
         ("GET", f"/api/v1/workshop/outbox-messages/{SOME_ID}", {"admin"}),
         ("POST", f"/api/v1/workshop/outbox-messages/{SOME_ID}/retry", {"admin"}),
+        ("POST", "/api/v1/booking-invitations", MANAGERS | {"service"}),
+        # The customer portal, with a link (Portal-Link) of the operation's purpose.
+        ("GET", "/api/v1/portal/appointment", PORTAL),
+        ("POST", "/api/v1/portal/appointment/confirm", PORTAL),
+        ("GET", "/api/v1/portal/appointment/availability?date=2030-01-07", PORTAL),
+        ("POST", "/api/v1/portal/appointment/move", PORTAL),
+        ("POST", "/api/v1/portal/appointment/cancel", PORTAL),
+        ("GET", "/api/v1/portal/booking", PORTAL),
+        ("GET", "/api/v1/portal/booking/availability?date=2030-01-07&duration_minutes=60", PORTAL),
+        ("POST", "/api/v1/portal/booking", PORTAL),
     ]
+
+    def test_each_role_is_allowed_or_forbidden(self, client, auth_headers, operation):
+        """A portal operation: every other role is 403 before its link is looked at; the
+        portal without a link is 403 link-not-valid (with one, test_portal.py)."""
+        method, path, allowed = operation
+        if set(allowed) != PORTAL:
+            super().test_each_role_is_allowed_or_forbidden(client, auth_headers, operation)
+            return
+        for role in STAFF:
+            response = client.open(
+                path, method=method, json={}, headers={**auth_headers(role), "Portal-Link": "x"}
+            )
+            assert "role" in assert_problem(response, 403)["detail"], role
+        response = client.open(path, method=method, json={}, headers=auth_headers("portal"))
+        assert_problem(response, 403, "link-not-valid")
+        assert_unauthenticated(client.open(path, method=method, json={}, headers={"Portal-Link": "x"}))
