@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from maintenance_job_management import create_app
 from maintenance_job_management.models import db
 
+from service_kit.auth import mint_token
 from service_kit.migrations import upgrade
 from service_kit.testing import empty_tables
 
@@ -40,6 +41,13 @@ def session(app: Flask) -> Iterator[Any]:
         yield db.session
         db.session.rollback()
         empty_tables(db)
+
+
+@pytest.fixture
+def portal(app: Flask) -> dict[str, str]:
+    """The customer portal's own service identity (client credentials, role portal)."""
+    token = mint_token(app.config, roles=["portal"], subject="customer-portal")
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from maintenance_job_management.config import SERVICE
 from maintenance_job_management.models import db
 from sqlalchemy import select
 
-from service_kit.auth import mint_token
 from service_kit.clock import utcnow
 from service_kit.links import LINKS_TABLE, issue_link, link_settings, revoke_links
 from service_kit.testing import assert_problem
@@ -25,13 +24,6 @@ VISIT = "/api/v1/portal/visit"
 FEEDBACK = "/api/v1/portal/visit/feedback"
 ADDRESS = "203.0.113.7"
 VEHICLE = {"vehicle_plate": "AB-123-C", "vehicle_make": "Volkswagen", "vehicle_model": "Golf"}
-
-
-@pytest.fixture
-def portal(app) -> dict[str, str]:
-    """The customer portal's own service identity (client credentials, role portal)."""
-    token = mint_token(app.config, roles=["portal"], subject="customer-portal")
-    return {"Authorization": f"Bearer {token}"}
 
 
 def with_link(portal: dict[str, str], token: str) -> dict[str, str]:
