@@ -216,6 +216,8 @@ def start(names: list[str]) -> int:
         env.update({s.url_var: f"http://127.0.0.1:{PORTS[s.name] + offset}" for s in services.SERVICES})
         # identity's tokens name the address it answers at.
         env.setdefault("IDENTITY_ISSUER", env["IDENTITY_URL"])
+        # The customer portal's links (in the messages the services send) open it here.
+        env.setdefault("PORTAL_URL", env[services.BY_NAME["customer-portal"].url_var])
         if catching_mail:  # development: mail goes to files, never to the customers
             env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(mail_port), SMTP_SECURITY="none")
             command = [sys.executable, ROOT / "tools" / "mail_catcher.py", "--port", mail_port]
@@ -312,7 +314,7 @@ def clients_of_identity(chosen: list[services.Service], env: dict[str, str]) -> 
     secret = {s.name: secrets.token_urlsafe(32) for s in [*clients, *apps]}
     identity = {
         **env,
-        "IDENTITY_SERVICE_CLIENTS": ",".join(s.name for s in clients),
+        "IDENTITY_SERVICE_CLIENTS": ",".join(s.name for s in services.service_clients(chosen)),
         **{s.client_secret_var: secret[s.name] for s in [*clients, *apps]},
         # The console's callback on this run's port: the one address identity sends people back to.
         **(

@@ -94,10 +94,24 @@ class Service:
     # `npm ci --prefix <name>`), relative to <name>/node_modules: its image carries them
     # under /app/assets (ASSETS_DIR). Nothing comes from a CDN.
     assets: tuple[str, ...] = ()
+    # It issues the customer portal's links (service_kit.links, docs/customer-portal.md): it
+    # is told the portal's public address (PORTAL_URL) and signs with a key of its own
+    # (PORTAL_LINK_KEY, a Secret in production).
+    issues_links: bool = False
+    # identity knows it as a client of the kind ``portal`` (role portal), not ``service``.
+    portal: bool = False
+    # The path its whole app is served under behind the ingress (the portal: /portal); compose
+    # and Kubernetes give it to gunicorn as SCRIPT_NAME, and its public address ends in it.
+    mounted_at: str = ""
 
     @property
     def worker_settings(self) -> dict[str, str]:
         return {"GUNICORN_WORKERS": str(self.workers), "GUNICORN_THREADS": str(self.threads)}
+
+    @property
+    def deployed_settings(self) -> dict[str, str]:
+        """Its settings in compose and Kubernetes: its own, and SCRIPT_NAME when mounted."""
+        return {**self.settings, **({"SCRIPT_NAME": self.mounted_at} if self.mounted_at else {})}
 
     @property
     def package(self) -> str:
@@ -171,7 +185,7 @@ SERVICES: tuple[Service, ...] = (
         "workshop-scheduling",
         8003,
         "scheduling",
-        ("/api/v1/workshop", "/api/v1/availability", "/api/v1/appointments"),
+        ("/api/v1/workshop", "/api/v1/availability", "/api/v1/appointments", "/api/v1/booking-invitations"),
         calls=("vehicle-management", "maintenance-job-management", "notification-management"),
         # check-jobs puts right the jobs of bookings that did not finish.
         processes=(RELAY, Process("job-checker", ("check-jobs",))),
@@ -179,15 +193,19 @@ SERVICES: tuple[Service, ...] = (
         schedules=(Schedule("reminders", ("send-reminders",), "0 17 * * *"),),
         extensions=("btree_gist",),
         threads=8,  # waits on other services inline
+        secrets=("PORTAL_LINK_KEY",),
+        issues_links=True,
     ),
     Service(
         "maintenance-job-management",
         8004,
         "jobs",
-        ("/api/v1/maintenance-jobs", "/api/v1/labour-rates", "/api/v1/canned-jobs"),
+        ("/api/v1/maintenance-jobs", "/api/v1/labour-rates", "/api/v1/canned-jobs", "/api/v1/feedback"),
         # workshop-scheduling: each change of a job's status, for its appointment (docs/visits.md).
         calls=("invoicing", "notification-management", "workshop-scheduling"),
         processes=(RELAY,),
+        secrets=("PORTAL_LINK_KEY",),
+        issues_links=True,
     ),
     Service(
         "invoicing",
@@ -206,6 +224,8 @@ SERVICES: tuple[Service, ...] = (
         # The PDF links it hands to notification-management start with its own address.
         own_url=True,
         threads=8,  # waits on other services inline
+        secrets=("PORTAL_LINK_KEY",),
+        issues_links=True,
     ),
     Service(
         "notification-management",
@@ -246,8 +266,9 @@ SERVICES: tuple[Service, ...] = (
         secrets=("IDENTITY_SECRET_KEY", "IDENTITY_KEY_ENCRYPTION_KEY"),
     ),
 )
-# The six business services: identity's clients (client credentials).
+# The six business services: identity's clients (client credentials, role service).
 THE_SIX = tuple(s.name for s in SERVICES if s.client)
+PORTAL_PATH = "/portal"  # where the ingress serves the customer portal (its SCRIPT_NAME)
 # The components people work in, on the six's APIs.
 SERVICES += (
     Service(
@@ -270,9 +291,33 @@ SERVICES += (
         assets=("htmx.org/dist/htmx.min.js",),
         threads=8,  # a page waits on several services inline
     ),
+    Service(
+        "customer-portal",
+        8009,
+        "customer_portal",  # its payments and their outbox; the links are the services'
+        (),  # pages, no /api/v1: it is served under /portal (public_paths)
+        # Only what a customer's link opens, as the role portal (docs/customer-portal.md).
+        calls=("workshop-scheduling", "maintenance-job-management", "invoicing"),
+        # Paid payments reach invoicing through its outbox (the payment provider's webhook).
+        processes=(RELAY,),
+        public_paths=(PORTAL_PATH,),
+        mounted_at=PORTAL_PATH,
+        ingress_url_var="PORTAL_URL",
+        portal=True,
+        contract=False,
+        settings={"GARAGE_NAME": "Garage de Vries", "GARAGE_PHONE": "+31 20 123 4567"},
+        # Its CSRF cookie key and the payment provider's API key (Mollie).
+        secrets=("PORTAL_SECRET_KEY", "MOLLIE_API_KEY"),
+        assets=(),
+    ),
 )
 
 BY_NAME = {service.name: service for service in SERVICES}
+
+
+def service_clients(chosen: list[Service]) -> list[Service]:
+    """identity's clients of the kind ``service`` (IDENTITY_SERVICE_CLIENTS): the six."""
+    return [s for s in chosen if s.client and not s.portal]
 
 
 def trusting_identity(identity_url: str, issuer: str) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from services import BY_NAME, CALLBACK_PATH, Service, trusting_identity
+from services import BY_NAME, CALLBACK_PATH, Service, service_clients, trusting_identity
 
 from .facts import (
     DATABASE,
@@ -41,7 +41,7 @@ def identity_settings(s: Service, services: list[Service]) -> dict[str, str]:
     apps = [c for c in services if c.signs_in_people]
     if s is identity:
         return {
-            "IDENTITY_SERVICE_CLIENTS": ",".join(c.name for c in clients),
+            "IDENTITY_SERVICE_CLIENTS": ",".join(c.name for c in service_clients(services)),
             **{c.client_secret_var: client_secret(c) for c in [*clients, *apps]},
             # The console's callback: where identity may send a person back after sign-in.
             **({"CONSOLE_REDIRECT_URIS": f"{INGRESS_URL}{CALLBACK_PATH}"} if apps else {}),
@@ -111,10 +111,13 @@ def compose(services: list[Service]) -> dict[str, Any]:
             "PORT": str(s.port),
             **peer_urls(s),
             **s.worker_settings,
-            **s.settings,
+            **s.deployed_settings,
         }
         if s.ingress_url_var:
-            environment[s.ingress_url_var] = INGRESS_URL
+            environment[s.ingress_url_var] = INGRESS_URL + s.mounted_at
+        portal = next((p for p in services if p.portal), None)
+        if s.issues_links and portal is not None:  # the links in its messages open the portal
+            environment[portal.ingress_url_var] = INGRESS_URL + portal.mounted_at
         # Keys it needs beyond the development defaults: from .env (`make compose-env`), else
         # empty and the development default.
         environment.update({key: f"${{{key}:-}}" for key in s.secrets if key.endswith("_SECRET_KEY")})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services import BY_NAME, Service, trusting_identity
+from services import BY_NAME, Service, service_clients, trusting_identity
 
 from .facts import DATABASE, INGRESS_PORT, peer_urls
 
@@ -43,7 +43,13 @@ def ingress(services: list[Service]) -> dict[str, Any]:
 
 
 def service_config(s: Service, services: list[Service]) -> dict[str, Any]:
-    literals = {"PORT": str(s.port), "DB_USER": s.role, **peer_urls(s), **s.worker_settings, **s.settings}
+    literals = {
+        "PORT": str(s.port),
+        "DB_USER": s.role,
+        **peer_urls(s),
+        **s.worker_settings,
+        **s.deployed_settings,
+    }
     identity = BY_NAME["identity"]
     if identity in services:
         if s.signs_in_people:  # the console's server reaches identity in the cluster
@@ -51,7 +57,7 @@ def service_config(s: Service, services: list[Service]) -> dict[str, Any]:
         if s.client:  # it asks identity for its own tokens under its name
             literals["SERVICE_CLIENT_ID"] = s.name
         if s.called_by_all:  # identity: its clients, each secret in the client's own Secret
-            literals["IDENTITY_SERVICE_CLIENTS"] = ",".join(c.name for c in services if c.client)
+            literals["IDENTITY_SERVICE_CLIENTS"] = ",".join(c.name for c in service_clients(services))
     return {"name": f"{s.name}-config", "literals": [f"{k}={v}" for k, v in literals.items()]}
 
 
@@ -68,6 +74,9 @@ def identity_config(services: list[Service]) -> dict[str, str]:
         # The address people reach an app at (the staff console's CONSOLE_URL: the same host,
         # served at /); identity allows its callback there. The operator sets the public one.
         **{s.ingress_url_var: DEV_ISSUER for s in services if s.signs_in_people},
+        # The customer portal's public address, under the same host: the portal reads it, and
+        # the services that issue its links put it in their messages.
+        **{s.ingress_url_var: DEV_ISSUER + s.mounted_at for s in services if s.portal},
     }
 
 

@@ -54,3 +54,4 @@ service_role invoicing invoicing "${INVOICING_DB_PASSWORD:?set INVOICING_DB_PASS
 service_role notification_management notifications "${NOTIFICATION_MANAGEMENT_DB_PASSWORD:?set NOTIFICATION_MANAGEMENT_DB_PASSWORD}"
 service_role identity identity "${IDENTITY_DB_PASSWORD:?set IDENTITY_DB_PASSWORD}"
 service_role staff_console staff_console "${STAFF_CONSOLE_DB_PASSWORD:?set STAFF_CONSOLE_DB_PASSWORD}"
+service_role customer_portal customer_portal "${CUSTOMER_PORTAL_DB_PASSWORD:?set CUSTOMER_PORTAL_DB_PASSWORD}"
