@@ -387,7 +387,8 @@ def banner(
     say("\nThe garage is running (gunicorn gthread, processes x threads):")
     for s in chosen:
         base = f"http://127.0.0.1:{ports[s.name]}"
-        docs = f"docs {base}/docs" if s.contract else "pages (sign in)"
+        pages = "pages (sign in)" if s.signs_in_people else "pages (links in messages)"
+        docs = f"docs {base}/docs" if s.contract else pages
         say(f"  {s.name:28} {base:24} {docs:35} {set_up(s, env)}")
     extras = [c.name for c in children if c.stage == 2]
     say(f"\nBeside them: {', '.join(extras)}.")
