@@ -30,16 +30,13 @@ def pay_settings(
 ) -> dict[str, Any]:
     from conftest import portal_settings
 
-    return portal_settings(
-        database_url,
-        fakes,
-        MOLLIE_API_KEY=mollie.api_key,
-        MOLLIE_API_URL=mollie.url,
-        PAYMENT_FORM_TARGETS=[mollie.url],
-        PORTAL_URL=PORTAL_URL,
-        OUTBOX_BACKOFF_BASE_SECONDS=1.0,
-        **extra,
-    )
+    paying = {
+        "MOLLIE_API_KEY": mollie.api_key,
+        "MOLLIE_API_URL": mollie.url,
+        "PAYMENT_FORM_TARGETS": [mollie.url],
+        "PORTAL_URL": PORTAL_URL,
+    }
+    return portal_settings(database_url, fakes, **{**paying, **extra})
 
 
 def clean(app: Flask) -> None:

@@ -57,10 +57,11 @@ def pay_client(pay_app: Flask, fakes: dict[str, PortalService], mollie: FakeMoll
 
 @pytest.fixture
 def invoicing(fakes: dict[str, PortalService]) -> Callable[..., tuple[str, Invoicing]]:
-    """``link, served = invoicing(balance_due=12100)``: an invoice link invoicing knows."""
+    """``link, served = invoicing(balance_due=12100)``: an invoice link invoicing knows
+    (a customer who reads English, unless ``language`` says otherwise)."""
 
     def serve(**changes: Any) -> tuple[str, Invoicing]:
         link = fakes[INVOICING].link(token("invoice"), "invoice")
-        return link, Invoicing(fakes[INVOICING], invoice(**changes))
+        return link, Invoicing(fakes[INVOICING], invoice(**{"language": "en", **changes}))
 
     return serve

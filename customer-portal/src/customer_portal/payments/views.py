@@ -75,7 +75,7 @@ def invoice_pay(token: str) -> Response | tuple[str, int]:
     chosen = _provider_or_404()
     invoice = services.get("invoicing", INVOICE_PATH, token)
     g.customer_language = invoice.get("language")
-    session = db.session
+    session = db.session()
     if service.paid_not_recorded(session, token) is not None or int(invoice["balance_due"]) <= 0:
         # Paid already (or being recorded): never a second payment for the same balance.
         return redirect(f"{request.script_root}/invoice/{token}/paid", 303)
@@ -110,7 +110,7 @@ def invoice_paid(token: str) -> str | Response:
     show the invoice paid."""
     chosen = _provider_or_404()
     services.check_shape(token)
-    session = db.session
+    session = db.session()
     payments = service.settle_link(session=session, provider=chosen, token=token)
     session.commit()
     if any(payment.status == PAID and payment.recorded_at is None for payment in payments):
@@ -166,7 +166,7 @@ def mollie_webhook() -> Response:
     """Mollie says something happened to a payment: ask Mollie what."""
     chosen = _provider_or_404()
     payment_id = request.form.get("id", "").strip()
-    session = db.session
+    session = db.session()
     try:
         payment = service.settle(session=session, provider=chosen, provider_payment_id=payment_id)
     except UnknownPayment:
@@ -194,4 +194,4 @@ def register(app: Flask) -> None:
     # Mollie's own API does not confirm).
     app.extensions["csrf"].exempt(mollie_webhook)
     # For the invoice page: a payment reported paid that invoicing has not recorded yet.
-    app.add_template_global(lambda token: service.paid_not_recorded(db.session, token), "payment_on_its_way")
+    app.add_template_global(lambda token: service.paid_not_recorded(db.session(), token), "payment_on_its_way")
