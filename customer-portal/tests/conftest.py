@@ -76,6 +76,8 @@ def fakes(fake_services: dict[str, PortalService]) -> Iterator[dict[str, PortalS
     yield fake_services
     violations = [v for fake in fake_services.values() for v in fake.violations]
     assert not violations, "\n".join(violations)
+    missing = sorted(m for fake in fake_services.values() for m in fake.missing)
+    assert not missing, f"called, but not in the contracts: {missing}"
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The three services the portal calls, faked at the HTTP boundary (service_kit.fakes):
 each answers the ``/api/v1/portal/...`` operations a test gives it, only for a link it
 was told about, and every answer is checked against the service's committed contract
-(once the contract has the operation; until then the operation is noted in ``missing``).
+and so is every body the portal sends (an operation the contract lacks is noted in
+``missing``, which the ``fakes`` fixture holds empty).
 A link the fake was told to refuse is answered as service_kit.links answers it."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from service_kit.contract_testing import contract_document, find_contract
+from service_kit.contract_testing import contract_document, find_contract, validate_request
 from service_kit.fakes import ContractServer, Received, problem
 
 Handler = Callable[[Received], tuple[int, Any]]
@@ -57,6 +58,12 @@ class PortalService(ContractServer):
             return status, problem(status, "the link will not do", kind=kind), documented
         if token not in self.links:
             return 403, problem(403, "not a link of ours", kind="link-not-valid"), documented
+        operation = (
+            contract_document(self.contract)["paths"].get(request.path, {}).get(request.method.lower())
+        )
+        if operation is not None and "requestBody" in operation:
+            # What the portal sends is held to the contract too.
+            validate_request(self.contract, request.method, request.path, request.json)
         handler = self.routes.get((request.method, request.path))
         if handler is None:
             return 404, problem(404, f"no {request.method} {request.path} in this fake"), documented
@@ -74,3 +81,4 @@ class PortalService(ContractServer):
         self.routes.clear()
         self.links.clear()
         self.refusals.clear()
+        self.missing.clear()

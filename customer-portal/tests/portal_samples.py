@@ -88,14 +88,18 @@ def appointment(start: datetime | None = None, **changes: Any) -> dict[str, Any]
     start = start or (datetime.now(UTC) + timedelta(days=5)).replace(
         hour=8, minute=0, second=0, microsecond=0
     )
+    until = start - timedelta(hours=24)
     body: dict[str, Any] = {
         "start": start.isoformat(),
         "end": (start + timedelta(hours=1)).isoformat(),
-        "status": "scheduled",
+        "duration_minutes": 60,
+        "status": "booked",
+        "time_zone": "Europe/Amsterdam",
         "vehicle": {"plate": "12-ABC-3", "make": "Toyota", "model": "Yaris"},
-        "work_description": "Small service",
+        "work": "Small service",
         "customer_confirmed_at": None,
-        "changeable_until": (start - timedelta(hours=24)).isoformat(),
+        "changeable_until": until.isoformat(),
+        "changeable": datetime.now(UTC) < until,
     }
     body.update(changes)
     return body
@@ -151,12 +155,29 @@ def invoice(**changes: Any) -> dict[str, Any]:
 
 def booking(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
+        "bookable": True,
+        "booking_horizon_days": 90,
+        "link_expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+        "other_work_duration_minutes": 60,
+        "slot_minutes": 30,
+        "time_zone": "Europe/Amsterdam",
         "vehicle": {"plate": "12-ABC-3", "make": "Toyota", "model": "Yaris"},
-        "work": [{"name": "Small service", "duration_minutes": 60}, {"name": "MOT", "duration_minutes": 30}],
+        "work": [
+            {"code": "SMALL", "name": "Small service", "duration_minutes": 60},
+            {"code": "MOT", "name": "MOT", "duration_minutes": 30},
+        ],
+        "work_complete": True,
     }
     body.update(changes)
     return body
 
 
-def free_starts(day: str, *hours: int) -> dict[str, Any]:
-    return {"date": day, "starts": [f"{day}T{hour:02d}:00:00+01:00" for hour in hours]}
+def free_starts(day: str, *hours: int, minutes: int = 60) -> dict[str, Any]:
+    starts = [
+        {
+            "start": f"{day}T{hour:02d}:00:00+01:00",
+            "end": f"{day}T{hour + minutes // 60:02d}:{minutes % 60:02d}:00+01:00",
+        }
+        for hour in hours
+    ]
+    return {"date": day, "duration_minutes": minutes, "starts": starts, "time_zone": "Europe/Amsterdam"}

@@ -60,31 +60,38 @@ def _production() -> dict[str, str]:
     }
 
 
-def test_an_appointment_is_changeable_online_until_its_cut_off() -> None:
-    soon = datetime.now(UTC) + timedelta(hours=1)
-    later = datetime.now(UTC) + timedelta(days=3)
-    assert changeable({"status": "scheduled", "changeable_until": later.isoformat()})
-    assert not changeable(
-        {"status": "scheduled", "changeable_until": (soon - timedelta(hours=2)).isoformat()}
-    )
-    assert not changeable({"status": "cancelled", "changeable_until": later.isoformat()})
-    assert changeable({"status": "scheduled", "changeable_until": None})
-    assert changeable({"status": "scheduled", "changeable_until": "nonsense"})  # the service decides then
+def test_an_appointment_is_changeable_online_as_the_service_says_else_until_its_cut_off() -> None:
+    later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    earlier = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    assert changeable({"changeable": True, "status": "booked", "changeable_until": earlier})
+    assert not changeable({"changeable": False, "status": "booked", "changeable_until": later})
+    assert changeable({"status": "booked", "changeable_until": later})
+    assert not changeable({"status": "booked", "changeable_until": earlier})
+    assert not changeable({"status": "cancelled", "changeable_until": later})
+    assert not changeable({"status": "booked", "changeable_until": "nonsense"})
 
 
-def test_free_starts_come_from_either_shape_of_answer() -> None:
-    assert starts_of({"starts": ["2026-12-08T08:00:00+01:00"]}) == ["2026-12-08T08:00:00+01:00"]
-    assert starts_of({"slots": [{"start": "a", "end": "b"}, {"end": "c"}]}) == ["a"]
-    assert starts_of(None) == [] and starts_of({"slots": "x"}) == []
+def test_free_starts_are_the_answer_s_starts() -> None:
+    answer = {"starts": [{"start": "2026-12-08T08:00:00+01:00", "end": "2026-12-08T09:00:00+01:00"}]}
+    assert starts_of(answer) == ["2026-12-08T08:00:00+01:00"]
+    assert starts_of(None) == [] and starts_of({"starts": "x"}) == [] and starts_of({}) == []
 
 
 def test_what_can_be_booked_is_the_garage_s_usual_work_or_other_work_described() -> None:
-    booking = {"work": [{"name": "Small service", "duration_minutes": 90}, {"name": ""}, "junk"]}
+    booking = {
+        "other_work_duration_minutes": 45,
+        "work": [
+            {"code": "S", "name": "Small service", "duration_minutes": 90},
+            {"code": "X", "name": ""},
+            "junk",
+        ],
+    }
     assert [o["name"] for o in work_options(booking)] == ["Small service"]
-    assert chosen_work(booking, "1", "") == ("Small service", 90)
-    assert chosen_work(booking, "other", "Rattle at the back") == ("Rattle at the back", OTHER_MINUTES)
+    assert chosen_work(booking, "S", "") == ("Small service", 90)
+    assert chosen_work(booking, "other", "Rattle at the back") == ("Rattle at the back", 45)
+    assert chosen_work({}, "other", "Rattle") == ("Rattle", OTHER_MINUTES)
     assert chosen_work(booking, "other", "") is None
-    assert chosen_work(booking, "7", "") is None
+    assert chosen_work(booking, "X", "") is None
     assert chosen_work(booking, None, "x") is None
 
 

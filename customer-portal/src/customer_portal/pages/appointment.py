@@ -12,31 +12,32 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from customer_portal import services
-from customer_portal.pages.common import back_to, read, today
+from customer_portal.pages.common import back_to, read, text, today
 
 blp = Blueprint("appointment", __name__)
 SERVICE = "workshop-scheduling"
 PATH = "/api/v1/portal/appointment"
 # How far ahead the move page offers days (the service decides what is free).
 DAYS_AHEAD = 60
+REASON_MAX = 500
 
 
 def changeable(appointment: dict[str, Any]) -> bool:
-    """May the customer still move or cancel it online? (The service checks again.)"""
-    if appointment.get("status") in ("cancelled", "canceled", "completed", "no_show", "in_progress"):
+    """May the customer still move or cancel it online? The service says (``changeable``:
+    booked and before ``changeable_until``), and checks again when asked."""
+    if "changeable" in appointment:
+        return bool(appointment["changeable"])
+    if appointment.get("status") != "booked":
         return False
-    until = appointment.get("changeable_until")
-    if not until:
-        return True
     try:
-        moment = datetime.fromisoformat(str(until).replace("Z", "+00:00"))
+        until = datetime.fromisoformat(str(appointment.get("changeable_until")).replace("Z", "+00:00"))
     except ValueError:
-        return True
-    return datetime.now(moment.tzinfo) < moment
+        return False
+    return datetime.now(until.tzinfo) < until
 
 
 def is_cancelled(appointment: dict[str, Any]) -> bool:
-    return appointment.get("status") in ("cancelled", "canceled")
+    return appointment.get("status") == "cancelled"
 
 
 @blp.get("/appointment/<token>")
@@ -52,12 +53,12 @@ def confirm(token: str) -> Response:
     return back_to("appointment.show", token)
 
 
-def chosen_day(value: str | None, first: date) -> date:
+def chosen_day(value: str | None, first: date, days_ahead: int = DAYS_AHEAD) -> date:
     try:
         day = date.fromisoformat(value or "")
     except ValueError:
         return first
-    return min(max(day, first), first + timedelta(days=DAYS_AHEAD))
+    return min(max(day, first), first + timedelta(days=days_ahead))
 
 
 @blp.get("/appointment/<token>/move")
@@ -67,7 +68,7 @@ def move_form(token: str) -> str | tuple[str, int]:
         return render_template("appointment/too_late.html", token=token, appointment=appointment), 409
     first = today()
     day = chosen_day(request.args.get("date"), first)
-    free = services.get(SERVICE, PATH + "/availability", token, date=day.isoformat())
+    free = free_times(PATH + "/availability", token, date=day.isoformat())
     return render_template(
         "appointment/move.html",
         token=token,
@@ -113,7 +114,8 @@ def cancel_form(token: str) -> str | tuple[str, int]:
 @blp.post("/appointment/<token>/cancel")
 def cancel(token: str) -> Response | tuple[str, int]:
     try:
-        services.call(SERVICE, "POST", PATH + "/cancel", token)
+        reason = text(request.form.get("reason"), REASON_MAX) or None
+        services.call(SERVICE, "POST", PATH + "/cancel", token, json={"reason": reason})
     except services.Refused as exc:
         return _refused(token, exc)
     flash(_("Your appointment has been cancelled."), "ok")
@@ -131,15 +133,22 @@ def _refused(token: str, exc: services.Refused) -> tuple[str, int]:
 
 
 def starts_of(free: Any) -> list[str]:
-    """The free start times of an availability answer (``starts``, or ``slots`` with a
-    ``start`` each)."""
-    if not isinstance(free, dict):
+    """The free start times of an availability answer (``starts``: each a ``start`` and an
+    ``end``)."""
+    if not isinstance(free, dict) or not isinstance(free.get("starts"), list):
         return []
-    if isinstance(free.get("starts"), list):
-        return [str(s) for s in free["starts"]]
-    return [
-        str(slot["start"]) for slot in free.get("slots", []) if isinstance(slot, dict) and "start" in slot
-    ]
+    return [str(s["start"]) if isinstance(s, dict) else str(s) for s in free["starts"] if s]
+
+
+def free_times(path: str, token: str, **params: Any) -> Any:
+    """A day's free times; a day the service will not look at (past its horizon, not a
+    day) has none."""
+    try:
+        return services.get(SERVICE, path, token, **params)
+    except services.Refused as exc:
+        if exc.status in (409, 422):
+            return {"starts": []}
+        raise
 
 
 blp.add_app_template_global(changeable, "changeable")

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from customer_portal import services
-from customer_portal.pages.appointment import chosen_day, starts_of
+from customer_portal.pages.appointment import chosen_day, free_times, starts_of
 from customer_portal.pages.common import back_to, new_form_key, read, text, today
 
 blp = Blueprint("booking", __name__)
@@ -26,19 +26,23 @@ DESCRIPTION_MAX = 500
 
 
 def work_options(booking: dict[str, Any]) -> list[dict[str, Any]]:
-    """What one can book: the garage's usual jobs (name, minutes), numbered from 1."""
+    """What one can book: the garage's usual jobs (its code, name and minutes)."""
     options = []
-    for number, work in enumerate(booking.get("work") or [], start=1):
-        if isinstance(work, dict) and work.get("name"):
-            minutes = int(work.get("duration_minutes") or OTHER_MINUTES)
-            options.append({"value": str(number), "name": str(work["name"]), "minutes": minutes})
+    for work in booking.get("work") or []:
+        if isinstance(work, dict) and work.get("name") and work.get("code"):
+            minutes = int(work.get("duration_minutes") or other_minutes(booking))
+            options.append({"value": str(work["code"]), "name": str(work["name"]), "minutes": minutes})
     return options
+
+
+def other_minutes(booking: dict[str, Any]) -> int:
+    return int(booking.get("other_work_duration_minutes") or OTHER_MINUTES)
 
 
 def chosen_work(booking: dict[str, Any], value: str | None, described: str) -> tuple[str, int] | None:
     """(description, minutes) of the choice, None when nothing (valid) was chosen."""
     if value == OTHER:
-        return (described, OTHER_MINUTES) if described else None
+        return (described, other_minutes(booking)) if described else None
     for option in work_options(booking):
         if option["value"] == value:
             return option["name"], option["minutes"]
@@ -53,15 +57,14 @@ def show(token: str) -> str:
     described = text(request.args.get("description"), DESCRIPTION_MAX)
     work = chosen_work(booking, work_value, described)
     starts: list[str] | None = None
-    day = chosen_day(request.args.get("date"), first)
+    horizon = int(booking.get("booking_horizon_days") or DAYS_AHEAD)
+    day = chosen_day(request.args.get("date"), first, horizon)
     errors: dict[str, str] = {}
     if request.args.get("date") is not None:
         if work is None:
             errors["work"] = _("Choose the work, or describe it under other work.")
         else:
-            free = services.get(
-                SERVICE, PATH + "/availability", token, date=day.isoformat(), duration_minutes=work[1]
-            )
+            free = free_times(PATH + "/availability", token, date=day.isoformat(), duration_minutes=work[1])
             starts = starts_of(free)
     return render_template(
         "booking/show.html",
@@ -73,7 +76,7 @@ def show(token: str) -> str:
         work=work,
         day=day,
         first_day=first,
-        last_day=first + timedelta(days=DAYS_AHEAD),
+        last_day=first + timedelta(days=horizon),
         starts=starts,
         form_key=new_form_key(),
         errors=errors,
@@ -86,7 +89,7 @@ def book(token: str) -> Response | tuple[str, int]:
     described = text(request.form.get("description"), DESCRIPTION_MAX)
     work = chosen_work(booking, request.form.get("work"), described)
     start = request.form.get("start", "")
-    if work is None or not start:
+    if work is None or not start or booking.get("bookable") is False:
         flash(_("Choose the work, a day and a free time."), "error")
         return back_to("booking.show", token)
     try:
