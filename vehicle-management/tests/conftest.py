@@ -14,7 +14,13 @@ from vehicle_management.models import SCHEMA, db
 from service_kit.migrations import upgrade
 from service_kit.testing import truncate_schema
 
-from .fakes import CUSTOMER_MANAGEMENT_URL, FakeCustomerManagement
+from .fakes import (
+    CUSTOMER_MANAGEMENT_URL,
+    MAINTENANCE_JOB_MANAGEMENT_URL,
+    WORKSHOP_SCHEDULING_URL,
+    FakeCustomerManagement,
+    FakeMaintenanceJobs,
+)
 
 # Fast failure handling, so the tests of it stay fast.
 CLIENT_SETTINGS = {
@@ -24,6 +30,13 @@ CLIENT_SETTINGS = {
     "CUSTOMER_MANAGEMENT_BREAKER_FAILURES": 3,
     "CUSTOMER_MANAGEMENT_BREAKER_COOLDOWN_SECONDS": 0.2,
     "CUSTOMER_MANAGEMENT_READ_TIMEOUT_SECONDS": 0.3,
+    "MAINTENANCE_JOB_MANAGEMENT_URL": MAINTENANCE_JOB_MANAGEMENT_URL,
+    "MAINTENANCE_JOB_MANAGEMENT_RETRIES": 0,
+    "MAINTENANCE_JOB_MANAGEMENT_BACKOFF_SECONDS": 0.001,
+    "MAINTENANCE_JOB_MANAGEMENT_BREAKER_FAILURES": 1000,
+    "MAINTENANCE_JOB_MANAGEMENT_READ_TIMEOUT_SECONDS": 2,
+    "WORKSHOP_SCHEDULING_URL": WORKSHOP_SCHEDULING_URL,
+    "WORKSHOP_SCHEDULING_RETRIES": 0,
 }
 
 
@@ -56,6 +69,12 @@ def advisor(auth_headers):
 def customers() -> Iterator[FakeCustomerManagement]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield FakeCustomerManagement(mock)
+
+
+@pytest.fixture
+def jobs(customers) -> FakeMaintenanceJobs:
+    """maintenance-job-management on the same mock as customer-management."""
+    return FakeMaintenanceJobs(customers.mock)
 
 
 @pytest.fixture
