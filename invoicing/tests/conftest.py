@@ -17,6 +17,8 @@ from invoicing.service import invoices, payments, reminders, sending, settings
 from sqlalchemy import text
 
 from invoicing import create_app
+from service_kit.auth import mint_token
+from service_kit.links import LINK_HEADER
 from service_kit.migrations import upgrade
 from service_kit.testing import empty_tables
 
@@ -24,6 +26,7 @@ from .fakes import FakeCustomers, FakeJobs, FakeVehicles, NotificationReceiver, 
 
 URL = "/api/v1/invoices"
 CREDIT_NOTES = "/api/v1/credit-notes"
+PORTAL = "/api/v1/portal/invoice"
 # Generous enough for 20 issues at once on a busy two-CPU machine (0.5 s once made the
 # numbering test flaky in CI); the slow-dependency test waits past it.
 READ_TIMEOUT = 2.0
@@ -226,3 +229,55 @@ def labour_fixture() -> Callable[..., dict[str, Any]]:
 def part_fixture() -> Callable[..., dict[str, Any]]:
     """``part(quantity_hundredths, price, vat="21.00", approved=True, ...)``: a job line."""
     return part
+
+
+class Portal:
+    """The customer portal as invoicing sees it: its own service token (role portal,
+    as identity issues it to the client customer-portal) and the pay links invoicing
+    put in its messages."""
+
+    def __init__(self, app: Flask, client: FlaskClient, outbox_rows: Callable[..., list[Any]]) -> None:
+        self.client = client
+        self.outbox_rows = outbox_rows
+        token = mint_token(app.config, roles=["portal"], subject="customer-portal")
+        self.token = {"Authorization": f"Bearer {token}"}
+
+    def link(self, invoice_id: str) -> str:
+        """The token of the latest pay link a message about ``invoice_id`` carries."""
+        urls = [
+            row.body["data"]["pay_url"]
+            for row in self.outbox_rows(target="notification-management")
+            if row.body["data"].get("invoice_id") == invoice_id
+        ]
+        assert urls, f"no message about invoice {invoice_id} carries a pay link"
+        return str(urls[-1].rsplit("/", 1)[1])
+
+    def headers(self, link: str | None, **more: str) -> dict[str, str]:
+        return {**self.token, **({LINK_HEADER: link} if link is not None else {}), **more}
+
+    def get(self, link: str | None, headers: dict[str, str] | None = None):
+        return self.client.get(PORTAL, headers=headers or self.headers(link))
+
+    def pdf(self, link: str | None, headers: dict[str, str] | None = None):
+        return self.client.get(f"{PORTAL}/pdf", headers=headers or self.headers(link))
+
+    def pay(
+        self, link: str | None, headers: dict[str, str] | None = None, key: str | None = None, **body: Any
+    ):
+        body = {
+            "amount": 1000,
+            "provider": "mollie",
+            "provider_payment_id": "tr_WDqYK6vllg",
+            "paid_at": "2026-03-05T10:15:00+00:00",
+            "method": "ideal",
+            **body,
+        }
+        extra = {"Idempotency-Key": key} if key else {}
+        return self.client.post(
+            f"{PORTAL}/payments", json=body, headers={**(headers or self.headers(link)), **extra}
+        )
+
+
+@pytest.fixture
+def portal(app: Flask, client: FlaskClient, outbox_rows) -> Portal:
+    return Portal(app, client, outbox_rows)

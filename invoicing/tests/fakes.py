@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from service_kit.contract_testing import find_contract
+from service_kit.contracts import load_contract
 from service_kit.fakes import Answer, Received, Receiver, ResourceServer, json_answer
 
 STAMP = "2026-03-02T10:00:00+00:00"
@@ -84,8 +85,16 @@ class FakeVehicles(ResourceServer):
             "deregistered_at": None,
             "version": 1,
         }
+        body |= {name: None for name in _unknown_vehicle_facts() if name not in body}
         body.update(fields)
         return self.put(body)
+
+
+def _unknown_vehicle_facts() -> list[str]:
+    """The vehicle's nullable facts the contract requires that invoicing does not use
+    (issue 19's first_admission_on ...): unknown here, as the contract allows."""
+    schema = load_contract(find_contract("vehicle-management"))["components"]["schemas"]["Vehicle"]
+    return [name for name in schema["required"] if schema["properties"][name].get("nullable")]
 
 
 def labour(hours_hundredths: int = 150, rate: int = 6000, vat: str = "21.00", **more: Any) -> dict[str, Any]:

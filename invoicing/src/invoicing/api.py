@@ -29,16 +29,20 @@ from invoicing.schemas import (
     PaymentCreateSchema,
     PaymentListSchema,
     PaymentSchema,
+    PortalInvoiceSchema,
+    PortalPaymentCreateSchema,
+    PortalPaymentSchema,
     ReceivablesQueryArgsSchema,
     ReceivablesSchema,
     SendSchema,
 )
-from invoicing.service import credit_notes, invoices, payments, sending
+from invoicing.service import credit_notes, invoices, payments, portal, sending
 from invoicing.service.settings import Settings
 from service_kit.auth import current_actor, current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.documents.settings import DocumentSettings
 from service_kit.etag import etag_header
+from service_kit.links import current_link
 
 # Technicians see no money: nothing here is theirs.
 READERS = ("admin", "advisor", "accountant")
@@ -60,6 +64,13 @@ payments_blp = ServiceBlueprint(
     __name__,
     url_prefix="/api/v1/payments",
     description="Payments and refunds across invoices: the cash-up of a day or a period",
+)
+portal_blp = ServiceBlueprint(
+    "portal",
+    __name__,
+    url_prefix="/api/v1/portal/invoice",
+    description="The customer portal's pay link: one invoice, seen and paid by its customer "
+    "(role portal with the link in Portal-Link; docs/customer-portal.md)",
 )
 credit_notes_blp = ServiceBlueprint(
     "credit_notes",
@@ -313,3 +324,64 @@ class CreditNotePdf(MethodView):
         """The credit note as a PDF in the customer's language"""
         note = credit_notes.get_credit_note(session=db.session(), credit_note_id=credit_note_id)
         return _pdf(pdf.render_credit_note(note, _documents()), f"credit-note-{note.number}.pdf")
+
+
+# ------------------------------------------------------------------- the customer portal
+# Role portal with an `invoice` link (Portal-Link): the one invoice the link names, never
+# an id from the path or the body. (A read runs without a transaction: the link's use
+# is counted as the link is checked.)
+
+
+@portal_blp.route("")
+class PortalInvoice(MethodView):
+    @portal_blp.link("invoice")
+    @portal_blp.response(200, PortalInvoiceSchema)
+    def get(self) -> Any:
+        """The invoice the pay link names: lines, totals, paid, balance due, status, the garage"""
+        return portal.show_invoice(
+            db.session(), link=current_link(), settings=_settings(), garage=_documents().letterhead
+        )
+
+
+@portal_blp.route("/pdf")
+class PortalInvoicePdf(MethodView):
+    @portal_blp.link("invoice")
+    @portal_blp.response(
+        200,
+        PDF_RESPONSE,
+        content_type="application/pdf",
+        description="The invoice as issued, with the payments received and the balance due so far",
+    )
+    def get(self) -> Any:
+        """The PDF of the invoice the pay link names, in the customer's language"""
+        invoice = portal.linked_invoice(db.session(), current_link())
+        return _pdf(pdf.render_invoice(invoice, _documents()), f"invoice-{invoice.number}.pdf")
+
+
+@portal_blp.route("/payments")
+class PortalInvoicePayments(MethodView):
+    @portal_blp.link("invoice")
+    @portal_blp.idempotent
+    @portal_blp.arguments(PortalPaymentCreateSchema)
+    @portal_blp.response(201, PortalPaymentSchema)
+    @portal_blp.alt_response(
+        200, schema=PortalPaymentSchema, description="This provider payment was recorded before: the first"
+    )
+    @portal_blp.alt_response(409, response="CONFLICT")
+    @portal_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Record a payment the provider took through the pay link (method online), once per provider payment
+
+        The same provider payment again, with any Idempotency-Key or none, answers the first
+        (200); one recorded for another invoice is a 409. A payment beyond the balance due is
+        recorded too (money received): the excess is a refund due."""
+        principal = current_principal()
+        recorded = portal.record_payment(
+            db.session(),
+            link=current_link(),
+            data=data,
+            recorded_by=principal.actor,
+            roles=principal.roles,
+            settings=_settings(),
+        )
+        return recorded, 201 if recorded.recorded else 200

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from invoicing import clients
-from invoicing.api import blp, credit_notes_blp, payments_blp
+from invoicing.api import blp, credit_notes_blp, payments_blp, portal_blp
 from invoicing.cli import register_commands
 from invoicing.config import SERVICE, load_config
 from invoicing.models import db
@@ -30,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             blp,
             credit_notes_blp,
             payments_blp,
+            portal_blp,
             outbox_blueprint(url_prefix="/api/v1/invoices/outbox-messages"),
         ],
     )

@@ -39,7 +39,14 @@ OPEN_STATUSES = (ISSUED, SENT, PARTIALLY_PAID)
 
 LABOUR, PART = "labour", "part"
 LINE_KINDS = (LABOUR, PART)
-PAYMENT_METHODS = ("cash", "card", "bank_transfer")
+CASH, CARD, BANK_TRANSFER, ONLINE = "cash", "card", "bank_transfer", "online"
+PAYMENT_METHODS = (CASH, CARD, BANK_TRANSFER, ONLINE)
+# Online: paid through a payment provider from the customer portal's pay link; only
+# the portal records those (with the provider's payment id), never the counter.
+COUNTER_METHODS = (CASH, CARD, BANK_TRANSFER)
+PAYMENT_PROVIDERS = ("mollie",)
+# Invoices count money in 32-bit integers: no invoice records more than this paid.
+MAX_PAID = 2_000_000_000
 PAYMENT, REFUND = "payment", "refund"
 PAYMENT_KINDS = (PAYMENT, REFUND)
 # Money goes back to a customer only by the office's decision: the front desk takes
@@ -116,6 +123,14 @@ class RefundExceedsOverpayment(Conflict):
         super().__init__(
             f"a refund of {amount} is more than the {refund_due} the customer paid beyond what is owed",
             refund_due=refund_due,
+        )
+
+
+class ProviderPaymentOfAnotherInvoice(Conflict):
+    def __init__(self, provider: str, provider_payment_id: str) -> None:
+        super().__init__(
+            f"{provider} payment {provider_payment_id} is recorded for another invoice",
+            errors={"provider_payment_id": ["recorded for another invoice"]},
         )
 
 
@@ -446,12 +461,27 @@ def shown_status(status: str, *, due_date: date, today: date, outstanding: int) 
     return OVERDUE if is_overdue(status, due_date=due_date, today=today, outstanding=outstanding) else status
 
 
-def check_payment(balance: Balance, *, kind: str, amount: int, roles: Iterable[str]) -> None:
+def check_payment(
+    balance: Balance, *, kind: str, amount: int, roles: Iterable[str], method: str, online: bool = False
+) -> None:
+    """Whether this payment (or refund) may be recorded. ``online``: one a payment
+    provider took from the customer (the portal's pay link). That money was received
+    whatever the balance says, so it is recorded even beyond what is outstanding (a
+    counter payment over the balance is refused: the desk simply takes less); the
+    excess is a ``refund_due``, given back as any overpayment is, by a refund."""
     if kind == REFUND and not REFUNDERS & set(roles):
         raise RefundNeedsBookkeeper()
     if amount <= 0:
         raise Unprocessable.on_field("amount", "must be positive")
-    if kind == PAYMENT and amount > balance.outstanding:
+    if online != (kind == PAYMENT and method == ONLINE):
+        if online:
+            raise Unprocessable.on_field("method", "a provider's payment is recorded as method online")
+        raise Unprocessable.on_field(
+            "method", "online payments are recorded from the payment provider, through the customer portal"
+        )
+    if kind == PAYMENT and balance.paid + amount > MAX_PAID:
+        raise Unprocessable.on_field("amount", f"an invoice records at most {MAX_PAID} paid")
+    if kind == PAYMENT and amount > balance.outstanding and not online:
         raise PaymentExceedsBalance(amount, balance.outstanding)
     if kind == REFUND and amount > balance.refund_due:
         raise RefundExceedsOverpayment(amount, balance.refund_due)

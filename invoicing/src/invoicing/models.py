@@ -34,6 +34,7 @@ from service_kit.clock import utcnow
 from service_kit.db import make_database, one_of, schema_metadata
 from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
+from service_kit.links import define_links_table
 from service_kit.outbox import define_outbox_table
 
 SCHEMA = "invoicing"
@@ -45,7 +46,8 @@ class Model(DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
 
 
-db = make_database(Model, tables=(define_idempotency_table, define_outbox_table))
+# portal_links: the pay links this service puts in its messages (service_kit.links).
+db = make_database(Model, tables=(define_idempotency_table, define_outbox_table, define_links_table))
 
 
 class DocumentCounter(Model):
@@ -81,7 +83,9 @@ class Invoice(Model):
         CheckConstraint(
             "credited_gross >= 0 AND credited_gross <= total_gross", name="credited_within_gross"
         ),
-        CheckConstraint("paid >= 0 AND paid <= total_gross", name="paid_within_gross"),
+        # Not bounded by the gross: a payment provider's payment is recorded whatever
+        # the balance (money received); what is paid beyond what is owed is refund_due.
+        CheckConstraint("paid >= 0", name="paid_not_negative"),
         CheckConstraint("odometer_unit IS NULL OR odometer_unit IN ('km', 'mi')", name="odometer_unit"),
         Index("ix_invoices_customer_id_id", "customer_id", "id"),
         Index("ix_invoices_issue_date_id", "issue_date", "id"),
@@ -342,13 +346,25 @@ class CreditNoteLine(Model):
 
 
 class Payment(Model):
-    """Money received for an invoice (or, as a refund, given back); never changed."""
+    """Money received for an invoice (or, as a refund, given back); never changed.
+
+    A payment a provider took online (the customer portal's pay link) names the
+    provider and its payment id, once per provider ever: a second report of the same
+    payment finds the first, however the reports race."""
 
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint(one_of("kind", domain.PAYMENT_KINDS), name="kind"),
         CheckConstraint(one_of("method", domain.PAYMENT_METHODS), name="method"),
         CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(one_of("provider", domain.PAYMENT_PROVIDERS), name="provider"),
+        CheckConstraint(
+            "(provider IS NULL) = (provider_payment_id IS NULL)", name="provider_names_its_payment"
+        ),
+        CheckConstraint(
+            "provider IS NULL OR (kind = 'payment' AND method = 'online')", name="provider_payment_online"
+        ),
+        UniqueConstraint("provider", "provider_payment_id"),
         Index("ix_payments_invoice_id", "invoice_id"),
         Index("ix_payments_paid_at", "paid_at"),  # the cash-up reads a period
     )
@@ -363,3 +379,7 @@ class Payment(Model):
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_by_name: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Online payments: who took the money, its id there, and how the customer paid there.
+    provider: Mapped[str | None] = mapped_column(String(16))
+    provider_payment_id: Mapped[str | None] = mapped_column(String(100))
+    provider_method: Mapped[str | None] = mapped_column(String(32))

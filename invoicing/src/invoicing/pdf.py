@@ -65,6 +65,7 @@ WORDS = Catalogue(
         "cash": "Cash",
         "card": "Card",
         "bank_transfer": "Bank transfer",
+        "online": "Online",
         "refund_by": "Refund ({method})",
         "payment": "Payment",
         "bank": "{iban} (BIC {bic})",
@@ -136,6 +137,7 @@ WORDS = Catalogue(
         "cash": "Contant",
         "card": "Pin",
         "bank_transfer": "Overboeking",
+        "online": "Online",
         "refund_by": "Terugbetaling ({method})",
         "payment": "Betaling",
         "bank": "{iban} (BIC {bic})",
@@ -203,6 +205,8 @@ class _Page:
 
     def method(self, payment: Any) -> str:
         method = self.words[payment.method]
+        if getattr(payment, "provider_method", None):  # online: how, at the provider (iDEAL ...)
+            method = f"{method} ({payment.provider_method})"
         return self.words("refund_by", method=method.lower()) if payment.kind == domain.REFUND else method
 
     def customer(self, invoice: Any, heading: str) -> None:

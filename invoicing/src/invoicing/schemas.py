@@ -80,7 +80,14 @@ class PaymentCreateSchema(ma.Schema):
     amount = ma.fields.Integer(
         required=True, validate=validate.Range(min=1, max=2_000_000_000), metadata=MONEY
     )
-    method = ma.fields.String(required=True, validate=validate.OneOf(domain.PAYMENT_METHODS))
+    method = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(domain.PAYMENT_METHODS),
+        metadata={
+            "description": "online only for a refund given back through the payment provider: "
+            "online payments come from the customer portal (422 here)"
+        },
+    )
     paid_at = UtcDateTime(metadata={"description": "default: now"})
     reference = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
     kind = ma.fields.String(
@@ -244,6 +251,17 @@ class PaymentSchema(ma.Schema):
     recorded_by = ma.fields.String(required=True, metadata={"description": "who recorded it: an account id"})
     recorded_by_name = ma.fields.String(required=True, metadata={"description": "their name at the time"})
     recorded_at = ma.fields.DateTime(required=True)
+    provider = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "online: the payment provider (mollie)"}
+    )
+    provider_payment_id = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "online: the payment's id at the provider"}
+    )
+    provider_method = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "online: how the customer paid at the provider (ideal, creditcard, ...)"},
+    )
 
 
 class PaymentListSchema(ma.Schema):
@@ -405,3 +423,110 @@ class ReceivablesSchema(ma.Schema):
     totals = ma.fields.List(ma.fields.Nested(ReceivableTotalSchema), required=True)
     items = ma.fields.List(ma.fields.Nested(ReceivableSchema), required=True)
     next_cursor = ma.fields.String(required=True, allow_none=True)
+
+
+# ------------------------------------------------------------------ the customer portal
+
+
+class PortalPaymentCreateSchema(ma.Schema):
+    """A payment the provider took through the pay link, as the portal reports it."""
+
+    amount = ma.fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=2_000_000_000),
+        metadata={
+            "description": "minor units, what the provider took; recorded even beyond the balance due "
+            "(money received: the excess is a refund due)"
+        },
+    )
+    provider = ma.fields.String(required=True, validate=validate.OneOf(domain.PAYMENT_PROVIDERS))
+    provider_payment_id = ma.fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=100),
+            validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", error="letters, digits, _ . - only"),
+        ],
+        metadata={"description": "the payment's id at the provider (tr_WDqYK6vllg); recorded once, ever"},
+    )
+    paid_at = UtcDateTime(required=True, metadata={"description": "when the provider says it was paid"})
+    method = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "how the customer paid at the provider: ideal, creditcard, bancontact, ..."},
+    )
+
+    @ma.validates("method")
+    def _method_not_blank(self, value: str, **_: Any) -> None:
+        if not value.strip():
+            raise ma.ValidationError("must not be blank")
+
+
+class GarageSchema(ma.Schema):
+    name = ma.fields.String(required=True)
+    phone = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+
+
+class PortalVehicleSchema(ma.Schema):
+    plate = ma.fields.String(required=True, allow_none=True)
+    description = ma.fields.String(required=True, allow_none=True, metadata={"description": "make and model"})
+
+
+class PortalLineSchema(ma.Schema):
+    description = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(domain.LINE_KINDS))
+    quantity = DecimalString(required=True, metadata={"description": "hours for labour"})
+    unit_price = ma.fields.Integer(required=True, metadata=MONEY)
+    vat_rate = _decimal_out(required=True)
+    amount = ma.fields.Integer(required=True, metadata={"description": "quantity x unit price"})
+    line_discount = ma.fields.Integer(required=True)
+    invoice_discount = ma.fields.Integer(required=True)
+    net = ma.fields.Integer(required=True)
+    vat = ma.fields.Integer(required=True)
+    gross = ma.fields.Integer(required=True)
+
+
+class PortalInvoiceSchema(ma.Schema):
+    """The invoice as its customer sees it through the pay link."""
+
+    number = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, dump_only=True, metadata={"enum": list(domain.STATUSES)})
+    overdue = ma.fields.Boolean(required=True, dump_only=True)
+    currency = ma.fields.String(required=True)
+    issue_date = ma.fields.Date(required=True)
+    due_date = ma.fields.Date(required=True)
+    customer_name = ma.fields.String(required=True)
+    language = ma.fields.String(
+        required=True, metadata={"description": "the customer's language on the invoice (en, nl, ...)"}
+    )
+    garage = ma.fields.Nested(GarageSchema, required=True)
+    vehicle = ma.fields.Nested(PortalVehicleSchema, required=True)
+    lines = ma.fields.List(ma.fields.Nested(PortalLineSchema), required=True)
+    vat_breakdown = ma.fields.List(ma.fields.Nested(VatRowSchema), required=True)
+    totals = ma.fields.Nested(InvoiceTotalsSchema, required=True)
+    paid = ma.fields.Integer(required=True, metadata={"description": "payments less refunds"})
+    balance_due = ma.fields.Integer(required=True, metadata={"description": "still to pay; never below zero"})
+    refund_due = ma.fields.Integer(required=True, metadata={"description": "paid beyond what is owed"})
+
+
+class PortalInvoiceBalanceSchema(ma.Schema):
+    status = ma.fields.String(required=True, dump_only=True, metadata={"enum": list(domain.STATUSES)})
+    paid = ma.fields.Integer(required=True)
+    balance_due = ma.fields.Integer(required=True, attribute="outstanding")
+    refund_due = ma.fields.Integer(required=True)
+
+
+class PortalPaymentSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    amount = ma.fields.Integer(required=True, metadata=MONEY)
+    currency = ma.fields.String(required=True)
+    provider = ma.fields.String(required=True)
+    provider_payment_id = ma.fields.String(required=True)
+    method = ma.fields.String(
+        required=True, metadata={"description": "how the customer paid at the provider"}
+    )
+    paid_at = ma.fields.DateTime(required=True)
+    recorded_at = ma.fields.DateTime(required=True)
+    invoice = ma.fields.Nested(
+        PortalInvoiceBalanceSchema, required=True, metadata={"description": "the invoice now"}
+    )

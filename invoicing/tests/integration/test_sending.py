@@ -55,6 +55,7 @@ def test_issuing_asks_notification_management_to_email_the_pdf(garage, outbox_ro
         "pending",
     )
     assert row.idempotency_key == f"invoice-{invoice['id']}-send-1"
+    assert row.body["data"]["pay_url"].startswith("http://127.0.0.1:8009/invoice/")
     assert row.body == {
         "customer_id": invoice["customer"]["id"],
         "type": "invoice_issued",
@@ -68,6 +69,7 @@ def test_issuing_asks_notification_management_to_email_the_pdf(garage, outbox_ro
             "outstanding": invoice["totals"]["gross"],
             "currency": "EUR",
             "plate": "AB-123-C",
+            "pay_url": row.body["data"]["pay_url"],  # the portal's pay link (test_portal)
         },
         "attachments": [
             {

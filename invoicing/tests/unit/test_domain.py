@@ -278,25 +278,25 @@ def test_balance_never_shows_negative_amounts():
 
 def test_payments_may_not_take_the_balance_below_zero():
     balance = Balance(gross=1000, credited=200, paid=300)
-    domain.check_payment(balance, kind=domain.PAYMENT, amount=500, roles={"accountant"})
+    domain.check_payment(balance, kind=domain.PAYMENT, amount=500, roles={"accountant"}, method="cash")
     with pytest.raises(domain.PaymentExceedsBalance):
-        domain.check_payment(balance, kind=domain.PAYMENT, amount=501, roles={"accountant"})
+        domain.check_payment(balance, kind=domain.PAYMENT, amount=501, roles={"accountant"}, method="cash")
     with pytest.raises(domain.RefundExceedsOverpayment):
-        domain.check_payment(balance, kind=domain.REFUND, amount=1, roles={"accountant"})
+        domain.check_payment(balance, kind=domain.REFUND, amount=1, roles={"accountant"}, method="cash")
     overpaid = Balance(gross=1000, credited=200, paid=1000)
-    domain.check_payment(overpaid, kind=domain.REFUND, amount=200, roles={"accountant"})
+    domain.check_payment(overpaid, kind=domain.REFUND, amount=200, roles={"accountant"}, method="cash")
     with pytest.raises(domain.RefundExceedsOverpayment):
-        domain.check_payment(overpaid, kind=domain.REFUND, amount=201, roles={"accountant"})
+        domain.check_payment(overpaid, kind=domain.REFUND, amount=201, roles={"accountant"}, method="cash")
     assert domain.after_payment(overpaid, kind=domain.REFUND, amount=200).paid == 800
 
 
 def test_the_front_desk_takes_payments_but_refunds_need_the_office():
     overpaid = Balance(gross=1000, credited=200, paid=1000)
     owed = Balance(gross=1000, credited=0, paid=0)
-    domain.check_payment(owed, kind=domain.PAYMENT, amount=1000, roles={"advisor"})
+    domain.check_payment(owed, kind=domain.PAYMENT, amount=1000, roles={"advisor"}, method="cash")
     with pytest.raises(domain.RefundNeedsBookkeeper):
-        domain.check_payment(overpaid, kind=domain.REFUND, amount=200, roles={"advisor"})
-    domain.check_payment(overpaid, kind=domain.REFUND, amount=200, roles={"admin"})
+        domain.check_payment(overpaid, kind=domain.REFUND, amount=200, roles={"advisor"}, method="cash")
+    domain.check_payment(overpaid, kind=domain.REFUND, amount=200, roles={"admin"}, method="cash")
 
 
 def test_overdue_only_when_open_and_past_the_due_date():

@@ -3,7 +3,9 @@
 (``url``, ``filename``, ``content_type``); answered 202. Always through the outbox.
 
 The templates of ``invoice_issued`` read ``number``, ``total_gross``, ``currency``
-and ``due_date``; those of ``payment_reminder`` also ``outstanding``."""
+and ``due_date``; those of ``payment_reminder`` also ``outstanding``. Both carry
+``pay_url``, the customer portal's page to see and pay the invoice (a link this
+service signed), which the templates show when it is there."""
 
 from __future__ import annotations
 
@@ -58,6 +60,7 @@ def invoice_data(
     outstanding: int,
     currency: str,
     plate: str | None,
+    pay_url: str | None = None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "invoice_id": str(invoice_id),
@@ -70,4 +73,6 @@ def invoice_data(
     }
     if plate:
         data["plate"] = plate
+    if pay_url:
+        data["pay_url"] = pay_url
     return data

@@ -11,12 +11,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from invoicing import domain
 from invoicing.models import Invoice, Payment
 from invoicing.service import invoices
 from invoicing.service.invoice_changes import lock_invoice, settle
+from invoicing.service.read_models import InvoiceAsShown, invoice_as_shown
 from invoicing.service.settings import Settings
 from service_kit.auth import Actor
 from service_kit.clock import utcnow
@@ -29,10 +31,22 @@ def record_payment(
     data: Mapping[str, Any],
     recorded_by: Actor,
     roles: Iterable[str],
+    invoice: Invoice | None = None,
 ) -> Payment:
-    invoice = lock_invoice(session, invoice_id)
+    """Record a payment or a refund: at the counter, or (``data`` naming a
+    ``provider``) one a payment provider took online. ``invoice``: the invoice, when
+    the caller locked it already (lock_invoice)."""
+    invoice = invoice or lock_invoice(session, invoice_id)
     kind = data.get("kind") or domain.PAYMENT
-    domain.check_payment(invoice.balance, kind=kind, amount=data["amount"], roles=roles)
+    provider = data.get("provider")
+    domain.check_payment(
+        invoice.balance,
+        kind=kind,
+        amount=data["amount"],
+        roles=roles,
+        method=data["method"],
+        online=provider is not None,
+    )
     now = utcnow()
     payment = Payment(
         invoice_id=invoice.id,
@@ -41,6 +55,9 @@ def record_payment(
         method=data["method"],
         paid_at=data.get("paid_at") or now,
         reference=(data.get("reference") or "").strip() or None,
+        provider=provider,
+        provider_payment_id=data.get("provider_payment_id"),
+        provider_method=data.get("provider_method"),
         **recorded_by.fields("recorded_by"),
         recorded_at=now,
     )
@@ -49,6 +66,91 @@ def record_payment(
     settle(invoice)
     session.flush()
     return payment
+
+
+@dataclass(frozen=True)
+class OnlinePayment:
+    """A provider's payment as recorded on an invoice, and the invoice just after."""
+
+    payment: Payment
+    invoice: InvoiceAsShown
+    recorded: bool  # False: the provider's payment had been recorded before
+
+    @property
+    def currency(self) -> str:
+        return str(self.invoice.currency)
+
+    @property
+    def method(self) -> str | None:
+        """How the customer paid at the provider (the invoice's method is ``online``)."""
+        return self.payment.provider_method
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.payment, name)
+
+
+def record_online_payment(
+    *,
+    session: Session,
+    invoice: Invoice,
+    data: Mapping[str, Any],
+    recorded_by: Actor,
+    roles: Iterable[str],
+    settings: Settings,
+) -> OnlinePayment:
+    """Record a payment a provider took for ``invoice`` (the portal's pay link): the
+    same as a counter payment, with method ``online``, the provider and its payment id.
+    Once per provider payment, ever: a second report of it (a repeated webhook, another
+    Idempotency-Key, one racing this one) answers the first. Reports for one invoice
+    queue on its row lock; the unique constraint on (provider, provider_payment_id)
+    holds across invoices too, and losing that race also answers the first."""
+    invoice = lock_invoice(session, invoice.id)
+    provider, provider_payment_id = data["provider"], data["provider_payment_id"]
+    existing = _provider_payment(session, provider, provider_payment_id)
+    if existing is None:
+        fields = {
+            "kind": domain.PAYMENT,
+            "method": domain.ONLINE,
+            "amount": data["amount"],
+            "paid_at": data["paid_at"],
+            "reference": provider_payment_id,
+            "provider": provider,
+            "provider_payment_id": provider_payment_id,
+            "provider_method": data["method"],
+        }
+        try:
+            with session.begin_nested():
+                payment = record_payment(
+                    session=session,
+                    invoice_id=invoice.id,
+                    invoice=invoice,
+                    data=fields,
+                    recorded_by=recorded_by,
+                    roles=roles,
+                )
+            return OnlinePayment(payment, invoice_as_shown(invoice, settings=settings), recorded=True)
+        except IntegrityError as error:
+            if PROVIDER_PAYMENT_UNIQUE not in str(error.orig):
+                raise
+        existing = _provider_payment(session, provider, provider_payment_id)
+        if existing is None:  # pragma: no cover - the constraint named it, so it is there
+            raise RuntimeError("the provider payment vanished")
+        invoice = lock_invoice(session, invoice.id)
+    if existing.invoice_id != invoice.id:
+        raise domain.ProviderPaymentOfAnotherInvoice(provider, provider_payment_id)
+    return OnlinePayment(existing, invoice_as_shown(invoice, settings=settings), recorded=False)
+
+
+PROVIDER_PAYMENT_UNIQUE = "uq_payments_provider_provider_payment_id"
+
+
+def _provider_payment(session: Session, provider: str, provider_payment_id: str) -> Payment | None:
+    query = select(Payment).where(
+        Payment.provider == provider, Payment.provider_payment_id == provider_payment_id
+    )
+    return session.scalars(query).one_or_none()
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def send_payment_reminders(*, session: Session, settings: Settings, now: datetim
             notification_management.notify(
                 customer_id=invoice.customer_id,
                 type_=notification_management.PAYMENT_REMINDER,
-                data=message_data(invoice),
+                data=message_data(session, invoice, settings=settings),
                 channel="email" if invoice.customer_email else None,
                 attachments=[
                     notification_management.pdf_attachment(

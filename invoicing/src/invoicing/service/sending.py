@@ -4,7 +4,9 @@ outbox: when it is issued, and again when someone asks."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -14,11 +16,36 @@ from invoicing.service.invoice_changes import lock_invoice, settle
 from invoicing.service.read_models import InvoiceAsShown, invoice_as_shown
 from invoicing.service.settings import Settings
 from service_kit.clock import utcnow
+from service_kit.links import issue_link, link_url
 from service_kit.outbox import enqueue
 
+INVOICE_LINK = "invoice"  # the customer portal's pay link: see and pay one invoice
+# A pay link works until the end of this many days after the due date (the garage's day).
+PAY_LINK_DAYS_AFTER_DUE = 60
 
-def message_data(invoice: Invoice) -> dict[str, Any]:
-    """What a message about ``invoice`` (issued, reminder) tells the customer."""
+
+def pay_link_expires_at(invoice: Invoice, *, settings: Settings) -> datetime:
+    """The end of the due date + 60 days, at the garage."""
+    last_day = invoice.due_date + timedelta(days=PAY_LINK_DAYS_AFTER_DUE)
+    return datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.timezone))
+
+
+def pay_url(session: Session, invoice: Invoice, *, settings: Settings) -> str:
+    """A new pay link to ``invoice`` for its customer, recorded in this transaction (so
+    it exists exactly when the message asking for it does)."""
+    token = issue_link(
+        session,
+        purpose=INVOICE_LINK,
+        resource_id=invoice.id,
+        customer_id=invoice.customer_id,
+        expires_at=pay_link_expires_at(invoice, settings=settings),
+    )
+    return link_url(INVOICE_LINK, token)
+
+
+def message_data(session: Session, invoice: Invoice, *, settings: Settings) -> dict[str, Any]:
+    """What a message about ``invoice`` (issued, reminder) tells the customer, with a
+    new pay link."""
     return notification_management.invoice_data(
         invoice_id=invoice.id,
         number=invoice.number,
@@ -28,6 +55,7 @@ def message_data(invoice: Invoice) -> dict[str, Any]:
         outstanding=invoice.outstanding,
         currency=invoice.currency,
         plate=invoice.vehicle_plate,
+        pay_url=pay_url(session, invoice, settings=settings),
     )
 
 
@@ -46,7 +74,7 @@ def request_sending(
         notification_management.notify(
             customer_id=invoice.customer_id,
             type_=notification_management.INVOICE_ISSUED,
-            data=message_data(invoice),
+            data=message_data(session, invoice, settings=settings),
             channel=channel,
             attachments=[
                 notification_management.pdf_attachment(
