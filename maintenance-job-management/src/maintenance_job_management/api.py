@@ -720,7 +720,7 @@ class PortalVisit(MethodView):
     @portal_blp.response(200, PortalVisitSchema)
     def get(self) -> Any:
         """The visit the link names: vehicle, dates, work done, technician, feedback if given"""
-        return portal.visit(session=db.session(), link=current_link())
+        return portal.visit(session=db.session(), link=current_link(), time_zone=_time_zone())
 
 
 @portal_blp.route("/visit/feedback")
@@ -738,6 +738,7 @@ class PortalVisitFeedback(MethodView):
             rating=data["rating"],
             comment=data.get("comment"),
             client_address=portal_client_address(),
+            time_zone=_time_zone(),
         )
 
 

@@ -673,6 +673,11 @@ class PortalVisitSchema(ma.Schema):
     """A visit (a completed job) as the customer's page shows it."""
 
     vehicle = ma.fields.Nested(PortalVehicleSchema, required=True)
+    visit_date = ma.fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the day it was collected (else completed), in the garage's time zone"},
+    )
     description = ma.fields.String(required=True, metadata={"description": "the booked request"})
     completed_at = ma.fields.DateTime(required=True, allow_none=True)
     collected_at = ma.fields.DateTime(required=True, allow_none=True)

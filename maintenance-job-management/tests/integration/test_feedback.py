@@ -123,6 +123,8 @@ def test_the_customer_sees_the_visit_and_rates_it_once(app, client, jobs, auth_h
         {"kind": "part", "description": "oil filter"},
     ]
     assert page["completed_at"] and page["collected_at"] and page["feedback"] is None
+    collected = datetime.fromisoformat(page["collected_at"])
+    assert page["visit_date"] == collected.astimezone(ZoneInfo("Europe/Amsterdam")).date().isoformat()
     given = client.post(FEEDBACK, json={"rating": 4, "comment": "  Quick and friendly.  "}, headers=headers)
     assert given.status_code == 201, given.get_json()
     assert given.get_json()["feedback"]["rating"] == 4

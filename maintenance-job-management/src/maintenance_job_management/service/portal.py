@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -121,10 +122,12 @@ def decide(
     return _estimate_page(session, decided, job)
 
 
-def _visit_page(session: Session, job: Job) -> dict[str, Any]:
+def _visit_page(session: Session, job: Job, time_zone: ZoneInfo) -> dict[str, Any]:
     given = feedback.of_job(session, job.id)
+    ended = job.collected_at or job.completed_at
     return {
         "vehicle": _vehicle(job),
+        "visit_date": ended.astimezone(time_zone).date() if ended else None,
         "description": job.description,
         "completed_at": job.completed_at,
         "collected_at": job.collected_at,
@@ -140,18 +143,24 @@ def _visit_page(session: Session, job: Job) -> dict[str, Any]:
     }
 
 
-def visit(*, session: Session, link: Link) -> dict[str, Any]:
+def visit(*, session: Session, link: Link, time_zone: ZoneInfo) -> dict[str, Any]:
     """The visit (a completed job): the vehicle, when, the work done, who did it, and
     the customer's feedback once given."""
     job = _ensure_customer(link, session.get(Job, _resource(link)))
-    return _visit_page(session, job)
+    return _visit_page(session, job, time_zone)
 
 
 def give_feedback(
-    *, session: Session, link: Link, rating: int, comment: str | None, client_address: str
+    *,
+    session: Session,
+    link: Link,
+    rating: int,
+    comment: str | None,
+    client_address: str,
+    time_zone: ZoneInfo,
 ) -> dict[str, Any]:
     job = _ensure_customer(link, session.get(Job, _resource(link)))
     feedback.give(
         session=session, job_id=job.id, rating=rating, comment=comment, client_address=client_address
     )
-    return _visit_page(session, job)
+    return _visit_page(session, job, time_zone)
