@@ -23,6 +23,8 @@ from service_kit.testing import truncate_schema
 from .fakes import PDF, FakeCustomerManagement, FakeInvoicing, FakeSmsProvider, MailSink
 
 SMS_TOKEN = "sms-provider-test-token"
+TWILIO_AUTH_TOKEN = "twilio-test-auth-token"
+SMS_INBOUND_URL = "https://garage.example/webhooks/twilio/sms"
 
 
 # ------------------------------------------------------------------------------ fixtures
@@ -84,6 +86,9 @@ def _config(
         "SMS_PROVIDER_TOKEN": SMS_TOKEN,
         "SMS_PROVIDER_RETRIES": 0,
         "GARAGE_NAME": "Garage Jansen",
+        "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+        "SMS_INBOUND_URL": SMS_INBOUND_URL,
+        "OUTBOX_BACKOFF_BASE_SECONDS": 30.0,
         # Retries are never due on their own during a test: tests pass a later `now`.
         "DISPATCH_MAX_ATTEMPTS": 3,
         "DISPATCH_BACKOFF_BASE_SECONDS": 30.0,

@@ -12,7 +12,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
-from service_kit.contract_testing import find_contract
+from service_kit.contract_testing import find_contract, validate_request
 from service_kit.fakes import Answer, Received, Receiver, ResourceServer, json_answer, problem
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -47,13 +47,56 @@ def customer_body(**changes: Any) -> dict[str, Any]:
 
 
 class FakeCustomerManagement(ResourceServer):
-    """GET /api/v1/customers/{customer_id}; ``failing = 503`` while it is down."""
+    """GET /api/v1/customers/{customer_id}; GET /api/v1/customers?phone= (exact E.164,
+    active ones, oldest first); POST /api/v1/customers/{customer_id}/consents (the
+    request checked against the contract; the customer's consents change as
+    customer-management's would). ``failing = 503`` while it is down."""
 
     def __init__(self) -> None:
         super().__init__(find_contract("customer-management"), "/api/v1/customers/{customer_id}")
+        self.consents: list[dict[str, Any]] = []
 
     def add(self, **changes: Any) -> dict[str, Any]:
         return self.put(customer_body(**changes))
+
+    def handle(self, request: Received) -> tuple[int, Any, str]:
+        if request.method == "GET" and request.path == "/api/v1/customers":
+            phone = request.query.get("phone")
+            items = [c for c in self.resources.values() if c["phone"] == phone and c["status"] == "active"]
+            return 200, {"items": items, "next_cursor": None}, "/api/v1/customers"
+        if request.method == "POST" and request.path.endswith("/consents"):
+            return self._consent(request)
+        return super().handle(request)
+
+    def _consent(self, request: Received) -> tuple[int, Any, str]:
+        documented = "/api/v1/customers/{customer_id}/consents"
+        validate_request(self.contract, "POST", documented, request.json)
+        customer_id = request.path.split("/")[4]
+        customer = self.resources.get(customer_id)
+        if customer is None:
+            return 404, problem(404, f"customer {customer_id} does not exist"), documented
+        entry = request.json
+        key = request.headers.get("Idempotency-Key")
+        with self.lock:
+            earlier = next((c for c in self.consents if c["key"] == key), None)
+            if earlier is not None:  # a replay: the first answer, nothing changes
+                return 201, earlier["answer"], documented
+            customer["consents"][entry["channel"]][entry["purpose"]] = entry["granted"]
+            customer["marketing_consent"] = any(c["marketing"] for c in customer["consents"].values())
+            answer = {
+                "id": str(uuid.uuid4()),
+                "customer_id": customer_id,
+                **entry,
+                "recorded_at": "2026-12-07T03:00:00+00:00",
+                "recorded_by": "notification-management",
+                "recorded_by_name": "notification-management",
+            }
+            self.consents.append({"key": key, "answer": answer, "headers": request.headers})
+        return 201, answer, documented
+
+    def reset(self) -> None:
+        super().reset()
+        self.consents.clear()
 
 
 class FakeInvoicing(Receiver):

@@ -6,12 +6,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 from flask.views import MethodView
 
+from notification_management import twilio
+from notification_management.clients import customer_management
 from notification_management.config import attachment_bases
 from notification_management.models import db
 from notification_management.schemas import (
+    ConversationDetailArgsSchema,
+    ConversationDetailSchema,
+    ConversationMessageSchema,
+    ConversationPageSchema,
+    ConversationQueryArgsSchema,
+    ConversationReplySchema,
     NotificationCreateSchema,
     NotificationPageSchema,
     NotificationQueryArgsSchema,
@@ -23,11 +31,12 @@ from notification_management.schemas import (
     TemplateSchema,
     TemplateUpdateSchema,
 )
-from notification_management.service import notifications, templates
+from notification_management.service import conversations, notifications, templates
 from service_kit.auth import current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
 from service_kit.observability import current_request_id
+from service_kit.problems import BadRequest, Forbidden, NotFound, UnsupportedMediaType
 
 # Accountants follow whether invoices and payment reminders went out; services may
 # check on what they asked for. Technicians do not deal with customer messages.
@@ -171,3 +180,98 @@ class TemplatePreview(MethodView):
             garage_name=current_app.config["GARAGE_NAME"],
             timezone=current_app.config["GARAGE_TIMEZONE"],
         )
+
+
+# -------------------------------------------------------------- conversations (issue 19)
+
+conversations_blp = ServiceBlueprint(
+    "conversations",
+    __name__,
+    url_prefix="/api/v1/conversations",
+    description="Text messages customers sent the garage, and staff's answers (two-way SMS)",
+)
+
+
+@conversations_blp.route("")
+class Conversations(MethodView):
+    @conversations_blp.auth(*STAFF)
+    @conversations_blp.arguments(ConversationQueryArgsSchema, location="query")
+    @conversations_blp.response(200, ConversationPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List conversations, the latest first; `awaiting_reply=true`: those to answer"""
+        limit, cursor = args.pop("limit"), args.pop("cursor", None)
+        return conversations.list_conversations(
+            session=db.session(),
+            filters=conversations.ConversationFilters(**args),
+            limit=limit,
+            cursor=cursor,
+        )
+
+
+@conversations_blp.route("/<uuid:customer_id>")
+class Conversation(MethodView):
+    @conversations_blp.auth(*STAFF)
+    @conversations_blp.arguments(ConversationDetailArgsSchema, location="query")
+    @conversations_blp.response(200, ConversationDetailSchema)
+    def get(self, args: dict[str, Any], customer_id: uuid.UUID) -> Any:
+        """A customer's conversation with its latest messages, oldest first"""
+        return conversations.get_conversation(
+            session=db.session(), customer_id=customer_id, limit=args["limit"]
+        )
+
+
+@conversations_blp.route("/<uuid:customer_id>/messages")
+class ConversationMessages(MethodView):
+    @conversations_blp.auth(*STAFF)
+    @conversations_blp.idempotent
+    @conversations_blp.arguments(ConversationReplySchema)
+    @conversations_blp.response(202, ConversationMessageSchema)
+    def post(self, data: dict[str, Any], customer_id: uuid.UUID) -> Any:
+        """Answer a customer who texted: sent by SMS as a notification (`sms_reply`)"""
+        return conversations.answer(
+            session=db.session(),
+            customer_id=customer_id,
+            text=data["text"],
+            author=current_principal().subject,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            request_id=current_request_id(),
+        )
+
+
+# ------------------------------------------------------------ the SMS provider's webhook
+
+# Not under /api: the provider calls it, with its signature instead of a token, and a
+# form instead of JSON (docs/notifications.md).
+webhooks = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+
+@webhooks.post("/twilio/sms")
+def twilio_sms() -> Response:
+    """An SMS a customer sent to the garage's Twilio number."""
+    config = current_app.config
+    auth_token = config["TWILIO_AUTH_TOKEN"]
+    if not auth_token:
+        raise NotFound("inbound SMS is not configured (TWILIO_AUTH_TOKEN)")
+    if request.mimetype != "application/x-www-form-urlencoded":
+        raise UnsupportedMediaType("Twilio posts application/x-www-form-urlencoded")
+    url = config["SMS_INBOUND_URL"] or request.base_url
+    if request.query_string:
+        url += "?" + request.query_string.decode("utf-8", "replace")
+    params = list(request.form.items(multi=True))
+    if not twilio.is_signed(auth_token, url, params, request.headers.get(twilio.SIGNATURE_HEADER)):
+        raise Forbidden("the request does not carry Twilio's signature for this URL")
+    try:
+        sms = twilio.parse(request.form)
+    except twilio.NotAnInboundSms as exc:
+        raise BadRequest(str(exc)) from exc
+    session = db.session()
+    received = conversations.receive_sms(
+        session=session,
+        provider="twilio",
+        sms=sms,
+        customers=customer_management.for_app(current_app),
+        garage_name=config["GARAGE_NAME"],
+        default_language=config["DEFAULT_LANGUAGE"],
+    )
+    session.commit()
+    return Response(twilio.twiml(None if received.replay else received.answer), mimetype="text/xml")

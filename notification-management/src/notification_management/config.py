@@ -9,6 +9,7 @@ from typing import Any
 
 from service_kit.config import ConfigError, env_bool, env_float, env_int, env_list, kit_settings
 from service_kit.http_client import downstream_settings
+from service_kit.outbox import outbox_settings
 
 SERVICE = "notification-management"
 SCHEMA = "notifications"
@@ -55,6 +56,12 @@ def delivery_settings(env: Mapping[str, str]) -> dict[str, Any]:
         # No marketing SMS in these hours (GARAGE_TIMEZONE): held until they end.
         "QUIET_HOURS_START": env.get("QUIET_HOURS_START", "21:00"),
         "QUIET_HOURS_END": env.get("QUIET_HOURS_END", "08:00"),
+        # Replies (issue 19): Twilio's inbound-SMS webhook, POST /webhooks/twilio/sms,
+        # checked with the account's auth token; empty: no inbound SMS (404).
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN", ""),
+        # The webhook's URL as configured at Twilio (what Twilio signs); empty: the URL
+        # the request reached us at (right without a proxy in front).
+        "SMS_INBOUND_URL": env.get("SMS_INBOUND_URL", ""),
     }
     problems = []
     for name in ("QUIET_HOURS_START", "QUIET_HOURS_END"):
@@ -90,6 +97,7 @@ def load_config(
     config.update(MIGRATIONS_LOCATION="notification_management:migrations")
     config.update(downstream_settings("customer-management", default_url="http://127.0.0.1:8001", env=env))
     config.update(delivery_settings(env))
+    config.update(outbox_settings(env))
     for source in config["ATTACHMENT_SOURCES"]:
         config.update(downstream_settings(source, default_url=_DEFAULT_URLS.get(source, ""), env=env))
     config.update(overrides or {})

@@ -56,6 +56,7 @@ from notification_management.senders import (
 )
 from service_kit.clock import utcnow
 from service_kit.http_client import ClientSettings, DependencyFailed, ServiceClient, ServiceToken
+from service_kit.outbox import OutboxRelay
 from service_kit.retry import RetryPolicy
 
 log = logging.getLogger("notification_management.dispatcher")
@@ -125,6 +126,10 @@ class Dispatcher:
     default_language: str = "en"
     garage_name: str = "The Garage"
     timezone: str = "Europe/Amsterdam"
+    # Before each pass: texts received while customer-management was down are matched,
+    # and the consent changes STOP and START ask for are relayed (the outbox), so the
+    # next message is planned with them. None: not this dispatcher's job.
+    chores: Callable[[], None] | None = None
     consent_rules: domain.ConsentRules = field(default_factory=domain.ConsentRules)
     quiet_hours: domain.QuietHours = field(default_factory=domain.QuietHours)
     clock: Callable[[], datetime] = utcnow
@@ -154,6 +159,7 @@ class Dispatcher:
             "default_language": config["DEFAULT_LANGUAGE"],
             "garage_name": config["GARAGE_NAME"],
             "timezone": config["GARAGE_TIMEZONE"],
+            "chores": _chores(app),
             "consent_rules": domain.ConsentRules(
                 feedback_requests_are_service=config["FEEDBACK_REQUESTS_ARE_SERVICE_MESSAGES"],
                 follow_ups_are_service=config["FOLLOW_UPS_ARE_SERVICE_MESSAGES"],
@@ -191,6 +197,8 @@ class Dispatcher:
     def run_once(self, *, limit: int | None = None, now: datetime | None = None) -> DispatchStats:
         """Try every notification due now (at most ``limit``) once. A failed one is due
         again only later, so a pass always ends."""
+        if self.chores is not None:
+            self.chores()
         stats = DispatchStats()
         due_by = now or self.clock()
         while limit is None or stats.processed < limit:
@@ -399,6 +407,32 @@ class Dispatcher:
             )
         session.flush()
         return outcome
+
+
+def _chores(app: Flask) -> Callable[[], None]:
+    """Match pending replies, then relay the outbox: in the app's context, as the
+    outbox's enqueueing and relay read the app's database."""
+    from notification_management.models import db
+    from notification_management.service.conversations import match_pending
+
+    customers = CustomerManagement(_client(app.config, "customer-management"))
+    with app.app_context():
+        relay = OutboxRelay.for_app(app)
+
+    def chores() -> None:
+        with app.app_context():
+            try:
+                match_pending(session=db.session(), customers=customers)
+                db.session.commit()
+                relay.run_once(limit=100)
+            except DBAPIError:
+                raise
+            except Exception:  # a chore must not stop the delivery of notifications
+                log.exception("matching replies or relaying the outbox failed")
+            finally:
+                db.session.remove()
+
+    return chores
 
 
 def _client(config: Mapping[str, Any], name: str) -> ServiceClient:

@@ -39,6 +39,8 @@ TYPES = (
     "service_due",
     "inspection_due",
     "declined_work",
+    # issue 19: staff's answer in an SMS conversation (replies.py)
+    "sms_reply",
 )
 # Types addressed to someone who is not a customer (a member of staff), by email,
 # with an ``addressee`` instead of a ``customer_id``: service messages (direct.py).
@@ -581,6 +583,7 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         "link": "https://garage.example/oauth/password-reset/new?token=sample",
         "expires_minutes": 30,
     },
+    "sms_reply": {"text": "Your car is ready; we are open until 18:00."},
     "feedback_request": {
         "job_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c",
         "link_url": "https://portal.garage.example/feedback/eyJhbGciOiJIUzI1NiJ9.sample.signature",

@@ -22,10 +22,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from notification_management.direct import HIDDEN_DATA_TYPES
 from notification_management.domain import CHANNELS, DUE_STATUSES, OUTCOMES, STATUSES, TYPES
+from notification_management.replies import DIRECTIONS, INBOUND_STATUSES, KEYWORD_KINDS, MESSAGE_KINDS
 from service_kit.clock import utcnow
 from service_kit.db import make_database, one_of, schema_metadata
 from service_kit.idempotency import define_idempotency_table
 from service_kit.ids import uuid7
+from service_kit.outbox import define_outbox_table
 
 SCHEMA = "notifications"
 
@@ -36,7 +38,8 @@ class Model(DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
 
 
-db = make_database(Model, tables=(define_idempotency_table,))
+# The outbox: consent changes an SMS STOP or START asks of customer-management.
+db = make_database(Model, tables=(define_idempotency_table, define_outbox_table))
 
 
 class Notification(Model):
@@ -148,3 +151,86 @@ class NotificationTemplate(Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class InboundSms(Model):
+    """A text message a customer sent us, as the SMS provider delivered it: once per
+    provider message id, however often the provider calls (a replay is ignored)."""
+
+    __tablename__ = "inbound_sms"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_message_id"),
+        CheckConstraint(one_of("status", INBOUND_STATUSES), name="status"),
+        CheckConstraint(f"keyword IS NULL OR {one_of('keyword', KEYWORD_KINDS)}", name="keyword"),
+        # The ones still to match to a customer (customer-management was down).
+        Index("ix_inbound_sms_pending", "received_at", postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_message_id: Mapped[str] = mapped_column(String(64))
+    # The number, until the message is matched to customers (then null: the customer's
+    # number is customer-management's); masked, for good.
+    sender: Mapped[str | None] = mapped_column(String(20))
+    sender_masked: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    keyword: Mapped[str | None] = mapped_column(String(8))
+    # What we answered (a keyword's confirmation), in the reply to the provider.
+    answer: Mapped[str | None] = mapped_column(Text)
+    # pending: not matched yet; matched: in the customers' conversations; unknown: no
+    # customer has this number.
+    status: Mapped[str] = mapped_column(String(10))
+    customer_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    matched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Conversation(Model):
+    """One customer's text messages with the garage: what the list shows."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_last_message", "last_message_at", "customer_id"),)
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    last_message_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_direction: Mapped[str] = mapped_column(String(8))
+    last_text: Mapped[str] = mapped_column(Text)
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The customer wrote last (not a keyword): staff have something to answer.
+    awaiting_reply: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ConversationMessage(Model):
+    """A message in a conversation: the customer's (inbound), or ours (outbound: an
+    automatic answer to a keyword, or staff's reply, sent as a notification)."""
+
+    __tablename__ = "conversation_messages"
+    __table_args__ = (
+        CheckConstraint(one_of("direction", DIRECTIONS), name="direction"),
+        CheckConstraint(one_of("kind", MESSAGE_KINDS), name="kind"),
+        Index("ix_conversation_messages_customer_id_id", "customer_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.conversations.customer_id"))
+    direction: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    inbound_sms_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey(f"{SCHEMA}.inbound_sms.id"))
+    notification_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey(f"{SCHEMA}.notifications.id"))
+    author: Mapped[str | None] = mapped_column(String(200))  # staff's reply: who
+
+    notification: Mapped[Notification | None] = relationship(lazy="selectin")
+
+    @property
+    def delivery_status(self) -> str | None:
+        """Staff's reply: how its delivery goes (pending, sent, skipped ...)."""
+        return self.notification.status if self.notification is not None else None
+
+    @property
+    def skip_reason(self) -> str | None:
+        return self.notification.skip_reason if self.notification is not None else None

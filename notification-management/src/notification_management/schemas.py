@@ -17,8 +17,9 @@ from notification_management.domain import (
     STATUSES,
     TYPES,
 )
+from notification_management.replies import DIRECTIONS, MESSAGE_KINDS
 from service_kit.pagination import PageArgsSchema, page_schema
-from service_kit.validation import SINGLE_LINE
+from service_kit.validation import MULTI_LINE, SINGLE_LINE
 
 CONTENT_TYPE = r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$"
 LANGUAGE_DESCRIPTION = "a language tag such as nl or en-GB"
@@ -228,3 +229,82 @@ class TemplatePreviewSchema(ma.Schema):
     data = ma.fields.Dict(
         keys=ma.fields.String(), required=True, metadata={"description": "what was rendered"}
     )
+
+
+# ------------------------------------------------------------------- conversations
+
+
+class ConversationSchema(ma.Schema):
+    customer_id = ma.fields.UUID(required=True)
+    last_message_at = ma.fields.DateTime(required=True)
+    last_direction = ma.fields.String(required=True, validate=validate.OneOf(DIRECTIONS))
+    last_text = ma.fields.String(required=True, metadata={"description": "the start of the latest message"})
+    message_count = ma.fields.Integer(required=True)
+    awaiting_reply = ma.fields.Boolean(
+        required=True, metadata={"description": "the customer wrote last (not a STOP, START or HELP)"}
+    )
+
+
+ConversationPageSchema = page_schema(ConversationSchema)
+
+
+class ConversationQueryArgsSchema(PageArgsSchema):
+    awaiting_reply = ma.fields.Boolean()
+
+
+class ConversationMessageSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    direction = ma.fields.String(required=True, validate=validate.OneOf(DIRECTIONS))
+    kind = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(MESSAGE_KINDS),
+        metadata={
+            "description": "inbound: message, or the keyword stop, start or help; outbound: "
+            "auto_reply (our answer to a keyword) or reply (staff's)"
+        },
+    )
+    text = ma.fields.String(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    author = ma.fields.String(required=True, allow_none=True, metadata={"description": "staff's reply: who"})
+    notification_id = ma.fields.UUID(
+        required=True, allow_none=True, metadata={"description": "staff's reply: its notification"}
+    )
+    delivery_status = ma.fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(STATUSES),
+        metadata={"description": "staff's reply: its notification's status"},
+    )
+    skip_reason = ma.fields.String(
+        required=True, allow_none=True, validate=validate.OneOf(tuple(SKIP_REASONS))
+    )
+
+
+class ConversationDetailSchema(ConversationSchema):
+    messages = ma.fields.List(
+        ma.fields.Nested(ConversationMessageSchema),
+        required=True,
+        metadata={"description": "the latest `limit`, oldest first"},
+    )
+    earlier_messages = ma.fields.Boolean(required=True, metadata={"description": "there are older ones"})
+
+
+class ConversationDetailArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(
+        load_default=100,
+        validate=validate.Range(min=1, max=500),
+        metadata={"description": "messages, 1 to 500"},
+    )
+
+
+class ConversationReplySchema(ma.Schema):
+    text = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=1000), storable, MULTI_LINE],
+        metadata={"description": "sent by SMS as it is, after the garage's name"},
+    )
+
+    @ma.validates("text")
+    def not_blank(self, value: str, **_: Any) -> None:
+        if not value.strip():
+            raise ma.ValidationError("must not be blank")

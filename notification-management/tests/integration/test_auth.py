@@ -1,6 +1,7 @@
 """Who may do what: services and admins ask for notifications; advisors and admins read
 history, retry and edit templates; accountants and services read history too;
-technicians do not deal with customer messages. The kit's table tests add 401
+technicians do not deal with customer messages. Advisors and admins read and answer
+the customers' text messages; admins see and retry the outbox. The kit's table tests add 401
 without a valid token and 403 with the wrong role."""
 
 from service_kit.role_testing import RoleTableTests
@@ -21,4 +22,10 @@ class TestRoles(RoleTableTests):
         ("GET", TEMPLATE, DESK),
         ("PUT", TEMPLATE, DESK),
         ("POST", f"{TEMPLATE}/preview", DESK),
+        ("GET", "/api/v1/conversations", DESK),
+        ("GET", f"/api/v1/conversations/{SOME_ID}", DESK),
+        ("POST", f"/api/v1/conversations/{SOME_ID}/messages", DESK),
+        ("GET", "/api/v1/notifications/outbox-messages", {"admin"}),
+        ("GET", f"/api/v1/notifications/outbox-messages/{SOME_ID}", {"admin"}),
+        ("POST", f"/api/v1/notifications/outbox-messages/{SOME_ID}/retry", {"admin"}),
     ]

@@ -248,6 +248,7 @@ def default_templates():
         MIGRATION,
         MIGRATION.with_name("0003_password_reset_to_an_addressee.py"),
         MIGRATION.with_name("0004_portal_links_and_follow_ups.py"),
+        MIGRATION.with_name("0005_replies_heard.py"),
     ):
         spec = importlib.util.spec_from_file_location(f"default_templates_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
@@ -296,6 +297,7 @@ MINIMAL_DATA = {
     "service_due": {},
     "inspection_due": {"due_date": "2026-06-01"},
     "declined_work": {},
+    "sms_reply": {"text": "See you tomorrow."},
 }
 
 

@@ -1,5 +1,7 @@
 """customer-management, as ``contracts/customer-management.yaml`` describes it:
-``GET /api/v1/customers/{id}`` for contact data, preferences and consent.
+``GET /api/v1/customers/{id}`` for contact data, preferences and consent;
+``GET /api/v1/customers?phone=`` for whom a text message came from; and, through the
+outbox, ``POST /api/v1/customers/{id}/consents`` for what an SMS STOP or START changes.
 
 A tolerant reader: it takes the few fields delivery needs and ignores the rest, so
 customer-management can add fields without breaking us."""
@@ -11,7 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from service_kit.http_client import DependencyFailed, ServiceClient
+from flask import Flask
+
+from service_kit.http_client import ClientSettings, DependencyFailed, ServiceClient, ServiceToken
+from service_kit.observability import current_request_id
+from service_kit.outbox import OutboxRequest
 
 NAME = "customer-management"
 
@@ -66,3 +72,52 @@ class CustomerManagement:
             return _contact(response.json())
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise DependencyFailed(NAME, f"{NAME} answered a customer this service cannot read") from exc
+
+    def find_by_phone(self, phone: str) -> list[CustomerContact]:
+        """The active customers with this phone number (E.164), oldest first: a number
+        may be shared (a family, a business's drivers). ``DependencyFailed`` when
+        customer-management cannot answer."""
+        response = self.client.get("/api/v1/customers", params={"phone": phone, "limit": 50})
+        if response.status_code != 200:
+            raise DependencyFailed(NAME, f"{NAME} answered {response.status_code} to a search by phone")
+        try:
+            return [_contact(item) for item in response.json()["items"]]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise DependencyFailed(NAME, f"{NAME} answered a page this service cannot read") from exc
+
+
+def record_consent(
+    customer_id: uuid.UUID, *, channel: str, purpose: str, granted: bool, wording: str, key: str
+) -> OutboxRequest:
+    """The consent ledger entry for a keyword the customer texted (source ``sms_stop``,
+    the ledger's source for SMS keywords; ``wording`` says which word, STOP or START)."""
+    return OutboxRequest(
+        target=NAME,
+        method="POST",
+        path=f"/api/v1/customers/{customer_id}/consents",
+        body={
+            "channel": channel,
+            "purpose": purpose,
+            "granted": granted,
+            "source": "sms_stop",
+            "wording": wording,
+        },
+        idempotency_key=key,
+    )
+
+
+def for_app(app: Flask) -> CustomerManagement:
+    """The app's client for customer-management in requests (one per process)."""
+    client = app.extensions.get("notification_management.customer_management")
+    if client is None:
+        client = CustomerManagement(
+            ServiceClient(
+                NAME,
+                ClientSettings.from_config(app.config, NAME),
+                token=ServiceToken(app.config),
+                request_id=current_request_id,
+                user_agent=f"garage-{app.config['SERVICE_NAME']}",
+            )
+        )
+        app.extensions["notification_management.customer_management"] = client
+    return client
