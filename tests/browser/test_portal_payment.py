@@ -1,0 +1,109 @@
+"""An invoice paid from its pay link in a real browser on a phone-sized screen (390 px):
+the invoice page's Pay button, the payment provider's checkout (the loopback fake of
+Mollie, customer-portal/tests/fake_mollie.py), Mollie's webhook to the portal, and the
+invoice shown paid; axe finds no serious or critical violation on the portal's pages.
+invoicing is faked at the HTTP boundary (customer-portal/tests/portal_fakes.py), its
+answers and the record held to its contract."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service_kit.fakes import free_port
+from service_kit.migrations import upgrade
+from service_kit.testing import served
+
+PORTAL_TESTS = Path(__file__).resolve().parents[2] / "customer-portal" / "tests"
+sys.path.insert(0, str(PORTAL_TESTS))
+
+from fake_mollie import FakeMollie  # noqa: E402
+from payment_helpers import Invoicing  # noqa: E402
+from portal_fakes import PortalService  # noqa: E402
+from portal_samples import invoice, token  # noqa: E402
+
+CALLED = ("workshop-scheduling", "maintenance-job-management", "invoicing")
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def portal(fresh_database_url: str) -> Iterator[dict[str, Any]]:
+    """The portal served on loopback (its public address is where it is served: Mollie's
+    redirect and webhook come back to it), paying through the fake Mollie."""
+    from customer_portal import create_app
+
+    fakes = {name: PortalService(name) for name in CALLED}
+    mollie = FakeMollie()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings: dict[str, Any] = {
+        "TESTING": True,
+        "DATABASE_URL": fresh_database_url,
+        "RATE_LIMIT_ENABLED": False,
+        "DB_POOL_SIZE": 2,
+        "DB_MAX_OVERFLOW": 3,
+        "SERVICE_TOKEN": "portal-test-token",
+        "GARAGE_NAME": "Garage De Vries",
+        "GARAGE_PHONE": "+31 20 123 4567",
+        "PORTAL_URL": base,
+        "MOLLIE_API_KEY": mollie.api_key,
+        "MOLLIE_API_URL": mollie.url,
+        "PAYMENT_FORM_TARGETS": [mollie.url],
+    }
+    for name, fake in fakes.items():
+        prefix = name.upper().replace("-", "_")
+        settings[f"{prefix}_URL"] = fake.url
+        settings[f"{prefix}_RETRIES"] = 0
+    app = create_app(settings)
+    upgrade(app)
+    try:
+        with served(app, port):
+            yield {"base": base, "fakes": fakes, "mollie": mollie}
+    finally:
+        for server in (*fakes.values(), mollie):
+            server.stop()
+    problems = [*mollie.violations, *(v for fake in fakes.values() for v in fake.violations)]
+    assert not problems, "\n".join(problems)
+
+
+def test_an_invoice_is_paid_through_the_provider_and_shown_paid(
+    portal: dict[str, Any], offline_context: Any, accessibility_violations: Any
+) -> None:
+    invoicing = portal["fakes"]["invoicing"]
+    mollie: FakeMollie = portal["mollie"]
+    link = invoicing.link(token("invoice"), "invoice")
+    served_invoice = Invoicing(invoicing, invoice(language="en", balance_due=12100))
+    # Under the pages' own Content-Security-Policy (the pay form's redirect to the provider
+    # is held to its form-action); axe runs in a second context that lets its script in.
+    context = offline_context(viewport=PHONE, locale="en-GB", is_mobile=True, has_touch=True)
+    checker = offline_context(viewport=PHONE, locale="en-GB", bypass_csp=True).new_page()
+    page = context.new_page()
+
+    page.goto(f"{portal['base']}/invoice/{link}")
+    page.get_by_role("button", name="Pay €121.00").click()
+
+    page.wait_for_url(f"{mollie.url}/checkout/*")  # the provider's checkout
+    assert mollie.only_payment()["amount"] == {"value": "121.00", "currency": "EUR"}
+    page.get_by_role("button", name="Pay EUR 121.00 with iDEAL").click()
+
+    page.wait_for_url(f"{portal['base']}/invoice/{link}/paid")
+    page.get_by_role("heading", name="Thank you, your payment was received").wait_for()
+    assert page.locator("[data-status]").get_attribute("data-status") == "paid"
+    assert page.locator("[data-status]").inner_text() == "Paid"
+    checker.goto(page.url)
+    assert accessibility_violations(checker) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    (called,) = mollie.webhook_calls  # Mollie's webhook reached the portal
+    assert called[1] == 200
+    assert len(served_invoice.records()) == 1  # recorded in invoicing, once
+    assert served_invoice.records()[0].headers["Portal-Link"] == link
+
+    page.get_by_role("link", name="See the invoice").click()
+    page.wait_for_url(f"{portal['base']}/invoice/{link}")
+    assert "Paid" in page.locator("main .notice").inner_text()
+    assert page.get_by_role("button", name="Pay €121.00").count() == 0
+    assert context.refused == [] and checker.context.refused == []
