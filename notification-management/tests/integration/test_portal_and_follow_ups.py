@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from alembic import command
 from notification_management import domain
+from notification_management.models import db
+from sqlalchemy import text
+
+from service_kit.migrations import alembic_config, upgrade
 
 LINK = "https://portal.garage.example/book/eyJhbGciOiJIUzI1NiJ9.eyJwdXIiOiJib29raW5nIn0.c2ln"
 MARKETING_OK = {
@@ -165,3 +170,21 @@ def test_consent_withdrawn_during_the_night_is_seen_in_the_morning(customers, no
     dispatcher(clock=lambda: NEXT_MORNING).run_once(now=NEXT_MORNING)
     notification = fetch(sent["id"])
     assert (notification["status"], notification["skip_reason"]) == ("skipped", "no_marketing_consent")
+
+
+def test_migration_0004_replaces_only_the_defaults_nobody_edited(app, client, advisor):
+    command.downgrade(alembic_config(app), "0003")
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE notifications.notification_templates SET body = 'Our own text', version = 2,"
+                " updated_by = 'advisor-1' WHERE type = 'estimate_ready' AND language = 'en'"
+            )
+        )
+    upgrade(app)
+    edited = client.get("/api/v1/notification-templates/estimate_ready/en", headers=advisor).get_json()
+    assert (edited["body"], edited["updated_by"], edited["version"]) == ("Our own text", "advisor-1", 2)
+    replaced = client.get("/api/v1/notification-templates/estimate_ready/nl", headers=advisor).get_json()
+    assert "link_url" in replaced["body"] and replaced["updated_by"] == "migration 0004"
+    added = client.get("/api/v1/notification-templates/sms_reply/nl", headers=advisor)
+    assert added.status_code == 200
