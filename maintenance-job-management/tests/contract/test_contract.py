@@ -125,3 +125,36 @@ def test_each_job_status_sent_is_what_workshop_scheduling_accepts():
 def test_the_appointment_statuses_kept_are_the_ones_workshop_scheduling_has():
     appointment = load_contract(find_contract("workshop-scheduling"))["components"]["schemas"]["Appointment"]
     assert set(workshop_scheduling.APPOINTMENT_STATUSES) == set(appointment["properties"]["status"]["enum"])
+
+
+def test_the_portal_operations_are_in_the_contract_as_agreed():
+    """docs/customer-portal.md: four operations, each for the role portal with a link of
+    its purpose; no other operation admits the portal's role."""
+    spec = load_contract(TestContract.contract)
+    agreed = {
+        ("get", "/api/v1/portal/estimate"): "estimate",
+        ("post", "/api/v1/portal/estimate/decision"): "estimate",
+        ("get", "/api/v1/portal/visit"): "visit",
+        ("post", "/api/v1/portal/visit/feedback"): "visit",
+    }
+    for (method, path), purpose in agreed.items():
+        documented = spec["paths"][path][method]
+        assert documented["x-roles"] == ["portal"] and documented["x-link-purpose"] == purpose
+        assert "410" in documented["responses"]
+        assert not [p for p in documented.get("parameters", []) if p["in"] == "path"], "no id from the path"
+    others = [
+        (method, path)
+        for path, operations in spec["paths"].items()
+        for method, documented in operations.items()
+        if method != "parameters" and (method, path) not in agreed
+    ]
+    assert others and all("portal" not in spec["paths"][p][m].get("x-roles", ()) for m, p in others)
+    decision = spec["components"]["schemas"]["PortalDecision"]
+    assert set(decision["properties"]) == {"decisions", "signature"}
+    assert set(spec["components"]["schemas"]["PortalFeedback"]["properties"]) == {"rating", "comment"}
+    for path in (
+        "/api/v1/feedback",
+        "/api/v1/feedback/summary",
+        "/api/v1/maintenance-jobs/{job_id}/hand-over",
+    ):
+        assert path in spec["paths"]
