@@ -27,6 +27,8 @@ PAGE = 200
 # A vehicle's completed jobs read, newest first: decades of a busy car's visits.
 MAX_JOBS = 400
 MAX_CANNED_JOBS = 2000
+LIST_JOBS_PATH = "/api/v1/maintenance-jobs"
+LIST_CANNED_JOBS_PATH = "/api/v1/canned-jobs"
 
 
 class JobHistory(Protocol):
@@ -83,7 +85,7 @@ class MaintenanceJobManagement:
         try:
             return {
                 uuid.UUID(str(c["id"])): str(c["code"])
-                for c in self._pages("/api/v1/canned-jobs", {}, MAX_CANNED_JOBS)
+                for c in self._pages(LIST_CANNED_JOBS_PATH, {}, MAX_CANNED_JOBS)
             }
         except (ValueError, KeyError, TypeError) as exc:
             raise DependencyFailed(NAME, f"{NAME} answered a canned job this service cannot read") from exc
@@ -91,9 +93,7 @@ class MaintenanceJobManagement:
     def service_visits(self, vehicle_id: uuid.UUID, codes: dict[uuid.UUID, str]) -> list[ServiceVisit]:
         """The vehicle's completed jobs, newest first. Raises ``DependencyFailed`` (503)
         when maintenance-job-management cannot tell."""
-        jobs = self._pages(
-            "/api/v1/maintenance-jobs", {"vehicle_id": str(vehicle_id), "status": "completed"}, MAX_JOBS
-        )
+        jobs = self._pages(LIST_JOBS_PATH, {"vehicle_id": str(vehicle_id), "status": "completed"}, MAX_JOBS)
         try:
             visits = [_visit(job, codes) for job in jobs]
         except (ValueError, KeyError, TypeError) as exc:
