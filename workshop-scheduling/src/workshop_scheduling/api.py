@@ -25,7 +25,8 @@ from service_kit.auth import current_actor, current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
 from service_kit.idempotency import MAX_KEY_LENGTH, transactional
-from service_kit.links import current_link, portal_client_address
+from service_kit.links import current_link
+from service_kit.links import portal_client_address as given_client_address
 from service_kit.observability import current_request_id
 from service_kit.problems import Forbidden, NotFound
 from workshop_scheduling.clients.maintenance_jobs import maintenance_jobs
@@ -157,6 +158,12 @@ def _cutoff() -> timedelta:
 def _by_customer() -> ChangedBy:
     """Who a portal change is recorded as: the portal, as the customer's channel."""
     return ChangedBy(portal.portal_actor(current_principal().subject))
+
+
+def portal_client_address() -> str:
+    """The customer's address as the portal passed it, printable characters only (it is
+    stored as text)."""
+    return "".join(c for c in given_client_address() if c.isprintable())
 
 
 def _key_per_link(view: View) -> View:

@@ -116,6 +116,14 @@ def link_row(app, token: str) -> Any:
         ).one()
 
 
+def client_address(app, appointment_id: str) -> str | None:
+    with app.app_context(), db.engine.connect() as connection:
+        return connection.execute(
+            text("SELECT customer_client_address FROM scheduling.appointments WHERE id = :id"),
+            {"id": appointment_id},
+        ).scalar_one()
+
+
 # -------------------------------------------------------------------- the messages
 
 
@@ -184,17 +192,12 @@ def test_confirm_records_the_first_time_only(booked, portal, workshop, app):
     assert response.status_code == 200, response.get_json()
     first = response.get_json()["customer_confirmed_at"]
     assert first is not None
-    again = portal.post(f"{APPOINTMENT}/confirm", link)
+    again = portal.post(f"{APPOINTMENT}/confirm", link, **{"Portal-Client-Address": "\x00\x07" + "9" * 300})
     assert again.status_code == 200
     assert again.get_json()["customer_confirmed_at"] == first
     staff_view = workshop.get(appointment["id"])
     assert staff_view["customer_confirmed_at"] == first
-    with app.app_context(), db.engine.connect() as connection:
-        address = connection.execute(
-            text("SELECT customer_client_address FROM scheduling.appointments WHERE id = :id"),
-            {"id": appointment["id"]},
-        ).scalar_one()
-    assert address == "203.0.113.7"
+    assert client_address(app, appointment["id"]) == "203.0.113.7"
 
 
 def test_free_starts_to_move_to_count_its_own_time_free(booked, portal, workshop):
@@ -213,14 +216,14 @@ def test_free_starts_to_move_to_count_its_own_time_free(booked, portal, workshop
     assert set(body["starts"][0]) == {"start", "end"}, "times only, no bays"
 
 
-def test_move_is_the_front_desk_s_reschedule(booked, portal, workshop, fake_jobs):
+def test_move_is_the_front_desk_s_reschedule(booked, portal, workshop, fake_jobs, app):
     appointment, link = booked
     new_start = local(workshop.day + timedelta(days=1), "14:00")
     response = portal.post(
         f"{APPOINTMENT}/move",
         link,
         {"start": new_start.isoformat()},
-        **{"Portal-Client-Address": "198.51.100.2"},
+        **{"Portal-Client-Address": "\x00198.51.100.2"},
     )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["start"] == new_start.isoformat()
@@ -231,6 +234,7 @@ def test_move_is_the_front_desk_s_reschedule(booked, portal, workshop, fake_jobs
         "customer-portal",
         "Customer (portal)",
     )
+    assert client_address(app, appointment["id"]) == "198.51.100.2", "printable characters only"
     job = fake_jobs.jobs[appointment["job_id"]]
     assert datetime.fromisoformat(job["planned_start"]) == new_start
     [message] = portal.messages("appointment_rescheduled")
@@ -704,6 +708,7 @@ def test_an_invitation_sends_a_booking_link(workshop, portal, fake_vehicles, app
     data = message.body["data"]
     assert data["link_url"].startswith(f"{app.config['PORTAL_URL']}/book/")
     assert (data["plate"], data["vehicle"], data["vehicle_id"]) == ("XD-123-Z", "Volvo V60", str(vehicle_id))
+    assert (data["make"], data["model"]) == ("Volvo", "V60")
     claims = jwt.decode(token_of(message), options={"verify_signature": False})
     assert (claims["pur"], claims["sub"], claims["cus"]) == ("booking", str(vehicle_id), str(owner))
     assert portal.get(BOOKING, token_of(message)).status_code == 200

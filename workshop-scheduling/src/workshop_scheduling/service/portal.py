@@ -356,7 +356,9 @@ def invite_to_book(
 ) -> dict[str, Any]:
     """Send the vehicle's owner ``type_`` (an invitation to book) with a booking link
     for the vehicle, valid for ``valid_for``: link and message in this transaction.
-    ``data`` goes to the template; the vehicle and the link are added to it. With an
+    ``data`` goes to the template; the vehicle (``vehicle``, ``make``, ``model``,
+    ``plate``, ``vehicle_id``) and the link (``link_url``, ``link_expires_at``) are
+    added to it, over anything of those names the caller sent. With an
     Idempotency-Key the message's own key is derived from it, so notification-management
     too sends one message however often the invitation is asked for."""
     if type_ not in notification_management.INVITATION_TYPES:
@@ -383,6 +385,8 @@ def invite_to_book(
         **data,
         "vehicle_id": str(vehicle.id),
         "vehicle": f"{vehicle.make} {vehicle.model}",
+        "make": vehicle.make,
+        "model": vehicle.model,
         "plate": vehicle.plate,
         "link_url": link_url("booking", token),
         "link_expires_at": expires_at.astimezone(rules.tz).isoformat(),
