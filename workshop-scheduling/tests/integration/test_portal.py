@@ -20,8 +20,10 @@ from workshop_scheduling.models import db
 
 from service_kit.auth import mint_token
 from service_kit.links import issue_link, revoke_links
+from service_kit.outbox import OutboxRelay
 from service_kit.testing import assert_problem
 
+from ..fakes import FakeNotifications
 from ..helpers import local
 
 PORTAL = "/api/v1/portal"
@@ -757,3 +759,31 @@ def test_invitation_refusals(workshop, portal, fake_vehicles, auth_headers, down
     )
     assert body["dependency"] == "vehicle-management"
     assert portal.messages("booking_invitation") == []
+
+
+def test_the_relay_delivers_the_links_as_notification_management_accepts(
+    workshop, portal, fake_vehicles, app
+):
+    """The appointment and booking links reach a contract-checked notification-management."""
+    receiver = FakeNotifications()
+    try:
+        workshop.bay()
+        workshop.booked()
+        portal.invite(
+            workshop.advisor,
+            fake_vehicles.add(),
+            type="declined_work",
+            data={"lines": [{"description": "tyres"}]},
+        )
+        before = app.config["NOTIFICATION_MANAGEMENT_URL"]
+        app.config["NOTIFICATION_MANAGEMENT_URL"] = receiver.url
+        try:
+            with app.app_context():
+                OutboxRelay.for_app(app).run_once()
+        finally:
+            app.config["NOTIFICATION_MANAGEMENT_URL"] = before
+        assert [r.json["type"] for r in receiver.requests] == ["appointment_confirmed", "declined_work"]
+        assert all(r.json["data"]["link_url"].startswith(app.config["PORTAL_URL"]) for r in receiver.requests)
+        assert receiver.violations == []
+    finally:
+        receiver.stop()
