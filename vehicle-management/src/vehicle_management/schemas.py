@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -255,8 +257,15 @@ class VehicleDueSchema(ma.Schema):
     use = ma.fields.Nested(UsageSchema, required=True, metadata={"description": "the measured use, and how"})
 
 
+# The days due dates are worked out for: a century either side of now is plenty.
+AS_OF_RANGE = validate.Range(min=date(1950, 1, 1), max=date(2150, 12, 31))
+
+
 class VehicleDueArgsSchema(ma.Schema):
-    as_of = ma.fields.Date(metadata={"description": "the day to work from; default today (the garage's)"})
+    as_of = ma.fields.Date(
+        validate=AS_OF_RANGE,
+        metadata={"description": "the day to work from, 1950 to 2150; default today (the garage's)"},
+    )
 
 
 class DueQueryArgsSchema(PageArgsSchema):

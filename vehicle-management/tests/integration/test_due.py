@@ -139,7 +139,7 @@ def test_maintenance_job_management_down_is_503_naming_it(client, advisor, regis
     assert response.get_json()["dependency"] == "maintenance-job-management"
 
 
-@pytest.mark.parametrize("as_of", ["yesterday", "2026-13-01", "", "2026-02-30"])
+@pytest.mark.parametrize("as_of", ["yesterday", "2026-13-01", "", "2026-02-30", "0001-01-01", "9999-12-31"])
 def test_a_bad_as_of_is_422(client, advisor, register, as_of, jobs):
     vehicle = register()
     response = client.get(f"{VEHICLES}/{vehicle['id']}/due", query_string={"as_of": as_of}, headers=advisor)
