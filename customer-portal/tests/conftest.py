@@ -85,3 +85,15 @@ def client(portal_app: Flask, fakes: dict[str, PortalService]) -> FlaskClient:
     for service_client in portal_app.extensions["customer_portal_services"].values():
         service_client.breaker.reset()
     return portal_app.test_client()
+
+
+@pytest.fixture(scope="session")
+def portal_garage(postgres_server_url: str) -> Iterator[Any]:
+    """identity, the six services and the portal, real, on loopback, on a database of their
+    own (portal_harness); every call the portal makes in the run held to the contracts."""
+    from portal_harness import calls_held_to_the_contracts, running_portal
+
+    with database_of_its_own(postgres_server_url, "garage_portal_it") as url, running_portal(url) as garage:
+        with calls_held_to_the_contracts(garage) as problems:
+            yield garage
+        assert not problems, "\n".join(problems)
