@@ -21,7 +21,7 @@ from typing import Any
 from flask import current_app, request, url_for
 from flask.views import MethodView
 
-from service_kit.auth import current_actor, current_principal
+from service_kit.auth import Actor, current_actor, current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
 from service_kit.idempotency import MAX_KEY_LENGTH, transactional
@@ -155,9 +155,9 @@ def _cutoff() -> timedelta:
     return timedelta(hours=current_app.config["PORTAL_CHANGE_CUTOFF_HOURS"])
 
 
-def _by_customer() -> ChangedBy:
+def _customer() -> Actor:
     """Who a portal change is recorded as: the portal, as the customer's channel."""
-    return ChangedBy(portal.portal_actor(current_principal().subject))
+    return portal.portal_actor(current_principal().subject)
 
 
 def portal_client_address() -> str:
@@ -614,13 +614,12 @@ class PortalMove(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Move to `start` as the front desk moves (every rule, its job moved, the customer told);
         409 too-late-to-change within the cut-off or when no longer booked"""
-        by = _by_customer()
         return portal.move_appointment(
             session=db.session(),
             dependencies=_booking_dependencies(),
             link=current_link(),
             start=data["start"],
-            actor=by.actor,
+            actor=_customer(),
             cutoff=_cutoff(),
             client_address=portal_client_address(),
         )
@@ -636,13 +635,12 @@ class PortalCancel(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Cancel as the front desk cancels (its job too, the customer told); 409
         too-late-to-change within the cut-off or once checked in; again changes nothing"""
-        by = _by_customer()
         return portal.cancel_appointment(
             session=db.session(),
             dependencies=_booking_dependencies(),
             link=current_link(),
             reason=(data.get("reason") or "").strip() or None,
-            actor=by.actor,
+            actor=_customer(),
             cutoff=_cutoff(),
             client_address=portal_client_address(),
         )
@@ -670,13 +668,12 @@ class PortalBooking(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Book the link's vehicle as the front desk books (the slot, the vehicle, the job, the
         confirmation with an appointment link); 410 link-revoked when the vehicle changed hands"""
-        by = _by_customer()
         return portal.book(
             session=db.session(),
             dependencies=_booking_dependencies(),
             link=current_link(),
             data=data,
-            actor=by.actor,
+            actor=_customer(),
             cutoff=_cutoff(),
             request_key=request.headers.get("Idempotency-Key"),
             client_address=portal_client_address(),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -36,6 +37,7 @@ from workshop_scheduling.clients.maintenance_jobs import JobDirectory
 from workshop_scheduling.clients.vehicle_management import Vehicle, VehicleDirectory
 from workshop_scheduling.domain.appointments import (
     BOOKED,
+    CHECKED_IN,
     RESERVED,
     InvalidResource,
     changeable_until,
@@ -121,7 +123,7 @@ def confirm_appointment(
     now = now or utcnow()
     appointment = _linked_appointment(session, link, for_update=True)
     rules = workshop(session)
-    if appointment.status not in (BOOKED, "checked_in"):
+    if appointment.status not in (BOOKED, CHECKED_IN):  # cancelled, missed or done: refused
         ensure_changeable_by_customer(
             appointment.status, appointment.start_at, now=now, cutoff=cutoff, tz=rules.tz
         )
@@ -133,7 +135,7 @@ def confirm_appointment(
     return _view(appointment, rules, cutoff, now)
 
 
-def _customer_guard(rules: Workshop, cutoff: timedelta, now: datetime) -> Any:
+def _customer_guard(rules: Workshop, cutoff: timedelta, now: datetime) -> Callable[[Appointment], None]:
     def guard(appointment: Appointment) -> None:
         ensure_changeable_by_customer(
             appointment.status, appointment.start_at, now=now, cutoff=cutoff, tz=rules.tz
