@@ -191,3 +191,36 @@ def test_the_portal_s_own_identity_lists_nothing_and_reads_no_one_s_data(portal_
         portal_garage.urls[SCHEDULING] + "/api/v1/portal/appointment", headers=bearer, timeout=10
     )
     assert answer.status_code in (400, 403, 422)
+
+
+def test_a_superseded_estimate_s_link_is_withdrawn_and_an_expired_one_says_so(
+    portal_garage: PortalGarage,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from service_kit.links import issue_link
+
+    sent = sent_estimate(portal_garage, "Anne Mulder")
+    Api(portal_garage, "advisor")(
+        JOBS, "POST", f"/api/v1/maintenance-jobs/{sent['job_id']}/estimates", {"channel": "email"}
+    )
+    browser = requests.Session()
+    withdrawn = page(portal_garage, browser, sent["link"])
+    assert withdrawn.status_code == 410 and "This link was withdrawn" in withdrawn.text
+    newer = portal_garage.message_link(sent["customer"]["id"], "estimate_ready")
+    assert newer != sent["link"] and page(portal_garage, browser, newer).status_code == 200
+    current = next(e for e in estimates_of(portal_garage, sent["job_id"]) if e["status"] == "sent")
+    jobs = portal_garage.apps[JOBS]
+    with jobs.app_context():
+        db = jobs.extensions["sqlalchemy"]
+        token = issue_link(
+            db.session,
+            purpose="estimate",
+            resource_id=current["id"],
+            customer_id=sent["customer"]["id"],
+            expires_at=datetime.now(UTC) - timedelta(minutes=1),
+        )
+        db.session.commit()
+    expired = page(portal_garage, browser, f"{portal_garage.portal_url}/estimate/{token}")
+    assert expired.status_code == 410 and "This link has expired" in expired.text
+    assert "+31 20 123 4567" in expired.text
