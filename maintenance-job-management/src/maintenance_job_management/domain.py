@@ -525,6 +525,12 @@ def ensure_can_mark_done(line: LineLike, status: str) -> None:
 # ---------------------------------------------------------------------------- feedback
 
 
+def printable(text: str) -> str | None:
+    """A value from a header (the customer's address as the portal saw it) as it is
+    kept: printable characters only; none when nothing is left."""
+    return "".join(c for c in text if c.isprintable()).strip() or None
+
+
 def first_name(name: str | None) -> str | None:
     """What the customer's page calls the technician: the first word of their name."""
     words = (name or "").split()

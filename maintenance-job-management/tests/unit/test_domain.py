@@ -261,3 +261,17 @@ def test_clocked_time_is_comparable_with_labour_hours():
         Line(approval="declined", quantity_hundredths=99),
     ]
     assert domain.billed_labour_hundredths(lines) == 150
+
+
+def test_a_header_value_is_kept_printable():
+    assert domain.printable(" 203.0.113.7\t\x7f ") == "203.0.113.7"
+    assert domain.printable("\x1b\x07") is None
+    assert domain.printable("") is None
+
+
+def test_first_name_and_average_rating():
+    assert domain.first_name("Anna de Boer") == "Anna"
+    assert domain.first_name("  ") is None and domain.first_name(None) is None
+    assert str(domain.average_rating(11, 3)) == "3.67"
+    assert str(domain.average_rating(9, 2)) == "4.50"
+    assert domain.average_rating(0, 0) is None

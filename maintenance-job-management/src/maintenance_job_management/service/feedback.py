@@ -97,7 +97,7 @@ def give(
         rating=rating,
         comment=(comment or "").strip() or None,
         given_at=utcnow(),
-        client_address=client_address or None,
+        client_address=domain.printable(client_address),
     )
     session.add(feedback)
     session.flush()

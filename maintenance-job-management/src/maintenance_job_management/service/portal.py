@@ -110,7 +110,7 @@ def decide(
             "channel": domain.PORTAL_CHANNEL,
             "decided_by": signature,
             "signature": signature,
-            "client_address": client_address or None,
+            "client_address": domain.printable(client_address),
             "lines": [
                 {"line_id": entry["line_id"], "approved": entry["decision"] == domain.APPROVED}
                 for entry in data["decisions"]
