@@ -787,3 +787,21 @@ def test_the_relay_delivers_the_links_as_notification_management_accepts(
         assert receiver.violations == []
     finally:
         receiver.stop()
+
+
+def test_staff_changes_record_who_made_them(workshop):
+    workshop.bay()
+    appointment = workshop.booked(start="10:00", end="11:00")
+    assert workshop.get(appointment["id"])["changed_by"] is None
+    moved = workshop.act(appointment["id"], "reschedule", {"start": local(workshop.day, "12:00").isoformat()})
+    assert moved.get_json()["changed_by"] == "advisor-bea"
+    cancelled = workshop.act(appointment["id"], "cancel", headers=workshop.admin)
+    assert cancelled.get_json()["changed_by"] == "admin-cas"
+
+
+def test_a_portal_booking_with_a_bad_key_is_400_and_books_nothing(invited, portal, workshop, fake_jobs):
+    _, _, link = invited
+    for key in ("x" * 256, " "):
+        response = portal.post(BOOKING, link, book_body(workshop.day), **{"Idempotency-Key": key})
+        assert_problem(response, 400)
+    assert fake_jobs.creates() == []
