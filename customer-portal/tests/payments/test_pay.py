@@ -250,3 +250,12 @@ def test_a_dutch_customer_reads_the_return_page_in_dutch(
     words = text_of(pay_client.get(f"/invoice/{link}/paid"))
     assert "Dank u wel, uw betaling is ontvangen" in words and "€ 121,00" in words
     assert mollie.payment(payment_id)["description"] == "Factuur 2026-0042, Garage De Vries"
+
+
+def test_a_return_with_something_that_is_not_a_link_is_refused_and_asks_nobody(
+    pay_app: Flask, pay_client: FlaskClient, mollie: FakeMollie, fakes: dict[str, PortalService]
+) -> None:
+    for junk in ("not-a-token", "a.b.c", "x" * 3000):
+        answer = pay_client.get(f"/invoice/{junk}/paid")
+        assert answer.status_code == 403 and "text/html" in answer.headers["Content-Type"]
+    assert mollie.received() == [] and fakes[INVOICING].received() == []

@@ -245,6 +245,22 @@ def test_webhooks_at_the_same_moment_enqueue_one_record(
     assert len(served.records()) == 1
 
 
+def test_a_webhook_that_is_not_mollies_form_does_nothing_and_never_fails(
+    pay_client: FlaskClient, mollie: FakeMollie, outbox_rows: Callable[..., list[Any]]
+) -> None:
+    answers = [
+        pay_client.post("/webhooks/mollie", json={"id": "tr_Abc123"}),
+        pay_client.post(
+            "/webhooks/mollie", data=b"\xff\xfe=\x00", content_type="application/x-www-form-urlencoded"
+        ),
+        pay_client.post("/webhooks/mollie", data={"id": ["tr_A1", "tr_B2"]}),
+        pay_client.post("/webhooks/mollie", data={"ID": "tr_A1", "id ": "x"}),
+        pay_client.post("/webhooks/mollie"),
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 200, 200]
+    assert outbox_rows() == []
+
+
 def test_the_webhook_takes_no_csrf_token_and_only_a_post(pay_client: FlaskClient, mollie: FakeMollie) -> None:
     assert pay_client.post("/webhooks/mollie", data={"id": "tr_Unknown1"}).status_code == 200
     assert pay_client.get("/webhooks/mollie").status_code == 405
