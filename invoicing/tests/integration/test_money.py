@@ -314,9 +314,10 @@ def test_the_cash_up_lists_a_garage_day_with_totals_per_method(garage, labour):
         "card": (2, 12000, 12000),
         "cash": (1, 2000, 2000),
         "bank_transfer": (0, 0, 0),
+        "online": (0, 0, 0),
     }
     two_days = garage.client.get(f"/api/v1/payments?from={day}&to=2026-03-06", headers=garage.accountant)
-    assert [t["received"] for t in two_days.get_json()["totals"]] == [2000 + 3000, 12000, 0]
+    assert [t["received"] for t in two_days.get_json()["totals"]] == [2000 + 3000, 12000, 0, 0]
 
 
 @pytest.mark.parametrize(

@@ -299,6 +299,43 @@ def test_the_front_desk_takes_payments_but_refunds_need_the_office():
     domain.check_payment(overpaid, kind=domain.REFUND, amount=200, roles={"admin"}, method="cash")
 
 
+def test_a_providers_payment_is_money_received_even_beyond_the_balance():
+    """Online (the portal's pay link): recorded whatever is outstanding, as the
+    provider has the money; the counter's rules stay."""
+    balance = Balance(gross=1000, credited=0, paid=800)
+    domain.check_payment(
+        balance, kind=domain.PAYMENT, amount=1000, roles={"portal"}, method="online", online=True
+    )
+    overpaid = domain.after_payment(balance, kind=domain.PAYMENT, amount=1000)
+    assert (overpaid.outstanding, overpaid.refund_due) == (0, 800)
+    assert domain.settled_status(overpaid, sent=True) == domain.PAID
+    with pytest.raises(domain.PaymentExceedsBalance):
+        domain.check_payment(balance, kind=domain.PAYMENT, amount=1000, roles={"admin"}, method="card")
+    # The invoice's integers have a bound, online too.
+    with pytest.raises(Unprocessable):
+        domain.check_payment(
+            balance,
+            kind=domain.PAYMENT,
+            amount=domain.MAX_PAID,
+            roles={"portal"},
+            method="online",
+            online=True,
+        )
+
+
+def test_online_payments_come_only_from_the_provider():
+    owed = Balance(gross=1000, credited=0, paid=0)
+    with pytest.raises(Unprocessable):  # the counter cannot say online
+        domain.check_payment(owed, kind=domain.PAYMENT, amount=100, roles={"admin"}, method="online")
+    with pytest.raises(Unprocessable):  # a provider's payment is online
+        domain.check_payment(
+            owed, kind=domain.PAYMENT, amount=100, roles={"portal"}, method="card", online=True
+        )
+    # Money given back through the provider is an online refund, recorded by the office.
+    overpaid = Balance(gross=1000, credited=0, paid=1500)
+    domain.check_payment(overpaid, kind=domain.REFUND, amount=500, roles={"accountant"}, method="online")
+
+
 def test_overdue_only_when_open_and_past_the_due_date():
     due = date(2026, 3, 16)
     assert not domain.is_overdue(domain.SENT, due_date=due, today=due, outstanding=100)
@@ -360,6 +397,7 @@ def test_cash_up_totals_count_refunds_apart_for_every_method():
         ("cash", 2, 5000, 1200, 3800),
         ("card", 1, 800, 0, 800),
         ("bank_transfer", 0, 0, 0, 0),
+        ("online", 0, 0, 0, 0),
     ]
 
 
