@@ -199,3 +199,12 @@ def booking_invitation(garage: PortalGarage, name: str = "Fatima el Amrani") -> 
     )
     link = garage.message_link(appointment["customer"]["id"], "booking_invitation")
     return {**appointment, "link": link}
+
+
+def issued_invoice(garage: PortalGarage, name: str = "Bram de Jong") -> dict[str, Any]:
+    """A job done (invoicing issues and sends its invoice when the job completes): the
+    appointment with ``link`` (the invoice page's address from the invoice message) and
+    ``visit_link`` (the feedback page's)."""
+    visit = handed_over(garage, name)
+    link = garage.message_link(visit["customer"]["id"], "invoice_issued")
+    return {**visit, "visit_link": visit["link"], "link": link}

@@ -224,3 +224,17 @@ def test_a_superseded_estimate_s_link_is_withdrawn_and_an_expired_one_says_so(
     expired = page(portal_garage, browser, f"{portal_garage.portal_url}/estimate/{token}")
     assert expired.status_code == 410 and "This link has expired" in expired.text
     assert "+31 20 123 4567" in expired.text
+
+
+def test_the_invoice_from_the_message_is_shown_and_its_pdf_downloaded(portal_garage: PortalGarage) -> None:
+    from portal_harness import issued_invoice
+
+    invoiced = issued_invoice(portal_garage)
+    browser = requests.Session()
+    shown = page(portal_garage, browser, invoiced["link"])
+    assert shown.status_code == 200, shown.text[:500]
+    assert "Small service" in shown.text and "To pay" in shown.text
+    pdf = browser.get(invoiced["link"] + "/pdf", timeout=10)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert "filename=" in pdf.headers["Content-Disposition"]
