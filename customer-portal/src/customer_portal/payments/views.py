@@ -194,4 +194,6 @@ def register(app: Flask) -> None:
     # Mollie's own API does not confirm).
     app.extensions["csrf"].exempt(mollie_webhook)
     # For the invoice page: a payment reported paid that invoicing has not recorded yet.
-    app.add_template_global(lambda token: service.paid_not_recorded(db.session(), token), "payment_on_its_way")
+    app.add_template_global(
+        lambda token: service.paid_not_recorded(db.session(), token), "payment_on_its_way"
+    )
