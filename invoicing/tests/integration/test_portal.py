@@ -19,6 +19,7 @@ from invoicing.service import reminders
 from invoicing.service.settings import Settings
 from sqlalchemy import text
 
+from service_kit.contract_testing import find_contract, validate_response
 from service_kit.links import issue_link, revoke_links
 from service_kit.testing import assert_problem, run_concurrently
 
@@ -192,7 +193,12 @@ def test_a_payment_is_recorded_once_and_the_invoice_shows_paid_at_once(app, gara
         "ideal",
     )
     assert paid["invoice"] == {"status": "paid", "paid": gross, "balance_due": 0, "refund_due": 0}
+    contract = find_contract("invoicing")
+    validate_response(contract, "POST", "/api/v1/portal/invoice/payments", 201, paid)
+    again = portal.pay(link, amount=gross)
+    validate_response(contract, "POST", "/api/v1/portal/invoice/payments", 200, again.get_json())
     shown = portal.get(link).get_json()
+    validate_response(contract, "GET", "/api/v1/portal/invoice", 200, shown)
     assert (shown["status"], shown["paid"], shown["balance_due"]) == ("paid", gross, 0)
     # On the invoice as staff see it: a payment like a counter payment, method online.
     staff = garage.get(invoice["id"])
