@@ -20,7 +20,15 @@ from service_kit.fakes import free_port
 from service_kit.migrations import upgrade
 from service_kit.testing import truncate_schema
 
-from .fakes import PDF, FakeCustomerManagement, FakeInvoicing, FakeSmsProvider, MailSink
+from .fakes import (
+    PDF,
+    FakeCustomerManagement,
+    FakeInvoicing,
+    FakePushService,
+    FakeSmsProvider,
+    MailSink,
+    vapid_private_key,
+)
 
 SMS_TOKEN = "sms-provider-test-token"
 TWILIO_AUTH_TOKEN = "twilio-test-auth-token"
@@ -52,6 +60,13 @@ def sms_provider() -> Iterator[FakeSmsProvider]:
 
 
 @pytest.fixture(scope="session")
+def push_service() -> Iterator[FakePushService]:
+    fake = FakePushService()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
 def smtp_server() -> Iterator[tuple[MailSink, int]]:
     sink = MailSink()
     port = free_port()
@@ -67,6 +82,7 @@ def _config(
     invoicing: FakeInvoicing,
     sms_provider: FakeSmsProvider,
     smtp_port: int,
+    push_service: FakePushService,
 ) -> dict[str, Any]:
     return {
         "TESTING": True,
@@ -89,6 +105,10 @@ def _config(
         "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
         "SMS_INBOUND_URL": SMS_INBOUND_URL,
         "OUTBOX_BACKOFF_BASE_SECONDS": 30.0,
+        "PUSH_VAPID_PRIVATE_KEY": vapid_private_key(),
+        "PUSH_VAPID_SUBJECT": "mailto:service@garage.test",
+        "PUSH_ENDPOINT_PATTERNS": [f"{push_service.url}/push/*"],
+        "PUSH_TIMEOUT_SECONDS": 5.0,
         # Retries are never due on their own during a test: tests pass a later `now`.
         "DISPATCH_MAX_ATTEMPTS": 3,
         "DISPATCH_BACKOFF_BASE_SECONDS": 30.0,
@@ -104,8 +124,11 @@ def app(
     invoicing: FakeInvoicing,
     sms_provider: FakeSmsProvider,
     smtp_server: tuple[MailSink, int],
+    push_service: FakePushService,
 ) -> Flask:
-    app = create_app(_config(fresh_database_url, customers, invoicing, sms_provider, smtp_server[1]))
+    app = create_app(
+        _config(fresh_database_url, customers, invoicing, sms_provider, smtp_server[1], push_service)
+    )
     upgrade(app)
     return app
 
@@ -120,8 +143,10 @@ def default_templates(app: Flask) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture
-def clean(app, customers, invoicing, sms_provider, smtp_server, default_templates) -> Iterator[None]:
-    for fake in (customers, invoicing, sms_provider, smtp_server[0]):
+def clean(
+    app, customers, invoicing, sms_provider, smtp_server, push_service, default_templates
+) -> Iterator[None]:
+    for fake in (customers, invoicing, sms_provider, smtp_server[0], push_service):
         fake.reset()
     yield
     assert customers.violations == [], "customer-management answered outside its contract"

@@ -4,7 +4,10 @@ serving a PDF, an SMS provider, and an SMTP sink."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
+import os
 import threading
 import uuid
 from collections import deque
@@ -12,8 +15,21 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
+import http_ece
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 from service_kit.contract_testing import find_contract, validate_request
-from service_kit.fakes import Answer, Received, Receiver, ResourceServer, json_answer, problem
+from service_kit.fakes import (
+    Answer,
+    LoopbackServer,
+    Received,
+    Receiver,
+    ResourceServer,
+    json_answer,
+    problem,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 CUSTOMER = {
@@ -170,3 +186,88 @@ class MailSink:
             self.envelopes.clear()
             self.refuse_recipients.clear()
             self.data_failures.clear()
+
+
+class FakePushService(LoopbackServer):
+    """A Web Push service on loopback (RFC 8030): ``subscribe()`` makes a browser's
+    subscription (a P-256 key pair and an auth secret, as a browser does). A push to
+    ``/push/<token>`` is checked as a push service would (VAPID, RFC 8292: a JWT
+    signed with the key it names, for this origin), and decrypted with the
+    subscription's private key and secret (RFC 8291, aes128gcm, ``http_ece``): the
+    decrypted JSON is kept in ``received``. ``answers[token]`` scripts a status."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, tuple[ec.EllipticCurvePrivateKey, bytes]] = {}
+        self.received: list[dict[str, Any]] = []
+        self.refused: list[str] = []
+        self.answers: dict[str, int] = {}
+        super().__init__()
+
+    def subscribe(self) -> dict[str, Any]:
+        token = uuid.uuid4().hex
+        private = ec.generate_private_key(ec.SECP256R1())
+        auth = os.urandom(16)
+        self.keys[token] = (private, auth)
+        public = private.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+        return {
+            "endpoint": f"{self.url}/push/{token}",
+            "keys": {"p256dh": b64url(public), "auth": b64url(auth)},
+        }
+
+    def answer(self, request: Received) -> Answer:
+        token = request.path.removeprefix("/push/")
+        if request.method != "POST" or token not in self.keys:
+            return 404, {}, b""
+        problem_found = self._check(request)
+        if problem_found:
+            with self.lock:
+                self.refused.append(problem_found)
+            return 401 if "vapid" in problem_found else 400, {}, problem_found.encode()
+        private, auth = self.keys[token]
+        status = self.answers.get(token, 201)
+        if status >= 300:
+            return status, {}, b""
+        plain = http_ece.decrypt(request.body, private_key=private, auth_secret=auth, version="aes128gcm")
+        with self.lock:
+            self.received.append({"token": token, "message": json.loads(plain), "headers": request.headers})
+        return 201, {"Location": f"{self.url}/messages/{uuid.uuid4().hex}"}, b""
+
+    def _check(self, request: Received) -> str | None:
+        if request.headers.get("Content-Encoding") != "aes128gcm":
+            return "the body must be aes128gcm"
+        if not request.headers.get("TTL", "").isdigit():
+            return "TTL is required"
+        scheme, _, params = request.headers.get("Authorization", "").partition(" ")
+        values = dict(part.strip().split("=", 1) for part in params.split(",") if "=" in part)
+        if scheme.lower() != "vapid" or "t" not in values or "k" not in values:
+            return "vapid: no VAPID authorization"
+        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b64url_decode(values["k"]))
+        try:
+            claims = jwt.decode(values["t"], public, algorithms=["ES256"], audience=self.url)
+        except jwt.PyJWTError as exc:
+            return f"vapid: {exc}"
+        if not str(claims.get("sub", "")).startswith("mailto:"):
+            return "vapid: no contact in sub"
+        return None
+
+    def reset(self) -> None:
+        super().reset()
+        with self.lock:
+            self.keys.clear()
+            self.received.clear()
+            self.refused.clear()
+            self.answers.clear()
+
+
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def vapid_private_key() -> str:
+    """A VAPID key as `vapid --gen` gives it: the private scalar, 32 octets, base64url."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    return b64url(private.private_numbers().private_value.to_bytes(32, "big"))

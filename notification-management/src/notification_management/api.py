@@ -24,6 +24,10 @@ from notification_management.schemas import (
     NotificationPageSchema,
     NotificationQueryArgsSchema,
     NotificationSchema,
+    PushSubscriptionCreateSchema,
+    PushSubscriptionPageSchema,
+    PushSubscriptionQueryArgsSchema,
+    PushSubscriptionSchema,
     TemplatePageSchema,
     TemplatePreviewArgsSchema,
     TemplatePreviewSchema,
@@ -31,7 +35,7 @@ from notification_management.schemas import (
     TemplateSchema,
     TemplateUpdateSchema,
 )
-from notification_management.service import conversations, notifications, templates
+from notification_management.service import conversations, notifications, push_subscriptions, templates
 from service_kit.auth import current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
@@ -275,3 +279,55 @@ def twilio_sms() -> Response:
     )
     session.commit()
     return Response(twilio.twiml(None if received.replay else received.answer), mimetype="text/xml")
+
+
+# ------------------------------------------------------------------ Web Push (issue 19)
+
+push_blp = ServiceBlueprint(
+    "push_subscriptions",
+    __name__,
+    url_prefix="/api/v1/notifications/push-subscriptions",
+    description="The customers' browsers and phones subscribed to Web Push",
+)
+
+
+@push_blp.route("")
+class PushSubscriptions(MethodView):
+    @push_blp.auth("admin", "advisor", "service")
+    @push_blp.arguments(PushSubscriptionQueryArgsSchema, location="query")
+    @push_blp.response(200, PushSubscriptionPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List push subscriptions, e.g. one customer's"""
+        limit, cursor = args.pop("limit"), args.pop("cursor", None)
+        return push_subscriptions.list_subscriptions(
+            session=db.session(), customer_id=args.get("customer_id"), limit=limit, cursor=cursor
+        )
+
+    @push_blp.auth("service")
+    @push_blp.transactional
+    @push_blp.arguments(PushSubscriptionCreateSchema)
+    @push_blp.response(201, PushSubscriptionSchema)
+    @push_blp.alt_response(200, schema=PushSubscriptionSchema, description="the endpoint was known: renewed")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Store a customer's push subscription (a service that has verified the customer)"""
+        subscription, created = push_subscriptions.subscribe(
+            session=db.session(),
+            customer_id=data["customer_id"],
+            endpoint=data["endpoint"],
+            p256dh=data["keys"]["p256dh"],
+            auth=data["keys"]["auth"],
+            created_by=current_principal().subject,
+            patterns=current_app.config["PUSH_ENDPOINT_PATTERNS"],
+        )
+        return subscription, 201 if created else 200
+
+
+@push_blp.route("/<uuid:subscription_id>")
+class PushSubscription(MethodView):
+    @push_blp.auth("admin", "advisor", "service")
+    @push_blp.transactional
+    @push_blp.response(204)
+    def delete(self, subscription_id: uuid.UUID) -> Any:
+        """Remove a push subscription"""
+        push_subscriptions.unsubscribe(session=db.session(), subscription_id=subscription_id)
+        return None

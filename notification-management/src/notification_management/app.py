@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from notification_management.api import blp, conversations_blp, templates_blp, webhooks
+from notification_management.api import blp, conversations_blp, push_blp, templates_blp, webhooks
 from notification_management.cli import register_commands
 from notification_management.config import SERVICE, load_config
 from notification_management.models import db
@@ -29,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             blp,
             templates_blp,
             conversations_blp,
+            push_blp,
             outbox_blueprint(url_prefix="/api/v1/notifications/outbox-messages"),
         ],
     )

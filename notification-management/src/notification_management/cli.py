@@ -1,4 +1,5 @@
-"""``flask --app notification_management dispatch [--once]``: the delivery process."""
+"""``flask --app notification_management dispatch [--once]``: the delivery process;
+``vapid-public-key``: the key the customer portal subscribes browsers with."""
 
 from __future__ import annotations
 
@@ -28,3 +29,13 @@ def register_commands(app: Flask) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         dispatcher.run_forever(stop, poll_seconds=current_app.config["DISPATCH_POLL_SECONDS"], batch=batch)
+
+    @app.cli.command("vapid-public-key")
+    def vapid_public_key() -> None:
+        """Print the VAPID public key the customer portal subscribes browsers with."""
+        from notification_management.push import WebPushSender
+
+        sender = WebPushSender.from_config(current_app.config)
+        if sender is None:
+            raise click.ClickException("Web Push is off: PUSH_VAPID_PRIVATE_KEY is not set")
+        click.echo(sender.public_key)

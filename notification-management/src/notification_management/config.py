@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import time
 from typing import Any
 
+from py_vapid import Vapid
+
 from service_kit.config import ConfigError, env_bool, env_float, env_int, env_list, kit_settings
 from service_kit.http_client import downstream_settings
 from service_kit.outbox import outbox_settings
@@ -15,6 +17,13 @@ SERVICE = "notification-management"
 SCHEMA = "notifications"
 SMTP_SECURITY = ("none", "starttls", "tls")
 SMS_PROVIDERS = ("logging", "http")
+# The push services of Chrome/Edge/Android, Firefox, Safari and Windows.
+PUSH_SERVICES = (
+    "https://fcm.googleapis.com/*",
+    "https://updates.push.services.mozilla.com/*",
+    "https://*.push.apple.com/*",
+    "https://*.notify.windows.com/*",
+)
 
 
 def delivery_settings(env: Mapping[str, str]) -> dict[str, Any]:
@@ -62,6 +71,14 @@ def delivery_settings(env: Mapping[str, str]) -> dict[str, Any]:
         # The webhook's URL as configured at Twilio (what Twilio signs); empty: the URL
         # the request reached us at (right without a proxy in front).
         "SMS_INBOUND_URL": env.get("SMS_INBOUND_URL", ""),
+        # Web Push (issue 19): the VAPID key pair's private half (base64url, 32 octets,
+        # as `vapid --gen` or web-push's generate-vapid-keys give it); empty: no push.
+        "PUSH_VAPID_PRIVATE_KEY": env.get("PUSH_VAPID_PRIVATE_KEY", ""),
+        "PUSH_VAPID_SUBJECT": env.get("PUSH_VAPID_SUBJECT", ""),
+        "PUSH_TTL_SECONDS": env_int(env, "PUSH_TTL_SECONDS", 86400),
+        "PUSH_TIMEOUT_SECONDS": env_float(env, "PUSH_TIMEOUT_SECONDS", 10.0),
+        # Where subscriptions may point (we POST there): the browsers' push services.
+        "PUSH_ENDPOINT_PATTERNS": env_list(env, "PUSH_ENDPOINT_PATTERNS", list(PUSH_SERVICES)),
     }
     problems = []
     for name in ("QUIET_HOURS_START", "QUIET_HOURS_END"):
@@ -69,6 +86,13 @@ def delivery_settings(env: Mapping[str, str]) -> dict[str, Any]:
             time.fromisoformat(settings[name])
         except ValueError:
             problems.append(f"{name} must be a time of day such as 21:00")
+    if settings["PUSH_VAPID_PRIVATE_KEY"]:
+        try:
+            Vapid.from_string(private_key=settings["PUSH_VAPID_PRIVATE_KEY"])
+        except Exception:  # py_vapid raises whatever the key's decoding does
+            problems.append("PUSH_VAPID_PRIVATE_KEY must be a VAPID private key (base64url)")
+        if not settings["PUSH_VAPID_SUBJECT"].startswith(("mailto:", "https://")):
+            problems.append("PUSH_VAPID_SUBJECT must be a mailto: or https: contact for the push services")
     if settings["SMTP_SECURITY"] not in SMTP_SECURITY:
         problems.append(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
     if settings["SMS_PROVIDER"] not in SMS_PROVIDERS:

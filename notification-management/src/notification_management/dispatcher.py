@@ -38,15 +38,21 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from notification_management import direct, domain
+from notification_management import direct, domain, push
 from notification_management.clients.attachments import (
     AttachmentRefused,
     AttachmentSources,
     AttachmentUnavailable,
 )
-from notification_management.clients.customer_management import CustomerManagement
+from notification_management.clients.customer_management import CustomerContact, CustomerManagement
 from notification_management.config import attachment_bases
-from notification_management.models import Notification, NotificationAttempt, NotificationTemplate
+from notification_management.models import (
+    Notification,
+    NotificationAttempt,
+    NotificationTemplate,
+    PushSubscription,
+)
+from notification_management.push import WebPushSender
 from notification_management.senders import (
     DeliveryFailed,
     EmailSender,
@@ -123,6 +129,7 @@ class Dispatcher:
     email: EmailSender
     sms: SmsProvider
     policy: RetryPolicy
+    push: WebPushSender | None = None
     default_language: str = "en"
     garage_name: str = "The Garage"
     timezone: str = "Europe/Amsterdam"
@@ -151,6 +158,7 @@ class Dispatcher:
             ),
             "email": EmailSender(SmtpSettings.from_config(config)),
             "sms": make_sms_provider(config, request_id=_delivering.get),
+            "push": WebPushSender.from_config(config),
             "policy": RetryPolicy(
                 max_attempts=config["DISPATCH_MAX_ATTEMPTS"],
                 base_seconds=config["DISPATCH_BACKOFF_BASE_SECONDS"],
@@ -261,10 +269,14 @@ class Dispatcher:
         outcome = self._record(session, notification, result, started=started, due_by=due_by)
         return result.channel, outcome
 
-    def _plan(self, notification: Notification) -> tuple[domain.Deliver | domain.Skip, str]:
-        """How to reach whom the notification is for, and the name it greets."""
+    def _plan(
+        self, notification: Notification
+    ) -> tuple[domain.Deliver | domain.Skip, str, CustomerContact | None]:
+        """How to reach whom the notification is for by email or SMS, the name it
+        greets, and the customer (None for an addressee)."""
         if notification.addressee is not None:  # not a customer (direct.py)
-            return direct.plan(notification.addressee, default_language=self.default_language)
+            to, name = direct.plan(notification.addressee, default_language=self.default_language)
+            return to, name, None
         if notification.customer_id is None:  # the CHECK one_recipient makes this impossible
             raise _GiveUp("the notification names neither a customer nor an addressee")
         try:
@@ -274,15 +286,20 @@ class Dispatcher:
         if customer is None:
             raise _GiveUp(f"customer {notification.customer_id} does not exist in customer-management")
         plan = domain.plan_delivery(
-            requested_channel=notification.channel,
+            # Push asked for: the preferred channel is the fallback when no subscription works.
+            requested_channel=None if notification.channel == domain.PUSH else notification.channel,
             customer=customer,
             default_language=self.default_language,
             purpose=self.consent_rules.purpose(notification.type),
         )
-        return plan, domain.greeted_name(customer)
+        return plan, domain.greeted_name(customer), customer
 
     def _deliver(self, session: Session, notification: Notification, *, now: datetime) -> _Result:
-        plan, name = self._plan(notification)
+        plan, name, customer = self._plan(notification)
+        if customer is not None and self._may_push(notification, customer):
+            pushed = self._push(session, notification, customer, name, now=now)
+            if pushed is not None:
+                return pushed
         if isinstance(plan, domain.Skip):
             return _Result(
                 domain.SKIPPED, channel=notification.channel, skip_reason=plan.reason, error=plan.detail
@@ -291,7 +308,7 @@ class Dispatcher:
             until = self.quiet_hours.held_until(now)
             if until is not None:
                 raise _Hold(until)
-        language, message = self._render(session, notification, plan, name)
+        language, message = self._render(session, notification, plan.languages, name)
         recipient = domain.mask_address(plan.channel, plan.address)
         reference = str(notification.id)
         try:
@@ -318,19 +335,94 @@ class Dispatcher:
             reference=provider_reference,
         )
 
+    def _may_push(self, notification: Notification, customer: CustomerContact) -> bool:
+        """Push is for service messages to a customer who subscribed a device, when no
+        other channel was asked for; never to one erased or who wants no contact."""
+        return (
+            self.push is not None
+            and notification.channel in (None, domain.PUSH)
+            and customer.status != "erased"
+            and customer.preferred_channel != "none"
+            and self.consent_rules.purpose(notification.type) == domain.SERVICE
+        )
+
+    def _push(
+        self,
+        session: Session,
+        notification: Notification,
+        customer: CustomerContact,
+        name: str,
+        *,
+        now: datetime,
+    ) -> _Result | None:
+        """Push to every device the customer subscribed; sent when one took it. None
+        when no subscription works (none, or all gone): email or SMS then, as the
+        customer's preferences allow. A push service that may recover: try later."""
+        assert self.push is not None
+        subscriptions = session.scalars(
+            select(PushSubscription)
+            .where(PushSubscription.customer_id == customer.id)
+            .order_by(PushSubscription.id)
+        ).all()
+        if not subscriptions:
+            return None
+        languages = domain.language_candidates(customer.preferred_language, default=self.default_language)
+        language, message = self._render(session, notification, languages, name)
+        data = push.payload(
+            title=message.subject,
+            body=message.sms_body,
+            url=notification.data.get("link_url") or notification.data.get("pay_url"),
+            tag=str(notification.id),
+        )
+        references: list[str] = []
+        passing: list[str] = []
+        for subscription in subscriptions:
+            try:
+                references.append(
+                    self.push.send(
+                        endpoint=subscription.endpoint,
+                        p256dh=subscription.p256dh,
+                        auth=subscription.auth,
+                        data=data,
+                    )
+                )
+                subscription.last_sent_at = now
+            except push.PushGone:
+                log.info("push subscription %s is gone: removed", subscription.id)
+                session.delete(subscription)
+            except push.PushFailed as exc:
+                where = subscription.push_service
+                if exc.permanent:
+                    log.warning("push to %s refused for notification %s: %s", where, notification.id, exc)
+                else:
+                    passing.append(f"{where}: {exc}")
+        session.flush()
+        if references:
+            count = len(references)
+            return _Result(
+                domain.SENT,
+                channel=domain.PUSH,
+                recipient=f"{count} device{'s' if count > 1 else ''}",
+                language=language,
+                reference=references[0][:255],
+            )
+        if passing:
+            raise _TryLater("push: " + "; ".join(passing))
+        return None
+
     def _render(
-        self, session: Session, notification: Notification, plan: domain.Deliver, customer_name: str
+        self, session: Session, notification: Notification, languages: tuple[str, ...], customer_name: str
     ) -> tuple[str, domain.RenderedMessage]:
         rows = session.scalars(
             select(NotificationTemplate).where(
                 NotificationTemplate.type == notification.type,
-                NotificationTemplate.language.in_(plan.languages),
+                NotificationTemplate.language.in_(languages),
             )
         )
         templates = {row.language: domain.TemplateTexts(row.subject, row.body, row.sms_body) for row in rows}
-        picked = domain.pick_template(templates, plan.languages)
+        picked = domain.pick_template(templates, languages)
         if picked is None:
-            raise _GiveUp(f"no {notification.type} template in {' or '.join(plan.languages)}")
+            raise _GiveUp(f"no {notification.type} template in {' or '.join(languages)}")
         language, texts = picked
         context = domain.template_context(
             notification.data, customer_name=customer_name, garage_name=self.garage_name

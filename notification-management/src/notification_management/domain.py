@@ -46,6 +46,11 @@ TYPES = (
 # with an ``addressee`` instead of a ``customer_id``: service messages (direct.py).
 DIRECT_TYPES = ("password_reset",)
 CHANNELS = ("email", "sms")
+# Web Push (issue 19): to the customer's subscribed browsers and phones (push.py).
+# Not a customer-management channel: a subscription is the customer's own choice,
+# made on their device; email or SMS are the fallback where preferences allow.
+PUSH = "push"
+REQUEST_CHANNELS = (*CHANNELS, PUSH)
 PENDING, SENT, FAILED, DEAD, SKIPPED = "pending", "sent", "failed", "dead", "skipped"
 STATUSES = (PENDING, SENT, FAILED, DEAD, SKIPPED)
 # Still to deliver: the dispatcher claims these when they are due.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import (
     CheckConstraint,
@@ -21,7 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from notification_management.direct import HIDDEN_DATA_TYPES
-from notification_management.domain import CHANNELS, DUE_STATUSES, OUTCOMES, STATUSES, TYPES
+from notification_management.domain import DUE_STATUSES, OUTCOMES, REQUEST_CHANNELS, STATUSES, TYPES
 from notification_management.replies import DIRECTIONS, INBOUND_STATUSES, KEYWORD_KINDS, MESSAGE_KINDS
 from service_kit.clock import utcnow
 from service_kit.db import make_database, one_of, schema_metadata
@@ -49,7 +50,7 @@ class Notification(Model):
     __table_args__ = (
         CheckConstraint(one_of("type", TYPES), name="type"),
         CheckConstraint(one_of("status", STATUSES), name="status"),
-        CheckConstraint(f"channel IS NULL OR {one_of('channel', CHANNELS)}", name="channel"),
+        CheckConstraint(f"channel IS NULL OR {one_of('channel', REQUEST_CHANNELS)}", name="channel"),
         # To a customer, or (direct.py: staff) to an addressee; never both, never neither.
         CheckConstraint("num_nonnulls(customer_id, addressee) = 1", name="one_recipient"),
         # History of one customer, newest first: one index range scan.
@@ -234,3 +235,28 @@ class ConversationMessage(Model):
     @property
     def skip_reason(self) -> str | None:
         return self.notification.skip_reason if self.notification is not None else None
+
+
+class PushSubscription(Model):
+    """A browser's or phone's Web Push subscription for a customer (RFC 8030/8291):
+    the push service's endpoint and the keys the payload is encrypted to. Removed when
+    the push service says it is gone (404, 410)."""
+
+    __tablename__ = "push_subscriptions"
+    __table_args__ = (Index("ix_push_subscriptions_customer_id", "customer_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    # A capability URL: whoever has it can push to the device; never shown in full.
+    endpoint: Mapped[str] = mapped_column(Text, unique=True)
+    p256dh: Mapped[str] = mapped_column(String(100))
+    auth: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def push_service(self) -> str:
+        """Where it goes, without the secret part: the push service's origin."""
+        parts = urlsplit(self.endpoint)
+        return f"{parts.scheme}://{parts.netloc}"

@@ -9,10 +9,10 @@ from marshmallow import validate
 
 from notification_management import direct
 from notification_management.domain import (
-    CHANNELS,
     DIRECT_TYPES,
     LANGUAGE,
     OUTCOMES,
+    REQUEST_CHANNELS,
     SKIP_REASONS,
     STATUSES,
     TYPES,
@@ -92,8 +92,12 @@ class NotificationCreateSchema(ma.Schema):
     )
     channel = ma.fields.String(
         allow_none=True,
-        validate=validate.OneOf(CHANNELS),
-        metadata={"description": "email or sms; absent or null: the customer's preferred channel"},
+        validate=validate.OneOf(REQUEST_CHANNELS),
+        metadata={
+            "description": "email, sms or push; absent or null: push where the customer subscribed "
+            "(service messages), else their preferred channel. push falls back to the preferred "
+            "channel when no subscription works"
+        },
     )
     attachments = ma.fields.List(
         ma.fields.Nested(AttachmentSchema),
@@ -308,3 +312,47 @@ class ConversationReplySchema(ma.Schema):
     def not_blank(self, value: str, **_: Any) -> None:
         if not value.strip():
             raise ma.ValidationError("must not be blank")
+
+
+# ------------------------------------------------------------------------- Web Push
+
+
+class PushKeysSchema(ma.Schema):
+    p256dh = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "the subscription's P-256 public key, base64url (PushSubscription.getKey)"},
+    )
+    auth = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "its authentication secret, base64url"},
+    )
+
+
+class PushSubscriptionCreateSchema(ma.Schema):
+    customer_id = ma.fields.UUID(required=True)
+    endpoint = ma.fields.String(
+        required=True,
+        validate=[validate.Length(max=2000), validate.URL(schemes={"https", "http"}, require_tld=False)],
+        metadata={"description": "the push service's URL for the device (PUSH_ENDPOINT_PATTERNS)"},
+    )
+    keys = ma.fields.Nested(PushKeysSchema, required=True)
+
+
+class PushSubscriptionSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    customer_id = ma.fields.UUID(required=True)
+    push_service = ma.fields.String(
+        required=True, metadata={"description": "the endpoint's origin (the rest is a secret)"}
+    )
+    created_at = ma.fields.DateTime(required=True)
+    created_by = ma.fields.String(required=True)
+    last_sent_at = ma.fields.DateTime(required=True, allow_none=True)
+
+
+PushSubscriptionPageSchema = page_schema(PushSubscriptionSchema)
+
+
+class PushSubscriptionQueryArgsSchema(PageArgsSchema):
+    customer_id = ma.fields.UUID()
