@@ -20,7 +20,8 @@ SCHEMA = "jobs"
 DOWNSTREAMS = {
     "invoicing": "http://127.0.0.1:8005",
     "notification-management": "http://127.0.0.1:8006",
-    # Each change of a job's status, for its appointment (docs/visits.md).
+    # Each change of a job's status, for its appointment (docs/visits.md), and the
+    # declined work followed up as a booking invitation (docs/feedback.md).
     "workshop-scheduling": "http://127.0.0.1:8003",
 }
 # An estimate goes to the customer: it names the garage.
@@ -33,6 +34,14 @@ def _own_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "APPROVAL_MARGIN_PERCENT": env_int(env, "APPROVAL_MARGIN_PERCENT", 10, low=0, high=100),
         "DEFAULT_VAT_RATE": env_decimal(env, "DEFAULT_VAT_RATE", "21", low=0, high=100),
         "CURRENCY": env.get("CURRENCY", "EUR"),
+        # send-declined-work-follow-ups (docs/feedback.md): the work a customer declined
+        # is followed up this many days after the visit (its hand-over, else completion) ...
+        "DECLINED_WORK_FOLLOW_UP_DAYS": env_int(env, "DECLINED_WORK_FOLLOW_UP_DAYS", 14, low=1, high=365),
+        # ... and, when the command did not run that day, up to this many days later; a
+        # visit longer ago is never followed up (switching it on messages no one's history).
+        "DECLINED_WORK_FOLLOW_UP_LATE_DAYS": env_int(
+            env, "DECLINED_WORK_FOLLOW_UP_LATE_DAYS", 7, low=0, high=90
+        ),
     }
 
 

@@ -301,6 +301,22 @@ class Feedback(Model):
     client_address: Mapped[str | None] = mapped_column(String(100))
 
 
+class DeclinedWorkFollowUp(Model):
+    """The declined work of a job followed up (``send-declined-work-follow-ups``): once
+    per job, ever. Written with its outbox row in one transaction; the primary key is
+    what makes a second run, even one at the same moment, send nothing, and it holds
+    after the outbox has purged the delivered row."""
+
+    __tablename__ = "declined_work_follow_ups"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.maintenance_jobs.id"), primary_key=True)
+    vehicle_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    # How many declined lines the message named.
+    lines: Mapped[int] = mapped_column(Integer)
+    outbox_message_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 # ------------------------------------------------------------------------------ prices
 
 

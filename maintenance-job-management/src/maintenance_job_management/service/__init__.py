@@ -25,9 +25,12 @@ Parts:
 - ``portal``: what a customer's link reaches through the customer portal — the one
   estimate (see it, decide it through ``approvals``) or visit (see it, rate it) it
   names, for that link's customer only.
+- ``follow_ups``: the work customers declined (the recommendations), followed up
+  ``DECLINED_WORK_FOLLOW_UP_DAYS`` after the visit with a ``declined_work`` booking
+  invitation through workshop-scheduling, once per job.
 
 Imports go one way: ``lines`` → ``approvals`` → ``jobs``, ``time_clock`` → ``jobs``,
 ``documents`` → ``approvals``, ``jobs``, ``lines`` → ``prices``, ``catalogue`` →
 ``lines``, ``prices``, ``feedback`` → ``jobs``, and ``portal`` → ``approvals``,
-``feedback``, ``jobs``.
+``feedback``, ``jobs``, ``follow_ups`` → ``jobs``.
 """
