@@ -12,6 +12,8 @@ from notification_management import twilio
 from notification_management.models import db
 from sqlalchemy import text
 
+from service_kit.testing import run_concurrently
+
 from ..conftest import SMS_INBOUND_URL, TWILIO_AUTH_TOKEN
 
 WEBHOOK = "/webhooks/twilio/sms"
@@ -204,6 +206,15 @@ def test_a_replayed_message_is_ignored(app, customers, text_in, dispatcher):
     assert count(app, "outbox_messages") == 2
     dispatcher().run_once()
     assert len(customers.consents) == 2
+
+
+def test_one_message_delivered_twice_at_the_same_moment_counts_once(app, customers, text_in):
+    customers.add(phone="+31612345678")
+    message_sid = sid()
+    answers = run_concurrently(lambda _: text_in("+31612345678", "STOP", message_sid=message_sid), range(4))
+    bodies = sorted(answer_of(response) for response in answers)
+    assert bodies.count(twilio.twiml(None)) == 3  # one confirmation only
+    assert count(app, "inbound_sms") == 1 and count(app, "outbox_messages") == 2
 
 
 def test_requests_that_are_not_an_incoming_sms_are_refused(app, client, customers, text_in, monkeypatch):
