@@ -42,6 +42,10 @@ TYPES = (
     # issue 19: staff's answer in an SMS conversation (replies.py)
     "sms_reply",
 )
+# Types only this service makes (staff's answer in a conversation: replies.py), never
+# asked for through POST /api/v1/notifications.
+INTERNAL_TYPES = ("sms_reply",)
+REQUESTABLE_TYPES = tuple(t for t in TYPES if t not in INTERNAL_TYPES)
 # Types addressed to someone who is not a customer (a member of staff), by email,
 # with an ``addressee`` instead of a ``customer_id``: service messages (direct.py).
 DIRECT_TYPES = ("password_reset",)

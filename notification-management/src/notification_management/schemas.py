@@ -13,6 +13,7 @@ from notification_management.domain import (
     LANGUAGE,
     OUTCOMES,
     REQUEST_CHANNELS,
+    REQUESTABLE_TYPES,
     SKIP_REASONS,
     STATUSES,
     TYPES,
@@ -83,7 +84,11 @@ class NotificationCreateSchema(ma.Schema):
             + " (a service message; no customer, no consent)"
         },
     )
-    type = ma.fields.String(required=True, validate=validate.OneOf(TYPES))
+    type = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(REQUESTABLE_TYPES),
+        metadata={"description": "not sms_reply: staff answer through /api/v1/conversations"},
+    )
     data = ma.fields.Dict(
         keys=ma.fields.String(),
         required=True,

@@ -350,3 +350,11 @@ def test_a_stop_while_customer_management_is_down_counts_once_it_is_back(
     with app.app_context():
         row = db.session.execute(text("SELECT status, sender FROM notifications.inbound_sms")).one()
     assert tuple(row) == ("matched", None)
+
+
+def test_sms_reply_is_made_by_conversations_only(client, service_headers, customers):
+    ann = customers.add()
+    body = {"customer_id": ann["id"], "type": "sms_reply", "data": {"text": "hello"}}
+    response = client.post("/api/v1/notifications", json=body, headers=service_headers)
+    assert response.status_code == 422
+    assert "type" in response.get_json()["errors"]
