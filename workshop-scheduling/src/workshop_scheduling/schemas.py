@@ -622,7 +622,8 @@ class PortalBookSchema(InputSchema):
 # ---------------------------------------------------------------------- invitations
 
 INVITATION_DATA_MAX_KEYS = 30
-INVITATION_DATA_MAX_CHARACTERS = 4000
+# Room for a visit's declined lines (maintenance-job-management's declined_work follow-up).
+INVITATION_DATA_MAX_CHARACTERS = 20000
 
 
 def _template_data(data: dict[str, Any]) -> None:
@@ -630,7 +631,12 @@ def _template_data(data: dict[str, Any]) -> None:
         raise ma.ValidationError(f"at most {INVITATION_DATA_MAX_KEYS} values")
     if any(not 1 <= len(key) <= 64 for key in data):
         raise ma.ValidationError("names are 1 to 64 characters")
-    if len(json.dumps(data)) > INVITATION_DATA_MAX_CHARACTERS:
+    try:
+        # NaN and Infinity parse in Python but are not JSON: PostgreSQL would refuse them.
+        text = json.dumps(data, allow_nan=False)
+    except ValueError:
+        raise ma.ValidationError("numbers must be finite (no NaN or Infinity)") from None
+    if len(text) > INVITATION_DATA_MAX_CHARACTERS:
         raise ma.ValidationError(f"at most {INVITATION_DATA_MAX_CHARACTERS} characters as JSON")
 
 

@@ -746,7 +746,7 @@ def test_invitation_refusals(workshop, portal, fake_vehicles, auth_headers, down
         {"vehicle_id": str(fake_vehicles.add()), "type": "appointment_reminder"},
         {"vehicle_id": str(fake_vehicles.add()), "data": "text"},
         {"vehicle_id": str(fake_vehicles.add()), "data": {f"k{i}": i for i in range(31)}},
-        {"vehicle_id": str(fake_vehicles.add()), "data": {"long": "x" * 5000}},
+        {"vehicle_id": str(fake_vehicles.add()), "data": {"long": "x" * 20001}},
     ):
         response = post(url, json=body, headers=workshop.advisor)
         assert response.status_code in (400, 422), (body, response.get_json())
@@ -805,3 +805,14 @@ def test_a_portal_booking_with_a_bad_key_is_400_and_books_nothing(invited, porta
         response = portal.post(BOOKING, link, book_body(workshop.day), **{"Idempotency-Key": key})
         assert_problem(response, 400)
     assert fake_jobs.creates() == []
+
+
+@pytest.mark.parametrize("raw", ['{"x": NaN}', '{"x": Infinity}', '{"x": [1, {"y": -Infinity}]}'])
+def test_template_data_json_cannot_store_is_refused(workshop, fake_vehicles, raw, portal):
+    """Python's JSON reads NaN and Infinity; PostgreSQL's does not: a 422, not a 500."""
+    body = f'{{"vehicle_id": "{fake_vehicles.add()}", "data": {raw}}}'
+    response = workshop.client.post(
+        "/api/v1/booking-invitations", data=body, content_type="application/json", headers=workshop.advisor
+    )
+    assert response.status_code in (400, 422), response.get_json()
+    assert portal.messages("booking_invitation") == []
