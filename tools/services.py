@@ -178,7 +178,12 @@ SERVICES: tuple[Service, ...] = (
         8002,
         "vehicles",
         ("/api/v1/vehicles",),
-        calls=("customer-management",),
+        # maintenance-job-management: a vehicle's last service (docs/due-dates.md);
+        # workshop-scheduling: the booking invitations of the due reminders (its outbox).
+        calls=("customer-management", "maintenance-job-management", "workshop-scheduling"),
+        processes=(RELAY,),
+        # Service and inspection due within 30 days: the owner is invited to book, once per due date.
+        schedules=(Schedule("due-reminders", ("send-due-reminders",), "0 9 * * *"),),
         threads=8,  # waits on other services inline
     ),
     Service(
@@ -231,8 +236,10 @@ SERVICES: tuple[Service, ...] = (
         "notification-management",
         8006,
         "notifications",
-        ("/api/v1/notifications", "/api/v1/notification-templates"),
+        ("/api/v1/notifications", "/api/v1/notification-templates", "/api/v1/conversations"),
         calls=("customer-management", "invoicing"),
+        # The SMS provider's webhook for the customers' replies (STOP, START, conversations).
+        public_paths=("/webhooks/twilio",),
         processes=(Process("dispatcher", ("dispatch",)),),
         egress=(
             Egress("dispatcher", (25, 465, 587), "SMTP: email delivery"),

@@ -38,6 +38,10 @@ BEYOND_ARCHITECTURE: dict[tuple[str, str], str] = {
     "workshop_scheduling.py: the job's status for its appointment, through the outbox (docs/visits.md)",
     ("identity", "notification-management"): "identity/outbox.py: the password reset email, through "
     "identity's outbox (docs/identity.md)",
+    ("vehicle-management", "maintenance-job-management"): "vehicle_management/clients/: a vehicle's "
+    "last service job, for its service due date (docs/due-dates.md)",
+    ("vehicle-management", "workshop-scheduling"): "vehicle_management's outbox: the booking invitation "
+    "of a due reminder (docs/due-dates.md)",
 }
 # A made-up key of the shape identity's IDENTITY_KEY_ENCRYPTION_KEY must have (Fernet).
 FERNET_KEY = base64.urlsafe_b64encode(b"made-up key for the settings tst").decode()
