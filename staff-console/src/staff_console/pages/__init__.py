@@ -6,6 +6,7 @@
 - ``jobs``: the job card, the workshop's tablet view;
 - ``workshop``: a technician's jobs of the day on the tablet (its buttons post to ``jobs``);
 - ``accounts``: invoices, receivables, payments and the cash-up, credit notes;
+- ``feedback``: how customers rated their visits, per technician and per month;
 - ``setup``: the owner's settings, prices, staff and dead messages.
 """
 
@@ -14,11 +15,19 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from staff_console.pages import accounts, board, booking, customers, jobs, workshop
+from staff_console.pages import accounts, board, booking, customers, feedback, jobs, workshop
 from staff_console.pages import setup as setup_pages
 from staff_console.sign_in import Person
 
-PAGES: list[Blueprint] = [board.blp, customers.blp, booking.blp, jobs.blp, workshop.blp, accounts.blp]
+PAGES: list[Blueprint] = [
+    board.blp,
+    customers.blp,
+    booking.blp,
+    jobs.blp,
+    workshop.blp,
+    accounts.blp,
+    feedback.blp,
+]
 
 # (endpoint, label, roles that see it): the menu shows a person what their roles open.
 MENU = [
@@ -26,6 +35,7 @@ MENU = [
     ("customers.find", _l("Customers"), ("advisor", "admin", "accountant")),
     ("accounts.invoices", _l("Accounts"), ("accountant", "admin")),
     ("workshop.mine", _l("Workshop"), ("technician", "admin")),
+    ("feedback.ratings", _l("Feedback"), ("advisor", "admin")),
 ]
 # The owner's set-up (pages/setup/).
 PAGES.append(setup_pages.blp)

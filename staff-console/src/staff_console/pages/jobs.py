@@ -1,7 +1,8 @@
 """The job card: a maintenance job with its lines and totals, work added from the
 catalogue or line by line, tasks ticked off, notes, the estimate put before the customer
 and their decision per line, hold and resume, start, the clock and completion; the work
-order and estimate PDFs passed through (the browser never holds a token).
+order and estimate PDFs passed through (the browser never holds a token); the hand-over
+of a completed job's vehicle, which asks the customer how the visit went.
 
 Every action posts here and comes back to the page it was sent from (the job card or the
 workshop's tablet page), which names itself in the form's ``next`` field."""
@@ -387,6 +388,15 @@ def complete(job_id: Any) -> Response:
         body["technician_notes"] = request.form["technician_notes"].strip()
     done = _("Completed: the customer is told their vehicle is ready.")
     return _act(job_id, "POST", job_path(job_id, "complete"), done, json=body)
+
+
+@blp.post("/jobs/<uuid:job_id>/hand-over")
+@signed_in(*DESK)
+def hand_over(job_id: Any) -> Response:
+    """The customer collected the vehicle of a completed job: the service records it and
+    asks them how the visit went (docs/feedback.md). Pressed twice, nothing more happens."""
+    done = _("Handed over: the customer is asked how the visit went.")
+    return _act(job_id, "POST", job_path(job_id, "hand-over"), done)
 
 
 @blp.post("/jobs/<uuid:job_id>/clock-in")
