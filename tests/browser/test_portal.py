@@ -20,7 +20,8 @@ PHONE = {"width": 390, "height": 844}
 MOBILE = {"viewport": PHONE, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 # What a page must not do on a phone: be wider than it, or offer a target smaller than a finger.
 LAYOUT = """() => {
-  const targets = 'a, button, input[type=radio] + label, input:not([type=hidden]):not([type=radio]), textarea';
+  const targets = 'a, button, input[type=radio] + label, textarea, ' +
+    'input:not([type=hidden]):not([type=radio])';
   const small = [...document.querySelectorAll(targets)]
     .filter(e => e.offsetParent !== null && !e.closest('.skip'))
     .filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
