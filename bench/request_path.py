@@ -4,6 +4,7 @@ called as WSGI apps with no server and no network in between, so what is left is
 Python each request costs: the thing issue 15 optimises.
 
     python bench/request_path.py [--requests 3000] [--profile]
+    python bench/request_path.py --callgrind [--requests 200]
 
 Both apps run as production runs them where it matters: the token verified (HS256
 development key; a JWKS key costs the same once prepared), the rate limiter counting
@@ -11,7 +12,14 @@ in Redis (127.0.0.1:6379; memory when it is not there), CORS configured for one 
 JSON access logs at INFO (written to /dev/null), the pool as configured. Prints
 microseconds of CPU per request (process time, so other load on the machine barely
 moves it), wall time, and the ratio bare/service: 1.0 would be free plumbing. With
---profile, the service's top functions by own time (cProfile)."""
+--profile, the service's top functions by own time (cProfile; --cpu-profile times them
+by process time, not wall time, so waiting on PostgreSQL and Redis drops out).
+
+--callgrind runs the same in valgrind's callgrind and prints *instructions* per
+request, ours and bare in the same run: the same figure whatever else the machine is
+doing (bench/callgrind_meter.py counts only the measured requests). About 100x slower
+than natively: 200 requests a side take a minute or two. The dumps stay in
+.run/callgrind-request-path/ for callgrind_annotate."""
 
 from __future__ import annotations
 
@@ -21,9 +29,12 @@ import io
 import os
 import pstats
 import random
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -36,6 +47,8 @@ sys.path.insert(0, HERE)
 ADMIN_URL = os.environ.get("GARAGE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASE = "garage_bench_request_path"
 CUSTOMERS = 2_000
+CALLGRIND_DUMPS = Path(HERE).parent / ".run" / "callgrind-request-path"
+UNDER_CALLGRIND = "REQUEST_PATH_UNDER_CALLGRIND"
 
 
 def database_url(database: str = DATABASE) -> str:
@@ -144,13 +157,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=None, help="3000; 200 with --callgrind")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--cpu-profile", action="store_true", help="--profile timed by process time")
+    parser.add_argument("--callgrind", action="store_true", help="instructions per request (valgrind)")
     parser.add_argument("--sort", default="tottime", help="cProfile order: tottime or cumulative")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--database", default=DATABASE, help="another one to compare another checkout")
     args = parser.parse_args()
+    if args.requests is None:
+        args.requests = 200 if args.callgrind else 3000
+    if args.callgrind and not os.environ.get(UNDER_CALLGRIND):
+        return run_under_callgrind(args)
 
     url, limiter_url = database_url(args.database), redis_url()
     app = service_app(url, limiter_url)
@@ -166,11 +185,13 @@ def main() -> int:
     picks = [rng.choice(ids) for _ in range(args.requests)]
     service_requests = environs([f"/api/v1/customers/{i}" for i in picks], token)
     bare_requests = environs([f"/customers/{i}" for i in picks], None)
+    if os.environ.get(UNDER_CALLGRIND):
+        return measure_instructions(app, bare, service_requests, bare_requests, args.rounds)
     drive(app, service_requests[:300])  # warm: pools, caches, imports
     drive(bare, bare_requests[:300])
     results = [(drive(app, service_requests), drive(bare, bare_requests)) for _ in range(args.rounds)]
-    if args.profile:
-        profiler = cProfile.Profile()
+    if args.profile or args.cpu_profile:
+        profiler = cProfile.Profile(time.process_time) if args.cpu_profile else cProfile.Profile()
         profiler.enable()
         drive(app, service_requests)
         profiler.disable()
@@ -185,10 +206,64 @@ def main() -> int:
         )
     ratios = sorted(bare_cpu / service_cpu for (service_cpu, _), (bare_cpu, _) in results)
     print(f"median bare/service CPU: {ratios[len(ratios) // 2]:.2f}")
-    if args.profile:
+    if args.profile or args.cpu_profile:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
         print(out.getvalue())
+    return 0
+
+
+def measure_instructions(
+    app: Any,
+    bare: Any,
+    service_requests: list[dict[str, Any]],
+    bare_requests: list[dict[str, Any]],
+    rounds: int,
+) -> int:
+    """In callgrind: each side warmed, then each round's requests counted on their own."""
+    from callgrind_meter import Meter
+
+    meter = Meter()
+    for name, wsgi, requests in (("service", app, service_requests), ("bare", bare, bare_requests)):
+        drive(wsgi, requests[:100])  # warm: pools, caches, imports
+        for n in range(1, rounds + 1):
+            meter.measure(f"{name} {n} {len(requests)}", lambda w=wsgi, r=requests: drive(w, r))
+    return 0
+
+
+def run_under_callgrind(args: argparse.Namespace) -> int:
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
+    from callgrind_meter import dumped_totals
+
+    shutil.rmtree(CALLGRIND_DUMPS, ignore_errors=True)
+    CALLGRIND_DUMPS.mkdir(parents=True)
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--collect-atstart=no",
+        f"--callgrind-out-file={CALLGRIND_DUMPS}/callgrind.out.%p",
+        sys.executable,
+        os.path.abspath(__file__),
+        f"--requests={args.requests}",
+        f"--rounds={args.rounds}",
+        f"--database={args.database}",
+    ]
+    # The same hash seed each run: dict and set layouts, and so the instructions, repeat.
+    env = {**os.environ, UNDER_CALLGRIND: "1", "PYTHONHASHSEED": "0"}
+    subprocess.run(command, env=env, check=True, stderr=subprocess.DEVNULL)
+    totals = dumped_totals(CALLGRIND_DUMPS)
+    print(f"GET /api/v1/customers/{{id}}, {args.requests} requests x {args.rounds} rounds, callgrind")
+    print(f"load average {os.getloadavg()[0]:.1f} (does not move these figures)")
+    print("round  service instr/request  bare instr/request  bare/service")
+    ratios = []
+    for n in range(1, args.rounds + 1):
+        service = totals[f"service {n} {args.requests}"] / args.requests
+        bare = totals[f"bare {n} {args.requests}"] / args.requests
+        ratios.append(bare / service)
+        print(f"{n:>5}  {service:>21,.0f}  {bare:>18,.0f}  {bare / service:>12.3f}")
+    print(f"median bare/service instructions: {sorted(ratios)[len(ratios) // 2]:.3f}")
+    print(f"dumps: {CALLGRIND_DUMPS} (callgrind_annotate <dump>)")
     return 0
 
 

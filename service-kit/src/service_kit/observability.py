@@ -8,9 +8,10 @@ import os
 import re
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
+from typing import Any
 
+import orjson
 from flask import Blueprint, Flask, Response, g, has_request_context, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -21,10 +22,12 @@ from prometheus_client import (
     multiprocess,
 )
 
+from service_kit import response_headers
 from service_kit.db import database_is_ready
 from service_kit.problems import DependencyUnavailable
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_ENVIRON = "HTTP_X_REQUEST_ID"  # the header as WSGI hands it over
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 REQUESTS = Counter(
@@ -54,6 +57,22 @@ def current_request_id() -> str | None:
     return g.get("request_id") if has_request_context() else None
 
 
+def new_request_id() -> str:
+    """A random version 4 UUID as 32 hex digits, as ``uuid.uuid4().hex`` gives it,
+    without building a UUID object per request."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
+
+
+def _json_line(line: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(line, default=str).decode()
+    except TypeError:  # text that is not valid UTF-8 (an unpaired surrogate): escaped
+        return json.dumps(line, default=str)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, with the request id when there is one."""
 
@@ -77,7 +96,7 @@ class JsonFormatter(logging.Formatter):
                 line[extra] = getattr(record, extra)
         if record.exc_info:
             line["exception"] = mask_personal_data(self.formatException(record.exc_info))
-        return json.dumps(line, default=str)
+        return _json_line(line)
 
 
 def configure_logging(service: str, level: str) -> None:
@@ -95,33 +114,57 @@ def configure_logging(service: str, level: str) -> None:
 def init_observability(app: Flask) -> None:
     service = app.config["SERVICE_NAME"]
     access_log = logging.getLogger(f"{service}.access")
+    # The metrics' children by (method, endpoint, status): prometheus_client's labels()
+    # checks and joins its label values on every call. Bounded: a client can send any
+    # method name.
+    metric_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def metrics_for(method: str, endpoint: str, status: int) -> tuple[Any, Any]:
+        children = metric_children.get((method, endpoint, status))
+        if children is None:
+            children = (
+                REQUESTS.labels(service, method, endpoint, str(status)),
+                LATENCY.labels(service, method, endpoint),
+            )
+            if len(metric_children) < 1024:
+                metric_children[(method, endpoint, status)] = children
+        return children
 
     @app.before_request
     def _start() -> None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        incoming = request.environ.get(_REQUEST_ID_ENVIRON)
+        g.request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else new_request_id()
         g.started = time.perf_counter()
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        REQUESTS.labels(service, request.method, endpoint, str(response.status_code)).inc()
-        LATENCY.labels(service, request.method, endpoint).observe(elapsed)
-        if endpoint not in ("/healthz", "/readyz", "/metrics"):
+        req = request._get_current_object()  # type: ignore[attr-defined]  # once, not through the proxy each time
+        context = g._get_current_object()
+        request_id = getattr(context, "request_id", "")
+        response_headers.put(response.headers, REQUEST_ID_HEADER, request_id)
+        rule = req.url_rule
+        endpoint = rule.rule if rule else "unmatched"
+        now = time.perf_counter()
+        elapsed = now - getattr(context, "started", now)
+        method, status = req.method, response.status_code
+        requests_child, latency_child = metrics_for(method, endpoint, status)
+        requests_child.inc()
+        latency_child.observe(elapsed)
+        if endpoint not in ("/healthz", "/readyz", "/metrics") and access_log.isEnabledFor(logging.INFO):
+            path = req.path
+            principal = getattr(context, "principal", None)
             access_log.info(
                 "%s %s %s",
-                request.method,
-                request.path,
-                response.status_code,
+                method,
+                path,
+                status,
                 extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
+                    "method": method,
+                    "path": path,
+                    "status": status,
                     "duration_ms": round(elapsed * 1000, 2),
                     # Who asked: a user's subject, or the name of the calling service.
-                    "caller": g.principal.subject if g.get("principal") else None,
+                    "caller": principal.subject if principal else None,
                 },
             )
         return response

@@ -15,6 +15,7 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from service_kit import response_headers
 from service_kit.auth import Principal, request_principal
 from service_kit.docs import DOCS_CSP
 from service_kit.problems import Problem, TooManyRequests
@@ -32,10 +33,13 @@ SECURITY_HEADERS = {
 }
 # JSON APIs load nothing; only the docs page needs its scripts and styles (DOCS_CSP).
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+_SECURITY_HEADERS_API = (*SECURITY_HEADERS.items(), ("Content-Security-Policy", API_CSP))
+_SECURITY_HEADERS_DOCS = (*SECURITY_HEADERS.items(), ("Content-Security-Policy", DOCS_CSP))
+_NO_STORE = (("Cache-Control", "no-store"),)
 
 
 def _verified_principal() -> Principal | None:
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")  # request.headers["Authorization"]
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         try:
@@ -50,14 +54,16 @@ def client_key() -> str:
 
     An invalid token counts against the address, so forging tokens buys no quota.
     """
-    principal = _verified_principal()
+    return _client_key(_verified_principal())
+
+
+def _client_key(principal: Principal | None) -> str:
     return f"sub:{principal.subject}" if principal else f"ip:{request.remote_addr}"
 
 
-def _limit_for_request(config: dict[str, str]) -> str:
+def _limit_for_request(config: dict[str, str], principal: Principal | None) -> str:
     """Services calling services carry every user's traffic: they get their own,
     larger quota; people get one for reads and a smaller one for writes."""
-    principal = _verified_principal()
     if principal is not None and "service" in principal.roles:
         return config["RATE_LIMIT_SERVICE"]
     return config["RATE_LIMIT_READ"] if request.method in SAFE_METHODS else config["RATE_LIMIT_WRITE"]
@@ -107,13 +113,14 @@ class RateLimiter:
 def init_security(app: Flask) -> RateLimiter:
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
     limiter = RateLimiter(app.config)
+    config = app.config
 
-    @app.before_request
-    def _rate_limit() -> None:
-        if not app.config["RATE_LIMIT_ENABLED"] or request.path in UNLIMITED_PATHS:
+    def rate_limit(path: str) -> None:
+        if not config["RATE_LIMIT_ENABLED"] or path in UNLIMITED_PATHS:
             return
-        limit = _parsed(_limit_for_request(app.config))
-        key = f"{client_key()}/{request.endpoint or 'unmatched'}/{request.method}"
+        principal = _verified_principal()  # verified once: the key and the limit share it
+        limit = _parsed(_limit_for_request(config, principal))
+        key = f"{_client_key(principal)}/{request.endpoint or 'unmatched'}/{request.method}"
         count, resets_at = limiter.hit(key, limit)
         g.rate_limit = (limit.amount, max(0, limit.amount - count), resets_at)
         if count > limit.amount:
@@ -123,28 +130,30 @@ def init_security(app: Flask) -> RateLimiter:
             )
 
     @app.before_request
-    def _refuse_oversized_body() -> None:
+    def _limits() -> None:
+        # One hook for both (Flask's per-hook work is not free); the rate limit first.
+        rate_limit(request.path)
         # Werkzeug enforces MAX_CONTENT_LENGTH only when the body is read; refuse early.
-        if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
-            raise RequestEntityTooLarge(
-                f"the request body may be at most {app.config['MAX_BODY_BYTES']} bytes"
-            )
+        if (request.content_length or 0) > config["MAX_CONTENT_LENGTH"]:
+            raise RequestEntityTooLarge(f"the request body may be at most {config['MAX_BODY_BYTES']} bytes")
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        names = response_headers.present(headers)
         rate_limit = g.get("rate_limit")
         if rate_limit is not None:
             amount, remaining, resets_at = rate_limit
-            response.headers["X-RateLimit-Limit"] = str(amount)
-            response.headers["X-RateLimit-Remaining"] = str(remaining)
-            response.headers["X-RateLimit-Reset"] = str(int(resets_at))
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        csp = DOCS_CSP if request.path.startswith("/docs") else API_CSP
-        response.headers.setdefault("Content-Security-Policy", csp)
-        if request.path.startswith("/api/"):
+            response_headers.put(headers, "X-RateLimit-Limit", str(amount), names)
+            response_headers.put(headers, "X-RateLimit-Remaining", str(remaining), names)
+            response_headers.put(headers, "X-RateLimit-Reset", str(int(resets_at)), names)
+        path = request.path
+        response_headers.add_missing(
+            headers, _SECURITY_HEADERS_DOCS if path.startswith("/docs") else _SECURITY_HEADERS_API, names
+        )
+        if path.startswith("/api/"):
             # Personal data must not linger in shared caches or the browser's.
-            response.headers.setdefault("Cache-Control", "no-store")
+            response_headers.add_missing(headers, _NO_STORE, names)
         return response
 
     return limiter
