@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask.testing import FlaskClient
+from portal_fakes import PortalService
+from portal_samples import estimate, token
 
 
 def test_the_start_page_answers_without_a_link(client: FlaskClient) -> None:
@@ -17,3 +19,19 @@ def test_an_unknown_address_is_a_page_not_a_traceback(client: FlaskClient) -> No
     page = client.get("/nothing/here")
     assert page.status_code == 404
     assert "text/html" in page.headers["Content-Type"]
+
+
+def test_mounted_under_a_path_every_link_and_form_keeps_it(
+    client: FlaskClient, fakes: dict[str, PortalService]
+) -> None:
+    # The ingress serves the portal under /portal (SCRIPT_NAME): the language switch, the
+    # forms and "try again" must not lead out of it.
+    link = fakes["maintenance-job-management"].link(token(), "estimate")
+    fakes["maintenance-job-management"].route("GET", "/api/v1/portal/estimate", (200, estimate()))
+    page = client.get(f"/estimate/{link}", base_url="http://garage.example/portal").get_data(as_text=True)
+    assert f'href="/portal/estimate/{link}?lang=nl"' in page
+    assert f'action="/portal/estimate/{link}"' in page
+    assert 'href="/portal/static/portal.css"' in page
+    fakes["maintenance-job-management"].failing = 503
+    down = client.get(f"/estimate/{link}", base_url="http://garage.example/portal").get_data(as_text=True)
+    assert f'href="/portal/estimate/{link}"' in down
