@@ -2,7 +2,8 @@
 services: the front desk registers a customer and a vehicle and books; the vehicle
 arrives and is checked in; the technician, on a tablet-sized screen, starts the job,
 clocks in, adds the booked work from the catalogue, ticks it off and completes; the front
-desk takes the payment at checkout and prints the receipt. Then a stale edit (two people
+desk takes the payment at checkout, prints the receipt and records the hand-over (which asks
+the customer how the visit went). Then a stale edit (two people
 on one job card) offers to reload. axe checks each page on the way; with
 GARAGE_SCREENSHOTS=1 the main pages land in docs/screenshots."""
 
@@ -134,6 +135,14 @@ def test_a_day_at_the_garage(
     )["items"]
     assert invoice["status"] == "paid"
     assert invoice["totals"]["outstanding"] == 0
+
+    # The customer drives off: the desk records the hand-over, which asks them how it went.
+    desk.goto(garage.console_url + job_url)
+    assert accessibility_violations(desk) == []
+    desk.click("button:has-text('Handed over')")
+    desk.wait_for_selector("text=the customer is asked how the visit went")
+    assert desk.locator("button:has-text('Handed over')").count() == 0
+    assert accessibility_violations(desk) == []
 
     # The accountant's view of it, in Dutch: the invoice page and the credit note form.
     books = sign_in(
