@@ -2,10 +2,10 @@
 services: the front desk registers a customer and a vehicle and books; the vehicle
 arrives and is checked in; the technician, on a tablet-sized screen, starts the job,
 clocks in, adds the booked work from the catalogue, ticks it off and completes; the front
-desk takes the payment at checkout, prints the receipt and records the hand-over (which asks
-the customer how the visit went). Then a stale edit (two people
-on one job card) offers to reload. axe checks each page on the way; with
-GARAGE_SCREENSHOTS=1 the main pages land in docs/screenshots."""
+desk takes the payment at checkout, prints the receipt and records the hand-over (which
+asks the customer how the visit went). Then a stale edit (two people on one job card)
+offers to reload. axe checks each page on the way; with GARAGE_SCREENSHOTS=1 the main
+pages land in docs/screenshots."""
 
 from __future__ import annotations
 
