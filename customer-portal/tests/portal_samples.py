@@ -76,6 +76,7 @@ def visit(**changes: Any) -> dict[str, Any]:
         "description": "Small service",
         "completed_at": "2026-12-06T15:00:00+00:00",
         "collected_at": "2026-12-06T17:00:00+00:00",
+        "visit_date": "2026-12-06",
         "work": [{"kind": "labour", "description": "Small service"}],
         "technician": "Sanne",
         "feedback": None,

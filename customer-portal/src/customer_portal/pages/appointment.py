@@ -114,7 +114,8 @@ def cancel_form(token: str) -> str | tuple[str, int]:
 @blp.post("/appointment/<token>/cancel")
 def cancel(token: str) -> Response | tuple[str, int]:
     try:
-        reason = text(request.form.get("reason"), REASON_MAX) or None
+        # The form allows no more (maxlength); what a client sends beyond it is cut.
+        reason = text(request.form.get("reason"), REASON_MAX)[:REASON_MAX] or None
         services.call(SERVICE, "POST", PATH + "/cancel", token, json={"reason": reason})
     except services.Refused as exc:
         return _refused(token, exc)
