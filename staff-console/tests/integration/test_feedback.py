@@ -181,7 +181,7 @@ def test_the_feedback_page_shows_the_ratings_and_the_averages(garage: Garage, ra
     who = names(garage, rated)
     technician, admin = who[rated["technician"]], who[rated["admin"]]
     per_technician = page.text.split('id="technicians-heading"')[1].split("</section>")[0]
-    assert "3 ratings, on average 3.67." in per_technician
+    assert "Ratings: 3, on average 3.67." in per_technician
     assert technician in per_technician and "4.50" in per_technician
     assert admin in per_technician and "2.00" in per_technician
     per_month = page.text.split('id="months-heading"')[1].split("</section>")[0]
@@ -206,7 +206,7 @@ def test_one_technicians_ratings_and_a_period_without_any(garage: Garage, rated:
         timeout=10,
     )
     assert later.status_code == 200 and "No ratings in this period." in later.text
-    assert "0 ratings, on average" in later.text
+    assert "Ratings: 0, on average" in later.text
 
 
 def test_a_period_the_service_refuses_is_said_beside_its_field(garage: Garage, rated: dict[str, Any]) -> None:
@@ -257,7 +257,7 @@ def test_the_feedback_page_in_dutch(garage: Garage, rated: dict[str, Any]) -> No
         "Beoordelingen",
         "Per monteur",
         "Per maand",
-        "3 beoordelingen, gemiddeld 3,67.",
+        "Beoordelingen: 3, gemiddeld 3,67.",
         "4,50",
         "5 van 5",
     ):
