@@ -22,6 +22,7 @@ from service_kit.auth import mint_token
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.config import ConfigError, kit_settings
 from service_kit.db import current_db, make_database, schema_metadata
+from service_kit.idempotency import IDEMPOTENCY_TABLE, define_idempotency_table
 from service_kit.links import (
     AUDIENCE,
     LINKS_TABLE,
@@ -61,11 +62,21 @@ class Thing(MethodView):
         }
 
 
+@links_blp.route("/thing/notes")
+class ThingNotes(MethodView):
+    # As invoicing's record of a payment: a create, idempotent, open a while after expiry.
+    @links_blp.link("estimate", expired_grace=timedelta(days=2))
+    @links_blp.idempotent
+    @links_blp.response(201)
+    def post(self) -> Any:
+        return {"resource_id": current_link().resource_id, "made": str(uuid.uuid4())}
+
+
 def _app(database_url: str, *, service: str = SERVICE) -> tuple[Flask, Any]:
     class Model(DeclarativeBase):
         metadata = schema_metadata(SCHEMA)
 
-    db = make_database(Model, tables=(define_links_table,))
+    db = make_database(Model, tables=(define_links_table, define_idempotency_table))
     config = kit_settings(service=service, schema=SCHEMA, env={})
     config.update(TESTING=True, DATABASE_URL=database_url, RATE_LIMIT_ENABLED=False)
     config.update(link_settings(service=service, env={}, jwt_secret=config["JWT_SECRET"], production=False))
@@ -84,6 +95,7 @@ def toy(fresh_database_url: str) -> tuple[Flask, Any]:
         # As a service's migration makes it.
         with Operations.context(MigrationContext.configure(connection)):
             create_links_table(SCHEMA)
+        db.metadata.tables[f"{SCHEMA}.{IDEMPOTENCY_TABLE}"].create(connection)
     return app, db
 
 
@@ -95,6 +107,7 @@ def app(toy):
         db.session.remove()
         with db.engine.begin() as connection:
             connection.execute(text(f"DELETE FROM {SCHEMA}.{LINKS_TABLE}"))
+            connection.execute(text(f"DELETE FROM {SCHEMA}.{IDEMPOTENCY_TABLE}"))
 
 
 @pytest.fixture
@@ -358,3 +371,32 @@ def test_the_contract_says_what_a_link_operation_needs(app):
     (header,) = [p for p in operation["parameters"] if p["name"] == "Portal-Link"]
     assert header["in"] == "header" and header["required"] is True
     assert {"401", "403", "410"} <= set(operation["responses"])
+
+
+def test_an_idempotency_key_counts_per_link(app, session):
+    # The portal calls for every customer as one identity: the same key sent with two
+    # customers' links is two requests; with the same link again, the first answer.
+    first, second = issue(session), issue(session, resource_id=uuid.uuid4())
+    client = app.test_client()
+
+    def post(token: str) -> Any:
+        headers = {**portal_headers(app, token), "Idempotency-Key": "form-1"}
+        response = client.post("/api/v1/portal/thing/notes", headers=headers)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    made = post(first)
+    assert post(first) == made
+    other = post(second)
+    assert other["made"] != made["made"] and other["resource_id"] != made["resource_id"]
+
+
+def test_an_operation_may_take_a_link_a_while_after_it_expired(app, session):
+    token = issue(session, expires_at=datetime.now(UTC) - timedelta(days=1))
+    client = app.test_client()
+    assert client.get("/api/v1/portal/thing", headers=portal_headers(app, token)).status_code == 410
+    late = client.post("/api/v1/portal/thing/notes", headers=portal_headers(app, token))
+    assert late.status_code == 201, late.get_json()
+    too_late = issue(session, expires_at=datetime.now(UTC) - timedelta(days=3))
+    refused = client.post("/api/v1/portal/thing/notes", headers=portal_headers(app, too_late))
+    assert_problem(refused, 410, "link-expired")

@@ -37,6 +37,7 @@ from invoicing.schemas import (
     SendSchema,
 )
 from invoicing.service import credit_notes, invoices, payments, portal, sending
+from invoicing.service.portal import PAYMENT_RECORD_GRACE
 from invoicing.service.settings import Settings
 from service_kit.auth import current_actor, current_principal
 from service_kit.blueprint import ServiceBlueprint
@@ -360,7 +361,9 @@ class PortalInvoicePdf(MethodView):
 
 @portal_blp.route("/payments")
 class PortalInvoicePayments(MethodView):
-    @portal_blp.link("invoice")
+    # A payment the customer made while the link was valid may be reported later (a bank
+    # transfer through the provider settles in days): its record is taken for a while after.
+    @portal_blp.link("invoice", expired_grace=PAYMENT_RECORD_GRACE)
     @portal_blp.idempotent
     @portal_blp.arguments(PortalPaymentCreateSchema)
     @portal_blp.response(201, PortalPaymentSchema)

@@ -16,6 +16,7 @@ import jwt
 import pytest
 from invoicing.models import db
 from invoicing.service import reminders
+from invoicing.service.portal import PAYMENT_RECORD_GRACE
 from invoicing.service.settings import Settings
 from sqlalchemy import text
 
@@ -436,11 +437,22 @@ def test_a_link_not_this_services_for_this_invoice_is_403(app, portal, invoice, 
 
 
 def test_an_expired_link_is_410(app, portal, invoice, link):
-    _expire(app, link, datetime.now(UTC) - timedelta(seconds=1))
+    _expire(app, link, datetime.now(UTC) - PAYMENT_RECORD_GRACE - timedelta(seconds=1))
     for operation, response in _each_operation(portal, link):
         assert response.status_code == 410, operation
         assert_problem(response, 410, "link-expired")
     _nothing_changed(app, invoice, link)
+
+
+def test_a_payment_made_through_a_link_is_recorded_a_while_after_it_expired(app, portal, invoice, link):
+    # The customer paid by bank transfer through the provider while the link was valid; the
+    # provider settled it after the link expired: the money is recorded, nothing else opens.
+    _expire(app, link, datetime.now(UTC) - timedelta(days=1))
+    assert portal.get(link).status_code == 410
+    assert portal.pdf(link).status_code == 410
+    recorded = portal.pay(link, amount=500, provider_payment_id="tr_lateSettled1")
+    assert recorded.status_code == 201, recorded.get_json()
+    assert [row.amount for row in _payments(app, invoice["id"])] == [500]
 
 
 def test_a_link_past_its_signed_expiry_is_410(app, portal, invoice, link):
@@ -450,7 +462,7 @@ def test_a_link_past_its_signed_expiry_is_410(app, portal, invoice, link):
         purpose="invoice",
         resource_id=invoice["id"],
         customer_id=claims["cus"],
-        expires_at=datetime.now(UTC) - timedelta(minutes=1),
+        expires_at=datetime.now(UTC) - PAYMENT_RECORD_GRACE - timedelta(minutes=1),
     )
     for operation, response in _each_operation(portal, token):
         assert response.status_code == 410, operation

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from copy import deepcopy
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -92,11 +93,12 @@ class ServiceBlueprint(Blueprint):
 
         return decorator
 
-    def link(self, purpose: str) -> Callable[[View], View]:
-        """Only the ``portal`` role, with a valid link of ``purpose`` (``current_link()``)."""
+    def link(self, purpose: str, *, expired_grace: timedelta = timedelta(0)) -> Callable[[View], View]:
+        """Only the ``portal`` role, with a valid link of ``purpose`` (``current_link()``);
+        ``expired_grace`` as service_kit.links.requires_link takes it."""
 
         def decorator(view: View) -> View:
-            wrapped = requires_link(purpose)(view)
+            wrapped = requires_link(purpose, expired_grace=expired_grace)(view)
             wrapped = self.doc(
                 security=[{"bearerAuth": []}], **{"x-roles": [PORTAL_ROLE], "x-link-purpose": purpose}
             )(wrapped)

@@ -15,7 +15,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, cast
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, delete, select
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.engine import CursorResult
@@ -82,6 +82,14 @@ def transactional(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _scope() -> str:
+    """Where a key counts: the method and path, and for the customer portal (one identity
+    for every customer) the link it came with, so a key sent for one customer's link never
+    replays another's answer."""
+    link = g.get("portal_link")
+    return f"{request.method} {request.path}" + (f" link:{link.id}" if link is not None else "")
+
+
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
     """Honour ``Idempotency-Key`` on a creating POST (and make it transactional)."""
     transactional_view = transactional(view)
@@ -95,7 +103,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             raise BadRequest(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
         table = _table()
         session = current_db().session
-        scope = f"{request.method} {request.path}"
+        scope = _scope()
         fingerprint = _fingerprint()
         claimed = session.execute(
             insert(table)

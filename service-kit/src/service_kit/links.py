@@ -219,9 +219,17 @@ def revoke_links(session: Session, *, purpose: str, resource_id: uuid.UUID | str
 # ---------------------------------------------------------------------------- checking
 
 
-def verify_link(session: Session, token: str, *, purpose: str, count_use: bool = True) -> Link:
+def verify_link(
+    session: Session,
+    token: str,
+    *,
+    purpose: str,
+    count_use: bool = True,
+    expired_grace: timedelta = timedelta(0),
+) -> Link:
     """The link ``token`` stands for, if this service issued it for ``purpose``, it has
-    not expired and it was not revoked; else a problem saying which."""
+    not expired (or expired less than ``expired_grace`` ago) and it was not revoked; else
+    a problem saying which."""
     config = current_app.config
     try:
         claims = jwt.decode(
@@ -230,6 +238,7 @@ def verify_link(session: Session, token: str, *, purpose: str, count_use: bool =
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
             issuer=config["SERVICE_NAME"],
+            leeway=expired_grace,
             options={"require": ["exp", "jti", "sub", "pur", "cus", "iss", "aud"]},
         )
     except jwt.ExpiredSignatureError:
@@ -244,7 +253,7 @@ def verify_link(session: Session, token: str, *, purpose: str, count_use: bool =
         raise LinkNotValid("this link is not valid")
     if row.revoked_at is not None:
         raise LinkRevoked("this link has been withdrawn")
-    if row.expires_at <= utcnow():
+    if row.expires_at + expired_grace <= utcnow():
         raise LinkExpired("this link has expired")
     if count_use:
         session.execute(
@@ -259,8 +268,12 @@ def verify_link(session: Session, token: str, *, purpose: str, count_use: bool =
     )
 
 
-def requires_link(purpose: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Let a view run only for the ``portal`` role with a valid ``purpose`` link."""
+def requires_link(
+    purpose: str, *, expired_grace: timedelta = timedelta(0)
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Let a view run only for the ``portal`` role with a valid ``purpose`` link.
+    ``expired_grace``: how long after its expiry the link still opens this operation (the
+    record of a payment the customer made while it was valid, arriving later)."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown link purpose {purpose!r}; purposes are {sorted(PURPOSES)}")
 
@@ -273,7 +286,9 @@ def requires_link(purpose: str) -> Callable[[Callable[..., Any]], Callable[..., 
             token = request.headers.get(LINK_HEADER, "").strip()
             if not token:
                 raise LinkNotValid(f"a {LINK_HEADER} header is required")
-            g.portal_link = verify_link(current_db().session(), token, purpose=purpose)
+            g.portal_link = verify_link(
+                current_db().session(), token, purpose=purpose, expired_grace=expired_grace
+            )
             return view(*args, **kwargs)
 
         return wrapper

@@ -10,12 +10,10 @@ invitations to book under ``/api/v1/booking-invitations``.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
-from functools import wraps
 from typing import Any
 
 from flask import current_app, request, url_for
@@ -24,7 +22,7 @@ from flask.views import MethodView
 from service_kit.auth import Actor, current_actor, current_principal
 from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
-from service_kit.idempotency import MAX_KEY_LENGTH, transactional
+from service_kit.idempotency import transactional
 from service_kit.links import current_link
 from service_kit.links import portal_client_address as given_client_address
 from service_kit.observability import current_request_id
@@ -164,22 +162,6 @@ def portal_client_address() -> str:
     """The customer's address as the portal passed it, printable characters only (it is
     stored as text)."""
     return "".join(c for c in given_client_address() if c.isprintable())
-
-
-def _key_per_link(view: View) -> View:
-    """The portal's Idempotency-Key, made the link's own before the kit reads it: the
-    portal calls with one identity for every customer, so a key it sends for one
-    customer can never replay another's answer, nor meet a front-desk booking's key."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        key = request.headers.get("Idempotency-Key")
-        if key is not None and key.strip() and len(key) <= MAX_KEY_LENGTH:
-            digest = hashlib.sha256(f"{current_link().id}\n{key}".encode()).hexdigest()
-            request.environ["HTTP_IDEMPOTENCY_KEY"] = f"portal-{digest}"
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def _versioned(resource: Any, status: int = 200) -> Any:
@@ -660,7 +642,6 @@ class PortalBooking(MethodView):
         )
 
     @portal_booking_blp.link("booking")
-    @_key_per_link
     @portal_booking_blp.idempotent
     @_delegating_for(portal_booking_blp)
     @portal_booking_blp.arguments(PortalBookSchema)

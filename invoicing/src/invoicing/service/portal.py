@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,6 +20,10 @@ from invoicing.service.settings import Settings
 from service_kit.auth import Actor
 from service_kit.documents.settings import Letterhead
 from service_kit.links import Link, LinkNotValid
+
+# How long after its pay link expired the record of a payment made through it is still
+# taken: the provider settles some methods (a bank transfer) days after the customer paid.
+PAYMENT_RECORD_GRACE = timedelta(days=14)
 
 
 def linked_invoice(session: Session, link: Link) -> Invoice:

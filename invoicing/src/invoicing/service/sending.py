@@ -24,9 +24,17 @@ INVOICE_LINK = "invoice"  # the customer portal's pay link: see and pay one invo
 PAY_LINK_DAYS_AFTER_DUE = 60
 
 
+# A link sent late (a reminder long after the due date) still works for this long.
+PAY_LINK_MIN_DAYS = 30
+
+
 def pay_link_expires_at(invoice: Invoice, *, settings: Settings) -> datetime:
-    """The end of the due date + 60 days, at the garage."""
-    last_day = invoice.due_date + timedelta(days=PAY_LINK_DAYS_AFTER_DUE)
+    """The end of the due date + 60 days, at the garage, and never sooner than 30 days
+    from now (a reminder sent late carries a link that works)."""
+    last_day = max(
+        invoice.due_date + timedelta(days=PAY_LINK_DAYS_AFTER_DUE),
+        utcnow().astimezone(ZoneInfo(settings.timezone)).date() + timedelta(days=PAY_LINK_MIN_DAYS),
+    )
     return datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.timezone))
 
 
