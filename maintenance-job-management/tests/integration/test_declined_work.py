@@ -60,7 +60,7 @@ def scheduling(app):
 
 def declined_visit(jobs, auth_headers, *, vehicle_id: str | None = None, **fields: Any) -> dict[str, Any]:
     """A completed job whose customer approved the service and declined brake pads
-    (labour 1.5 h at 60.00) and wiper blades (2 × 12.50), all at 21% VAT."""
+    (labour 1.5 h at 60.00) and wiper blades (2 x 12.50), all at 21% VAT."""
     job = jobs.create(vehicle_id=vehicle_id or str(uuid.uuid4()), **VEHICLE, **fields)
     jobs.must(job["id"], "start")
     jobs.labour(job["id"], description="annual service")
@@ -78,7 +78,9 @@ def visit_day(job: dict[str, Any]) -> date:
 
 
 def run(app, as_of: date) -> str:
-    result = app.test_cli_runner().invoke(args=["send-declined-work-follow-ups", "--as-of", as_of.isoformat()])
+    result = app.test_cli_runner().invoke(
+        args=["send-declined-work-follow-ups", "--as-of", as_of.isoformat()]
+    )
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -87,7 +89,9 @@ def invitations(outbox_rows) -> list[Any]:
     return [row for row in outbox_rows() if row.path == INVITATIONS]
 
 
-def test_the_declined_work_is_followed_up_14_days_after_the_visit(app, client, jobs, auth_headers, outbox_rows):
+def test_the_declined_work_is_followed_up_14_days_after_the_visit(
+    app, client, jobs, auth_headers, outbox_rows
+):
     job = declined_visit(jobs, auth_headers)
     day = visit_day(job)
     assert "0 follow-ups queued" in run(app, day + timedelta(days=13))
@@ -101,7 +105,7 @@ def test_the_declined_work_is_followed_up_14_days_after_the_visit(app, client, j
     assert row.body["type"] == "declined_work"
     data = row.body["data"]
     assert data["lines"] == [
-        # 1.5 h × 60.00 = 90.00 + 21% = 108.90; the description on one line.
+        # 1.5 h x 60.00 = 90.00 + 21% = 108.90; the description on one line.
         {"description": "replace the front brake pads", "kind": "labour", "gross": 10890},
         {"description": "wiper blades", "kind": "part", "gross": 3025},
     ]
@@ -133,7 +137,9 @@ def test_the_hand_over_is_the_end_of_the_visit(app, client, jobs, auth_headers, 
     assert row.body["data"]["visit_date"] == collected.astimezone(GARAGE).date().isoformat()
 
 
-def test_a_missed_day_is_caught_up_but_an_old_visit_is_never_sent(app, client, jobs, auth_headers, outbox_rows):
+def test_a_missed_day_is_caught_up_but_an_old_visit_is_never_sent(
+    app, client, jobs, auth_headers, outbox_rows
+):
     late = declined_visit(jobs, auth_headers)
     day = visit_day(late)
     # DECLINED_WORK_FOLLOW_UP_LATE_DAYS (7) too late: never.
@@ -228,7 +234,9 @@ def test_many_long_lines_are_cut_to_what_scheduling_takes(app, client, jobs, aut
     assert 1 <= len(data["lines"]) <= 10
     assert data["more_lines"] == 12 - len(data["lines"])
     assert all(len(line["description"]) <= 200 for line in data["lines"])
-    assert data["lines"][0]["description"].startswith("0 éé") and data["lines"][0]["description"].endswith("…")
+    assert data["lines"][0]["description"].startswith("0 éé") and data["lines"][0]["description"].endswith(
+        "…"
+    )
     validate_request(WORKSHOP_SCHEDULING, "POST", INVITATIONS, row.body)
 
 
