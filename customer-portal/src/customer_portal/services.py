@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, current_app, request
 
 from customer_portal.config import SERVICES
-from service_kit.http_client import ClientSettings, ServiceClient, ServiceToken
+from service_kit.http_client import ClientSettings, DependencyFailed, ServiceClient, ServiceToken
 from service_kit.links import CLIENT_ADDRESS_HEADER, CLIENT_ADDRESS_MAX_LENGTH, LINK_HEADER
 
 EXTENSION = "customer_portal_services"
@@ -121,7 +121,12 @@ def send(
     kind = LINK_PROBLEMS.get(str(problem.get("type") or "").rsplit(":", 1)[-1])
     if kind:
         raise LinkRefused(kind, response.status_code)
-    if response.status_code in (401, 403, 404):
+    if response.status_code == 401:
+        # The portal's own identity was refused (a wrong client secret, identity's keys not
+        # trusted): nothing the customer did; the page says the service is unavailable.
+        current_app.logger.error("%s refused the portal's service token: %s", service, problem)
+        raise DependencyFailed(service, f"{service} refused the portal's identity")
+    if response.status_code in (403, 404):
         # Not the link's own refusal but still nothing this link may see (a thing that is
         # gone, a role the service refuses): the same plain page, nothing shown.
         current_app.logger.warning("%s refused the portal: %s %s", service, response.status_code, problem)

@@ -199,3 +199,14 @@ def test_the_invoice_s_language_is_the_page_s_unless_the_customer_switched(
     assert "Invoice 2026-0042" in text_of(
         client.get(f"/invoice/{link}?lang=en", headers={"Accept-Language": "nl"})
     )
+
+
+def test_the_portal_s_own_identity_refused_is_a_503_not_the_customer_s_fault(
+    client: FlaskClient, fakes: dict[str, PortalService]
+) -> None:
+    link = fakes["invoicing"].link(token(), "invoice")
+    fakes["invoicing"].route("GET", "/api/v1/portal/invoice", (200, invoice()))
+    fakes["invoicing"].failing = 401
+    answer = client.get(f"/invoice/{link}", headers={"Accept-Language": "en"})
+    assert answer.status_code == 503
+    assert "invoicing system" in text_of(answer)
