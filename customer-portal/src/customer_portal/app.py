@@ -112,7 +112,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # A page's address carries the customer's link: never sent on to another site,
         # never kept by a cache (the kit's web app sets no-store on pages already).
         response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
+        if request.endpoint != "static":  # the stylesheet may be kept
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.context_processor

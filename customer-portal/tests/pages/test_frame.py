@@ -13,6 +13,8 @@ def test_the_start_page_answers_without_a_link(client: FlaskClient) -> None:
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert page.headers["Cache-Control"] == "no-store"
     assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
+    stylesheet = client.get("/static/portal.css")
+    assert stylesheet.status_code == 200 and "no-store" not in stylesheet.headers.get("Cache-Control", "")
 
 
 def test_an_unknown_address_is_a_page_not_a_traceback(client: FlaskClient) -> None:
