@@ -49,6 +49,12 @@ def test_books_an_appointment_with_its_job_and_confirmation(workshop, fake_jobs,
     assert job["description"] == "annual service [APK, OIL]"
     assert job["customer_id"] == str(owner)
     [create] = fake_jobs.creates()
+    # The vehicle as booked, for the job's messages, documents and the customer's pages.
+    assert {name: create.json[name] for name in ("vehicle_plate", "vehicle_make", "vehicle_model")} == {
+        "vehicle_plate": "AB-123-C",
+        "vehicle_make": "Volvo",
+        "vehicle_model": "V60",
+    }
     assert create.headers["Idempotency-Key"] == appointment["id"]
     assert create.headers["X-Request-Id"] == "desk-42"
     assert appointment["job_status"] == "scheduled", "as the job service answered the booking"

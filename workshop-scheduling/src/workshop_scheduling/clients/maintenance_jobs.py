@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -70,6 +71,7 @@ class JobDirectory(Protocol):
         planned_start: datetime,
         planned_end: datetime,
         description: str,
+        vehicle_names: Mapping[str, str] | None = None,
     ) -> Job: ...
 
     def reschedule_job(self, job_id: uuid.UUID, *, planned_start: datetime, planned_end: datetime) -> Job: ...
@@ -144,7 +146,11 @@ class MaintenanceJobs:
         planned_start: datetime,
         planned_end: datetime,
         description: str,
+        vehicle_names: Mapping[str, str] | None = None,
     ) -> Job:
+        """``vehicle_names``: the plate, make and model as booked (``vehicle_plate``,
+        ``vehicle_make``, ``vehicle_model``), which the job's messages, documents and the
+        customer's portal pages show."""
         response = self.http.post(
             PATH,
             json={
@@ -154,6 +160,7 @@ class MaintenanceJobs:
                 "planned_start": planned_start.isoformat(),
                 "planned_end": planned_end.isoformat(),
                 "description": description,
+                **{name: value for name, value in (vehicle_names or {}).items() if value},
             },
             # One appointment, one job: a retry (ours or the HTTP client's) gets the same job.
             idempotency_key=str(appointment_id),

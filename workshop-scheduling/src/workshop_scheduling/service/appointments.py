@@ -250,6 +250,11 @@ def book_appointment(
                 planned_start=reservation.start_at,
                 planned_end=reservation.end_at,
                 description=describe_work(reservation.work_description, reservation.service_codes),
+                vehicle_names={
+                    "vehicle_plate": vehicle.plate,
+                    "vehicle_make": vehicle.make,
+                    "vehicle_model": vehicle.model,
+                },
             )
         except JobNotChangeable as exc:
             # The appointment id came from an earlier attempt with this Idempotency-Key,
