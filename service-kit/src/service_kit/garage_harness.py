@@ -54,6 +54,12 @@ FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8 * 1024}
 SMALL_POOL = {"DB_POOL_SIZE": 2, "DB_MAX_OVERFLOW": 3}
 
 
+def expect(condition: Any, what: Any) -> None:
+    """A test helper's failure, as an assert would fail (kept when Python optimises)."""
+    if not condition:
+        raise AssertionError(what)
+
+
 def package(name: str) -> str:
     return name.replace("-", "_")
 
@@ -151,7 +157,7 @@ def running_garage(garage: G, web_apps: Mapping[str, AppFactory[G]] | None = Non
     )
     upgrade(identity)
     result = identity.test_cli_runner().invoke(args=["development-accounts"])
-    assert result.exit_code == 0, result.output
+    expect(result.exit_code == 0, result.output)
     garage.accounts = {role: (email, pw) for role, email, pw in map(str.split, result.output.splitlines())}
     garage.apps["identity"] = identity
     for name in garage.services:
@@ -199,7 +205,7 @@ class Api:
 
     def __post_init__(self) -> None:
         result = self.garage.apps["identity"].test_cli_runner().invoke(args=["development-token", self.role])
-        assert result.exit_code == 0, result.output
+        expect(result.exit_code == 0, result.output)
         self.token = result.output.strip()
 
     def __call__(self, service: str, method: str, path: str, body: Any = None, **params: Any) -> Any:
@@ -211,7 +217,7 @@ class Api:
             headers={"Authorization": f"Bearer {self.token}", "Idempotency-Key": str(uuid.uuid4())},
             timeout=10,
         )
-        assert answer.status_code < 300, (method, path, answer.status_code, answer.text[:500])
+        expect(answer.status_code < 300, (method, path, answer.status_code, answer.text[:500]))
         return answer.json() if answer.content else None
 
     @property
@@ -302,7 +308,8 @@ def booked_appointment(
 def csrf_of(page: requests.Response) -> str:
     """The CSRF token of the first form on a page."""
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, page.text[:500]
+    if match is None:
+        raise AssertionError(page.text[:500])
     return match.group(1)
 
 
@@ -316,7 +323,8 @@ def form_fields(page: requests.Response, action_end: str) -> dict[str, str]:
     sends them."""
     pattern = r'<form method="post" action="([^"]*' + re.escape(action_end) + r')"[^>]*>(.*?)</form>'
     match = re.search(pattern, page.text, re.S)
-    assert match, f"no form posting to ...{action_end}"
+    if match is None:
+        raise AssertionError(f"no form posting to ...{action_end}")
     hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', match.group(2))
     return {"action": html.unescape(match.group(1)), **{name: html.unescape(value) for name, value in hidden}}
 
