@@ -209,6 +209,9 @@ SERVICES: tuple[Service, ...] = (
         # workshop-scheduling: each change of a job's status, for its appointment (docs/visits.md).
         calls=("invoicing", "notification-management", "workshop-scheduling"),
         processes=(RELAY,),
+        # The work customers declined, offered again 14 days after the visit (docs/feedback.md);
+        # mid-morning, outside the SMS quiet hours.
+        schedules=(Schedule("declined-work-follow-ups", ("send-declined-work-follow-ups",), "30 10 * * *"),),
         secrets=("PORTAL_LINK_KEY",),
         issues_links=True,
     ),

@@ -51,6 +51,7 @@ NOT_PEERS = {
     # one the services that issue its links put in their messages.
     "PORTAL_URL",
     "MOLLIE_API_URL",  # the payment provider's API (outside; overridable for tests)
+    "SMS_INBOUND_URL",  # the public address the SMS provider signs its reply webhooks for
     "JWT_JWKS_URL",
     "SMS_PROVIDER_URL",
     "RATE_LIMIT_STORAGE_URL",
