@@ -5,13 +5,10 @@ portal operations, which also need a link (tests/integration/test_portal.py)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 from service_kit.auth import ROLES
 from service_kit.links import PORTAL_ROLE
-from service_kit.role_testing import Operation, RoleTableTests, assert_roles, assert_unauthenticated
-from service_kit.testing import assert_problem
+from service_kit.role_testing import RoleTableTests
 
 ALL = set(ROLES) - {PORTAL_ROLE}  # every staff role and the services
 PORTAL = {PORTAL_ROLE}
@@ -67,20 +64,3 @@ class TestRoles(RoleTableTests):
         ("GET", "/api/v1/portal/visit", PORTAL),
         ("POST", "/api/v1/portal/visit/feedback", PORTAL),
     ]
-
-    def test_each_role_is_allowed_or_forbidden(
-        self, client: Any, auth_headers: Callable[..., dict[str, str]], operation: Operation
-    ) -> None:
-        method, path, allowed = operation
-        if set(allowed) != PORTAL:
-            assert_roles(client, auth_headers, method, path, allowed)
-            return
-        # A portal operation: every other role is forbidden as such; the portal's own
-        # role without a link is refused for want of the link; no token is a 401.
-        for role in ROLES:
-            response = client.open(path, method=method, json={}, headers=auth_headers(role))
-            if role == PORTAL_ROLE:
-                assert_problem(response, 403, "link-not-valid")
-            else:
-                assert_problem(response, 403, ":forbidden")
-        assert_unauthenticated(client.open(path, method=method, json={}))
