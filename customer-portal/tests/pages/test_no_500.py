@@ -110,3 +110,29 @@ def test_behind_the_ingress_the_customer_s_address_is_the_forwarded_one(
     # Only the last hop counts: a customer cannot pose as someone else.
     client.get(f"/invoice/{link}", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.8"})
     assert fakes["invoicing"].received("/invoice")[1].headers["Portal-Client-Address"] == "203.0.113.8"
+
+
+def test_over_https_a_form_without_a_referer_is_accepted(
+    behind_the_ingress: Flask, fakes: dict[str, PortalService]
+) -> None:
+    # The pages send no Referer (no-referrer), so Flask-WTF's HTTPS referrer check is off;
+    # the form's token and the SameSite cookie remain.
+    link = fakes["maintenance-job-management"].link(token(), "visit")
+    fakes["maintenance-job-management"].route("GET", "/api/v1/portal/visit", (200, visit()))
+    fakes["maintenance-job-management"].route(
+        "POST", "/api/v1/portal/visit/feedback", lambda r: (201, {**visit(), "feedback": None})
+    )
+    client = behind_the_ingress.test_client()
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    page = client.get(f"/feedback/{link}", headers=https, base_url="https://garage.example")
+    answer = client.post(
+        f"/feedback/{link}",
+        data={"csrf_token": csrf_of(page), "rating": "5"},
+        headers=https,
+        base_url="https://garage.example",
+    )
+    assert answer.status_code == 303
+    refused = client.post(
+        f"/feedback/{link}", data={"rating": "5"}, headers=https, base_url="https://garage.example"
+    )
+    assert refused.status_code == 400
