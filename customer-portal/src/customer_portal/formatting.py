@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time
+from flask_babel import format_currency, format_date, format_decimal, format_time
 from flask_babel import gettext as _
 
 
@@ -37,9 +37,12 @@ def number(value: Any) -> str:
         return str(value or "")
 
 
-def when(value: Any, form: str = "medium") -> str:
+def when(value: Any) -> str:
+    """A moment as a day and a clock time in the workshop's zone, no seconds: "7 Dec 2026, 10:00"."""
     moment = _moment(value)
-    return str(format_datetime(moment, form)) if moment else ""
+    if moment is None:
+        return ""
+    return f"{format_date(moment, 'medium')}, {format_time(moment, 'HH:mm')}"
 
 
 def clock(value: Any) -> str:

@@ -104,3 +104,17 @@ def test_a_log_line_never_carries_a_link_s_token() -> None:
     _NoTokensInLogs().filter(record)
     assert "abc.def.ghi" not in record.getMessage()
     assert "/invoice/<token>" in record.getMessage()
+
+
+def test_moments_are_shown_in_the_workshop_s_zone_and_the_customer_s_language() -> None:
+    from customer_portal import create_app
+    from customer_portal.formatting import money, when
+
+    app = create_app({"TESTING": True, "SERVICE_TOKEN": "t"})
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert when("2026-12-07T10:00:00+00:00") == "7 Dec 2026, 11:00"
+        assert money(9680, "EUR") == "€96.80"
+        assert when("") == "" and when("nonsense") == ""
+    with app.test_request_context(headers={"Accept-Language": "nl"}):
+        assert when("2026-07-07T10:00:00Z") == "7 jul 2026, 12:00"
+        assert money(9680, "EUR") == "€\u00a096,80"
