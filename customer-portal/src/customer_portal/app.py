@@ -131,7 +131,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(services.Refused)
     def _refused(exc: services.Refused) -> tuple[str, int]:
-        return render_template("refused.html", error=exc), exc.status if exc.status != 429 else 429
+        return render_template("refused.html", error=exc), exc.status
 
     @app.errorhandler(DependencyFailed)
     def _service_down(exc: DependencyFailed) -> tuple[str, int]:

@@ -62,7 +62,10 @@ def load_config(
         # language; nothing else. Secure cookies need HTTPS (`make run` serves HTTP).
         SESSION_COOKIE_SECURE=env_bool(env, "SESSION_COOKIE_SECURE", production),
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_NAME="portal",
+        # __Host- cookies are only accepted over HTTPS, for path / and without a domain.
+        SESSION_COOKIE_NAME="__Host-portal"
+        if env_bool(env, "SESSION_COOKIE_SECURE", production)
+        else "portal",
         # Pages send no Referer (Referrer-Policy: no-referrer): Flask-WTF's HTTPS referrer
         # check would refuse every form; the token in the form and the SameSite cookie remain.
         WTF_CSRF_SSL_STRICT=False,

@@ -118,3 +118,9 @@ def test_moments_are_shown_in_the_workshop_s_zone_and_the_customer_s_language() 
     with app.test_request_context(headers={"Accept-Language": "nl"}):
         assert when("2026-07-07T10:00:00Z") == "7 jul 2026, 12:00"
         assert money(9680, "EUR") == "€\u00a096,80"
+
+
+def test_over_https_the_cookie_is_a_host_cookie() -> None:
+    assert load_config(env={})["SESSION_COOKIE_NAME"] == "portal"
+    secure = load_config(env={"SESSION_COOKIE_SECURE": "true"})
+    assert secure["SESSION_COOKIE_NAME"] == "__Host-portal" and secure["SESSION_COOKIE_SECURE"] is True
