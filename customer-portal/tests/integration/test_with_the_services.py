@@ -238,3 +238,34 @@ def test_the_invoice_from_the_message_is_shown_and_its_pdf_downloaded(portal_gar
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf.headers["Content-Type"] == "application/pdf"
     assert "filename=" in pdf.headers["Content-Disposition"]
+
+
+def test_an_appointment_is_cancelled_and_the_garage_s_usual_work_is_offered_for_booking(
+    portal_garage: PortalGarage,
+) -> None:
+    import uuid
+
+    booked = confirmed_appointment(portal_garage, "Cor Dekker")
+    browser = requests.Session()
+    asking = page(portal_garage, browser, booked["link"] + "/cancel")
+    assert asking.status_code == 200 and "Cancel your appointment?" in asking.text
+    cancelled = browser.post(
+        booked["link"] + "/cancel", data={"csrf_token": csrf_of(asking), "reason": "On holiday"}, timeout=10
+    )
+    assert "Your appointment has been cancelled." in cancelled.text
+    now = Api(portal_garage, "advisor")(SCHEDULING, "GET", f"/api/v1/appointments/{booked['id']}")
+    assert now["status"] == "cancelled"
+    name = f"Airco check {uuid.uuid4().hex[:4]}"
+    Api(portal_garage, "admin")(
+        JOBS,
+        "POST",
+        "/api/v1/canned-jobs",
+        {
+            "code": f"airco-{uuid.uuid4().hex[:6]}",
+            "name": name,
+            "lines": [{"kind": "labour", "description": "Check airco", "hours": "0.50", "hourly_rate": 8000}],
+        },
+    )
+    invited = booking_invitation(portal_garage, "Cor Dekker jr")
+    offered = page(portal_garage, browser, invited["link"])
+    assert name in offered.text
