@@ -66,9 +66,6 @@ def load_config(
         SESSION_COOKIE_NAME="__Host-portal"
         if env_bool(env, "SESSION_COOKIE_SECURE", production)
         else "portal",
-        # Pages send no Referer (Referrer-Policy: no-referrer): Flask-WTF's HTTPS referrer
-        # check would refuse every form; the token in the form and the SameSite cookie remain.
-        WTF_CSRF_SSL_STRICT=False,
         WTF_CSRF_TIME_LIMIT=env_int(env, "PORTAL_FORM_SECONDS", 4 * 3600, low=60),
         # How many requests one client address may make to link pages, all pages together.
         LINK_RATE_LIMIT=env.get("LINK_RATE_LIMIT", "30 per minute"),

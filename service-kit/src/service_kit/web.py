@@ -94,6 +94,10 @@ def create_web_app(
     # keeps its transaction.
     init_database(app, db, reads_without_transaction=False)
     init_security(app)
+    # Pages send no Referer (Referrer-Policy: no-referrer, service_kit.security): Flask-WTF's
+    # HTTPS referrer check would refuse every form of an app that knows it is behind HTTPS.
+    # The form's token and the SameSite cookie remain.
+    app.config.setdefault("WTF_CSRF_SSL_STRICT", False)
     CSRFProtect(app)
     compiled = Path(tempfile.mkdtemp(prefix=f"{app.config['SERVICE_NAME']}-catalogues-"))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_catalogues(translations, compiled))

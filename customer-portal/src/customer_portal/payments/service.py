@@ -101,7 +101,8 @@ def start_payment(
 
 def record_body(payment: Payment) -> dict[str, Any]:
     """The record invoicing takes (``POST /api/v1/portal/invoice/payments``)."""
-    assert payment.provider_payment_id and payment.paid_at and payment.paid_amount
+    if not (payment.provider_payment_id and payment.paid_at and payment.paid_amount):
+        raise ValueError(f"payment {payment.id} is not paid: there is nothing to record")
     return {
         "amount": payment.paid_amount,
         "provider": payment.provider,
