@@ -677,3 +677,24 @@ def test_kubernetes_console_signs_people_in_at_identity_and_comes_back_to_its_ad
         assert f'secret {s.name}-client --from-literal={s.client_secret_var}="$(password)"' in script
         for key in s.secrets:
             assert f'--from-literal={key}="$(password)"' in script
+
+
+def test_the_compose_ingress_logs_no_customer_link_token() -> None:
+    """A link's token is in its path (/portal/<page>/<token>): the access log's URI has it
+    replaced, for every page a link opens, and nothing else is rewritten."""
+    conf = (ROOT / "deploy" / "nginx" / "garage.conf").read_text()
+    assert "access_log /var/log/nginx/access.log garage;" in conf
+    assert "$garage_logged_uri" in conf.split("log_format garage", 1)[1].split(";", 1)[0]
+    (pattern,) = re.findall(r"^\s+~(\S+) \$kept<token>\$rest;$", conf, re.MULTILINE)
+    rewrite = re.compile(pattern.replace("(?<", "(?P<"))  # nginx's PCRE names, Python's spelling
+
+    def logged(uri: str) -> str:
+        found = rewrite.match(uri)
+        return f"{found['kept']}<token>{found['rest']}" if found else uri
+
+    from service_kit.links import PURPOSES
+
+    for page in PURPOSES.values():
+        assert logged(f"/portal/{page}/eyJ.secret.sig/pay?lang=nl") == f"/portal/{page}/<token>/pay?lang=nl"
+    assert logged("/portal/webhooks/mollie") == "/portal/webhooks/mollie"
+    assert logged("/api/v1/customers?q=jansen") == "/api/v1/customers?q=jansen"

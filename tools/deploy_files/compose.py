@@ -7,6 +7,8 @@ from typing import Any
 
 from services import BY_NAME, CALLBACK_PATH, Service, service_clients, trusting_identity
 
+from service_kit.links import PURPOSES
+
 from .facts import (
     DATABASE,
     INGRESS_PORT,
@@ -20,6 +22,8 @@ from .facts import (
     peer_urls,
 )
 
+# The portal's pages a link opens (/portal/<page>/<token>).
+LINK_PAGES = sorted(set(PURPOSES.values()))
 # The address browsers reach the ingress at: identity's issuer.
 INGRESS_URL = f"http://localhost:${{GARAGE_PORT:-{INGRESS_PORT}}}"
 
@@ -201,8 +205,29 @@ def compose_local(services: list[Service]) -> dict[str, Any]:
 
 
 def nginx(services: list[Service]) -> str:
+    mounted = [s.mounted_at for s in services if s.mounted_at]
     lines = [
         f"# {NOTICE}",
+        *(
+            [
+                "# A customer's link carries its token in the path (/portal/<page>/<token>): the access",
+                "# log writes <token> in its place (docs/customer-portal.md).",
+                "map $request_uri $garage_logged_uri {",
+                *(
+                    f"    ~^(?<kept>{re.escape(path)}/({'|'.join(LINK_PAGES)})/)[^/?]+(?<rest>.*)$ "
+                    "$kept<token>$rest;"
+                    for path in mounted
+                ),
+                "    default $request_uri;",
+                "}",
+                "log_format garage '$remote_addr - $remote_user [$time_local] "
+                '"$request_method $garage_logged_uri $server_protocol" $status $body_bytes_sent '
+                '"$http_user_agent"\';',
+                "",
+            ]
+            if mounted
+            else []
+        ),
         "# The compose ingress: one port, /api/v1/<resource> routed to the service that owns it,",
         "# identity's sign-in, OpenID Connect endpoints and keys (/oauth, /.well-known), and the",
         "# staff console at / (every other path).",
@@ -210,6 +235,7 @@ def nginx(services: list[Service]) -> str:
         "# answers 502 for that prefix) while a service is still starting.",
         "server {",
         f"    listen {INGRESS_PORT};",
+        *(["    access_log /var/log/nginx/access.log garage;"] if mounted else []),
         "    resolver 127.0.0.11 valid=10s ipv6=off;",
         "    client_max_body_size 10m;",
         "    proxy_set_header Host $host;",
