@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from portal_fakes import PortalService
+from portal_fakes import PortalService, portal_settings
 
 from service_kit.migrations import upgrade
 from service_kit.testing import database_of_its_own
@@ -37,26 +37,6 @@ def fake_services() -> Iterator[dict[str, PortalService]]:
     yield fakes
     for fake in fakes.values():
         fake.stop()
-
-
-def portal_settings(database_url: str, fakes: dict[str, PortalService], **extra: Any) -> dict[str, Any]:
-    settings: dict[str, Any] = {
-        "TESTING": True,
-        "DATABASE_URL": database_url,
-        "RATE_LIMIT_ENABLED": False,
-        "DB_POOL_SIZE": 2,
-        "DB_MAX_OVERFLOW": 3,
-        # The portal's identity without identity: a ready token (ServiceToken takes it as is).
-        "SERVICE_TOKEN": "portal-test-token",
-        "GARAGE_NAME": "Garage De Vries",
-        "GARAGE_PHONE": "+31 20 123 4567",
-    }
-    for name, fake in fakes.items():
-        prefix = name.upper().replace("-", "_")
-        settings[f"{prefix}_URL"] = fake.url
-        settings[f"{prefix}_RETRIES"] = 0
-    settings.update(extra)
-    return settings
 
 
 @pytest.fixture(scope="session")

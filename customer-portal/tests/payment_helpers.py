@@ -28,7 +28,7 @@ PORTAL_URL = "http://portal.test"
 def pay_settings(
     database_url: str, fakes: dict[str, PortalService], mollie: FakeMollie, **extra: Any
 ) -> dict[str, Any]:
-    from conftest import portal_settings
+    from portal_fakes import portal_settings
 
     paying = {
         "MOLLIE_API_KEY": mollie.api_key,

@@ -8,10 +8,9 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from conftest import portal_settings
 from flask import Flask
 from flask.testing import FlaskClient
-from portal_fakes import PortalService
+from portal_fakes import PortalService, portal_settings
 from portal_pages import csrf_of, text_of
 from portal_samples import estimate, invoice, token, visit
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import portal_settings
 from flask import Flask
 from flask.testing import FlaskClient
-from portal_fakes import PortalService
+from portal_fakes import PortalService, portal_settings
 from portal_pages import csrf_of
 from portal_samples import appointment, booking, estimate, free_starts, invoice, token, visit
 
