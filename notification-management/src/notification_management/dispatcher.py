@@ -296,8 +296,9 @@ class Dispatcher:
 
     def _deliver(self, session: Session, notification: Notification, *, now: datetime) -> _Result:
         plan, name, customer = self._plan(notification)
-        if customer is not None and self._may_push(notification, customer):
-            pushed = self._push(session, notification, customer, name, now=now)
+        sender = self.push
+        if sender is not None and customer is not None and self._may_push(notification, customer):
+            pushed = self._push(session, sender, notification, customer, name, now=now)
             if pushed is not None:
                 return pushed
         if isinstance(plan, domain.Skip):
@@ -349,6 +350,7 @@ class Dispatcher:
     def _push(
         self,
         session: Session,
+        sender: WebPushSender,
         notification: Notification,
         customer: CustomerContact,
         name: str,
@@ -358,7 +360,6 @@ class Dispatcher:
         """Push to every device the customer subscribed; sent when one took it. None
         when no subscription works (none, or all gone): email or SMS then, as the
         customer's preferences allow. A push service that may recover: try later."""
-        assert self.push is not None
         subscriptions = session.scalars(
             select(PushSubscription)
             .where(PushSubscription.customer_id == customer.id)
@@ -379,7 +380,7 @@ class Dispatcher:
         for subscription in subscriptions:
             try:
                 references.append(
-                    self.push.send(
+                    sender.send(
                         endpoint=subscription.endpoint,
                         p256dh=subscription.p256dh,
                         auth=subscription.auth,

@@ -16,11 +16,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
-from xml.sax.saxutils import escape
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 # SM... for an SMS, MM... for an MMS: two letters and 32 hexadecimal digits.
@@ -91,4 +91,5 @@ def twiml(message: str | None) -> str:
     """The answer to Twilio: a reply SMS to the sender, or nothing."""
     if message is None:
         return '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-    return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(message)}</Message></Response>'
+    text = html.escape(message, quote=False)  # &, < and > as XML's own entities: element text
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{text}</Message></Response>'

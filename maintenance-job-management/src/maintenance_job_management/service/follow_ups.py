@@ -90,7 +90,8 @@ def message_data(job: Job, time_zone: ZoneInfo) -> dict[str, Any]:
     ``more_lines``."""
     declined = [line for line in job.lines if line.approval == domain.DECLINED]
     ended = job.collected_at or job.completed_at
-    assert ended is not None  # a completed job
+    if ended is None:
+        raise RuntimeError(f"job {job.id} is neither completed nor collected: no visit to follow up")
     lines = [
         {
             "description": _one_line(line.description),

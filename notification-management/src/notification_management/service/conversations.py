@@ -89,8 +89,7 @@ def receive_sms(
     ).scalar_one_or_none()
     if inserted is None:
         return Received(replay=True)
-    row = session.get(InboundSms, inserted)
-    assert row is not None
+    row = session.get_one(InboundSms, inserted)
     try:
         contacts: list[CustomerContact] | None = customers.find_by_phone(sms.sender)
     except DependencyFailed:
@@ -116,7 +115,8 @@ def match_pending(*, session: Session, customers: CustomerManagement, limit: int
     ).all()
     matched = 0
     for row in rows:
-        assert row.sender is not None  # a pending row keeps its number
+        if row.sender is None:  # a pending row keeps its number until it is matched
+            raise RuntimeError(f"pending inbound SMS {row.id} has lost its sender's number")
         try:
             contacts = customers.find_by_phone(row.sender)
         except DependencyFailed:
@@ -186,14 +186,12 @@ def _conversation(session: Session, customer_id: uuid.UUID) -> Conversation:
         )
         .on_conflict_do_nothing(index_elements=["customer_id"])
     )
-    conversation = session.scalar(
+    return session.scalars(
         select(Conversation)
         .where(Conversation.customer_id == customer_id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    )
-    assert conversation is not None
-    return conversation
+    ).one()
 
 
 def _add(

@@ -289,7 +289,8 @@ def send_reminders(*, session: Session, as_of: date, look_ahead_days: int, overd
     )
     sent = 0
     for due, vehicle in session.execute(stmt):
-        assert due.reminder_date is not None  # filtered above
+        if due.reminder_date is None:  # left out by the query: nothing to remind of
+            continue
         claimed = session.execute(
             insert(DueReminder)
             .values(vehicle_id=vehicle.id, kind=due.kind, due_on=due.reminder_date, created_at=utcnow())

@@ -520,6 +520,8 @@ templates = sa.table(
     sa.column("version", sa.Integer),
     schema=SCHEMA,
 )
+notifications = sa.table("notifications", sa.column("id"), sa.column("type", sa.String), schema=SCHEMA)
+attempts = sa.table("notification_attempts", sa.column("notification_id"), schema=SCHEMA)
 
 
 def _types(table: str, types: tuple[str, ...]) -> None:
@@ -571,20 +573,20 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    new = ", ".join("'" + t + "'" for t in NEW)
-    op.execute(f"DELETE FROM {SCHEMA}.notification_templates WHERE type IN ({new})")
+    op.execute(templates.delete().where(templates.c.type.in_(NEW)))
     op.execute(
-        f"DELETE FROM {SCHEMA}.notification_attempts WHERE notification_id IN "
-        f"(SELECT id FROM {SCHEMA}.notifications WHERE type IN ({new}))"
+        attempts.delete().where(
+            attempts.c.notification_id.in_(sa.select(notifications.c.id).where(notifications.c.type.in_(NEW)))
+        )
     )
-    op.execute(f"DELETE FROM {SCHEMA}.notifications WHERE type IN ({new})")
+    op.execute(notifications.delete().where(notifications.c.type.in_(NEW)))
     _types("notification_templates", BEFORE)
     _types("notifications", BEFORE)
     # The 0002 texts again where this revision's are unedited.
-    spec = importlib.util.spec_from_file_location(
-        "notifications_migration_0002", Path(__file__).with_name("0002_default_templates.py")
-    )
-    assert spec is not None and spec.loader is not None
+    path = Path(__file__).with_name("0002_default_templates.py")
+    spec = importlib.util.spec_from_file_location("notifications_migration_0002", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"migration 0002's texts cannot be loaded from {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     before = module.TEMPLATES

@@ -60,6 +60,8 @@ templates = sa.table(
     sa.column("version", sa.Integer),
     schema=SCHEMA,
 )
+notifications = sa.table("notifications", sa.column("id"), sa.column("type", sa.String), schema=SCHEMA)
+attempts = sa.table("notification_attempts", sa.column("notification_id"), schema=SCHEMA)
 
 
 def _types(table: str, types: tuple[str, ...]) -> None:
@@ -151,11 +153,12 @@ def downgrade() -> None:
     op.drop_index('ix_inbound_sms_pending', table_name='inbound_sms', schema=SCHEMA, postgresql_where=sa.text("status = 'pending'"))
     op.drop_table('inbound_sms', schema=SCHEMA)
     drop_outbox_table(SCHEMA)
-    op.execute(f"DELETE FROM {SCHEMA}.notification_templates WHERE type = 'sms_reply'")
+    op.execute(templates.delete().where(templates.c.type == "sms_reply"))
     op.execute(
-        f"DELETE FROM {SCHEMA}.notification_attempts WHERE notification_id IN "
-        f"(SELECT id FROM {SCHEMA}.notifications WHERE type = 'sms_reply')"
+        attempts.delete().where(
+            attempts.c.notification_id.in_(sa.select(notifications.c.id).where(notifications.c.type == "sms_reply"))
+        )
     )
-    op.execute(f"DELETE FROM {SCHEMA}.notifications WHERE type = 'sms_reply'")
+    op.execute(notifications.delete().where(notifications.c.type == "sms_reply"))
     _types("notification_templates", BEFORE)
     _types("notifications", BEFORE)

@@ -49,7 +49,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f"UPDATE {SCHEMA}.notifications SET channel = NULL WHERE channel = 'push'")
+    notifications = sa.table("notifications", sa.column("channel", sa.String), schema=SCHEMA)
+    op.execute(notifications.update().where(notifications.c.channel == "push").values(channel=None))
     _channels(("email", "sms"))
     op.drop_index('ix_push_subscriptions_customer_id', table_name='push_subscriptions', schema=SCHEMA)
     op.drop_table('push_subscriptions', schema=SCHEMA)
