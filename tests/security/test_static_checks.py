@@ -14,11 +14,19 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-# The kit's modules for the services' tests: they ship in the kit's package but never
-# run in production, and an assert is how a test helper fails.
+# The kit's modules for the services' and the web apps' tests (garage_harness.py: the
+# whole garage in the test process): they ship in the kit's package but never run in
+# production, and an assert is how a test helper fails.
 KIT_TEST_SUPPORT = [
     ROOT / "service-kit/src/service_kit" / name
-    for name in ("testing.py", "contract_testing.py", "provider_testing.py", "role_testing.py", "fakes.py")
+    for name in (
+        "testing.py",
+        "contract_testing.py",
+        "provider_testing.py",
+        "role_testing.py",
+        "fakes.py",
+        "garage_harness.py",
+    )
 ]
 
 

@@ -110,8 +110,9 @@ def test_mollie_down_a_wrong_key_or_no_answer_is_a_provider_error(mollie: FakeMo
     with pytest.raises(ProviderError):
         create(adapter(mollie), key="down")
     mollie.failing = None
+    other_key = "test_notthegaragesownkey000000000"  # a made-up key  # pragma: allowlist secret
     with pytest.raises(ProviderError) as wrong_key:
-        adapter(mollie, api_key="test_notthegaragesownkey000000000").get_payment(payment_id)
+        adapter(mollie, api_key=other_key).get_payment(payment_id)
     assert not isinstance(wrong_key.value, (UnknownPayment, PaymentRefused))
     with pytest.raises(ProviderError):
         adapter(mollie, api_url=closed_url()).get_payment(payment_id)
@@ -145,21 +146,28 @@ def test_settings_take_a_mollie_key_and_refuse_anything_else() -> None:
     assert defaults["MOLLIE_API_KEY"] == "" and defaults["MOLLIE_API_URL"] == "https://api.mollie.com"
     assert defaults["PAYMENT_FORM_TARGETS"] == ["https://www.mollie.com"]
     assert defaults["OUTBOX_MAX_ATTEMPTS"] == 20
+    live_key = "live_abcDEF123"  # a made-up key  # pragma: allowlist secret
     live = settings(
         {
-            "MOLLIE_API_KEY": "live_abcDEF123",
+            "MOLLIE_API_KEY": live_key,
             "MOLLIE_CHECKOUT_ORIGINS": "https://a.example, https://b.example",
         },
         True,
     )
-    assert live["MOLLIE_API_KEY"] == "live_abcDEF123"
+    assert live["MOLLIE_API_KEY"] == live_key
     assert live["PAYMENT_FORM_TARGETS"] == ["https://a.example", "https://b.example"]
     for bad in (
-        {"MOLLIE_API_KEY": "sk_live_123"},
+        {"MOLLIE_API_KEY": "sk_live_123"},  # a made-up key  # pragma: allowlist secret
         {"MOLLIE_API_URL": "ftp://x"},
         {"MOLLIE_API_URL": "nonsense"},
     ):
         with pytest.raises(ConfigError):
             settings(bad, production=False)
     with pytest.raises(ConfigError, match="https"):
-        settings({"MOLLIE_API_KEY": "live_abc", "MOLLIE_API_URL": "http://mollie.example"}, production=True)
+        settings(
+            {
+                "MOLLIE_API_KEY": "live_abc",  # a made-up key  # pragma: allowlist secret
+                "MOLLIE_API_URL": "http://mollie.example",
+            },
+            production=True,
+        )

@@ -415,7 +415,7 @@ def test_a_link_not_this_services_for_this_invoice_is_403(app, portal, invoice, 
     elif forge == "other-service":  # workshop-scheduling's link: its own key and issuer
         token = jwt.encode(
             {**claims, "iss": "workshop-scheduling", "exp": now + 3600},
-            "workshop-scheduling-portal-link-key-0123456789",
+            "workshop-scheduling-portal-link-key-0123456789",  # a made-up key  # pragma: allowlist secret
             algorithm="HS256",
         )
     elif forge == "unknown-jti":  # signed with the right key but never issued

@@ -27,7 +27,8 @@ def _templates(name: str) -> dict:
 
 BEFORE = _templates("0002_default_templates.py")
 NOW = _templates("0004_portal_links_and_follow_ups.py")
-LINK = "https://portal.garage.example/x/eyJhbGciOiJIUzI1NiJ9.eyJwdXIiOiJ4In0.c2lnbmF0dXJl"
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJwdXIiOiJ4In0.c2lnbmF0dXJl"  # a made-up token  # pragma: allowlist secret
+LINK = f"https://portal.garage.example/x/{TOKEN}"
 
 
 def render(texts, data, language):
