@@ -65,6 +65,7 @@ class EverythingSchema(ma.Schema):
     only_city = ma.fields.Nested(AddressSchema, only=("city",), attribute="address", dump_only=True)
     first_tag = ma.fields.Pluck(TagSchema, "name", attribute="first")
     renamed = ma.fields.String(data_key="otherName", attribute="name", dump_only=True)
+    quoted = ma.fields.String(data_key='it\'s "quoted"\n', attribute="nickname", dump_only=True)
     city = ma.fields.String(attribute="address.city", dump_only=True)
     with_default = ma.fields.String(dump_default="fallback")
     with_callable_default = ma.fields.Integer(dump_default=lambda: 7)

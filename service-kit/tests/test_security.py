@@ -150,3 +150,34 @@ def test_rate_limit_headers_tell_the_client_where_it_stands(app, client):
 def test_a_rate_limit_store_that_fails_is_replaced_by_counting_in_memory(client):
     # Nothing listens on port 9: every request still gets its answer, and the limit holds.
     assert [client.get("/api/v1/toys").status_code for _ in range(4)] == [401, 401, 401, 429]
+
+
+def _redis_or_skip(url: str = "redis://127.0.0.1:6379/15") -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    return url
+
+
+def test_counting_in_redis_one_round_trip_and_after_the_script_is_flushed():
+    import redis
+
+    from service_kit.security import RateLimiter, _parsed
+
+    url = _redis_or_skip()
+    limiter = RateLimiter({"SERVICE_NAME": f"kit-test-{time.time_ns()}", "RATE_LIMIT_STORAGE_URL": url})
+    limit = _parsed("3 per minute")
+    counts = [limiter.hit("sub:anna/toys/GET", limit)[0] for _ in range(2)]
+    redis.Redis.from_url(
+        url
+    ).script_flush()  # Redis restarted, or scripts flushed: the script is loaded again
+    counts += [limiter.hit("sub:anna/toys/GET", limit)[0] for _ in range(2)]
+    assert counts == [1, 2, 3, 4]
+    assert limiter.hit("sub:bram/toys/GET", limit)[0] == 1
+    assert limiter._storage_down_until == 0.0  # never fell back to memory
+    # The counter expires with its window.
+    key = next(iter(redis.Redis.from_url(url).scan_iter(f"*{limiter.prefix}*anna*")))
+    assert 0 < redis.Redis.from_url(url).ttl(key) <= 60

@@ -6,6 +6,8 @@ import http
 import logging
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from inspect import iscoroutinefunction
+from types import MethodType
 from typing import Any, cast
 
 import marshmallow as ma
@@ -211,24 +213,26 @@ def _init_cors(app: Flask) -> None:
 class ServiceFlask(Flask):
     """Flask, remembering which hooks and views are plain functions: Flask asks
     ``inspect.iscoroutinefunction`` of every before/after/teardown hook and view on
-    every request (six calls deep each, a dozen times a request)."""
+    every request (six calls deep each, a dozen times a request). A view class's method
+    comes bound to a new instance each request: it is remembered by its function."""
 
     SYNC_CACHE_SIZE = 512
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._sync_functions: dict[Any, Callable[..., Any]] = {}
+        self._plain_functions: dict[Any, bool] = {}
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        key = func.__func__ if isinstance(func, MethodType) else func
         try:
-            return self._sync_functions[func]
+            plain = self._plain_functions[key]
         except KeyError:
-            sync = super().ensure_sync(func)
-            if len(self._sync_functions) < self.SYNC_CACHE_SIZE:  # hooks and views: a fixed set
-                self._sync_functions[func] = sync
-            return sync
+            plain = not iscoroutinefunction(func)
+            if len(self._plain_functions) < self.SYNC_CACHE_SIZE:  # hooks and views: a fixed set
+                self._plain_functions[key] = plain
         except TypeError:  # not hashable
-            return super().ensure_sync(func)
+            plain = not iscoroutinefunction(func)
+        return func if plain else super().ensure_sync(func)
 
 
 def create_service_app(

@@ -282,16 +282,17 @@ def current_actor() -> Actor:
 
 def request_principal(token: str) -> Principal:
     """Verify a token once per request (the rate limiter and the role check share it)."""
-    cached = g.get("_verified_token")
+    context = g._get_current_object()  # once, not through the proxy each time
+    cached = getattr(context, "_verified_token", None)
     if cached is not None and cached[0] == token:
         return cached[1]
     principal = current_app.extensions[EXTENSION].verify(token)
-    g._verified_token = (token, principal)
+    context._verified_token = (token, principal)
     return principal
 
 
 def authenticate() -> Principal:
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")  # request.headers["Authorization"]
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("a bearer token is required", headers=_challenge())
@@ -306,11 +307,13 @@ def requires_roles(*allowed: str) -> Callable[[Callable[..., Any]], Callable[...
     if unknown or not allowed:
         raise ValueError(f"unknown roles {sorted(unknown)}; roles are {ROLES}")
 
+    permitted = frozenset(allowed)
+
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = authenticate()
-            if not principal.roles & set(allowed):
+            if not principal.roles & permitted:
                 raise Forbidden(f"this needs one of the roles: {', '.join(allowed)}")
             return view(*args, **kwargs)
 

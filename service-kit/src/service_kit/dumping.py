@@ -34,10 +34,14 @@ from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import ensure_text_type
 
 Convert = Callable[[Any, str, Any], Any]  # (value, attribute name, object) -> dumped value
+# Per field: (key in the output, name to read, field, converter or None for field.serialize)
+Plan = list[tuple[str, str, ma.fields.Field, Convert | None]]
 _FIELD_SERIALIZE = ma.fields.Field.serialize
 _FIELD_GET_VALUE = ma.fields.Field.get_value
 _FIELD_IDENTITY = ma.fields.Field._serialize
 _READ_ERRORS = (KeyError, IndexError, TypeError, AttributeError)  # marshmallow's _get_value_for_key
+_ISO = (None, "iso", "iso8601")
+_ABSENT = object()  # DateTime formats that serialise with datetime.isoformat
 
 
 def fast_dump(schema: ma.Schema) -> ma.Schema:
@@ -71,8 +75,7 @@ def _compile(schema: ma.Schema) -> Callable[[Any, bool], Any]:
         return lambda obj, many: schema.dump(obj, many=many)
     make = schema.dict_class
     accessor = schema.get_attribute
-    # (key in the output, name to read, field, converter or None for field.serialize)
-    plan: list[tuple[str, str, ma.fields.Field, Convert | None]] = []
+    plan: Plan = []
     for attr_name, field in schema.dump_fields.items():
         key = field.data_key if field.data_key is not None else attr_name
         read = attr_name if field.attribute is None else field.attribute
@@ -88,21 +91,17 @@ def _compile(schema: ma.Schema) -> Callable[[Any, bool], Any]:
         else:
             plan.append((key, read, field, _converter(field)))
 
-    def one(obj: Any) -> Any:
+    def one(obj: Any) -> Any:  # an object with __getitem__ (a dict): read by key first
         result = make()
-        by_key = hasattr(obj, "__getitem__")
         for key, read, field, convert in plan:
             if convert is None:
                 value = field.serialize(read, obj, accessor=accessor)
                 if value is not missing:
                     result[key] = value
                 continue
-            if by_key:
-                try:
-                    value = obj[read]
-                except _READ_ERRORS:
-                    value = getattr(obj, read, missing)
-            else:
+            try:
+                value = obj[read]
+            except _READ_ERRORS:
                 value = getattr(obj, read, missing)
             if value is missing:
                 default = field.dump_default
@@ -112,12 +111,83 @@ def _compile(schema: ma.Schema) -> Callable[[Any, bool], Any]:
             result[key] = convert(value, read, obj)
         return result
 
+    by_attribute = _generated(plan, make, accessor, from_dict=False)
+    from_dict = _generated(plan, make, accessor, from_dict=True)
+
+    def pick(obj: Any) -> Any:
+        if type(obj) is dict:
+            return from_dict(obj)
+        return one(obj) if hasattr(obj, "__getitem__") else by_attribute(obj)
+
     def dump(obj: Any, many: bool) -> Any:
         if many and obj is not None:
-            return [one(each) for each in obj]
-        return one(obj)
+            return [pick(each) for each in obj]
+        return pick(obj)
 
     return dump
+
+
+def _generated(
+    plan: list[tuple[str, str, ma.fields.Field, Convert | None]],
+    make: type,
+    accessor: Any,
+    *,
+    from_dict: bool,
+) -> Callable[[Any], Any]:
+    """``one`` as one function written out field by field (no loop, no tuple unpacking,
+    the common conversions inline), for objects read by attribute (model instances,
+    dataclasses) or for plain dicts (by key, then attribute, as marshmallow reads one)."""
+    names: dict[str, Any] = {"missing": missing, "make": make, "accessor": accessor, "absent": _ABSENT}
+    lines = ["def one(obj):", "    result = make()"]
+    for n, (key, read, field, convert) in enumerate(plan):
+        names[f"field_{n}"], names[f"convert_{n}"] = field, convert
+        if convert is None:
+            lines += [
+                f"    value = field_{n}.serialize({read!r}, obj, accessor=accessor)",
+                "    if value is not missing:",
+                f"        result[{key!r}] = value",
+            ]
+            continue
+        if from_dict:  # dict's obj[key], and its attribute when the key is not there
+            lines += [
+                f"    value = obj.get({read!r}, absent)",
+                "    if value is absent:",
+                f"        value = getattr(obj, {read!r}, missing)",
+            ]
+        else:
+            lines.append(f"    value = getattr(obj, {read!r}, missing)")
+        if field.dump_default is not missing:
+            lines += [
+                "    if value is missing:",
+                f"        default = field_{n}.dump_default",
+                "        value = default() if callable(default) else default",
+            ]
+        lines += ["    if value is not missing:", f"        result[{key!r}] = {_inline(field, n, read)}"]
+    lines.append("    return result")
+    names.update(_INLINE_NAMES)
+    exec("\n".join(lines), names)  # source made above from field names, each a repr()
+    one: Callable[[Any], Any] = names["one"]
+    return one
+
+
+_INLINE_NAMES = {"ensure_text_type": ensure_text_type, "datetime": dt.datetime, "str": str, "type": type}
+
+
+def _inline(field: ma.fields.Field, n: int, read: str) -> str:
+    """The expression ``convert_{n}(value, read, obj)`` is, written out where simple."""
+    convert = _converter(field)
+    if convert is _identity:
+        return "value"
+    if convert is _string:
+        return "value if value is None or type(value) is str else ensure_text_type(value)"
+    if convert is _uuid:
+        return "None if value is None else str(value)"
+    call = f"convert_{n}(value, {read!r}, obj)"
+    if type(field) is ma.fields.Integer and not field.as_string:
+        return f"value if type(value) is int else {call}"
+    if type(field) is ma.fields.DateTime and field.format in _ISO:
+        return f"value.isoformat() if type(value) is datetime else {call}"
+    return call
 
 
 def _converter(field: ma.fields.Field) -> Convert:
@@ -134,7 +204,7 @@ def _converter(field: ma.fields.Field) -> Convert:
         return lambda value, attr, obj: (
             value if type(value) is int or value is None else serialize(value, attr, obj)
         )
-    if cls is ma.fields.DateTime and field.format in (None, "iso", "iso8601"):  # type: ignore[attr-defined]
+    if cls is ma.fields.DateTime and field.format in _ISO:  # type: ignore[attr-defined]
         serialize = field._serialize
         return lambda value, attr, obj: (
             value.isoformat() if type(value) is dt.datetime else serialize(value, attr, obj)

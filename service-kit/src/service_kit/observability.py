@@ -49,7 +49,8 @@ _PHONE = re.compile(r"(?<![\w+-])(\+\d|0\d)[\d ()-]{5,}(\d{2})(?![\w-])")
 
 def mask_personal_data(text: str) -> str:
     """Emails and phone numbers never reach the logs whole: a***@example.com, +3********78."""
-    text = _EMAIL.sub(r"\1***\2", text)
+    if "@" in text:  # the pattern needs one: most lines have none
+        text = _EMAIL.sub(r"\1***\2", text)
     return _PHONE.sub(lambda m: m.group(1) + "*" * (len(m.group(0)) - 4) + m.group(2), text)
 
 
@@ -133,8 +134,9 @@ def init_observability(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         incoming = request.environ.get(_REQUEST_ID_ENVIRON)
-        g.request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else new_request_id()
-        g.started = time.perf_counter()
+        context = g._get_current_object()  # once, not through the proxy each time
+        context.request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else new_request_id()
+        context.started = time.perf_counter()
 
     @app.after_request
     def _finish(response: Response) -> Response:

@@ -10,9 +10,10 @@ import threading
 import time
 from typing import Any, cast
 
-from flask import Flask, Response, g, request
+import redis
+from flask import Flask, Request, Response, g, request
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.storage import MemoryStorage, RedisStorage, Storage, storage_from_string
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service_kit import response_headers
@@ -102,12 +103,34 @@ class RateLimiter:
         counter = f"{self.prefix}/{limit.amount}-per-{window}s/{key}/{index}"
         if now >= self._storage_down_until:
             try:
-                return self.storage.incr(counter, window), (index + 1) * window
+                return self._incr(counter, window), (index + 1) * window
             except Exception as exc:  # any storage failure: count in memory meanwhile
                 with self._lock:
                     self._storage_down_until = now + self.FALLBACK_SECONDS
                 log.warning("rate limit storage failed (%s): counting in memory for a while", exc)
         return self.fallback.incr(counter, window), (index + 1) * window
+
+    def _incr(self, counter: str, window: int) -> int:
+        """The storage's INCR-with-expiry. For Redis, the library's own script sent on a
+        pooled connection directly: redis-py's command layer (retry wrapper, timing and
+        error callbacks) cost as much again as sending and reading. Anything unusual -
+        the script not loaded yet, a connection error - goes the library's way, which
+        loads the script and retries as before."""
+        storage = self.storage
+        if type(storage) is not RedisStorage:
+            return storage.incr(counter, window)
+        pool = storage.storage.connection_pool
+        connection = pool.get_connection()
+        try:
+            connection.send_command(
+                "EVALSHA", storage.lua_incr_expire.sha, 1, storage.prefixed_key(counter), window, 1
+            )
+            return int(connection.read_response())
+        except redis.RedisError:
+            connection.disconnect()  # its state is unknown: reconnected on next use
+            return storage.incr(counter, window)
+        finally:
+            pool.release(connection)
 
 
 def init_security(app: Flask) -> RateLimiter:
@@ -115,12 +138,12 @@ def init_security(app: Flask) -> RateLimiter:
     limiter = RateLimiter(app.config)
     config = app.config
 
-    def rate_limit(path: str) -> None:
-        if not config["RATE_LIMIT_ENABLED"] or path in UNLIMITED_PATHS:
+    def rate_limit(req: Request) -> None:
+        if not config["RATE_LIMIT_ENABLED"] or req.path in UNLIMITED_PATHS:
             return
         principal = _verified_principal()  # verified once: the key and the limit share it
         limit = _parsed(_limit_for_request(config, principal))
-        key = f"{_client_key(principal)}/{request.endpoint or 'unmatched'}/{request.method}"
+        key = f"{_client_key(principal)}/{req.endpoint or 'unmatched'}/{req.method}"
         count, resets_at = limiter.hit(key, limit)
         g.rate_limit = (limit.amount, max(0, limit.amount - count), resets_at)
         if count > limit.amount:
@@ -132,9 +155,10 @@ def init_security(app: Flask) -> RateLimiter:
     @app.before_request
     def _limits() -> None:
         # One hook for both (Flask's per-hook work is not free); the rate limit first.
-        rate_limit(request.path)
+        req = request._get_current_object()  # type: ignore[attr-defined]  # once, not per attribute
+        rate_limit(req)
         # Werkzeug enforces MAX_CONTENT_LENGTH only when the body is read; refuse early.
-        if (request.content_length or 0) > config["MAX_CONTENT_LENGTH"]:
+        if (req.content_length or 0) > config["MAX_CONTENT_LENGTH"]:
             raise RequestEntityTooLarge(f"the request body may be at most {config['MAX_BODY_BYTES']} bytes")
 
     @app.after_request

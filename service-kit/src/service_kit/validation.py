@@ -36,6 +36,9 @@ def _unstorable_fields(value: object, path: str = "") -> list[str]:
 def refuse_unstorable_text() -> None:
     """422 for text no service could store, whatever the endpoint, before it is parsed:
     the query (every value of a repeated parameter) and a JSON body."""
+    environ = request.environ
+    if not environ.get("QUERY_STRING") and not environ.get("CONTENT_TYPE"):
+        return  # no query and no typed body: nothing to check (most reads)
     fields = [name for name, values in request.args.lists() if _unstorable_fields([name, *values])]
     if request.is_json:
         # Also without a Content-Length (a chunked body); a body that is not JSON is

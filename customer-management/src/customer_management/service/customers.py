@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from customer_management import domain
@@ -80,6 +80,21 @@ def register_customer(
 
 def get_customer(*, session: Session, customer_id: uuid.UUID) -> Customer:
     customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise domain.CustomerNotFound(customer_id)
+    return customer
+
+
+# Built once: session.get builds its SELECT (and adapts its WHERE clause) on every call,
+# about 0.2M of the read's 2.7M instructions; this statement is only looked up in the
+# compiled cache (docs/performance.md, "instructions per request").
+_CUSTOMER_BY_ID = select(Customer).where(Customer.id == bindparam("customer_id"))
+
+
+def read_customer(*, session: Session, customer_id: uuid.UUID) -> Customer:
+    """``get_customer`` for the read (GET) path: the same customer, by a statement built
+    once (the writes keep ``session.get``, which a session's identity map answers)."""
+    customer = session.execute(_CUSTOMER_BY_ID, {"customer_id": customer_id}).scalar_one_or_none()
     if customer is None:
         raise domain.CustomerNotFound(customer_id)
     return customer
