@@ -22,6 +22,7 @@ VEHICLES = "/api/v1/vehicles"
 JOBS = "/api/v1/maintenance-jobs"
 CANNED_JOBS = "/api/v1/canned-jobs"
 NOTIFICATIONS = "/api/v1/notifications"
+PUSH_SUBSCRIPTIONS = "/api/v1/notifications/push-subscriptions"
 STAMP = "2026-01-05T09:00:00+00:00"
 KNOWN_VEHICLE_FACTS = ("vin", "colour", "odometer", "deregistered_at")
 JOB_CREATE_FIELDS = (
@@ -318,14 +319,26 @@ class FakeJobs(ContractServer):
 
 
 class FakeNotifications(ContractServer):
-    """notification-management's POST /api/v1/notifications: the request checked
-    against what it accepts, 202 with the notification it would make."""
+    """notification-management's POST /api/v1/notifications (and .../push-subscriptions):
+    the request checked against what it accepts, 202 with the notification it would make
+    (201 with the subscription)."""
 
     def __init__(self) -> None:
         super().__init__(NOTIFICATIONS_CONTRACT)
 
     def handle(self, request: Received) -> tuple[int, Any, str]:
         body = request.json
+        if request.path == PUSH_SUBSCRIPTIONS:
+            validate_request(NOTIFICATIONS_CONTRACT, "POST", PUSH_SUBSCRIPTIONS, body)
+            subscription = {
+                "id": str(uuid.uuid4()),
+                "customer_id": body["customer_id"],
+                "push_service": "https://" + body["endpoint"].split("/")[2],
+                "created_at": now_iso(),
+                "created_by": "workshop-scheduling",
+                "last_sent_at": None,
+            }
+            return 201, subscription, PUSH_SUBSCRIPTIONS
         validate_request(NOTIFICATIONS_CONTRACT, "POST", NOTIFICATIONS, body)
         stamp = now_iso()
         notification = {

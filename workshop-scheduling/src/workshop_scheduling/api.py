@@ -60,6 +60,8 @@ from workshop_scheduling.schemas import (
     PortalCancelSchema,
     PortalDayArgsSchema,
     PortalMoveSchema,
+    PortalPushAcceptedSchema,
+    PortalPushSubscriptionSchema,
     SettingsSchema,
     SettingsUpdateSchema,
     TechnicianCreateSchema,
@@ -109,7 +111,8 @@ portal_appointment_blp = ServiceBlueprint(
     __name__,
     url_prefix="/api/v1/portal/appointment",
     description="The customer portal only (role portal, with an appointment link in Portal-Link): "
-    "the one appointment the link names - see, confirm, free times, move, cancel",
+    "the one appointment the link names - see, confirm, free times, move, cancel, get its "
+    "messages on the phone (Web Push)",
 )
 portal_booking_blp = ServiceBlueprint(
     "portal-booking",
@@ -626,6 +629,22 @@ class PortalCancel(MethodView):
             cutoff=_cutoff(),
             client_address=portal_client_address(),
         )
+
+
+@portal_appointment_blp.route("/push-subscription")
+class PortalPushSubscription(MethodView):
+    @portal_appointment_blp.link("appointment")
+    @portal_appointment_blp.transactional
+    @portal_appointment_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @portal_appointment_blp.arguments(PortalPushSubscriptionSchema)
+    @portal_appointment_blp.response(202, PortalPushAcceptedSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Get the customer's messages on this browser or phone (Web Push)
+
+        The browser's PushSubscription (endpoint, keys) is stored in notification-management,
+        through the outbox, for the customer the link was sent to and nobody else; sending it
+        again changes nothing, renewed keys replace the old ones."""
+        return portal.subscribe_to_push(session=db.session(), link=current_link(), subscription=data)
 
 
 @portal_booking_blp.route("")

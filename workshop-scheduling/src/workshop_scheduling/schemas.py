@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import marshmallow as ma
 from marshmallow import validate
@@ -616,6 +618,57 @@ class PortalBookSchema(InputSchema):
         required=True,
         validate=validate.Range(min=1, max=24 * 60),
         metadata={"description": "minutes, a multiple of the slot"},
+    )
+
+
+# Web Push: what the browser's PushSubscription.toJSON() gives, bounded as
+# notification-management's push-subscriptions operation accepts it.
+BASE64URL = r"^[A-Za-z0-9_-]+={0,2}$"
+
+
+def _push_endpoint(value: str) -> None:
+    """An https URL with a host and nothing hidden in it (no credentials, no spaces):
+    notification-management checks it against the push services it posts to."""
+    bad = ma.ValidationError("must be the push service's https URL")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        raise bad from None
+    if not host or parts.scheme != "https" or "@" in parts.netloc or re.search(r"\s", value):
+        raise bad
+
+
+class PortalPushKeysSchema(InputSchema):
+    p256dh = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=100), validate.Regexp(BASE64URL, error="must be base64url")],
+        metadata={"description": "the subscription's P-256 public key, base64url"},
+    )
+    auth = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=40), validate.Regexp(BASE64URL, error="must be base64url")],
+        metadata={"description": "its authentication secret, base64url"},
+    )
+
+
+class PortalPushSubscriptionSchema(InputSchema):
+    endpoint = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=2000), _push_endpoint],
+        metadata={"description": "the push service's https URL for the device"},
+    )
+    keys = ma.fields.Nested(PortalPushKeysSchema, required=True)
+    expirationTime = ma.fields.Float(  # the browser's own name
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "as the browser gives it; not used"},
+    )
+
+
+class PortalPushAcceptedSchema(ma.Schema):
+    push_service = ma.fields.String(
+        required=True, metadata={"description": "the endpoint's origin (the rest is a secret)"}
     )
 
 

@@ -58,6 +58,7 @@ class TestRoles(RoleTableTests):
         ("GET", "/api/v1/portal/appointment/availability?date=2030-01-07", PORTAL),
         ("POST", "/api/v1/portal/appointment/move", PORTAL),
         ("POST", "/api/v1/portal/appointment/cancel", PORTAL),
+        ("POST", "/api/v1/portal/appointment/push-subscription", PORTAL),
         ("GET", "/api/v1/portal/booking", PORTAL),
         ("GET", "/api/v1/portal/booking/availability?date=2030-01-07&duration_minutes=60", PORTAL),
         ("POST", "/api/v1/portal/booking", PORTAL),

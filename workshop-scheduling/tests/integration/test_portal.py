@@ -29,6 +29,17 @@ from ..helpers import local
 PORTAL = "/api/v1/portal"
 APPOINTMENT = f"{PORTAL}/appointment"
 BOOKING = f"{PORTAL}/booking"
+PUSH = f"{APPOINTMENT}/push-subscription"
+PUSH_SUBSCRIPTIONS = "/api/v1/notifications/push-subscriptions"
+# As a browser's PushSubscription.toJSON() gives it (a P-256 point, 16 octets of secret).
+SUBSCRIPTION = {
+    "endpoint": "https://fcm.googleapis.com/fcm/send/dGVzdA:APA91bHkxPush",
+    "expirationTime": None,
+    "keys": {
+        "p256dh": "BNCDGlWqa7_J2WZw-d-hiXJVuokKUBUZNGlQUEFgcJ5jOmu-DLo6Ke1F33L1zO1G_s_UoxXAQkXfMEe0o0cAxZY",
+        "auth": "tBHItJI5svbpez7KI4CCXg",
+    },
+}
 
 
 def token_of(message: Any) -> str:
@@ -56,7 +67,10 @@ class Portal:
         return self.client.post(path, json=body or {}, headers=self.headers(link, **headers))
 
     def messages(self, type_: str) -> list[Any]:
-        return [r for r in self.outbox_rows(target="notification-management") if r.body["type"] == type_]
+        return [r for r in self.outbox_rows(target="notification-management") if r.body.get("type") == type_]
+
+    def push_subscriptions(self) -> list[Any]:
+        return [r for r in self.outbox_rows(target="notification-management") if r.path == PUSH_SUBSCRIPTIONS]
 
     def link_of(self, appointment: dict[str, Any]) -> str:
         """The link the appointment's confirmation carried."""
@@ -377,6 +391,7 @@ def every_appointment_call(link: str | None, portal: Portal, day: Any) -> list[A
         portal.get(f"{APPOINTMENT}/availability", link, date=day.isoformat()),
         portal.post(f"{APPOINTMENT}/move", link, move),
         portal.post(f"{APPOINTMENT}/cancel", link),
+        portal.post(PUSH, link, SUBSCRIPTION),
     ]
 
 
@@ -497,6 +512,104 @@ def test_an_expired_or_revoked_link_is_410_and_changes_nothing(booked, portal, w
     for response in every_appointment_call(fresh, portal, workshop.day):
         assert_problem(response, 410, "link-revoked")
     assert snapshot(workshop, fake_jobs, portal, appointment) == before
+
+
+# ------------------------------------------------------------------ Web Push
+
+
+def test_a_push_subscription_is_sent_for_the_link_s_customer(booked, portal, workshop, fake_jobs):
+    appointment, link = booked
+    before = snapshot(workshop, fake_jobs, portal, appointment)[:2]
+    response = portal.post(PUSH, link, SUBSCRIPTION)
+    assert response.status_code == 202, response.get_json()
+    assert response.get_json() == {"push_service": "https://fcm.googleapis.com"}
+    [row] = portal.push_subscriptions()
+    assert row.method == "POST"
+    assert row.body == {
+        "customer_id": appointment["customer_id"],
+        "endpoint": SUBSCRIPTION["endpoint"],
+        "keys": SUBSCRIPTION["keys"],
+    }
+    assert row.idempotency_key.startswith("push-subscription-")
+    assert SUBSCRIPTION["endpoint"] not in row.idempotency_key
+    # The same subscription again is the same request; renewed keys are a new one.
+    assert portal.post(PUSH, link, SUBSCRIPTION).status_code == 202
+    assert len(portal.push_subscriptions()) == 1
+    renewed = {**SUBSCRIPTION, "keys": {**SUBSCRIPTION["keys"], "auth": "AAAAAAAAAAAAAAAAAAAAAA"}}
+    assert portal.post(PUSH, link, renewed).status_code == 202
+    first, second = portal.push_subscriptions()
+    assert second.body["keys"]["auth"] == "AAAAAAAAAAAAAAAAAAAAAA"
+    assert first.idempotency_key != second.idempotency_key
+    # Nothing else changed: the appointment and its job are as they were.
+    assert snapshot(workshop, fake_jobs, portal, appointment)[:2] == before
+
+
+def test_a_push_subscription_is_the_customer_s_of_the_link_not_of_the_body(booked, portal):
+    _appointment, link = booked
+    body = {**SUBSCRIPTION, "customer_id": str(uuid.uuid4())}
+    assert_problem(portal.post(PUSH, link, body), 422)
+    assert portal.push_subscriptions() == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"endpoint": None},
+        {"endpoint": "http://fcm.googleapis.com/fcm/send/x"},
+        {"endpoint": "https://"},
+        {"endpoint": "https://user:pw@fcm.googleapis.com/x"},
+        {"endpoint": "https://[::1/x"},
+        {"endpoint": "https://fcm.googleapis.com/a b"},
+        {"endpoint": "https://fcm.googleapis.com/" + "x" * 2000},
+        {"endpoint": "javascript:alert(1)"},
+        {"keys": None},
+        {"keys": {}},
+        {"keys": {"p256dh": "BNcR"}},
+        {"keys": {"p256dh": "not base64!", "auth": "tBHItJI5svbpez7KI4CCXg"}},
+        {"keys": {"p256dh": "B" * 101, "auth": "tBHItJI5svbpez7KI4CCXg"}},
+        {"keys": {"p256dh": "BNcR", "auth": "a" * 41}},
+        {"keys": {"p256dh": "BNcR", "auth": "tBHI\x00"}},
+        {"expirationTime": "tomorrow"},
+        {"appointment_id": str(uuid.uuid4())},
+    ],
+)
+def test_a_bad_push_subscription_is_refused_and_sends_nothing(booked, portal, change):
+    _appointment, link = booked
+    response = portal.post(PUSH, link, {**SUBSCRIPTION, **change})
+    assert response.status_code in (400, 422), response.get_json()
+    assert response.mimetype == "application/problem+json"
+    assert portal.push_subscriptions() == []
+
+
+def test_a_push_subscription_without_the_portal_s_token_or_a_link_is_refused(
+    booked, portal, client, auth_headers
+):
+    _appointment, link = booked
+    assert_problem(client.post(PUSH, json=SUBSCRIPTION, headers={"Portal-Link": link}), 401)
+    for role in ("admin", "advisor", "service"):
+        staff = {**auth_headers(role), "Portal-Link": link}
+        assert_problem(client.post(PUSH, json=SUBSCRIPTION, headers=staff), 403)
+    assert_problem(portal.post(PUSH, None, SUBSCRIPTION), 403, "link-not-valid")
+    assert portal.push_subscriptions() == []
+
+
+def test_the_relay_delivers_a_push_subscription_as_notification_management_accepts(booked, portal, app):
+    _appointment, link = booked
+    assert portal.post(PUSH, link, SUBSCRIPTION).status_code == 202
+    receiver = FakeNotifications()
+    before = app.config["NOTIFICATION_MANAGEMENT_URL"]
+    app.config["NOTIFICATION_MANAGEMENT_URL"] = receiver.url
+    try:
+        with app.app_context():
+            OutboxRelay.for_app(app).run_once()
+    finally:
+        app.config["NOTIFICATION_MANAGEMENT_URL"] = before
+        receiver.stop()
+    [sent] = [r for r in receiver.requests if r.path == PUSH_SUBSCRIPTIONS]
+    assert sent.json["keys"] == SUBSCRIPTION["keys"]
+    assert sent.headers["Idempotency-Key"].startswith("push-subscription-")
+    assert receiver.violations == []
+    assert [r.status for r in portal.push_subscriptions()] == ["delivered"]
 
 
 # ---------------------------------------------------------------------- booking

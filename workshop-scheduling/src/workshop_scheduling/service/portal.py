@@ -1,7 +1,8 @@
 """What the customer portal may do here, each for the one thing its link names
 (docs/customer-portal.md): see, confirm, move or cancel one appointment (an
 ``appointment`` link, sent with the confirmation, reschedule and reminder messages);
-see the work one can book and book a visit for one vehicle (a ``booking`` link, sent
+subscribe the customer's browser to Web Push from the appointment page; see the work
+one can book and book a visit for one vehicle (a ``booking`` link, sent
 with ``booking_invitation`` and issue 19's follow-ups). And the staff's invitation that
 sends a booking link.
 
@@ -22,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -233,6 +235,27 @@ def cancel_appointment(
         now=now,
     )
     return _view(cancelled, rules, cutoff, now)
+
+
+def subscribe_to_push(*, session: Session, link: Link, subscription: dict[str, Any]) -> dict[str, Any]:
+    """The customer's browser subscribes to Web Push from the appointment page: the
+    subscription goes to notification-management through the outbox (in this
+    transaction), for the customer the link was sent to and nobody else. Sending it again
+    is one request; notification-management renews a known endpoint."""
+    appointment = _linked_appointment(session, link)
+    endpoint: str = subscription["endpoint"]
+    enqueue(
+        session,
+        notification_management.subscribe_push(
+            customer_id=appointment.customer_id,
+            endpoint=endpoint,
+            p256dh=subscription["keys"]["p256dh"],
+            auth=subscription["keys"]["auth"],
+        ),
+    )
+    session.flush()
+    parts = urlsplit(endpoint)
+    return {"push_service": f"{parts.scheme}://{parts.netloc}"}
 
 
 # --------------------------------------------------------------------------- booking
