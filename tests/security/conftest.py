@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +141,35 @@ def body_fields(contracts):
 @pytest.fixture(scope="session")
 def fill_path():
     return concrete_path
+
+
+def headers_of_a_caller(app: Any, operation: dict[str, Any], subject: str) -> dict[str, str]:
+    """What a caller the operation admits sends: a token with its first role, and for a
+    customer-portal operation (``x-link-purpose``) a live link of that purpose, issued by
+    the service itself for a made-up thing, so the walk reaches the operation's input
+    checks (the view would refuse the made-up thing only after them)."""
+    from service_kit.auth import mint_token
+    from service_kit.db import current_db
+    from service_kit.links import LINK_HEADER, issue_link
+
+    token = mint_token(app.config, roles=[operation["x-roles"][0]], subject=subject)
+    headers = {"Authorization": f"Bearer {token}"}
+    purpose = operation.get("x-link-purpose")
+    if purpose:
+        with app.test_request_context():
+            session = current_db().session
+            link = issue_link(
+                session,
+                purpose=purpose,
+                resource_id=uuid.uuid4(),
+                customer_id=uuid.uuid4(),
+                valid_for=timedelta(hours=1),
+            )
+            session.commit()
+        headers[LINK_HEADER] = link
+    return headers
+
+
+@pytest.fixture(scope="session")
+def caller_headers() -> Any:
+    return headers_of_a_caller

@@ -301,8 +301,8 @@ class ConversationDetailSchema(ConversationSchema):
 class ConversationDetailArgsSchema(ma.Schema):
     limit = ma.fields.Integer(
         load_default=100,
-        validate=validate.Range(min=1, max=500),
-        metadata={"description": "messages, 1 to 500"},
+        validate=validate.Range(min=1, max=200),
+        metadata={"description": "messages, 1 to 200"},
     )
 
 
