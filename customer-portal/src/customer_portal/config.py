@@ -1,12 +1,14 @@
 """customer-portal settings: the kit's, where the three services it calls answer, how it
 gets its own service identity (identity's client ``customer-portal``, role ``portal``,
-client credentials), the garage's name and phone number for the pages, and the limit on
-link use per client address."""
+client credentials), the garage's name and phone number for the pages, the limit on
+link use per client address, and the Web Push key the appointment page subscribes with."""
 
 from __future__ import annotations
 
+import base64
 import importlib
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -73,6 +75,9 @@ def load_config(
         # customer's address is the one they saw. None in development, one in production.
         PROXY_HOPS=env_int(env, "PROXY_HOPS", 1 if production else 0, low=0, high=5),
         WORKSHOP_TIME_ZONE=env.get("WORKSHOP_TIME_ZONE", "Europe/Amsterdam"),
+        # Web Push: notification-management's VAPID public key (its `vapid-public-key`
+        # command prints it), the browser's applicationServerKey. Empty: no push button.
+        PUSH_VAPID_PUBLIC_KEY=vapid_public_key(env.get("PUSH_VAPID_PUBLIC_KEY", "")),
     )
     if production:
         missing = [
@@ -91,6 +96,21 @@ def load_config(
     config.update(payment_settings(env, production))
     config.update(overrides or {})
     return config
+
+
+def vapid_public_key(value: str) -> str:
+    """The key as the browser takes it: base64url of an uncompressed P-256 point (65
+    octets, the first 4), without padding; anything else is a mistake in the settings."""
+    key = value.strip().rstrip("=")
+    if not key:
+        return ""
+    try:
+        raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    except ValueError:
+        raw = b""
+    if len(raw) != 65 or raw[0] != 4 or not re.fullmatch(r"[A-Za-z0-9_-]+", key):
+        raise ConfigError("PUSH_VAPID_PUBLIC_KEY must be a VAPID public key (base64url, 65 octets)")
+    return key
 
 
 def payment_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
