@@ -78,7 +78,9 @@ def test_an_estimate_is_approved_line_by_line_from_the_emailed_link(
     assert not context.refused
 
 
-def test_an_appointment_is_moved_to_another_free_time(portal: Any, offline_context: Any) -> None:
+def test_an_appointment_is_moved_to_another_free_time(
+    portal: Any, offline_context: Any, screenshot: Any
+) -> None:
     from portal_harness import SCHEDULING, confirmed_appointment
 
     from service_kit.garage_harness import Api
@@ -88,6 +90,7 @@ def test_an_appointment_is_moved_to_another_free_time(portal: Any, offline_conte
     page = context.new_page()
     assert page.goto(booked["link"]).status == 200
     fits_a_phone(page)
+    screenshot(page, "portal-appointment")
     page.click("text=Move to another time")
     for days in range(4, 20):
         page.fill("#date", (date.today() + timedelta(days=days)).isoformat())
@@ -106,7 +109,7 @@ def test_an_appointment_is_moved_to_another_free_time(portal: Any, offline_conte
 
 
 def test_feedback_is_given_with_stars_and_a_comment(
-    portal: Any, offline_context: Any, accessibility_violations: Any
+    portal: Any, offline_context: Any, accessibility_violations: Any, screenshot: Any
 ) -> None:
     from portal_harness import JOBS, handed_over
 
@@ -120,6 +123,7 @@ def test_feedback_is_given_with_stars_and_a_comment(
     fits_a_phone(page)
     page.click("label[for='rating-4']")
     page.fill("#comment", "Snel en vriendelijk")
+    screenshot(page, "portal-feedback")
     page.click("button[type=submit]")
     page.wait_for_selector("text=Bedankt voor uw beoordeling")
     assert accessibility_violations(page) == []
