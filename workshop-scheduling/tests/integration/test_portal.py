@@ -33,9 +33,11 @@ PUSH = f"{APPOINTMENT}/push-subscription"
 PUSH_SUBSCRIPTIONS = "/api/v1/notifications/push-subscriptions"
 # As a browser's PushSubscription.toJSON() gives it (a P-256 point, 16 octets of secret).
 SUBSCRIPTION = {
+    # pragma: allowlist nextline secret
     "endpoint": "https://fcm.googleapis.com/fcm/send/dGVzdA:APA91bHkxPush",
     "expirationTime": None,
     "keys": {
+        # pragma: allowlist nextline secret
         "p256dh": "BNCDGlWqa7_J2WZw-d-hiXJVuokKUBUZNGlQUEFgcJ5jOmu-DLo6Ke1F33L1zO1G_s_UoxXAQkXfMEe0o0cAxZY",
         "auth": "tBHItJI5svbpez7KI4CCXg",
     },
@@ -557,6 +559,7 @@ def test_a_push_subscription_is_the_customer_s_of_the_link_not_of_the_body(booke
         {"endpoint": None},
         {"endpoint": "http://fcm.googleapis.com/fcm/send/x"},
         {"endpoint": "https://"},
+        # pragma: allowlist nextline secret
         {"endpoint": "https://user:pw@fcm.googleapis.com/x"},
         {"endpoint": "https://[::1/x"},
         {"endpoint": "https://fcm.googleapis.com/a b"},
