@@ -9,6 +9,7 @@ the invoice_issued message invoicing sent, the payment read back from invoicing.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
@@ -178,7 +179,7 @@ def test_an_invoice_of_the_real_garage_is_paid_on_a_phone_and_invoicing_shows_it
     pay.click()
 
     page.wait_for_url(f"{mollie.url}/checkout/*")  # the provider's checkout
-    payment = mollie.only_payment()
+    payment = mollie.payment(page.url.rsplit("/", 1)[1])
     assert payment["amount"] == {"value": amount, "currency": "EUR"}
     page.get_by_role("button", name=f"Pay EUR {amount} with iDEAL").click()
 
@@ -190,7 +191,8 @@ def test_an_invoice_of_the_real_garage_is_paid_on_a_phone_and_invoicing_shows_it
     screenshot(page, "portal-paid")
     checker.goto(page.url)
     assert accessibility_violations(checker) == []  # the paid page
-    assert mollie.webhook_calls == [(payment["id"], 200)]  # Mollie's webhook reached the portal
+    # Mollie's webhook reached the portal, once
+    assert [call for call in mollie.webhook_calls if call[0] == payment["id"]] == [(payment["id"], 200)]
 
     # invoicing itself, as staff see it: paid at once, one online payment; Mollie's webhook
     # again and the relay later record nothing more.
@@ -213,3 +215,31 @@ def test_an_invoice_of_the_real_garage_is_paid_on_a_phone_and_invoicing_shows_it
     assert "Paid" in page.locator("main .notice").inner_text()
     assert page.get_by_role("button", name=f"Pay €{amount}").count() == 0
     assert context.refused == [] and checker.context.refused == []
+
+
+# Not strict: the page is right when its own delivery wins the race with the webhook's.
+@pytest.mark.xfail(
+    strict=False,
+    reason="the return page counts the payment twice when Mollie's webhook recorded it in "
+    "invoicing a moment before (payments.views.shown_invoice adds a payment whose "
+    "recorded_at the webhook's delivery has not set yet to invoicing's paid, which "
+    "already holds it): 'Paid €145.20' on a €72.60 invoice",
+)
+def test_the_paid_page_counts_the_payment_once(
+    paying_garage: tuple[Any, FakeMollie], offline_context: Any
+) -> None:
+    from portal_harness import issued_invoice
+
+    garage, mollie = paying_garage
+    link = issued_invoice(garage, "Sem Mulder")["link"]
+    page = offline_context(locale="en-GB", **MOBILE).new_page()
+    page.goto(link)
+    page.locator("form[action$='/pay'] button").click()
+    page.wait_for_url(f"{mollie.url}/checkout/*")
+    page.get_by_role("button", name=re.compile("with iDEAL$")).click()
+    page.wait_for_url(f"{link}/paid")
+    shown = {
+        dt.inner_text(): dt.locator("xpath=following-sibling::dd[1]").inner_text()
+        for dt in page.locator("dl.facts dt").all()
+    }
+    assert shown["Paid"] == shown["Total"] and shown["Balance due"] == "€0.00"
