@@ -80,6 +80,11 @@ def test_updates_are_offered_and_the_subscription_reaches_notification_managemen
     fits_a_phone(page)
     scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
     assert scope == portal.portal_url + "/", scope
+    # A tap on a notification opens the page the message links to, if it is the portal's.
+    [worker] = context.service_workers
+    assert worker.evaluate(f"portalPage({booked['link']!r})") == booked["link"]
+    for elsewhere in ("https://evil.example/appointment/x", "javascript:alert(1)", "//evil.example/"):
+        assert worker.evaluate(f"portalPage({elsewhere!r})") == scope
     button.click()
     page.wait_for_selector("text=Done: this phone will get updates about your appointment.")
     assert page.evaluate("window.subscribedWith") == 65  # the garage's key, as bytes
