@@ -79,6 +79,10 @@ class Invoicing:
             "balance_due": balance,
             "status": status,
             "totals": {**self.invoice["totals"], "paid": paid, "outstanding": balance},
+            "online_payments": [
+                *self.invoice.get("online_payments", []),
+                {k: body[k] for k in ("provider", "provider_payment_id", "amount")},
+            ],
         }
         now = datetime.now(UTC).isoformat()
         first = {

@@ -149,6 +149,7 @@ def invoice(**changes: Any) -> dict[str, Any]:
         "paid": 0,
         "balance_due": 12100,
         "refund_due": 0,
+        "online_payments": [],
     }
     body.update(changes)
     return body

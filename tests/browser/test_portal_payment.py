@@ -217,14 +217,8 @@ def test_an_invoice_of_the_real_garage_is_paid_on_a_phone_and_invoicing_shows_it
     assert context.refused == [] and checker.context.refused == []
 
 
-# Not strict: the page is right when its own delivery wins the race with the webhook's.
-@pytest.mark.xfail(
-    strict=False,
-    reason="the return page counts the payment twice when Mollie's webhook recorded it in "
-    "invoicing a moment before (payments.views.shown_invoice adds a payment whose "
-    "recorded_at the webhook's delivery has not set yet to invoicing's paid, which "
-    "already holds it): 'Paid €145.20' on a €72.60 invoice",
-)
+# The return page and Mollie's webhook race to record the payment in invoicing: whichever
+# wins, the page counts it once (invoicing's online_payments say whether it has it).
 def test_the_paid_page_counts_the_payment_once(
     paying_garage: tuple[Any, FakeMollie], offline_context: Any
 ) -> None:
@@ -243,3 +237,4 @@ def test_the_paid_page_counts_the_payment_once(
         for dt in page.locator("dl.facts dt").all()
     }
     assert shown["Paid"] == shown["Total"] and shown["Balance due"] == "€0.00"
+    assert page.get_by_text("Your payment will show in our records shortly.").count() == 0

@@ -486,6 +486,12 @@ class PortalLineSchema(ma.Schema):
     gross = ma.fields.Integer(required=True)
 
 
+class PortalOnlinePaymentSchema(ma.Schema):
+    provider = ma.fields.String(required=True)
+    provider_payment_id = ma.fields.String(required=True)
+    amount = ma.fields.Integer(required=True, metadata=MONEY)
+
+
 class PortalInvoiceSchema(ma.Schema):
     """The invoice as its customer sees it through the pay link."""
 
@@ -507,6 +513,11 @@ class PortalInvoiceSchema(ma.Schema):
     paid = ma.fields.Integer(required=True, metadata={"description": "payments less refunds"})
     balance_due = ma.fields.Integer(required=True, metadata={"description": "still to pay; never below zero"})
     refund_due = ma.fields.Integer(required=True, metadata={"description": "paid beyond what is owed"})
+    online_payments = ma.fields.List(
+        ma.fields.Nested(PortalOnlinePaymentSchema),
+        required=True,
+        metadata={"description": "the payments taken online that are on the invoice (in `paid`)"},
+    )
 
 
 class PortalInvoiceBalanceSchema(ma.Schema):

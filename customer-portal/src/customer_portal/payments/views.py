@@ -140,8 +140,14 @@ def invoice_paid(token: str) -> str | Response:
 def shown_invoice(invoice: dict[str, Any] | None, payment: Payment) -> dict[str, Any]:
     """The invoice's figures as shown on the return page: invoicing's, with a paid
     payment it has not recorded yet counted in (the invoice shows paid at once); the
-    portal's own row alone when invoicing is not answering."""
-    waiting = payment.paid_amount if payment.status == PAID and payment.recorded_at is None else 0
+    portal's own row alone when invoicing is not answering. Whether invoicing has it is
+    invoicing's word (its ``online_payments``), not the row's ``recorded_at``: the record
+    may have arrived while the row was not yet marked."""
+    recorded = {
+        (each["provider"], each["provider_payment_id"]) for each in (invoice or {}).get("online_payments", [])
+    }
+    known = (payment.provider, payment.provider_payment_id) in recorded
+    waiting = payment.paid_amount if payment.status == PAID and not known else 0
     if invoice is None:
         return {
             "number": payment.invoice_number,
@@ -150,6 +156,7 @@ def shown_invoice(invoice: dict[str, Any] | None, payment: Payment) -> dict[str,
             "paid": payment.paid_amount if payment.status == PAID else None,
             "balance_due": None,
             "settled": payment.status == PAID,
+            "on_its_way": payment.status == PAID,
         }
     balance = max(0, int(invoice["balance_due"]) - (waiting or 0))
     return {
@@ -159,6 +166,7 @@ def shown_invoice(invoice: dict[str, Any] | None, payment: Payment) -> dict[str,
         "paid": int(invoice["paid"]) + (waiting or 0),
         "balance_due": balance,
         "settled": balance == 0,
+        "on_its_way": bool(waiting),  # paid, not yet in invoicing's books
     }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from invoicing.models import Invoice
+from invoicing.models import Invoice, Payment
 from invoicing.service import payments
 from invoicing.service.read_models import InvoiceAsShown, invoice_as_shown
 from invoicing.service.settings import Settings
@@ -46,6 +46,9 @@ class PortalInvoice:
 
     invoice: InvoiceAsShown
     garage: Letterhead
+    # The payments taken online that are on the invoice: the portal counts a payment it
+    # knows of only when it is not among them (its record may still be on its way).
+    online_payments: tuple[Payment, ...] = ()
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -63,7 +66,8 @@ class PortalInvoice:
 
 def show_invoice(session: Session, *, link: Link, settings: Settings, garage: Letterhead) -> PortalInvoice:
     invoice = linked_invoice(session, link)
-    return PortalInvoice(invoice_as_shown(invoice, settings=settings), garage)
+    online = tuple(payment for payment in invoice.payments if payment.provider_payment_id is not None)
+    return PortalInvoice(invoice_as_shown(invoice, settings=settings), garage, online)
 
 
 def record_payment(
