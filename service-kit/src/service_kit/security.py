@@ -122,15 +122,21 @@ class RateLimiter:
         pool = storage.storage.connection_pool
         connection = pool.get_connection()
         try:
-            connection.send_command(
-                "EVALSHA", storage.lua_incr_expire.sha, 1, storage.prefixed_key(counter), window, 1
-            )
+            command = _evalsha(storage.lua_incr_expire.sha, storage.prefixed_key(counter), window)
+            connection.send_packed_command([command])  # a list of chunks
             return int(connection.read_response())
         except redis.RedisError:
             connection.disconnect()  # its state is unknown: reconnected on next use
             return storage.incr(counter, window)
         finally:
             pool.release(connection)
+
+
+def _evalsha(sha: str, key: str, window: int) -> bytes:
+    """``EVALSHA sha 1 key window 1`` in RESP, as redis-py's pack_command writes it
+    (an array of bulk strings, text as UTF-8) without its per-argument encoding loop."""
+    arguments = [b"EVALSHA", sha.encode(), b"1", key.encode(), str(window).encode(), b"1"]
+    return b"*6\r\n" + b"".join(b"$%d\r\n%s\r\n" % (len(argument), argument) for argument in arguments)
 
 
 def init_security(app: Flask) -> RateLimiter:
