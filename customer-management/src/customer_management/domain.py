@@ -20,7 +20,8 @@ STATUSES = ("active", "erased")
 CHANNELS = ("email", "sms", "none")
 CONSENT_CHANNELS = ("email", "sms")
 PURPOSES = ("service", "marketing")
-CONSENT_SOURCES = ("counter", "web", "phone", "email", "sms_stop", "import")
+# sms_stop and sms_start: a keyword the customer texted back (notification-management hears it).
+CONSENT_SOURCES = ("counter", "web", "phone", "email", "sms_stop", "sms_start", "import")
 # Service messages (appointment confirmations, "vehicle ready") rest on the contract
 # with the customer, so they are allowed until withdrawn; marketing needs a grant.
 DEFAULT_CONSENT = {"service": True, "marketing": False}

@@ -117,6 +117,7 @@ def test_start_gives_service_messages_back(app, customers, text_in, notify, disp
 
     granted = [c["answer"] for c in customers.consents if c["answer"]["granted"]]
     assert [(c["purpose"], c["channel"]) for c in granted] == [("service", "sms")]  # not marketing
+    assert [c["source"] for c in granted] == ["sms_start"]  # the ledger says it was START
     assert fetch(sent["id"])["status"] == "sent"
     assert len(sms_provider.accepted) == 1
 

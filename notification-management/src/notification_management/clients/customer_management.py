@@ -89,8 +89,8 @@ class CustomerManagement:
 def record_consent(
     customer_id: uuid.UUID, *, channel: str, purpose: str, granted: bool, wording: str, key: str
 ) -> OutboxRequest:
-    """The consent ledger entry for a keyword the customer texted (source ``sms_stop``,
-    the ledger's source for SMS keywords; ``wording`` says which word, STOP or START)."""
+    """The consent ledger entry for a keyword the customer texted: source ``sms_stop``
+    when it withdraws, ``sms_start`` when it grants; ``wording`` says which word."""
     return OutboxRequest(
         target=NAME,
         method="POST",
@@ -99,7 +99,7 @@ def record_consent(
             "channel": channel,
             "purpose": purpose,
             "granted": granted,
-            "source": "sms_stop",
+            "source": "sms_start" if granted else "sms_stop",
             "wording": wording,
         },
         idempotency_key=key,
