@@ -4,7 +4,7 @@ called as WSGI apps with no server and no network in between, so what is left is
 Python each request costs: the thing issue 15 optimises.
 
     python bench/request_path.py [--requests 3000] [--profile]
-    python bench/request_path.py --callgrind [--requests 200]
+    python bench/request_path.py --callgrind [--requests 200] [--search]
 
 Both apps run as production runs them where it matters: the token verified (HS256
 development key; a JWKS key costs the same once prepared), the rate limiter counting
@@ -153,6 +153,13 @@ def drive(app: Callable[..., Any], requests: list[dict[str, Any]]) -> tuple[floa
     return cpu / len(requests) * 1e6, wall / len(requests) * 1e6
 
 
+SEARCH_TERMS = ("bench", "bench cust", "customer", "bench customer 1", "customer 2")
+
+
+def what(args: argparse.Namespace) -> str:
+    return "GET /api/v1/customers?q=<term>" if args.search else "GET /api/v1/customers/{id}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -165,6 +172,9 @@ def main() -> int:
     parser.add_argument("--sort", default="tottime", help="cProfile order: tottime or cumulative")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--database", default=DATABASE, help="another one to compare another checkout")
+    parser.add_argument(
+        "--search", action="store_true", help="GET /api/v1/customers?q= (pages of 50) instead"
+    )
     args = parser.parse_args()
     if args.requests is None:
         args.requests = 200 if args.callgrind else 3000
@@ -182,9 +192,15 @@ def main() -> int:
 
     bare = bare_app.create_app()
     rng = random.Random(7)
-    picks = [rng.choice(ids) for _ in range(args.requests)]
-    service_requests = environs([f"/api/v1/customers/{i}" for i in picks], token)
-    bare_requests = environs([f"/customers/{i}" for i in picks], None)
+    if args.search:
+        # Pages of 50 (the API's default) of "Bench Customer <n>": name words, one statement.
+        terms = [rng.choice(SEARCH_TERMS) for _ in range(args.requests)]
+        service_requests = environs([f"/api/v1/customers?q={t}" for t in terms], token)
+        bare_requests = environs([f"/customers?q={t}" for t in terms], None)
+    else:
+        picks = [rng.choice(ids) for _ in range(args.requests)]
+        service_requests = environs([f"/api/v1/customers/{i}" for i in picks], token)
+        bare_requests = environs([f"/customers/{i}" for i in picks], None)
     if os.environ.get(UNDER_CALLGRIND):
         return measure_instructions(app, bare, service_requests, bare_requests, args.rounds)
     drive(app, service_requests[:300])  # warm: pools, caches, imports
@@ -195,7 +211,7 @@ def main() -> int:
         profiler.enable()
         drive(app, service_requests)
         profiler.disable()
-    print(f"GET /api/v1/customers/{{id}}, {args.requests} requests x {args.rounds} rounds")
+    print(f"{what(args)}, {args.requests} requests x {args.rounds} rounds")
     print(f"rate limiter storage {limiter_url}")
     print(f"load average {os.getloadavg()[0]:.1f}")
     print("round  service CPU us  bare CPU us  bare/service  service wall us  bare wall us")
@@ -248,12 +264,13 @@ def run_under_callgrind(args: argparse.Namespace) -> int:
         f"--requests={args.requests}",
         f"--rounds={args.rounds}",
         f"--database={args.database}",
+        *(["--search"] if args.search else []),
     ]
     # The same hash seed each run: dict and set layouts, and so the instructions, repeat.
     env = {**os.environ, UNDER_CALLGRIND: "1", "PYTHONHASHSEED": "0"}
     subprocess.run(command, env=env, check=True, stderr=subprocess.DEVNULL)
     totals = dumped_totals(CALLGRIND_DUMPS)
-    print(f"GET /api/v1/customers/{{id}}, {args.requests} requests x {args.rounds} rounds, callgrind")
+    print(f"{what(args)}, {args.requests} requests x {args.rounds} rounds, callgrind")
     print(f"load average {os.getloadavg()[0]:.1f} (does not move these figures)")
     print("round  service instr/request  bare instr/request  bare/service")
     ratios = []
