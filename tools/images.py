@@ -346,7 +346,29 @@ def requirements(services: list[Service]) -> list[str]:
 
 def _download(requirements_file: str, *, no_index: bool) -> bool:
     """The host's pip downloads wheels for the image's Python (3.11, glibc 2.36, this
-    machine's architecture) into the wheelhouse."""
+    machine's architecture) into the wheelhouse. A package PyPI has as source only (pure
+    Python, such as http-ece) is built into a wheel on the host first, and taken from there."""
+    for _ in range(10):
+        result = _pip_download(requirements_file, no_index=no_index)
+        if result.returncode == 0:
+            return True
+        if no_index:
+            return False
+        source_only = re.findall(r"No matching distribution found for ([^;\s]+)", result.stderr)
+        if not source_only or not _build_wheels(source_only):
+            sys.stderr.write(result.stderr[-3000:])
+            return False
+    return False
+
+
+def _build_wheels(requirements: list[str]) -> bool:
+    """Wheels of source-only packages, built on the host (no dependencies: they are
+    downloaded as wheels like the rest)."""
+    command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(WHEELHOUSE)]
+    return subprocess.run([*command, *requirements], timeout=900).returncode == 0
+
+
+def _pip_download(requirements_file: str, *, no_index: bool) -> subprocess.CompletedProcess[str]:
     machine = platform.machine()
     # Debian bookworm has glibc 2.36: any manylinux wheel up to that runs on it.
     platforms = [f"manylinux_2_{minor}_{machine}" for minor in range(36, 16, -1)]
@@ -357,9 +379,9 @@ def _download(requirements_file: str, *, no_index: bool) -> bool:
         *(f"--platform={name}" for name in platforms),
         "--requirement", requirements_file,
     ]  # fmt: skip
-    if no_index:
-        command += ["--no-index", "--find-links", str(WHEELHOUSE)]
-    return subprocess.run(command, capture_output=no_index, timeout=900).returncode == 0
+    # The wheelhouse too: wheels built here from source-only packages are found there.
+    command += ["--find-links", str(WHEELHOUSE), *(["--no-index"] if no_index else [])]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900)
 
 
 def fill_wheelhouse(docker: Engine, base: str, services: list[Service]) -> None:
