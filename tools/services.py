@@ -101,7 +101,8 @@ class Service:
     # identity knows it as a client of the kind ``portal`` (role portal), not ``service``.
     portal: bool = False
     # The path its whole app is served under behind the ingress (the portal: /portal); compose
-    # and Kubernetes give it to gunicorn as SCRIPT_NAME, and its public address ends in it.
+    # and Kubernetes give it as URL_PREFIX (service_kit.web serves the app there and at /, where
+    # the probes ask), and its public address ends in it.
     mounted_at: str = ""
 
     @property
@@ -110,8 +111,8 @@ class Service:
 
     @property
     def deployed_settings(self) -> dict[str, str]:
-        """Its settings in compose and Kubernetes: its own, and SCRIPT_NAME when mounted."""
-        return {**self.settings, **({"SCRIPT_NAME": self.mounted_at} if self.mounted_at else {})}
+        """Its settings in compose and Kubernetes: its own, and URL_PREFIX when mounted."""
+        return {**self.settings, **({"URL_PREFIX": self.mounted_at} if self.mounted_at else {})}
 
     @property
     def package(self) -> str:
@@ -278,7 +279,7 @@ SERVICES: tuple[Service, ...] = (
 )
 # The six business services: identity's clients (client credentials, role service).
 THE_SIX = tuple(s.name for s in SERVICES if s.client)
-PORTAL_PATH = "/portal"  # where the ingress serves the customer portal (its SCRIPT_NAME)
+PORTAL_PATH = "/portal"  # where the ingress serves the customer portal (its URL_PREFIX)
 # The components people work in, on the six's APIs.
 SERVICES += (
     Service(

@@ -243,7 +243,7 @@ def test_what_a_service_serves_outside_the_api_is_routed_to_it(deployed: list[se
     for s in deployed:
         app = importlib.import_module(s.package).create_app()
         for rule in app.url_map.iter_rules():
-            path = s.mounted_at + rule.rule  # the portal is served under /portal (SCRIPT_NAME)
+            path = s.mounted_at + rule.rule  # the portal is served under /portal (URL_PREFIX)
             if rule.rule.startswith("/api/v1/") or any(rule.rule.startswith(kit) for kit in KIT_PATHS):
                 continue
             assert routed_to(path, public) == s.name, f"{s.name} serves {path}, routed elsewhere"

@@ -340,10 +340,20 @@ def test_image_serves_migrates_and_runs_its_processes(
 
 
 def pages_served(s: services.Service, port: int) -> None:
-    """An app with pages (no contract): signed out, a page sends the person to sign in; its
-    stylesheet and the browser files its image carries (from the npm registry) are served."""
-    status, _ = http_get(f"http://127.0.0.1:{port}/board", follow=False)
-    assert status in (302, 303), f"GET /board signed out: {status}"
+    """An app with pages (no contract): signed out, a page sends the person to sign in (the
+    console); a link that is none is the friendly refusal, under the app's prefix as the
+    ingress serves it (the portal); the browser files its image carries (from the npm
+    registry) are served."""
+    if s.signs_in_people:
+        status, _ = http_get(f"http://127.0.0.1:{port}/board", follow=False)
+        assert status in (302, 303), f"GET /board signed out: {status}"
+    else:
+        status, body = http_get(f"http://127.0.0.1:{port}{s.mounted_at}/estimate/not-a-link", follow=False)
+        assert status == 403 and b"<html" in body, f"GET {s.mounted_at}/estimate/not-a-link: {status}"
+        stylesheet = f"{s.mounted_at}/static/portal.css".encode()
+        assert stylesheet in body, "the page's stylesheet is not under the prefix"
+        status, _ = http_get(f"http://127.0.0.1:{port}{stylesheet.decode()}")
+        assert status == 200, f"GET {stylesheet.decode()}: {status}"
     for path in s.assets:
         name = path.rsplit("/", 1)[1]
         status, body = http_get(f"http://127.0.0.1:{port}/vendor/{name}")

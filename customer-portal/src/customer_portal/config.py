@@ -74,6 +74,9 @@ def load_config(
         # Proxies in front of the portal that set X-Forwarded-For/-Proto (the ingress): the
         # customer's address is the one they saw. None in development, one in production.
         PROXY_HOPS=env_int(env, "PROXY_HOPS", 1 if production else 0, low=0, high=5),
+        # The path the ingress serves the portal under (/portal): service_kit.web serves it
+        # there and at / (the probes); empty on its own port in development.
+        URL_PREFIX=env.get("URL_PREFIX", ""),
         WORKSHOP_TIME_ZONE=env.get("WORKSHOP_TIME_ZONE", "Europe/Amsterdam"),
         # Web Push: notification-management's VAPID public key (its `vapid-public-key`
         # command prints it), the browser's applicationServerKey. Empty: no push button.

@@ -37,3 +37,17 @@ def test_mounted_under_a_path_every_link_and_form_keeps_it(
     fakes["maintenance-job-management"].failing = 503
     down = client.get(f"/estimate/{link}", base_url="http://garage.example/portal").get_data(as_text=True)
     assert f'href="/portal/estimate/{link}"' in down
+
+
+def test_under_its_url_prefix_and_at_the_root_alike(portal_database, fake_services):
+    # Behind the ingress the portal is /portal/...; the probes ask /readyz on its port.
+    from customer_portal import create_app
+    from portal_fakes import portal_settings
+
+    app = create_app(portal_settings(portal_database, fake_services, URL_PREFIX="/portal"))
+    client = app.test_client()
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/portal/readyz").status_code == 200
+    page = client.get("/portal/estimate/not-a-link")
+    assert page.status_code == 403
+    assert 'href="/portal/static/' in page.get_data(as_text=True)

@@ -22,6 +22,7 @@ from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from service_kit.app import problem_response
 from service_kit.cli import register_migrate
@@ -99,6 +100,12 @@ def create_web_app(
     # The form's token and the SameSite cookie remain.
     app.config.setdefault("WTF_CSRF_SSL_STRICT", False)
     CSRFProtect(app)
+    # Served under a path behind the ingress (the portal: /portal) and at / on its own port,
+    # where the probes and the development links ask: both reach the same app, and under
+    # the prefix every URL it makes keeps the prefix (its script root).
+    prefix = str(app.config.get("URL_PREFIX") or "").rstrip("/")
+    if prefix:
+        app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {prefix: app.wsgi_app})  # type: ignore[method-assign]
     compiled = Path(tempfile.mkdtemp(prefix=f"{app.config['SERVICE_NAME']}-catalogues-"))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_catalogues(translations, compiled))
     Babel(
