@@ -181,3 +181,20 @@ def test_counting_in_redis_one_round_trip_and_after_the_script_is_flushed():
     # The counter expires with its window.
     key = next(iter(redis.Redis.from_url(url).scan_iter(f"*{limiter.prefix}*anna*")))
     assert 0 < redis.Redis.from_url(url).ttl(key) <= 60
+
+
+@pytest.mark.parametrize("app", [LIMITED], indirect=True)
+def test_a_providers_webhook_gets_the_services_quota_not_one_persons(app, client):
+    # An SMS provider posts every customer's STOP from a few addresses: two writes a minute
+    # for a person, six for a provider's webhook (and the services).
+    from flask import Response
+
+    from service_kit.security import provider_webhook
+
+    def replies() -> Response:
+        return Response("", 200)
+
+    app.add_url_rule("/webhooks/replies", "replies", provider_webhook(replies), methods=["POST"])
+    statuses = [client.post("/webhooks/replies").status_code for _ in range(7)]
+    assert statuses == [200] * 6 + [429]
+    assert [client.post("/api/v1/toys/echo").status_code for _ in range(3)] == [200, 200, 429]

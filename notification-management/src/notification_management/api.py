@@ -41,6 +41,7 @@ from service_kit.blueprint import ServiceBlueprint
 from service_kit.etag import etag_header, if_match_versions
 from service_kit.observability import current_request_id
 from service_kit.problems import BadRequest, Forbidden, NotFound, UnsupportedMediaType
+from service_kit.security import provider_webhook
 
 # Accountants follow whether invoices and payment reminders went out; services may
 # check on what they asked for. Technicians do not deal with customer messages.
@@ -250,6 +251,7 @@ webhooks = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 
 @webhooks.post("/twilio/sms")
+@provider_webhook
 def twilio_sms() -> Response:
     """An SMS a customer sent to the garage's Twilio number."""
     config = current_app.config

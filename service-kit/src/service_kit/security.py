@@ -8,6 +8,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, cast
 
 import redis
@@ -62,10 +63,20 @@ def _client_key(principal: Principal | None) -> str:
     return f"sub:{principal.subject}" if principal else f"ip:{request.remote_addr}"
 
 
-def _limit_for_request(config: dict[str, str], principal: Principal | None) -> str:
+def provider_webhook(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view a provider calls with every customer's events (an SMS provider's
+    replies, a payment provider's webhook): from its few addresses it gets the services'
+    quota, not one person's writes - a burst of STOP replies after a mailing must not be
+    refused (a provider may not call again)."""
+    view._provider_webhook = True  # type: ignore[attr-defined]  # read by the rate limiter
+    return view
+
+
+def _limit_for_request(config: dict[str, str], principal: Principal | None, view: Any = None) -> str:
     """Services calling services carry every user's traffic: they get their own,
-    larger quota; people get one for reads and a smaller one for writes."""
-    if principal is not None and "service" in principal.roles:
+    larger quota, as providers' webhooks do; people get one for reads and a smaller one
+    for writes."""
+    if (principal is not None and "service" in principal.roles) or getattr(view, "_provider_webhook", False):
         return config["RATE_LIMIT_SERVICE"]
     return config["RATE_LIMIT_READ"] if request.method in SAFE_METHODS else config["RATE_LIMIT_WRITE"]
 
@@ -148,7 +159,8 @@ def init_security(app: Flask) -> RateLimiter:
         if not config["RATE_LIMIT_ENABLED"] or req.path in UNLIMITED_PATHS:
             return
         principal = _verified_principal()  # verified once: the key and the limit share it
-        limit = _parsed(_limit_for_request(config, principal))
+        view = app.view_functions.get(req.endpoint) if req.endpoint else None
+        limit = _parsed(_limit_for_request(config, principal, view))
         key = f"{_client_key(principal)}/{req.endpoint or 'unmatched'}/{req.method}"
         count, resets_at = limiter.hit(key, limit)
         g.rate_limit = (limit.amount, max(0, limit.amount - count), resets_at)

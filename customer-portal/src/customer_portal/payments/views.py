@@ -38,6 +38,7 @@ from customer_portal.payments.provider import (
     UnknownPayment,
 )
 from service_kit.http_client import DependencyFailed
+from service_kit.security import provider_webhook
 
 log = logging.getLogger("customer_portal.payments")
 
@@ -197,7 +198,7 @@ def mollie_webhook() -> Response:
 def register(app: Flask) -> None:
     app.add_url_rule("/invoice/<token>/pay", "invoice_pay", invoice_pay, methods=["POST"])
     app.add_url_rule("/invoice/<token>/paid", "invoice_paid", invoice_paid, methods=["GET"])
-    app.add_url_rule("/webhooks/mollie", "mollie_webhook", mollie_webhook, methods=["POST"])
+    app.add_url_rule("/webhooks/mollie", "mollie_webhook", provider_webhook(mollie_webhook), methods=["POST"])
     # Mollie posts a plain form: no CSRF token, and none is needed (it changes nothing
     # Mollie's own API does not confirm).
     app.extensions["csrf"].exempt(mollie_webhook)
