@@ -129,8 +129,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def _link_refused(exc: services.LinkRefused) -> tuple[str, int]:
         return render_template("link.html", kind=exc.kind), 410 if exc.kind != "not-valid" else 403
 
-    @app.errorhandler(services.Refused)
-    def _refused(exc: services.Refused) -> tuple[str, int]:
+    @app.errorhandler(services.ServiceRefused)
+    def _refused(exc: services.ServiceRefused) -> tuple[str, int]:
         return render_template("refused.html", error=exc), exc.status
 
     @app.errorhandler(DependencyFailed)

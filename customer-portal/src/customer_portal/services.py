@@ -2,7 +2,7 @@
 breaker, a 503 naming the service) with the portal's own service identity, the
 customer's link in ``Portal-Link`` and their address in ``Portal-Client-Address``. The
 portal never reads the link: the service that issued it decides what it allows, and a
-refusal comes back as ``LinkRefused`` (the link) or ``Refused`` (anything else below 500)."""
+refusal comes back as ``LinkRefused`` (the link) or ``ServiceRefused`` (anything else below 500)."""
 
 from __future__ import annotations
 
@@ -15,43 +15,13 @@ from flask import Flask, current_app, request
 from customer_portal.config import SERVICES
 from service_kit.http_client import ClientSettings, DependencyFailed, ServiceClient, ServiceToken
 from service_kit.links import CLIENT_ADDRESS_HEADER, CLIENT_ADDRESS_MAX_LENGTH, LINK_HEADER
+from service_kit.web import ServiceRefused
 
 EXTENSION = "customer_portal_services"
 # What a link token may look like before it is passed on at all (a JWT: three base64url
 # parts). Anything else cannot be a link, and is not worth a call.
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{8,1200}\.[A-Za-z0-9_-]{8,2400}\.[A-Za-z0-9_-]{8,700}$")
 LINK_PROBLEMS = {"link-not-valid": "not-valid", "link-expired": "expired", "link-revoked": "revoked"}
-
-
-class Refused(Exception):
-    """A service refused (4xx other than the link itself): its problem+json body."""
-
-    def __init__(self, service: str, status: int, problem: Mapping[str, Any]) -> None:
-        super().__init__(f"{service} answered {status}: {problem.get('detail') or problem.get('title')}")
-        self.service = service
-        self.status = status
-        self.problem = dict(problem)
-
-    @property
-    def type(self) -> str:
-        """The problem type's last part: ``too-late-to-change``, ``estimate-already-decided``."""
-        return str(self.problem.get("type") or "").rsplit(":", 1)[-1].rsplit("/", 1)[-1]
-
-    @property
-    def detail(self) -> str:
-        return str(self.problem.get("detail") or self.problem.get("title") or "")
-
-    @property
-    def field_errors(self) -> dict[str, str]:
-        errors = self.problem.get("errors") or {}
-        shown: dict[str, str] = {}
-        if isinstance(errors, dict):
-            for name, messages in errors.items():
-                if isinstance(messages, list) and messages:
-                    shown[str(name)] = str(messages[0])
-                else:
-                    shown[str(name)] = str(messages)
-        return shown
 
 
 class LinkRefused(Exception):
@@ -103,7 +73,7 @@ def send(
     accept: str = "application/json",
 ) -> Any:
     """One call for the customer holding ``token``: the raw response below 400, else
-    ``LinkRefused``/``Refused``; ``DependencyFailed`` when the service is not answering."""
+    ``LinkRefused``/``ServiceRefused``; ``DependencyFailed`` when the service is not answering."""
     check_shape(token)
     headers = {LINK_HEADER: token, CLIENT_ADDRESS_HEADER: client_address(), "Accept": accept}
     clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
@@ -131,7 +101,7 @@ def send(
         # gone, a role the service refuses): the same plain page, nothing shown.
         current_app.logger.warning("%s refused the portal: %s %s", service, response.status_code, problem)
         raise LinkRefused("not-valid", response.status_code)
-    raise Refused(service, response.status_code, problem)
+    raise ServiceRefused(service, response.status_code, problem)
 
 
 def call(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -37,6 +37,42 @@ LANGUAGES = ("en", "nl")
 # How dates, times and money are written per language: English as in Britain (day
 # before month, 24-hour clock), which is how a European garage's staff read it.
 FORMATS = {"en": "en_GB", "nl": "nl_NL"}
+
+
+class ServiceRefused(Exception):
+    """A service a page called refused (a 4xx): its problem+json body, and the field
+    errors to show beside their fields."""
+
+    def __init__(self, service: str, status: int, problem: Mapping[str, Any]) -> None:
+        super().__init__(f"{service} answered {status}: {problem.get('detail') or problem.get('title')}")
+        self.service = service
+        self.status = status
+        self.problem = dict(problem)
+
+    @property
+    def type(self) -> str:
+        """The problem type's last part: ``too-late-to-change``, ``estimate-not-open``."""
+        return str(self.problem.get("type") or "").rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+
+    @property
+    def detail(self) -> str:
+        return str(self.problem.get("detail") or self.problem.get("title") or "")
+
+    @property
+    def field_errors(self) -> dict[str, str]:
+        """field -> first message, for showing beside the field."""
+        errors = self.problem.get("errors") or {}
+        shown: dict[str, str] = {}
+        if not isinstance(errors, Mapping):
+            return shown
+        for name, messages in errors.items():
+            if isinstance(messages, list) and messages:
+                shown[str(name)] = str(messages[0])
+            elif isinstance(messages, Mapping):
+                shown[str(name)] = "; ".join(f"{k}: {v}" for k, v in messages.items())
+            else:
+                shown[str(name)] = str(messages)
+        return shown
 
 
 def page_csp(*, form_targets: Iterable[str] = ()) -> str:

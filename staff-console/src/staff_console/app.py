@@ -73,8 +73,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             session["language"] = chosen
         return formatting.back()
 
-    @app.errorhandler(garage.ApiError)
-    def _refused(exc: garage.ApiError) -> tuple[str, int]:
+    @app.errorhandler(garage.ServiceRefused)
+    def _refused(exc: garage.ServiceRefused) -> tuple[str, int]:
         # A page's main data the service would not give (an id that is not there, a
         # role it refuses): the frame with the service's reason, never a 500.
         if exc.status == 403:

@@ -1,7 +1,7 @@
 """The six services as the console calls them: the kit's HTTP client (timeouts, retries,
 breaker, a 503 naming the service) with the signed-in person's token, the committed
 contracts as the only agreement. A page asks for what it shows; what a service answers
-below 500 comes back as data or as an ``ApiError`` carrying the problem."""
+below 500 comes back as data or as a ``ServiceRefused`` carrying the problem."""
 
 from __future__ import annotations
 
@@ -13,39 +13,12 @@ from typing import Any, Generic, TypeVar
 from flask import Flask, current_app
 
 from service_kit.http_client import ClientSettings, DependencyFailed, ServiceClient
+from service_kit.web import ServiceRefused
 from staff_console.config import SERVICES
 from staff_console.sign_in import access_token
 
 EXTENSION = "staff_console_services"
 T = TypeVar("T")
-
-
-class ApiError(Exception):
-    """A service refused (4xx): its problem+json body, and the field errors if any."""
-
-    def __init__(self, service: str, status: int, problem: Mapping[str, Any]) -> None:
-        super().__init__(f"{service} answered {status}: {problem.get('detail') or problem.get('title')}")
-        self.service = service
-        self.status = status
-        self.problem = dict(problem)
-
-    @property
-    def detail(self) -> str:
-        return str(self.problem.get("detail") or self.problem.get("title") or "")
-
-    @property
-    def field_errors(self) -> dict[str, str]:
-        """field -> first message, for showing beside the field."""
-        errors = self.problem.get("errors") or {}
-        shown: dict[str, str] = {}
-        for name, messages in errors.items():
-            if isinstance(messages, list) and messages:
-                shown[str(name)] = str(messages[0])
-            elif isinstance(messages, dict):
-                shown[str(name)] = "; ".join(f"{k}: {v}" for k, v in messages.items())
-            else:
-                shown[str(name)] = str(messages)
-        return shown
 
 
 def init_services(app: Flask) -> None:
@@ -82,11 +55,11 @@ def call(
     idempotency_key: str | None = None,
     if_match: str | None = None,
 ) -> Any:
-    """One call; the JSON answer (None for 204), else ``ApiError`` (4xx) or
+    """One call; the JSON answer (None for 204), else ``ServiceRefused`` (4xx) or
     ``DependencyFailed`` (the service is not answering)."""
     if "//" in path or path.endswith("/"):
         # A form that named no id (an empty field): no such resource, and nothing to ask.
-        raise ApiError(service, 404, {"title": "Not Found", "detail": "no id was given"})
+        raise ServiceRefused(service, 404, {"title": "Not Found", "detail": "no id was given"})
     headers = {"If-Match": if_match} if if_match else None
     clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
     response = _client(service).request(
@@ -97,7 +70,7 @@ def call(
             problem = response.json()
         except ValueError:
             problem = {"title": response.reason}
-        raise ApiError(service, response.status_code, problem if isinstance(problem, dict) else {})
+        raise ServiceRefused(service, response.status_code, problem if isinstance(problem, dict) else {})
     if response.status_code == 204 or not response.content:
         return None
     body = response.json()
@@ -114,7 +87,7 @@ def get_bytes(service: str, path: str, **params: Any) -> tuple[bytes, str]:
     """A document (a PDF): its bytes and content type."""
     response = _client(service).request("GET", path, params=params, headers={"Accept": "application/pdf"})
     if response.status_code >= 400:
-        raise ApiError(service, response.status_code, {"title": response.reason})
+        raise ServiceRefused(service, response.status_code, {"title": response.reason})
     return response.content, response.headers.get("Content-Type", "application/octet-stream")
 
 
@@ -143,7 +116,7 @@ class Part(Generic[T]):
 
     value: T | None = None
     unavailable: str | None = None
-    error: ApiError | None = None
+    error: ServiceRefused | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -153,5 +126,5 @@ def part(load: Callable[[], T]) -> Part[T]:
         return Part(value=load())
     except DependencyFailed as exc:
         return Part(unavailable=exc.dependency or "a service")
-    except ApiError as exc:
+    except ServiceRefused as exc:
         return Part(error=exc)

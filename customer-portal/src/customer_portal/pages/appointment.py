@@ -95,7 +95,7 @@ def move(token: str) -> Response | tuple[str, int]:
             token,
             json={"start": start},
         )
-    except services.Refused as exc:
+    except services.ServiceRefused as exc:
         return _refused(token, exc)
     flash(_("Your appointment has been moved."), "ok")
     return back_to("appointment.show", token)
@@ -117,13 +117,13 @@ def cancel(token: str) -> Response | tuple[str, int]:
         # The form allows no more (maxlength); what a client sends beyond it is cut.
         reason = text(request.form.get("reason"), REASON_MAX)[:REASON_MAX] or None
         services.call(SERVICE, "POST", PATH + "/cancel", token, json={"reason": reason})
-    except services.Refused as exc:
+    except services.ServiceRefused as exc:
         return _refused(token, exc)
     flash(_("Your appointment has been cancelled."), "ok")
     return back_to("appointment.show", token)
 
 
-def _refused(token: str, exc: services.Refused) -> tuple[str, int]:
+def _refused(token: str, exc: services.ServiceRefused) -> tuple[str, int]:
     if exc.type == "too-late-to-change":
         appointment = read(SERVICE, PATH, token)
         return render_template("appointment/too_late.html", token=token, appointment=appointment), 409
@@ -146,7 +146,7 @@ def free_times(path: str, token: str, **params: Any) -> Any:
     day) has none."""
     try:
         return services.get(SERVICE, path, token, **params)
-    except services.Refused as exc:
+    except services.ServiceRefused as exc:
         if exc.status in (409, 422):
             return {"starts": []}
         raise

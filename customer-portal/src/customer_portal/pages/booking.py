@@ -101,7 +101,7 @@ def book(token: str) -> Response | tuple[str, int]:
             json={"start": start, "description": work[0], "duration_minutes": work[1]},
             idempotency_key=request.form.get("idempotency_key") or None,
         )
-    except services.Refused as exc:
+    except services.ServiceRefused as exc:
         if exc.status not in (409, 422):
             raise
         return render_template("booking/refused.html", token=token, error=exc), exc.status

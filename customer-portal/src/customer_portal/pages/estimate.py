@@ -54,7 +54,7 @@ def decide(token: str) -> Response | tuple[str, int]:
                     "signature": signature,
                 },
             )
-        except services.Refused as exc:
+        except services.ServiceRefused as exc:
             if exc.status == 409:
                 flash(_("This estimate was already decided; this is what was decided."), "info")
                 return back_to("estimate.show", token)
@@ -75,7 +75,7 @@ def decide(token: str) -> Response | tuple[str, int]:
     return page, 422
 
 
-def _field_errors(exc: services.Refused) -> dict[str, str]:
+def _field_errors(exc: services.ServiceRefused) -> dict[str, str]:
     shown = exc.field_errors
     errors: dict[str, str] = {}
     if "signature" in shown:

@@ -41,7 +41,7 @@ def give(token: str) -> Response | tuple[str, int]:
                 token,
                 json={"rating": int(rating or 0), "comment": comment or None},
             )
-        except services.Refused as exc:
+        except services.ServiceRefused as exc:
             if exc.status == 409:
                 return back_to("feedback.show", token)
             if exc.status != 422:

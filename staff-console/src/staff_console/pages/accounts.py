@@ -45,7 +45,7 @@ METHODS = {"card": _l("card"), "cash": _l("cash"), "bank_transfer": _l("bank tra
 KINDS = {"payment": _l("payment"), "refund": _l("refund")}
 
 
-def _not_found_or_raise(exc: garage.ApiError) -> None:
+def _not_found_or_raise(exc: garage.ServiceRefused) -> None:
     if exc.status == 404:
         abort(404)
     raise exc
@@ -54,7 +54,7 @@ def _not_found_or_raise(exc: garage.ApiError) -> None:
 def _invoice(invoice_id: Any) -> dict[str, Any]:
     try:
         invoice: dict[str, Any] = garage.get(INVOICING, f"/api/v1/invoices/{invoice_id}")
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         _not_found_or_raise(exc)
         raise
     return invoice
@@ -71,7 +71,7 @@ def _render_invoice(
     checkout: bool,
     payment_form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
-    error: garage.ApiError | None = None,
+    error: garage.ServiceRefused | None = None,
 ) -> str:
     """The invoice as checkout and the invoice page show it: lines, VAT, totals, payments,
     credit notes, and the forms to take a payment, print and email."""
@@ -134,7 +134,7 @@ def issue(job_id: Any) -> Response:
             idempotency_key=request.form.get("idempotency_key"),
         )
         flash(_("Invoice issued."), "success")
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         flash(_("Could not issue the invoice: %(detail)s", detail=exc.detail), "error")
     return redirect(url_for("accounts.checkout", job_id=job_id))
 
@@ -173,7 +173,7 @@ def take_payment(invoice_id: Any) -> Any:
             json=body,
             idempotency_key=request.form.get("idempotency_key"),
         )
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         if exc.status == 404:
             abort(404)
         return _render_invoice(
@@ -201,7 +201,7 @@ def send(invoice_id: Any) -> Response:
             json={"channel": channel},
             idempotency_key=request.form.get("idempotency_key"),
         )
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         if exc.status == 404:
             abort(404)
         flash(_("Could not send the invoice: %(detail)s", detail=exc.detail), "error")
@@ -220,7 +220,7 @@ def _pdf(path: str, filename: str) -> Response:
     """invoicing's PDF, streamed through the console (the browser holds no token)."""
     try:
         content, content_type = garage.get_bytes(INVOICING, path)
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         _not_found_or_raise(exc)
         raise
     response = Response(content, mimetype=content_type)
@@ -256,7 +256,7 @@ def _list_filters(names: tuple[str, ...]) -> dict[str, str]:
     return {name: request.args.get(name, "").strip() for name in names if request.args.get(name, "").strip()}
 
 
-def _page(path: str, **filters: str) -> tuple[dict[str, Any], dict[str, str], garage.ApiError | None]:
+def _page(path: str, **filters: str) -> tuple[dict[str, Any], dict[str, str], garage.ServiceRefused | None]:
     """One page of a list (from ``cursor``), or nothing and why: the refused filters
     (shown beside them) or the service's refusal."""
     try:
@@ -265,7 +265,7 @@ def _page(path: str, **filters: str) -> tuple[dict[str, Any], dict[str, str], ga
             {},
             None,
         )
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         return {"items": [], "next_cursor": None}, exc.field_errors, None if exc.field_errors else exc
 
 
@@ -377,7 +377,7 @@ def _credit_lines(form: Any, invoice: dict[str, Any]) -> list[dict[str, Any]]:
     return lines
 
 
-def _line_errors(exc: garage.ApiError, sent: list[dict[str, Any]]) -> dict[str, str]:
+def _line_errors(exc: garage.ServiceRefused, sent: list[dict[str, Any]]) -> dict[str, str]:
     """invoicing's refusals of single lines ({"lines": {"0": {"quantity": [...]}}}, by
     their place in what was sent), by invoice line id, to show beside each line."""
     by_place = (exc.problem.get("errors") or {}).get("lines")
@@ -420,7 +420,7 @@ def new_credit_note(invoice_id: Any) -> Any:
                 )
                 flash(_("Credit note %(number)s issued.", number=note["number"]), "success")
                 return redirect(url_for("accounts.invoice", invoice_id=invoice_id))
-            except garage.ApiError as exc:
+            except garage.ServiceRefused as exc:
                 if exc.status == 404:
                     abort(404)
                 errors, error = exc.field_errors, exc

@@ -87,6 +87,6 @@ def check_in(appointment_id: Any) -> Response:
     try:
         garage.call(SCHEDULING, "POST", f"/api/v1/appointments/{appointment_id}/check-in")
         flash(_("Checked in."), "success")
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         flash(_("Could not check in: %(detail)s", detail=exc.detail), "error")
     return back()

@@ -78,7 +78,7 @@ def book(vehicle_id: Any) -> Any:
             )
             flash(_("Booked."), "success")
             return redirect(url_for("board.today", day=appointment["start"][:10]))
-        except garage.ApiError as exc:
+        except garage.ServiceRefused as exc:
             error, errors = exc, exc.field_errors
     chosen_code = request.values.get("canned_job", "")
     chosen = next((c for c in catalogue.value or [] if c["code"] == chosen_code), None)
@@ -132,7 +132,7 @@ def move(appointment_id: Any) -> Any:
             )
             flash(_("Moved."), "success")
             return redirect(url_for("board.today", day=moved["start"][:10]))
-        except garage.ApiError as exc:
+        except garage.ServiceRefused as exc:
             error = exc
     start_day = _from_date(request.values.get("from"))
     minutes = _minutes_between(appointment["start"], appointment["end"])
@@ -170,7 +170,7 @@ def cancel(appointment_id: Any) -> Response:
             if_match=request.form.get("etag"),
         )
         flash(_("Cancelled."), "success")
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         flash(_("Could not cancel: %(detail)s", detail=exc.detail), "error")
         return redirect(url_for("booking.move", appointment_id=appointment_id))
     return redirect(url_for("board.today"))

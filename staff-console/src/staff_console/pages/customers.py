@@ -86,7 +86,7 @@ def register() -> Any:
             )
             flash(_("Customer registered."), "success")
             return redirect(url_for("customers.card", customer_id=customer["id"]))
-        except garage.ApiError as exc:
+        except garage.ServiceRefused as exc:
             errors, error = exc.field_errors, exc
     return render_template(
         "customers/new.html",
@@ -147,7 +147,7 @@ def register_vehicle(customer_id: Any) -> Any:
             )
             flash(_("Vehicle registered."), "success")
             return redirect(url_for("customers.card", customer_id=customer_id))
-        except garage.ApiError as exc:
+        except garage.ServiceRefused as exc:
             errors, error = exc.field_errors, exc
     customer = garage.get(CUSTOMERS, f"/api/v1/customers/{customer_id}")
     return render_template(

@@ -74,7 +74,7 @@ def ratings() -> str:
         page = garage.get(
             JOBS, "/api/v1/feedback", cursor=request.args.get("cursor"), limit=PAGE_SIZE, **filters
         )
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         # A period the service cannot read: said beside its field; nothing listed.
         page = {"items": [], "next_cursor": None}
         errors = exc.field_errors

@@ -62,7 +62,7 @@ def load_job(job_id: Any) -> dict[str, Any]:
     """The job (with its ETag), or the console's 404 page when there is no such job."""
     try:
         job: dict[str, Any] = garage.get(JOBS, job_path(job_id))
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         abort(404 if exc.status in (400, 404, 422) else exc.status)
     return job
 
@@ -111,7 +111,7 @@ def render_card(
     *,
     failed: str = "",
     errors: dict[str, str] | None = None,
-    error: garage.ApiError | None = None,
+    error: garage.ServiceRefused | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
     """The job card; after a refused form, with that form's values and the refusal."""
@@ -183,7 +183,7 @@ def _act(
             if_match=if_match,
         )
         flash(done(answer) if callable(done) else done, "success")
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         if exc.status == 412:
             flash(_("Someone else changed this job in the meantime: look again before removing."), "error")
         else:
@@ -214,7 +214,7 @@ def _submit(
             idempotency_key=request.form.get("idempotency_key"),
             if_match=if_match,
         )
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         errors = {(fields or {}).get(name, name): message for name, message in exc.field_errors.items()}
         return render_card(job_id, failed=failed, errors=errors, error=exc, status=exc.status)
     flash(done, "success")
@@ -419,7 +419,7 @@ def _document(path: str, filename: str) -> Response:
     """A PDF from the service, passed through with the person's token kept here."""
     try:
         content, content_type = garage.get_bytes(JOBS, path, lang=chosen_language(session.get("language")))
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         abort(404 if exc.status in (400, 404, 422) else exc.status)
     response = Response(content, mimetype=content_type)
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'

@@ -81,7 +81,7 @@ def retry_message(service: str, message_id: Any) -> Response:
     try:
         garage.call(service, "POST", f"{outboxes[service]}/{message_id}/retry")
         flash(_("Sent again: %(service)s delivers it with its next round.", service=service), "success")
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         flash(_("Not sent again: %(detail)s", detail=exc.detail), "error")
     return redirect(url_for("setup.dead_messages"))
 
@@ -92,6 +92,6 @@ def retry_notification(notification_id: Any) -> Response:
     try:
         garage.call(NOTIFICATIONS, "POST", f"/api/v1/notifications/{notification_id}/retry")
         flash(_("The notification will be sent again."), "success")
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         flash(_("Not sent again: %(detail)s", detail=exc.detail), "error")
     return redirect(url_for("setup.dead_messages"))

@@ -14,7 +14,7 @@ from staff_console import garage
 from staff_console.formatting import minor_units
 
 
-def errors_of(exc: garage.ApiError) -> dict[str, str]:
+def errors_of(exc: garage.ServiceRefused) -> dict[str, str]:
     """A refusal's field errors, nested ones by their dotted path: ``lines.0.hours`` for
     ``{"lines": {"0": {"hours": [...]}}}`` and for a domain rule's ``lines[0].hours``."""
     flat: dict[str, str] = {}

@@ -78,7 +78,7 @@ def _stored(notification_type: str, language: str) -> dict[str, Any] | None:
     """The stored template, or None when the type has no text in this language yet."""
     try:
         return dict(garage.get(NOTIFICATIONS, _path(notification_type, language)))
-    except garage.ApiError as exc:
+    except garage.ServiceRefused as exc:
         if exc.status == 404:
             return None
         raise
@@ -109,7 +109,7 @@ def template(notification_type: str, language: str) -> Any:
                 return redirect(
                     url_for("setup.template", notification_type=notification_type, language=language)
                 )
-        except garage.ApiError as exc:
+        except garage.ServiceRefused as exc:
             error, errors = exc, errors_of(exc)
     stored = _stored(notification_type, language)
     if texts is None:

@@ -70,7 +70,7 @@ def labour_rates() -> Any:
                 )
                 flash(_("Labour rate %(code)s saved.", code=code), "success")
                 return redirect(url_for("setup.labour_rates"))
-            except garage.ApiError as exc:
+            except garage.ServiceRefused as exc:
                 error, errors = exc, errors_of(exc)
     return render_template(
         "setup/labour_rates.html",
@@ -164,7 +164,7 @@ def canned_job_body(form: Any) -> tuple[dict[str, Any], list[int]]:
     return body, rows
 
 
-def _form_errors(exc: garage.ApiError, rows: list[int]) -> dict[str, str]:
+def _form_errors(exc: garage.ServiceRefused, rows: list[int]) -> dict[str, str]:
     errors = renumbered(errors_of(exc), "lines", rows)
     shown: dict[str, str] = {}
     for key, message in errors.items():
@@ -215,7 +215,7 @@ def canned_jobs() -> Any:
             )
             flash(_("Canned job saved."), "success")
             return redirect(url_for("setup.canned_jobs"))
-        except garage.ApiError as exc:
+        except garage.ServiceRefused as exc:
             error = exc
     items = garage.every(JOBS, CANNED)
     return render_template(
@@ -241,7 +241,7 @@ def new_canned_job() -> Any:
             garage.call(JOBS, "POST", CANNED, json=body, idempotency_key=form.get("idempotency_key"))
             flash(_("Canned job %(code)s added.", code=body["code"]), "success")
             return redirect(url_for("setup.canned_jobs"))
-        except garage.ApiError as exc:
+        except garage.ServiceRefused as exc:
             error, errors = exc, _form_errors(exc, rows)
     lines = _line_rows(form, None)
     return render_template(
@@ -272,7 +272,7 @@ def canned_job(canned_job_id: Any) -> Any:
             garage.call(JOBS, "PATCH", f"{CANNED}/{canned_job_id}", json=body, if_match=etag)
             flash(_("Canned job %(code)s saved.", code=body["code"]), "success")
             return redirect(url_for("setup.canned_jobs"))
-        except garage.ApiError as exc:
+        except garage.ServiceRefused as exc:
             error, errors = exc, _form_errors(exc, rows)
     current = garage.get(JOBS, f"{CANNED}/{canned_job_id}")
     lines = _line_rows(form, current)

@@ -67,7 +67,7 @@ def new_account() -> Any:
             )
             flash(_("Account for %(name)s made.", name=account["name"]), "success")
             return redirect(url_for("setup.account", account_id=account["id"]))
-        except garage.ApiError as exc:
+        except garage.ServiceRefused as exc:
             error, errors = exc, errors_of(exc)
             errors = folded(errors, "roles")
     return render_template(
@@ -120,7 +120,7 @@ def account(account_id: Any) -> Any:
                     "success",
                 )
             return redirect(url_for("setup.account", account_id=account_id))
-        except garage.ApiError as exc:
+        except garage.ServiceRefused as exc:
             error, errors = exc, errors_of(exc)
             errors = folded(errors, "roles")
     current = garage.get(IDENTITY, path)

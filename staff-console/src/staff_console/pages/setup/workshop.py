@@ -134,7 +134,7 @@ def hours() -> Any:
             garage.call(SCHEDULING, "PUT", SETTINGS, json=body, if_match=etag)
             flash(_("Opening hours and closed days saved."), "success")
             return redirect(url_for("setup.hours"))
-        except garage.ApiError as exc:
+        except garage.ServiceRefused as exc:
             error, errors = exc, errors_of(exc)
             for prefix, sent_rows in rows.items():
                 errors = renumbered(errors, prefix, sent_rows)
@@ -207,7 +207,7 @@ def _rows_page(rows: Rows) -> Any:
                 )
                 flash(str(rows.saved), "success")
             return redirect(url_for(rows.endpoint))
-        except garage.ApiError as exc:
+        except garage.ServiceRefused as exc:
             # A list's items (skills.0) are refused beside the list's field.
             error, errors = exc, folded(errors_of(exc), "skills")
     return render_template(
