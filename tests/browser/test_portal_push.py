@@ -54,6 +54,7 @@ def portal(postgres_server_url: str) -> Iterator[Any]:
 
 
 def fits_a_phone(page: Any) -> None:
+    page.wait_for_load_state("load")  # styled, as shown
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{page.url}: {width} px wide"
     box = page.locator("#push button").bounding_box()
