@@ -52,7 +52,9 @@ def test_the_appointment_is_shown_and_confirmed(client: FlaskClient, fakes: dict
     appointment_served(fakes[WS], appointment())
     page = client.get(f"/appointment/{link}", headers={"Accept-Language": "en"})
     assert page.status_code == 200
-    assert "Toyota Yaris (12-ABC-3)" in text_of(page) and "Small service" in text_of(page)
+    # The plate is kept on one line (a span the stylesheet does not let wrap).
+    assert 'Toyota Yaris (<span class="plate">12-ABC-3</span>)' in page.get_data(as_text=True)
+    assert "Small service" in text_of(page)
     answer = client.post(f"/appointment/{link}/confirm", data={"csrf_token": csrf_of(page)})
     assert answer.status_code == 303
     assert len(fakes[WS].received(APPOINTMENT + "/confirm")) == 1

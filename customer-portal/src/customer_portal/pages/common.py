@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, redirect, url_for
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from customer_portal import services
@@ -43,15 +44,19 @@ def today() -> date:
     return datetime.now(ZoneInfo(current_app.config["WORKSHOP_TIME_ZONE"])).date()
 
 
-def vehicle_text(vehicle: Any) -> str:
-    """A vehicle as the answers give it: make and model (or a description), and plate."""
+def vehicle_text(vehicle: Any) -> Markup:
+    """A vehicle as the answers give it: make and model (or a description), and plate;
+    the plate kept on one line (a narrow phone broke "(79-" from "PVK-7)")."""
     if not isinstance(vehicle, dict):
-        return str(vehicle or "")
+        return escape(str(vehicle or ""))
     name = " ".join(str(vehicle[k]) for k in ("make", "model") if vehicle.get(k)) or str(
         vehicle.get("description") or ""
     )
     plate = vehicle.get("plate")
-    return f"{name} ({plate})" if name and plate else name or str(plate or "")
+    if not plate:
+        return escape(name)
+    shown = Markup('<span class="plate">{}</span>').format(plate)
+    return Markup("{} ({})").format(name, shown) if name else shown
 
 
 def work_text(thing: dict[str, Any]) -> str:
