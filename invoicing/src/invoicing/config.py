@@ -10,7 +10,7 @@ from typing import Any
 from service_kit.config import ConfigError, env_int, kit_settings
 from service_kit.documents.settings import document_problems, document_settings
 from service_kit.http_client import downstream_settings
-from service_kit.links import link_settings
+from service_kit.links import service_link_settings
 from service_kit.outbox import outbox_settings
 
 SERVICE = "invoicing"
@@ -78,14 +78,7 @@ def load_config(
     config.update(invoicing_settings(env))
     # PORTAL_URL (the customer portal's public address, for the pay links in messages)
     # and PORTAL_LINK_KEY (this service's own key for them; required in production).
-    config.update(
-        link_settings(
-            service=SERVICE,
-            env=env,
-            jwt_secret=config["JWT_SECRET"],
-            production=config["GARAGE_ENV"] == "production",
-        )
-    )
+    config.update(service_link_settings(config, env))
     config.update(MIGRATIONS_LOCATION="invoicing:migrations")
     config.update(overrides or {})
     return config

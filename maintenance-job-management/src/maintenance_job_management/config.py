@@ -11,7 +11,7 @@ from typing import Any
 from service_kit.config import ConfigError, env_decimal, env_int, kit_settings
 from service_kit.documents.settings import document_problems, document_settings
 from service_kit.http_client import downstream_settings
-from service_kit.links import link_settings
+from service_kit.links import service_link_settings
 from service_kit.outbox import outbox_settings
 
 SERVICE = "maintenance-job-management"
@@ -54,14 +54,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     config.update(_own_settings(env))
     # The customer portal's links this service issues and checks (estimates, visits):
     # PORTAL_URL for the messages, PORTAL_LINK_KEY its own signing key (docs/customer-portal.md).
-    config.update(
-        link_settings(
-            service=SERVICE,
-            env=env,
-            jwt_secret=config["JWT_SECRET"] or "",
-            production=config["GARAGE_ENV"] == "production",
-        )
-    )
+    config.update(service_link_settings(config, env))
     # The letterhead (GARAGE_NAME, GARAGE_ADDRESS, GARAGE_CHAMBER_OF_COMMERCE ...), the
     # default language (GARAGE_LANGUAGE), GARAGE_TIMEZONE and PDF_FONT_PATH, as invoicing reads them.
     documents = document_settings(env)

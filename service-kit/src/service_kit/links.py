@@ -109,6 +109,17 @@ def link_settings(
     }
 
 
+def service_link_settings(config: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """``link_settings`` for the service whose kit settings are ``config`` (its name, its
+    development secret, production or not): what a link-issuing service's config adds."""
+    return link_settings(
+        service=config["SERVICE_NAME"],
+        env=env,
+        jwt_secret=config["JWT_SECRET"] or "",
+        production=config["GARAGE_ENV"] == "production",
+    )
+
+
 # ---------------------------------------------------------------------------- the table
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from service_kit.config import env_int, kit_settings
 from service_kit.http_client import downstream_settings
-from service_kit.links import link_settings
+from service_kit.links import service_link_settings
 from service_kit.outbox import outbox_settings
 
 SERVICE = "workshop-scheduling"
@@ -49,14 +49,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     config.update(_own_settings(env))
     # The customer portal's links this service issues and checks (appointments, bookings):
     # PORTAL_URL for the messages, PORTAL_LINK_KEY its own signing key (docs/customer-portal.md).
-    config.update(
-        link_settings(
-            service=SERVICE,
-            env=env,
-            jwt_secret=config["JWT_SECRET"] or "",
-            production=config["GARAGE_ENV"] == "production",
-        )
-    )
+    config.update(service_link_settings(config, env))
     config.update(MIGRATIONS_LOCATION="workshop_scheduling:migrations")
     config.update(overrides or {})
     return config
