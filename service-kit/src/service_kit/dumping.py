@@ -17,7 +17,8 @@ the common field types, an inline conversion a field:
 - a field that overrides ``serialize`` or ``get_value``, reads a dotted attribute or
   none at all (Method, Function, Constant), is dumped by its own ``serialize``;
 - a schema with pre_dump or post_dump hooks, or its own ``get_attribute``, keeps
-  marshmallow's ``dump``.
+  marshmallow's ``dump``;
+- an object PostgreSQL rendered already (``sql_json.Rendered``) is passed through.
 
 ``tests/test_dumping.py`` holds every field type the services use to marshmallow's own
 output."""
@@ -32,6 +33,8 @@ import marshmallow as ma
 from marshmallow import missing
 from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import ensure_text_type
+
+from service_kit.sql_json import Rendered
 
 Convert = Callable[[Any, str, Any], Any]  # (value, attribute name, object) -> dumped value
 # Per field: (key in the output, name to read, field, converter or None for field.serialize)
@@ -117,6 +120,8 @@ def _compile(schema: ma.Schema) -> Callable[[Any, bool], Any]:
     def pick(obj: Any) -> Any:
         if type(obj) is dict:
             return from_dict(obj)
+        if type(obj) is Rendered:  # the dump's JSON already, made by PostgreSQL (sql_json)
+            return obj
         return one(obj) if hasattr(obj, "__getitem__") else by_attribute(obj)
 
     def dump(obj: Any, many: bool) -> Any:

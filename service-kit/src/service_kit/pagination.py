@@ -16,10 +16,11 @@ from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import Select, tuple_
+from sqlalchemy import ColumnElement, Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from service_kit.problems import Unprocessable
+from service_kit.sql_json import Rendered
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -98,17 +99,26 @@ def keyset_page(
     limit: int,
     cursor: str | None = None,
     descending: bool = False,
+    rendered: ColumnElement[str] | None = None,
 ) -> Page:
-    """One page of ``stmt`` ordered by ``key_columns`` (which must be unique together)."""
+    """One page of ``stmt`` ordered by ``key_columns`` (which must be unique together).
+    With ``rendered`` (``sql_json.json_object``), the items are its text for each row,
+    not the rows."""
     key = tuple_(*key_columns) if len(key_columns) > 1 else key_columns[0]
     if cursor:
         after = decode_cursor(cursor, key_columns)
         bound = tuple_(*after) if len(after) > 1 else after[0]
         stmt = stmt.where(key < bound if descending else key > bound)
     order = [c.desc() if descending else c.asc() for c in key_columns]
-    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
-    if len(rows) <= limit:
-        return Page(items=rows, next_cursor=None)
-    rows = rows[:limit]
-    last = rows[-1]
-    return Page(items=rows, next_cursor=encode_cursor([getattr(last, c.key) for c in key_columns]))
+    stmt = stmt.order_by(*order).limit(limit + 1)
+    if rendered is not None:
+        # The page's items as PostgreSQL rendered them, and each one's key for the cursor.
+        found = session.execute(stmt.with_only_columns(rendered, *key_columns, maintain_column_froms=True))
+        rows: list[Any] = list(found)
+        items: list[Any] = [Rendered(row[0]) for row in rows[:limit]]
+        keys = list(rows[limit - 1][1:]) if len(rows) > limit else []
+    else:
+        rows = list(session.scalars(stmt))
+        items = rows[:limit]
+        keys = [getattr(rows[limit - 1], c.key) for c in key_columns] if len(rows) > limit else []
+    return Page(items=items, next_cursor=encode_cursor(keys) if keys else None)

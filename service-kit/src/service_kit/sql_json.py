@@ -1,0 +1,131 @@
+"""A response schema rendered by PostgreSQL: the JSON a schema's dump gives, as one text
+column of the query that reads the rows.
+
+A list of fifty customers spent most of its CPU turning rows into Python values (UUIDs,
+datetimes, JSONB parsed), into ORM objects, and those into dicts for the JSON encoder;
+none of that is needed to answer with JSON. ``json_object(schema, model, **sources)``
+is a SQL expression giving, for each row, the text ``schema.dump(row)`` would encode to
+(compact, keys in the schema's order); the view returns it wrapped in ``Rendered``,
+which the one-pass dump (``service_kit.dumping``) and the JSON encoder (orjson's
+``Fragment``) pass through unchanged. Use it where a read answers many rows, or is the
+service's hottest path; the writes keep the ORM and the schema's dump.
+
+Each field's value is, in this order: ``sources[name]`` (a SQL expression; for a Nested
+field, a mapping of its own fields' sources, or a JSONB expression whose keys are its
+fields), else the model's column of the field's attribute name. A field that has
+neither, or a type without an exact SQL form here, is refused when the expression is
+built (at import), naming the field: render that schema in Python. A service that
+renders a schema so holds a test comparing, for varied rows, the text with
+``schema.dump`` of the same row (``same_as_dump``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import marshmallow as ma
+import orjson
+from sqlalchemy import ColumnElement, Text, case, func, literal_column
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql import sqltypes
+
+# What the view returns for a row rendered so: the dump and the encoder pass it through.
+Rendered = orjson.Fragment
+
+# Field types whose dump is the value itself, which to_json writes alike.
+_AS_IS = (ma.fields.String, ma.fields.UUID, ma.fields.Integer, ma.fields.Boolean, ma.fields.Raw)
+# A function takes at most 100 arguments (PostgreSQL's FUNC_MAX_ARGS): concat in parts.
+_MOST_ARGUMENTS = 100
+# datetime.isoformat: microseconds only when there are some, the offset as +HH:MM.
+_WHOLE_SECOND = 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'
+_WITH_MICROSECONDS = 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM'
+
+Source = ColumnElement[Any] | Mapping[str, Any]
+
+
+def json_object(schema: ma.Schema, model: Any = None, **sources: Source) -> ColumnElement[str]:
+    """The JSON text of ``schema``'s dump of each row (NULL never: an object always)."""
+    return _object(schema, model, sources, path=type(schema).__name__)
+
+
+def _object(
+    schema: ma.Schema, model: Any, sources: Mapping[str, Source], *, path: str, within: Any = None
+) -> ColumnElement[Any]:
+    """The object's text; ``within``: the JSONB its fields are read from by key, where a
+    key it does not hold leaves the field out, as marshmallow leaves out a missing value."""
+    parts: list[Any] = []
+    for name, field in schema.dump_fields.items():
+        key = field.data_key if field.data_key is not None else name
+        read = field.attribute or name
+        where = f"{path}.{name}"
+        if within is not None:
+            source: Any = within.op("->", return_type=JSONB())(_text(read))
+        elif name in sources:
+            source = sources[name]
+        elif (
+            model is not None
+            and "." not in read
+            and hasattr(getattr(model, read, None), "__clause_element__")
+        ):
+            source = getattr(model, read)  # the model's column (not a property)
+        else:
+            raise TypeError(f"{where}: no column and no source given to render it in SQL")
+        member = _concat([_text("," + orjson.dumps(key).decode() + ":"), _value(field, source, path=where)])
+        if within is not None:
+            member = case((within.op("?")(_text(read)), member), else_=_text(""))
+        parts.append(member)
+    # Each member starts with a comma; the first one's is dropped.
+    return _concat([_text("{"), func.substr(_concat(parts), 2), _text("}")]) if parts else _text("{}")
+
+
+def _value(field: ma.fields.Field, source: Any, *, path: str) -> ColumnElement[Any]:
+    """The JSON text of one field's value ('null' for NULL)."""
+    source_type = getattr(source, "type", None)
+    if type(field) is ma.fields.Nested and not field.many:
+        nested = field.schema
+        if nested.many:
+            raise TypeError(f"{path}: a list of objects has no SQL form here")
+        if isinstance(source, Mapping):
+            return _object(nested, None, source, path=path)
+        if isinstance(source_type, JSONB):
+            rendered = _object(nested, None, {}, path=path, within=source)
+            # SQL NULL (no column value, no key) and JSON null are both None to marshmallow.
+            return case(
+                (func.coalesce(func.jsonb_typeof(source), _text("null")) == _text("null"), _NULL),
+                else_=rendered,
+            )
+        raise TypeError(f"{path}: a nested object needs a mapping of its fields or a JSONB column")
+    if type(field) is ma.fields.DateTime and field.format in (None, "iso", "iso8601"):
+        text = case(
+            (func.date_trunc(_text("second"), source) == source, func.to_char(source, _text(_WHOLE_SECOND))),
+            else_=func.to_char(source, _text(_WITH_MICROSECONDS)),
+        )
+        return func.coalesce(func.to_json(text), _NULL)
+    if isinstance(source_type, sqltypes.JSON) and type(field) is ma.fields.Raw:
+        # PostgreSQL writes a JSON document back with its own spacing, not compact.
+        raise TypeError(f"{path}: a JSON document as Raw has no exact SQL form here")
+    if type(field) in _AS_IS and not getattr(field, "as_string", False):
+        return func.coalesce(func.to_json(source), _NULL)
+    raise TypeError(f"{path}: {type(field).__name__} has no exact SQL form here")
+
+
+def _text(value: str) -> ColumnElement[str]:
+    """A constant written into the statement (not a bound value: the statement is built
+    once, and forty bound keys would be processed on every execution)."""
+    return literal_column("'" + value.replace("'", "''") + "'", Text)
+
+
+_NULL = _text("null")
+
+
+def _concat(parts: list[Any]) -> ColumnElement[str]:
+    if len(parts) <= _MOST_ARGUMENTS:
+        return func.concat(*parts, type_=Text)
+    step = _MOST_ARGUMENTS
+    return _concat([func.concat(*parts[at : at + step], type_=Text) for at in range(0, len(parts), step)])
+
+
+def same_as_dump(rendered: str, dumped: Any) -> bool:
+    """The test's check: the rendered text is the dump, value for value and key for key
+    in the same order, and compact."""
+    return bool(rendered == orjson.dumps(dumped).decode())
