@@ -4,12 +4,15 @@ no request logging, metrics or rate limits, no pool pre-ping).
 
     gunicorn --pythonpath bench 'bare_app:create_app()'   # DATABASE_URL as the services'
 
-- GET /customers/<id>: customer-management's GET /api/v1/customers/{id} query;
+- GET /customers/<id>: the customer's row (``SELECT *``), encoded by json.dumps: the
+  issue 15 yardstick as it was filed (the service renders it in PostgreSQL now, a way a
+  bare app could take too; docs/performance.md says what that does to the ratio);
 - GET /customers?q=: its search's first page of 50, the statements customer-management's
   search runs (``customer_management.service.search``, compiled once per shape to SQL
-  text and run through psycopg2): ranked in one statement when q is rare, else name
-  words, email start, then the rest in windows of registration order or through the
-  trigram index - the same decisions on the same figures;
+  text and run through psycopg2; each customer rendered as JSON by PostgreSQL there, put
+  into the answer as is): ranked in one statement when q is rare, else name words, email
+  start, then the rest in windows of registration order or through the trigram index -
+  the same decisions on the same figures;
 - GET /availability?from=&to=: workshop-scheduling's availability queries (settings,
   active bays, the active appointments of the range), every row fetched; it answers
   how many there were - the Python that turns them into free slots is part of what
@@ -31,8 +34,11 @@ import psycopg2
 import psycopg2.extras
 import psycopg2.pool
 from customer_management import domain
+from customer_management.models import Customer
+from customer_management.rendering import CUSTOMER_JSON
 from customer_management.service import search as service_search
 from flask import Flask, Response, request
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
@@ -82,9 +88,8 @@ def _search(query: Query, q: str, *, limit: int) -> list[dict[str, Any]]:
         session = cast(Session, _Cursor(query))
         ids = service_search._elsewhere(session, shape, params, None, need - len(found))
         if ids:
-            (rows,) = query(
-                ("SELECT * FROM customers.customers WHERE id = ANY(%s::uuid[])", ([str(i) for i in ids],))
-            )
+            by_ids, _ = _sql(select(Customer.id, CUSTOMER_JSON))
+            (rows,) = query((by_ids + " WHERE id = ANY(%(ids)s::uuid[])", {"ids": [str(i) for i in ids]}))
             by_id = {row["id"]: row for row in rows}
             found += [by_id[i] for i in ids if i in by_id]
     return found
@@ -152,7 +157,11 @@ def create_app() -> Flask:
     @app.get("/customers")
     def search() -> Response:
         rows = _search(query, request.args["q"], limit=50)
-        return answer({"items": rows[:50], "next_cursor": rows[50]["id"] if len(rows) > 50 else None})
+        # Each customer as PostgreSQL rendered it (the service's CUSTOMER_JSON), put in as is.
+        items = ",".join(row["rendered"] for row in rows[:50])
+        following = json.dumps(str(rows[50]["id"]) if len(rows) > 50 else None)
+        body = '{"items":[' + items + '],"next_cursor":' + following + "}"
+        return Response(body, mimetype="application/json")
 
     @app.get("/availability")
     def availability() -> Response:

@@ -77,8 +77,8 @@ class Customer(MethodView):
     @blp.response(200, CustomerSchema)
     def get(self, customer_id: uuid.UUID) -> Any:
         """Get a customer (an erased one answers with status `erased`)"""
-        customer = customers.read_customer(session=db.session(), customer_id=customer_id)
-        return customer, etag_header(customer.version)
+        customer, version = customers.read_customer(session=db.session(), customer_id=customer_id)
+        return customer, etag_header(version)
 
     @blp.auth(*WRITERS)
     @blp.transactional

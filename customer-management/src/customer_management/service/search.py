@@ -62,8 +62,10 @@ from sqlalchemy.sql.expression import type_coerce
 
 from customer_management import domain
 from customer_management.models import NAME_WORDS_INDEXED, Customer, email_start, name_from_word
+from customer_management.rendering import CUSTOMER_JSON
 from service_kit.pagination import Page, decode_cursor, encode_cursor
 from service_kit.problems import Unprocessable
+from service_kit.sql_json import Rendered
 
 # Rows of the registration order read for rank ELSEWHERE before the trigram index takes
 # over (``_elsewhere``). Measured at a million customers: reading a row in that order
@@ -89,6 +91,8 @@ _AFTER = tuple_(
     bindparam("after_key", type_=String),
     bindparam("after_id", type_=Uuid),
 )
+# The customers of rank ELSEWHERE, found by id, as the API shows them.
+_RENDERED_BY_IDS = select(Customer.id, CUSTOMER_JSON).where(Customer.id.in_(bindparam("ids", expanding=True)))
 # decode_cursor gives each value the type of a column: these have the cursor's (int, str, UUID).
 _CURSOR_TYPES = (Customer.version, Customer.name, Customer.id)
 
@@ -153,7 +157,7 @@ def search_customers(
     cursor: str | None,
 ) -> Page:
     """One page of the customers matching ``terms`` and ``filters`` (FILTERS' names:
-    values as stored)."""
+    values as stored), each as the API shows it (``rendering.CUSTOMER_JSON``)."""
     after = _decode(cursor) if cursor else None
     shape = _Shape(
         filters=tuple(sorted(filters)),
@@ -170,11 +174,11 @@ def search_customers(
     if after is not None:
         params.update(after_rank=after.rank, after_key=after.key, after_id=after.id)
     need = limit + 1  # one more than the page tells whether another follows
-    found: list[tuple[_Position, Customer]] = []
+    found: list[tuple[_Position, str]] = []  # each customer's place and its rendered JSON
     if terms.rare:
         # Few customers hold it: all of them, ranked in one statement.
         rows = session.execute(_all_ranked(shape, after is not None), {**params, "need": need})
-        found = [(_Position(rank, key, customer.id), customer) for customer, rank, key in rows]
+        found = [(_Position(rank, key, id_), rendered) for id_, rendered, rank, key in rows]
     else:
         # A rank is read only when the ones before it leave the page short (q not being
         # read whole, there is no rank EXACT).
@@ -182,19 +186,20 @@ def search_customers(
             if len(found) < need and (after is None or after.rank <= rank):
                 statement = _ranked(shape, rank, keyset=after is not None and after.rank == rank)
                 rows = session.execute(statement, {**params, "need": need - len(found)})
-                found += [(_Position(rank, key, customer.id), customer) for customer, key in rows]
+                found += [(_Position(rank, key, id_), rendered) for id_, rendered, key in rows]
         if len(found) < need:
             start = after.id if after is not None and after.rank == domain.ELSEWHERE else None
             ids = _elsewhere(session, shape, params, start, need - len(found))
-            customers: dict[uuid.UUID, Customer] = {}
+            customers: dict[uuid.UUID, str] = {}
             if ids:
-                customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))}
+                rows = session.execute(_RENDERED_BY_IDS, {"ids": ids})
+                customers = {id_: rendered for id_, rendered in rows}
             found += [
                 (_Position(domain.ELSEWHERE, "", id_), customers[id_]) for id_ in ids if id_ in customers
             ]
     shown = found[:limit]
     return Page(
-        items=[customer for _, customer in shown],
+        items=[Rendered(rendered) for _, rendered in shown],
         next_cursor=_encode(shown[-1][0]) if len(found) > limit else None,
     )
 
@@ -217,7 +222,7 @@ def _all_ranked(shape: _Shape, keyset: bool) -> Select[Any]:
         (conditions.email_start, _EMAIL_START),
         else_=literal(""),
     ).collate("C")
-    stmt = select(Customer, rank.label("rank"), key.label("key")).where(
+    stmt = select(Customer.id, CUSTOMER_JSON, rank.label("rank"), key.label("key")).where(
         *conditions.where, conditions.contains
     )
     if keyset:
@@ -248,7 +253,7 @@ def _ranked(shape: _Shape, rank: int, keyset: bool) -> Select[Any]:
     union = union_all(*branches).subquery()
     ranked = select(union.c.key, union.c.id).order_by(union.c.key, union.c.id).limit(_NEED).subquery()
     return (
-        select(Customer, ranked.c.key)
+        select(Customer.id, CUSTOMER_JSON, ranked.c.key)
         .join(ranked, ranked.c.id == Customer.id)
         .order_by(ranked.c.key, ranked.c.id)
     )
