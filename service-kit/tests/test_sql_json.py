@@ -190,3 +190,8 @@ def test_pages_and_the_dump_carry_the_rendered_text_through(session: Session) ->
     assert len(seen) == 8
     one = orjson.dumps(page_of.dump(Page(items=[Rendered('{"id":"x"}')], next_cursor=None)))
     assert one == b'{"items":[{"id":"x"}],"next_cursor":null}'
+
+
+def test_the_rendering_binds_no_values() -> None:
+    # Built once at import, run on every read: nothing to process per execution.
+    assert select(GADGET_JSON).compile().params == {}

@@ -75,7 +75,8 @@ def _object(
             member = case((within.op("?")(_text(read)), member), else_=_text(""))
         parts.append(member)
     # Each member starts with a comma; the first one's is dropped.
-    return _concat([_text("{"), func.substr(_concat(parts), 2), _text("}")]) if parts else _text("{}")
+    drop_first = func.substr(_concat(parts), literal_column("2"))
+    return _concat([_text("{"), drop_first, _text("}")]) if parts else _text("{}")
 
 
 def _value(field: ma.fields.Field, source: Any, *, path: str) -> ColumnElement[Any]:
