@@ -101,13 +101,21 @@ def _value(field: ma.fields.Field, source: Any, *, path: str) -> ColumnElement[A
             (func.date_trunc(_text("second"), source) == source, func.to_char(source, _text(_WHOLE_SECOND))),
             else_=func.to_char(source, _text(_WITH_MICROSECONDS)),
         )
-        return func.coalesce(func.to_json(text), _NULL)
+        return func.coalesce(_QUOTE + text + _QUOTE, _NULL)  # digits and signs: nothing to escape
     if isinstance(source_type, sqltypes.JSON) and type(field) is ma.fields.Raw:
         # PostgreSQL writes a JSON document back with its own spacing, not compact.
         raise TypeError(f"{path}: a JSON document as Raw has no exact SQL form here")
-    if type(field) in _AS_IS and not getattr(field, "as_string", False):
-        return func.coalesce(func.to_json(source), _NULL)
-    raise TypeError(f"{path}: {type(field).__name__} has no exact SQL form here")
+    if type(field) not in _AS_IS or getattr(field, "as_string", False):
+        raise TypeError(f"{path}: {type(field).__name__} has no exact SQL form here")
+    # to_json works out the value's type on every call; these need no escaping, and
+    # their text form is their JSON (about a third cheaper, measured).
+    if isinstance(source_type, JSONB):  # a scalar under a key: true, 3, "text"
+        return func.coalesce(source.cast(Text), _NULL)
+    if isinstance(source_type, sqltypes.Uuid):
+        return func.coalesce(_QUOTE + source.cast(Text) + _QUOTE, _NULL)
+    if isinstance(source_type, sqltypes.Integer) and type(field) is ma.fields.Integer:
+        return func.coalesce(source.cast(Text), _NULL)
+    return func.coalesce(func.to_json(source), _NULL)
 
 
 def _text(value: str) -> ColumnElement[str]:
@@ -117,6 +125,7 @@ def _text(value: str) -> ColumnElement[str]:
 
 
 _NULL = _text("null")
+_QUOTE = _text('"')
 
 
 def _concat(parts: list[Any]) -> ColumnElement[str]:
