@@ -195,3 +195,13 @@ def test_pages_and_the_dump_carry_the_rendered_text_through(session: Session) ->
 def test_the_rendering_binds_no_values() -> None:
     # Built once at import, run on every read: nothing to process per execution.
     assert select(GADGET_JSON).compile().params == {}
+
+
+def test_a_page_on_a_connection_is_rendered_or_refused(session: Session) -> None:
+    session.add_all(gadgets())
+    session.flush()
+    connection = session.connection()
+    page = keyset_page(connection, select(Gadget), key_columns=[Gadget.id], limit=10, rendered=GADGET_JSON)
+    assert len(page.items) == 4
+    with pytest.raises(TypeError, match="rendered="):
+        keyset_page(connection, select(Gadget), key_columns=[Gadget.id], limit=10)

@@ -44,13 +44,14 @@ class Customers(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List customers, oldest first; `q` searches them, best matches first"""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
-        return customers.list_customers(
-            session=db.session(),
-            filters=customers.CustomerFilters(**args),
-            limit=limit,
-            cursor=cursor,
-            default_region=_region(),
-        )
+        with db.engine.connect() as connection:
+            return customers.list_customers(
+                connection=connection,
+                filters=customers.CustomerFilters(**args),
+                limit=limit,
+                cursor=cursor,
+                default_region=_region(),
+            )
 
     @blp.auth(*WRITERS)
     @blp.idempotent
@@ -77,7 +78,8 @@ class Customer(MethodView):
     @blp.response(200, CustomerSchema)
     def get(self, customer_id: uuid.UUID) -> Any:
         """Get a customer (an erased one answers with status `erased`)"""
-        customer, version = customers.read_customer(session=db.session(), customer_id=customer_id)
+        with db.engine.connect() as connection:
+            customer, version = customers.read_customer(connection=connection, customer_id=customer_id)
         return customer, etag_header(version)
 
     @blp.auth(*WRITERS)

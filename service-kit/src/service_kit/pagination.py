@@ -17,6 +17,7 @@ from typing import Any
 
 import marshmallow as ma
 from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from service_kit.problems import Unprocessable
@@ -92,7 +93,7 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) ->
 
 
 def keyset_page(
-    session: Session,
+    session: Session | Connection,
     stmt: Select[Any],
     *,
     key_columns: Sequence[InstrumentedAttribute[Any]],
@@ -103,7 +104,7 @@ def keyset_page(
 ) -> Page:
     """One page of ``stmt`` ordered by ``key_columns`` (which must be unique together).
     With ``rendered`` (``sql_json.json_object``), the items are its text for each row,
-    not the rows."""
+    not the rows, and a Core ``Connection`` will do (a read then loads no objects)."""
     key = tuple_(*key_columns) if len(key_columns) > 1 else key_columns[0]
     if cursor:
         after = decode_cursor(cursor, key_columns)
@@ -118,6 +119,8 @@ def keyset_page(
         items: list[Any] = [Rendered(row[0]) for row in rows[:limit]]
         keys = list(rows[limit - 1][1:]) if len(rows) > limit else []
     else:
+        if not isinstance(session, Session):
+            raise TypeError("keyset_page loads objects through a Session; a Connection needs rendered=")
         rows = list(session.scalars(stmt))
         items = rows[:limit]
         keys = [getattr(rows[limit - 1], c.key) for c in key_columns] if len(rows) > limit else []

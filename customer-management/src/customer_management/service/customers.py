@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from customer_management import domain
@@ -92,10 +93,11 @@ def get_customer(*, session: Session, customer_id: uuid.UUID) -> Customer:
 _RENDERED_BY_ID = select(CUSTOMER_JSON, Customer.version).where(Customer.id == bindparam("customer_id"))
 
 
-def read_customer(*, session: Session, customer_id: uuid.UUID) -> tuple[Rendered, int]:
+def read_customer(*, connection: Connection, customer_id: uuid.UUID) -> tuple[Rendered, int]:
     """The customer for the read (GET) path, as ``CustomerSchema`` dumps it, and its
-    version (the writes keep ``get_customer`` and the ORM)."""
-    row = session.execute(_RENDERED_BY_ID, {"customer_id": customer_id}).one_or_none()
+    version. The reads run on a connection, not a session: they load no objects (the
+    writes keep ``get_customer`` and the ORM)."""
+    row = connection.execute(_RENDERED_BY_ID, {"customer_id": customer_id}).one_or_none()
     if row is None:
         raise domain.CustomerNotFound(customer_id)
     return Rendered(row[0]), row[1]
@@ -112,9 +114,10 @@ class CustomerFilters:
 
 
 def list_customers(
-    *, session: Session, filters: CustomerFilters, limit: int, cursor: str | None, default_region: str
+    *, connection: Connection, filters: CustomerFilters, limit: int, cursor: str | None, default_region: str
 ) -> Page:
-    """Oldest first; with ``q``, the search's ranks (service/search.py)."""
+    """Oldest first; with ``q``, the search's ranks (service/search.py). Each customer
+    as the API shows it (``rendering.CUSTOMER_JSON``)."""
     equal: dict[str, Any] = {"status": filters.status}
     if filters.kind:
         equal["kind"] = filters.kind
@@ -130,11 +133,11 @@ def list_customers(
     if filters.q:
         terms = domain.search_terms(filters.q, region=default_region)
         return search.search_customers(
-            session=session, filters=equal, terms=terms, limit=limit, cursor=cursor
+            connection=connection, filters=equal, terms=terms, limit=limit, cursor=cursor
         )
     stmt = select(Customer).where(*(search.FILTERS[name] == value for name, value in equal.items()))
     return keyset_page(
-        session, stmt, key_columns=[Customer.id], limit=limit, cursor=cursor, rendered=CUSTOMER_JSON
+        connection, stmt, key_columns=[Customer.id], limit=limit, cursor=cursor, rendered=CUSTOMER_JSON
     )
 
 

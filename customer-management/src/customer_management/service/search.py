@@ -57,7 +57,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import type_coerce
 
 from customer_management import domain
@@ -150,7 +150,7 @@ def escape_like(fragment: str) -> str:
 
 def search_customers(
     *,
-    session: Session,
+    connection: Connection,
     filters: Mapping[str, Any],
     terms: domain.SearchTerms,
     limit: int,
@@ -177,7 +177,7 @@ def search_customers(
     found: list[tuple[_Position, str]] = []  # each customer's place and its rendered JSON
     if terms.rare:
         # Few customers hold it: all of them, ranked in one statement.
-        rows = session.execute(_all_ranked(shape, after is not None), {**params, "need": need})
+        rows = connection.execute(_all_ranked(shape, after is not None), {**params, "need": need})
         found = [(_Position(rank, key, id_), rendered) for id_, rendered, rank, key in rows]
     else:
         # A rank is read only when the ones before it leave the page short (q not being
@@ -185,14 +185,14 @@ def search_customers(
         for rank in (domain.NAME_WORD, domain.EMAIL_START):
             if len(found) < need and (after is None or after.rank <= rank):
                 statement = _ranked(shape, rank, keyset=after is not None and after.rank == rank)
-                rows = session.execute(statement, {**params, "need": need - len(found)})
+                rows = connection.execute(statement, {**params, "need": need - len(found)})
                 found += [(_Position(rank, key, id_), rendered) for id_, rendered, key in rows]
         if len(found) < need:
             start = after.id if after is not None and after.rank == domain.ELSEWHERE else None
-            ids = _elsewhere(session, shape, params, start, need - len(found))
+            ids = _elsewhere(connection, shape, params, start, need - len(found))
             customers: dict[uuid.UUID, str] = {}
             if ids:
-                rows = session.execute(_RENDERED_BY_IDS, {"ids": ids})
+                rows = connection.execute(_RENDERED_BY_IDS, {"ids": ids})
                 customers = {id_: rendered for id_, rendered in rows}
             found += [
                 (_Position(domain.ELSEWHERE, "", id_), customers[id_]) for id_ in ids if id_ in customers
@@ -260,7 +260,7 @@ def _ranked(shape: _Shape, rank: int, keyset: bool) -> Select[Any]:
 
 
 def _elsewhere(
-    session: Session, shape: _Shape, params: dict[str, Any], start: uuid.UUID | None, need: int
+    connection: Connection, shape: _Shape, params: dict[str, Any], start: uuid.UUID | None, need: int
 ) -> list[uuid.UUID]:
     """The ids of the next ``need`` customers of rank ELSEWHERE after ``start``, in order.
 
@@ -274,7 +274,7 @@ def _elsewhere(
     read, rows = 0, FIRST_WINDOW
     while len(found) < need and more_rows and read + rows <= LAST_WINDOW:
         window_params = {**params, "start": last, "rows": rows, "need": need - len(found)}
-        hits, last, seen = session.execute(_window(shape, last is not None), window_params).one()
+        hits, last, seen = connection.execute(_window(shape, last is not None), window_params).one()
         found += hits or []
         read, more_rows = read + seen, seen == rows
         if not found:
@@ -283,7 +283,7 @@ def _elsewhere(
         rows = max(FIRST_WINDOW, math.ceil((need - len(found)) * read / len(found) * 1.25))
     if len(found) < need and more_rows:
         rare = _rare(shape, last is not None)
-        found += session.scalars(rare, {**params, "last": last, "need": need - len(found)})
+        found += connection.scalars(rare, {**params, "last": last, "need": need - len(found)})
     return found
 
 
