@@ -2,7 +2,7 @@
 serves them (the images' gunicorn settings, deploy/image/gunicorn.conf.py), driven by
 wrk. Prints figures; asserts nothing.
 
-    python bench/garage.py [--configs sync:2,gthread:2x4,gthread:2x8,gthread:3x8]
+    python bench/garage.py [--configs sync:2,gthread:2x4,gthread:2x8,gthread:3x8,gevent:2x100]
                            [--rounds 3] [--seconds 10] [--warmup 3] [--connections 16]
                            [--path NAME ...] [--race-rounds 30]
 
@@ -10,7 +10,9 @@ Every gunicorn set-up runs at once: per set-up the six services and the bare app
 ports of their own, each service calling the others of its set-up. Each path is then
 measured on every set-up back to back (the order turning each round), so a change in
 the machine's load falls on all set-ups alike - the machine is shared and its load
-moves. Paths:
+moves. gevent:2x100 is 2 processes of 100 requests in flight each (worker_connections),
+psycopg2 made cooperative by psycogreen (bench/gunicorn_gevent.conf.py; gevent and
+psycogreen are installed by hand for it, not in the services' requirements). Paths:
 
 reads, each beside the same SQL served by bench/bare_app.py (bare Flask + psycopg2,
 the same gunicorn set-up) right before or after it, as a ratio:
@@ -486,7 +488,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--configs", default=DEFAULT_CONFIGS, help="gunicorn set-ups: class:WORKERSxTHREADS,..."
+        "--configs",
+        default=DEFAULT_CONFIGS,
+        help="gunicorn set-ups: class:WORKERSxTHREADS,... (gevent:WORKERSxCONNECTIONS)",
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)

@@ -23,6 +23,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 BIN = Path(sys.executable).parent
 GUNICORN_CONFIG = ROOT / "deploy" / "image" / "gunicorn.conf.py"  # the images' settings, as make run uses
+GEVENT_CONFIG = BENCH / "gunicorn_gevent.conf.py"  # the same, psycopg2 made cooperative (bench only)
 
 
 def say(message: str = "") -> None:
@@ -58,7 +59,8 @@ def database_url(
 
 @dataclass(frozen=True)
 class Workers:
-    """A gunicorn worker set-up: class, processes, threads per process."""
+    """A gunicorn worker set-up: class, processes, threads per process (for gevent: the
+    requests in flight per process, gunicorn's worker_connections)."""
 
     worker_class: str
     workers: int
@@ -66,7 +68,7 @@ class Workers:
 
     @classmethod
     def parse(cls, text: str) -> Workers:
-        """``gthread:2x8`` or ``sync:2`` (sync has one thread)."""
+        """``gthread:2x8``, ``sync:2`` (sync has one thread) or ``gevent:2x100``."""
         worker_class, _, shape = text.partition(":")
         workers, _, threads = shape.partition("x")
         return cls(worker_class, int(workers), int(threads or 1))
@@ -82,7 +84,7 @@ class Workers:
             self.worker_class,
             "--workers",
             str(self.workers),
-            "--threads",
+            "--worker-connections" if self.worker_class == "gevent" else "--threads",
             str(self.threads),
         ]
 
@@ -97,7 +99,7 @@ def gunicorn(
         [
             str(BIN / "gunicorn"),
             "--config",
-            str(GUNICORN_CONFIG),
+            str(GEVENT_CONFIG if shape.worker_class == "gevent" else GUNICORN_CONFIG),
             "--bind",
             f"127.0.0.1:{port}",
             "--no-control-socket",  # one per user by default: several servers would share it
