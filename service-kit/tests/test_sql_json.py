@@ -38,7 +38,7 @@ class Gadget(Base):
     extra: Mapped[Any] = mapped_column(JSON, nullable=True)
     raw_value: Mapped[int | None] = mapped_column(Integer)
     street: Mapped[str | None] = mapped_column(String(100))
-    secret: Mapped[str | None] = mapped_column(String(100))
+    internal_note: Mapped[str | None] = mapped_column(String(100))
 
     @property
     def place(self) -> dict[str, Any]:
@@ -63,7 +63,7 @@ class GadgetSchema(ma.Schema):
     settings = ma.fields.Nested(SettingsSchema, allow_none=True)
     extra = ma.fields.Raw(allow_none=True, attribute="raw_value")
     place = ma.fields.Nested(PlaceSchema)
-    secret = ma.fields.String(load_only=True)
+    internal_note = ma.fields.String(load_only=True)
 
 
 GADGET_JSON = json_object(GadgetSchema(), Gadget, place={"street": Gadget.street})
@@ -93,7 +93,7 @@ def gadgets() -> list[Gadget]:
             extra={"any": ["json", 1.5, None]},
             raw_value=12,
             street="Dorpsstraat 1",
-            secret="never shown",
+            internal_note="never shown",
         ),
         Gadget(id=uuid.uuid4(), made_at=datetime(2026, 1, 1, tzinfo=UTC), settings={"colour": None}),
         Gadget(id=uuid.uuid4(), settings={}),
