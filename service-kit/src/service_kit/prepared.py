@@ -1,0 +1,87 @@
+"""A hot read's statement prepared once per database connection.
+
+PostgreSQL parses and plans every statement psycopg2 sends. For a statement that
+renders its answer (``sql_json``) that cost more than running it: a customer by id
+took 440-476 µs a query sent as text against 173 µs prepared (and 206 µs for a plain
+``SELECT *``), measured on the same connection. ``Prepared(statement)`` compiles the
+statement once, sends ``PREPARE`` the first time a connection runs it (a prepared
+statement lives as long as the connection, whatever its transactions do), and then
+only ``EXECUTE`` with the values.
+
+Only for statements whose plan does not depend on the values, such as a lookup by
+key: after five executions PostgreSQL may run a prepared statement with a generic plan,
+made without the values. The customer search (LIKE patterns, whose index ranges come
+from the pattern) went from 3.0 to 9.5 ms a search prepared, measured, and is not.
+
+What it gives up: rows come back as the driver reads them, without SQLAlchemy's type
+processing (text, numbers, booleans; a UUID as text; an array of UUIDs as one string),
+so use it for statements whose columns are rendered text, text and numbers. Values are
+passed through their types' own conversion (a UUID as text) as SQLAlchemy would. A
+connection pooler that discards session state between transactions (PgBouncer in
+transaction mode) would lose the prepared statements: the garage connects to
+PostgreSQL directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import weakref
+from typing import Any
+
+from sqlalchemy import CursorResult, Select
+from sqlalchemy.engine import Connection
+
+# psycopg2's placeholders in compiled SQL, and the escaped percent sign.
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
+
+
+class Prepared:
+    """``statement`` run as a prepared statement; ``execute(connection, **values)``."""
+
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+        self.statement = statement
+        self._compiled: tuple[str, str, list[tuple[str, Any, Any]]] | None = None
+        # The DBAPI connections that hold it (each is used by one thread at a time).
+        self._prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def _compile(self, connection: Connection) -> tuple[str, str, list[tuple[str, Any, Any]]]:
+        """(PREPARE text, EXECUTE text, [(value name, its conversion, the value the
+        statement binds itself or None)]), once."""
+        if self._compiled is None:
+            dialect = connection.dialect
+            compiled = self.statement.compile(dialect=dialect)
+            order: list[str] = []
+
+            def numbered(match: re.Match[str]) -> str:
+                name = match.group(1)
+                if name is None:
+                    return "%%"  # still escaped: the driver reads the PREPARE for placeholders too
+                if name not in order:
+                    order.append(name)
+                return f"${order.index(name) + 1}"
+
+            body = _PLACEHOLDER.sub(numbered, str(compiled))
+            name = "garage_" + hashlib.sha256(body.encode()).hexdigest()[:24]
+            values = [
+                (n, compiled.binds[n].type.bind_processor(dialect), compiled.params.get(n)) for n in order
+            ]
+            arguments = ", ".join(f"%({n})s" for n in order)
+            execute = f"EXECUTE {name}({arguments})" if order else f"EXECUTE {name}"
+            self._compiled = (f"PREPARE {name} AS {body}", execute, values)
+        return self._compiled
+
+    def execute(self, connection: Connection, **values: Any) -> CursorResult[*tuple[Any, ...]]:
+        prepare, execute, conversions = self._compile(connection)
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection not in self._prepared_on:
+            connection.exec_driver_sql(prepare)
+            with self._lock:
+                self._prepared_on.add(dbapi_connection)
+        parameters = {}
+        for name, convert, own in conversions:
+            value = values.get(name, own)
+            parameters[name] = convert(value) if convert is not None else value
+        return connection.exec_driver_sql(execute, parameters)
