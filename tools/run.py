@@ -23,8 +23,8 @@ processes dies - in order: the processes that call services first, then the serv
 the mail catcher, PostgreSQL. Each gets SIGTERM and time to finish what it has in hand.
 
 Settings: DATABASE_URL; GARAGE_PORT_OFFSET (add it to every port, e.g. 100 for
-8101-8108 and mail on 1125, to run beside another copy); GUNICORN_WORKERS and
-GUNICORN_THREADS (every service's own set-up from tools/services.py, as its image runs in
+8101-8108 and mail on 1125, to run beside another copy); GUNICORN_WORKER_CLASS,
+GUNICORN_WORKERS and GUNICORN_THREADS (every service's own set-up from tools/services.py, as its image runs in
 compose and Kubernetes: docs/performance.md); SMTP_HOST (a real
 SMTP server instead of the catcher); IDENTITY_KEY_ENCRYPTION_KEY (unset, identity's
 development key encrypts its signing keys in the database).
@@ -64,8 +64,9 @@ STOP_TIMEOUT = 30  # seconds a process gets after SIGTERM (gunicorn's graceful t
 
 
 def set_up(s: services.Service, env: dict[str, str]) -> str:
-    """A service's workers x threads: its own, unless GUNICORN_* set them for all."""
-    return f"{env.get('GUNICORN_WORKERS', s.workers)}x{env.get('GUNICORN_THREADS', s.threads)}"
+    """A service's worker class, workers x threads: its own, unless GUNICORN_* set them for all."""
+    worker_class = env.get("GUNICORN_WORKER_CLASS", s.worker_class)
+    return f"{worker_class} {env.get('GUNICORN_WORKERS', s.workers)}x{env.get('GUNICORN_THREADS', s.threads)}"
 
 
 def say(message: str = "") -> None:
@@ -384,7 +385,7 @@ def banner(
     mail_port: int | bool,
     accounts: str = "",
 ) -> None:
-    say("\nThe garage is running (gunicorn gthread, processes x threads):")
+    say("\nThe garage is running (gunicorn worker class, processes x threads):")
     for s in chosen:
         base = f"http://127.0.0.1:{ports[s.name]}"
         pages = "pages (sign in)" if s.signs_in_people else "pages (links in messages)"

@@ -1,15 +1,17 @@
 """gunicorn settings of every service image (gunicorn reads ./gunicorn.conf.py from /app).
 
-Workers and threads come from GUNICORN_WORKERS and GUNICORN_THREADS; the defaults,
-2 workers x 4 threads, were chosen from measurements (docs/deployment.md).
+The worker class, workers and threads come from GUNICORN_WORKER_CLASS, GUNICORN_WORKERS
+and GUNICORN_THREADS, each service's own from tools/services.py; the defaults, gthread
+2 workers x 4 threads, were chosen from measurements (docs/performance.md, "The choice").
 """
 
 import os
 import shutil
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-# Threads, not only processes: a request waits on PostgreSQL and on other services.
-worker_class = "gthread"
+# Threads, not only processes, where a request waits on other services; sync (one
+# request per process, threads ignored) where it burns CPU and waits only briefly.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
