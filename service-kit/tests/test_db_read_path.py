@@ -78,3 +78,23 @@ def test_a_connection_that_died_while_idle_is_replaced_before_use(app, fresh_dat
     admin.dispose()
     assert client.get("/api/v1/probe").status_code == 200, "pinged, found dead, replaced"
     assert client.post("/api/v1/probe").status_code == 200
+
+
+def test_a_pool_with_no_connection_left_answers_503_naming_the_database(app):
+    """Found measuring gevent workers: more requests in flight than the pool holds got a
+    500 when the pool's wait ran out (QueuePool limit ... timed out)."""
+    client = app.test_client()
+    db = app.extensions["sqlalchemy"]
+    with app.app_context():
+        engine = db.engine
+        engine.pool._timeout = 0.2  # the pool's wait (5 s in production), short for the test
+        held = [engine.connect() for _ in range(engine.pool.size() + engine.pool._max_overflow)]
+        try:
+            response = client.get("/api/v1/probe")
+        finally:
+            for connection in held:
+                connection.close()
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["dependency"] == "database"
+    assert client.get("/api/v1/probe").status_code == 200

@@ -19,6 +19,7 @@ from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -184,6 +185,13 @@ def _register_error_handlers(app: Flask, db: SQLAlchemy) -> None:
             log.error("database unavailable", exc_info=exc)
             return problem_response(DependencyUnavailable("database").to_dict())
         return _unexpected(exc)
+
+    @app.errorhandler(PoolTimeout)
+    def _no_connection_left(exc: PoolTimeout) -> Response:
+        # Every pooled connection in use for the pool's whole wait: the database is the
+        # dependency that cannot take the request now, as when it is down.
+        log.error("no database connection free: %s", exc)
+        return problem_response(DependencyUnavailable("database").to_dict())
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
