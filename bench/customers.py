@@ -2,7 +2,7 @@
 connections, with the query plans of its slowest searches.
 
     python bench/customers.py [--customers 1000000] [--rounds 3] [--seconds 10]
-                              [--connections 1,16] [--workers 2] [--threads 1]
+                              [--connections 1,16] [--workers 2] [--threads 4]
                               [--compare SRC] [--explain 3]
 
 1. Seeds N customers straight into the `customers` schema with generate_series SQL:
@@ -437,9 +437,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="0: seed and time in-process only")
     parser.add_argument("--connections", default="1,16", help="comma-separated connection counts")
     # customer-management's own set-up (tools/services.py), as make run and the images run it.
-    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--database", default="garage_bench_customers")
     parser.add_argument("--terms", type=int, default=400, help="customers the search terms are taken from")
     parser.add_argument(

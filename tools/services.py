@@ -179,10 +179,6 @@ SERVICES: tuple[Service, ...] = (
         "customers",
         ("/api/v1/customers",),
         extensions=("pg_trgm",),
-        # Reads that answer in a millisecond or two of CPU: 2 sync processes served the
-        # search at 16 connections with p95 53 ms against 73 ms for gthread 2 x 4.
-        worker_class="sync",
-        threads=1,
     ),
     Service(
         "vehicle-management",
