@@ -49,6 +49,14 @@ def test_prepared_once_per_connection_and_run_with_its_values(engine):
     assert sum(statement.startswith("EXECUTE ") for statement in engine.sent) == 4
 
 
+def test_two_of_the_same_statement_share_one_prepared_statement(engine):
+    again = Prepared(LOOKUP.statement)
+    with engine.connect() as connection:
+        LOOKUP.execute(connection, wanted=uuid.uuid4())
+        assert again.execute(connection, wanted=uuid.uuid4()).one()[1] == "own value"
+    assert prepares(engine) == 1
+
+
 def test_a_new_connection_prepares_it_again(engine):
     with engine.connect() as first, engine.connect() as second:
         LOOKUP.execute(first, wanted=uuid.uuid4())

@@ -35,6 +35,10 @@ from sqlalchemy.engine import Connection
 
 # psycopg2's placeholders in compiled SQL, and the escaped percent sign.
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
+# By statement name (the SQL's hash, so two Prepared of the same SQL share it): the DBAPI
+# connections that hold it. Each connection is used by one thread at a time.
+_PREPARED_ON: dict[str, weakref.WeakSet[Any]] = {}
+_LOCK = threading.Lock()
 
 
 class Prepared:
@@ -43,9 +47,7 @@ class Prepared:
     def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         self._compiled: tuple[str, str, list[tuple[str, Any, Any]]] | None = None
-        # The DBAPI connections that hold it (each is used by one thread at a time).
         self._prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._lock = threading.Lock()
 
     def _compile(self, connection: Connection) -> tuple[str, str, list[tuple[str, Any, Any]]]:
         """(PREPARE text, EXECUTE text, [(value name, its conversion, the value the
@@ -70,6 +72,8 @@ class Prepared:
             ]
             arguments = ", ".join(f"%({n})s" for n in order)
             execute = f"EXECUTE {name}({arguments})" if order else f"EXECUTE {name}"
+            with _LOCK:
+                self._prepared_on = _PREPARED_ON.setdefault(name, weakref.WeakSet())
             self._compiled = (f"PREPARE {name} AS {body}", execute, values)
         return self._compiled
 
@@ -78,7 +82,7 @@ class Prepared:
         dbapi_connection = connection.connection.dbapi_connection
         if dbapi_connection not in self._prepared_on:
             connection.exec_driver_sql(prepare)
-            with self._lock:
+            with _LOCK:
                 self._prepared_on.add(dbapi_connection)
         parameters = {}
         for name, convert, own in conversions:
