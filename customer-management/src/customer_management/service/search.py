@@ -35,7 +35,7 @@ import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -91,6 +91,9 @@ _AFTER = tuple_(
     bindparam("after_key", type_=String),
     bindparam("after_id", type_=Uuid),
 )
+# A found customer's id as text: only the page's last one is needed (for the cursor), and
+# making a UUID object of each was a visible part of a search.
+_ID_TEXT = Customer.id.cast(String)
 # The customers of rank ELSEWHERE, found by id, as the API shows them.
 _RENDERED_BY_IDS = select(Customer.id, CUSTOMER_JSON).where(Customer.id.in_(bindparam("ids", expanding=True)))
 # decode_cursor gives each value the type of a column: these have the cursor's (int, str, UUID).
@@ -103,7 +106,7 @@ class _Position:
 
     rank: int
     key: str
-    id: uuid.UUID
+    id: uuid.UUID | str  # as text where a rank's statement read it (_ID_TEXT)
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,7 @@ def search_customers(
     found: list[tuple[_Position, str]] = []  # each customer's place and its rendered JSON
     if terms.rare:
         # Few customers hold it: all of them, ranked in one statement.
-        rows = connection.execute(_all_ranked(shape, after is not None), {**params, "need": need})
+        rows = connection.execute(_all_ranked(shape, after is not None), {**params, "need": need}).all()
         found = [(_Position(rank, key, id_), rendered) for id_, rendered, rank, key in rows]
     else:
         # A rank is read only when the ones before it leave the page short (q not being
@@ -185,15 +188,18 @@ def search_customers(
         for rank in (domain.NAME_WORD, domain.EMAIL_START):
             if len(found) < need and (after is None or after.rank <= rank):
                 statement = _ranked(shape, rank, keyset=after is not None and after.rank == rank)
-                rows = connection.execute(statement, {**params, "need": need - len(found)})
+                rows = connection.execute(statement, {**params, "need": need - len(found)}).all()
                 found += [(_Position(rank, key, id_), rendered) for id_, rendered, key in rows]
         if len(found) < need:
-            start = after.id if after is not None and after.rank == domain.ELSEWHERE else None
+            # A decoded cursor's id is a UUID (_decode).
+            start = (
+                cast(uuid.UUID, after.id) if after is not None and after.rank == domain.ELSEWHERE else None
+            )
             ids = _elsewhere(connection, shape, params, start, need - len(found))
             customers: dict[uuid.UUID, str] = {}
             if ids:
-                rows = connection.execute(_RENDERED_BY_IDS, {"ids": ids})
-                customers = {id_: rendered for id_, rendered in rows}
+                by_id = connection.execute(_RENDERED_BY_IDS, {"ids": ids})
+                customers = {id_: rendered for id_, rendered in by_id}
             found += [
                 (_Position(domain.ELSEWHERE, "", id_), customers[id_]) for id_ in ids if id_ in customers
             ]
@@ -222,7 +228,7 @@ def _all_ranked(shape: _Shape, keyset: bool) -> Select[Any]:
         (conditions.email_start, _EMAIL_START),
         else_=literal(""),
     ).collate("C")
-    stmt = select(Customer.id, CUSTOMER_JSON, rank.label("rank"), key.label("key")).where(
+    stmt = select(_ID_TEXT, CUSTOMER_JSON, rank.label("rank"), key.label("key")).where(
         *conditions.where, conditions.contains
     )
     if keyset:
@@ -253,7 +259,7 @@ def _ranked(shape: _Shape, rank: int, keyset: bool) -> Select[Any]:
     union = union_all(*branches).subquery()
     ranked = select(union.c.key, union.c.id).order_by(union.c.key, union.c.id).limit(_NEED).subquery()
     return (
-        select(Customer.id, CUSTOMER_JSON, ranked.c.key)
+        select(_ID_TEXT, CUSTOMER_JSON, ranked.c.key)
         .join(ranked, ranked.c.id == Customer.id)
         .order_by(ranked.c.key, ranked.c.id)
     )
