@@ -44,6 +44,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from service_kit.config import kit_settings
+from service_kit.db import engine_options
+from service_kit.prepared import Prepared
 
 Query = Callable[..., list[list[dict[str, Any]]]]
 _DIALECT = postgresql.psycopg2.dialect()  # type: ignore[attr-defined]  # the module's dialect class
@@ -56,7 +58,11 @@ def _sql(statement: Select[Any]) -> tuple[str, dict[str, Any]]:
     return str(compiled), dict(compiled.params)
 
 
-def _run(query: Query, statement: Select[Any], params: dict[str, Any]) -> list[dict[str, Any]]:
+def _run(query: Query, statement: Select[Any] | Prepared, params: dict[str, Any]) -> list[dict[str, Any]]:
+    if isinstance(statement, Prepared):  # prepared on each connection, as the service does
+        prepare, execute, _ = statement.sql(_DIALECT)
+        (rows,) = query((execute, statement.parameters(_DIALECT, params), prepare))
+        return rows
     sql, own = _sql(statement)
     (rows,) = query((sql, {**own, **params}))
     return rows
@@ -69,8 +75,11 @@ def _search(query: Query, q: str, *, limit: int) -> list[dict[str, Any]]:
     exact = tuple(name for name, value in (("email", terms.email), ("phone", terms.phone)) if value)
     shape = service_search._Shape(filters=("status",), exact=exact)
     escaped = service_search.escape_like(terms.fragment)
+    high = domain.after_prefix(terms.fragment)
     params = {
         "filter_status": "active",
+        "prefix_low": terms.fragment,
+        "prefix_high": high,
         "prefix": f"{escaped}%",
         "contains": f"%{escaped}%",
         "email": terms.email,
@@ -82,7 +91,11 @@ def _search(query: Query, q: str, *, limit: int) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for rank in (domain.NAME_WORD, domain.EMAIL_START):
         if len(found) < need:
-            statement = service_search._ranked(shape, rank, False)
+            statement = (
+                service_search._prepared_ranked(shape, rank, False)
+                if high is not None
+                else service_search._ranked(shape, rank, False, ranged=False)
+            )
             found += _run(query, statement, {**params, "need": need - len(found)})
     if len(found) < need:
         session = cast(Session, _Cursor(query))
@@ -117,23 +130,33 @@ class _Cursor:
 def create_app() -> Flask:
     app = Flask(__name__)
     psycopg2.extras.register_uuid()  # uuid and uuid[] in and out, as the service's driver reads them
-    url = kit_settings(service="bare", schema="public")["DATABASE_URL"]
+    settings = kit_settings(service="bare", schema="public")
+    # The services' connection settings (search_path, timeouts, generic plans, no parallel workers).
+    connect_args = engine_options(settings)["connect_args"]
     lock = threading.Lock()
     pools: dict[str, psycopg2.pool.ThreadedConnectionPool] = {}
+    prepared: dict[Any, set[str]] = {}  # by connection: the PREPAREs it was sent
 
     def pool() -> psycopg2.pool.ThreadedConnectionPool:
         with lock:  # made in the worker, after gunicorn forked
             if "pool" not in pools:
                 most = int(os.environ.get("BARE_POOL_MAX", "16"))  # gunicorn's threads per worker
-                pools["pool"] = psycopg2.pool.ThreadedConnectionPool(1, most, url)
+                pools["pool"] = psycopg2.pool.ThreadedConnectionPool(
+                    1, most, settings["DATABASE_URL"], **connect_args
+                )
             return pools["pool"]
 
-    def query(*statements: tuple[str, tuple[Any, ...]]) -> list[list[dict[str, Any]]]:
+    def query(*statements: tuple[Any, ...]) -> list[list[dict[str, Any]]]:
+        """Each (sql, parameters[, its PREPARE]): the rows, as dicts."""
         connection = pool().getconn()
         try:
             with connection.cursor() as cursor:
                 results = []
-                for sql, parameters in statements:
+                for sql, parameters, *prepare in statements:
+                    sent = prepared.setdefault(connection, set())
+                    if prepare and prepare[0] not in sent:
+                        cursor.execute(prepare[0])
+                        sent.add(prepare[0])
                     cursor.execute(sql, parameters)
                     names = [column.name for column in cursor.description]
                     results.append([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])

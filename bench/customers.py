@@ -369,6 +369,7 @@ def slowest_searches(url: str, terms: list[tuple[str, str]], explain: int, limit
     app = create_app({"DATABASE_URL": url, "RATE_LIMIT_ENABLED": False})
     logging.getLogger().setLevel(logging.WARNING)
     statements: list[tuple[str, Any]] = []
+    prepares: dict[str, str] = {}  # a prepared statement's PREPARE by its name, to explain its EXECUTEs
     timings: list[tuple[float, str, str, int, list[tuple[str, Any]]]] = []
     with app.app_context():
 
@@ -376,7 +377,10 @@ def slowest_searches(url: str, terms: list[tuple[str, str]], explain: int, limit
         def capture(
             conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
         ) -> None:
-            statements.append((statement, parameters))
+            if statement.startswith("PREPARE "):
+                prepares[statement.split()[1]] = statement
+            else:
+                statements.append((statement, parameters))
 
         # This tree's service reads on a connection; an older one (--compare) on a session.
         on_connection = "connection" in inspect.signature(customers.list_customers).parameters
@@ -415,6 +419,9 @@ def slowest_searches(url: str, terms: list[tuple[str, str]], explain: int, limit
             raw = db.engine.raw_connection()
             try:
                 cursor = raw.cursor()
+                cursor.execute("DEALLOCATE ALL")
+                for prepare in prepares.values():
+                    cursor.execute(prepare)
                 for statement, parameters in executed:
                     sql = cursor.mogrify(statement, parameters).decode()
                     cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
@@ -454,6 +461,9 @@ def main() -> int:
         help="another customer-management's src (e.g. a git archive of HEAD's), measured beside this one",
     )
     parser.add_argument("--compare-database", default="garage_bench_customers_compare")
+    parser.add_argument(
+        "--paths", default="read,search", help="comma-separated: read (GET by id), search (the default: both)"
+    )
     args = parser.parse_args()
     if args.compare and os.environ.get("DATABASE_URL"):
         parser.error("--compare seeds a second database on the embedded server: unset DATABASE_URL")
@@ -490,8 +500,16 @@ def main() -> int:
             check=True,
         ).stdout.strip()
         paths = {
-            "GET customer by id": [f"/api/v1/customers/{i}" for i in ids],
-            "customer search": [f"/api/v1/customers?q={quote(term)}&limit={args.limit}" for _, term in terms],
+            name: requests
+            for key, name, requests in (
+                ("read", "GET customer by id", [f"/api/v1/customers/{i}" for i in ids]),
+                (
+                    "search",
+                    "customer search",
+                    [f"/api/v1/customers?q={quote(t)}&limit={args.limit}" for _, t in terms],
+                ),
+            )
+            if key in args.paths.split(",")
         }
         shape = Workers(args.worker_class, args.workers, args.threads)
         say(

@@ -7,10 +7,21 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import Text, bindparam, cast, create_engine, event, literal, literal_column, select
+from sqlalchemy import (
+    Integer,
+    Text,
+    bindparam,
+    cast,
+    create_engine,
+    event,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.types import Uuid
 
-from service_kit.db import normalise_url
+from service_kit.db import engine_options, normalise_url
 from service_kit.prepared import Prepared
 
 LOOKUP = Prepared(
@@ -76,3 +87,29 @@ def test_a_connection_replaced_after_it_died_prepares_it_again(fresh_database_ur
     finally:
         engine.dispose()
     assert sum(statement.startswith("PREPARE ") for statement in sent) == 2
+
+
+def test_a_service_connection_runs_the_generic_plan_from_the_first_execution(fresh_database_url):
+    # service_kit.db's connection options: the plan made without the values, at once
+    # (not after five plans made with them), and never a parallel one.
+    config = {
+        "DB_SCHEMA": "public",
+        "DB_POOL_SIZE": 1,
+        "DB_MAX_OVERFLOW": 0,
+        "SERVICE_NAME": "kit-test",
+        "DB_STATEMENT_TIMEOUT_MS": 5000,
+    }
+    engine = create_engine(normalise_url(fresh_database_url), **engine_options(config))
+    one_to_ten = func.generate_series(literal_column("1"), literal_column("10"))
+    series = one_to_ten.table_valued("n").render_derived()
+    by_range = Prepared(select(series.c.n).where(series.c.n >= bindparam("low", type_=Integer)))
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"
+            assert connection.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
+            assert by_range.execute(connection, low=8).scalars().all() == [8, 9, 10]
+            name = by_range.sql(connection.dialect)[1].split()[1].split("(")[0]
+            plan = "\n".join(connection.exec_driver_sql(f"EXPLAIN EXECUTE {name}(9)").scalars())
+            assert "$1" in plan, plan  # a custom plan would hold the value 9
+    finally:
+        engine.dispose()

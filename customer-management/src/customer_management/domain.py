@@ -141,6 +141,25 @@ def search_terms(q: str, *, region: str) -> SearchTerms:
     )
 
 
+_LAST_CODE_POINT = 0x10FFFF
+_SURROGATES = range(0xD800, 0xE000)
+
+
+def after_prefix(prefix: str) -> str | None:
+    """The least text greater, in code point order (collation C), than every text that
+    starts with ``prefix``: ``starts with prefix`` is ``prefix <= x < after_prefix``,
+    a range a B-tree index answers with the values bound later (``LIKE 'x%'`` becomes a
+    range only where the pattern is written into the statement). None where there is
+    none (only U+10FFFF after the empty text)."""
+    kept = prefix.rstrip(chr(_LAST_CODE_POINT))
+    if not kept:
+        return None
+    following = ord(kept[-1]) + 1
+    if following in _SURROGATES:  # no text holds these
+        following = _SURROGATES.stop
+    return kept[:-1] + chr(following)
+
+
 def default_payment_terms_days(kind: str, *, business_days: int) -> int:
     """The terms of a customer registered without any: a person pays on collection,
     a business on account (``business_days``, the garage's setting)."""

@@ -63,7 +63,10 @@ def name_from_word(
     column = name_lower if isinstance(name_lower, ColumnElement) else name_lower.expression
     if word == 1:
         return column
-    return func.regexp_substr(column, "^" + "[^ ]* " * (word - 1) + "(.*)$", 1, 1, "", 1)
+    # Constants written into the SQL, as in the index's expression: as bound values, a
+    # prepared statement's expression would differ from the index's and miss it.
+    pattern = "'^" + "[^ ]* " * (word - 1) + "(.*)$'"
+    return func.regexp_substr(column, *(literal_column(part) for part in (pattern, "1", "1", "''", "1")))
 
 
 def email_start(email: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[str]:

@@ -91,6 +91,16 @@ def test_a_name_word_is_lower_cased_beyond_ascii(find, register):
     assert find("sahin") == [elsewhere]
 
 
+def test_a_name_word_starting_with_the_last_code_point_is_found(find, register):
+    # "Starts with q" is an index range up to domain.after_prefix(q); q of only U+10FFFF
+    # has no such bound, and is looked for with LIKE instead.
+    word = "\U0010ffff" * 3
+    last = register(name=f"Ann {word}")["id"]
+    register(name="Ann Bos")
+    assert find(word) == [last]
+    assert find(f"ann {word}") == [last]
+
+
 @pytest.mark.parametrize(
     ("q", "also_the_fragment"),
     [("06 1234 5678", True), ("06-12345678", True), ("+31 6 12345678", False), ("0031612345678", False)],
@@ -234,6 +244,7 @@ def test_each_rank_reads_its_own_index(app, register, find, statements):
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(
             text("VACUUM ANALYZE customers.customers")
         )
+        db.engine.dispose()  # new connections: the searches' PREPAREs are sent, and seen, again
     statements.clear()
     find("vries")
     find("ann@example.com")
@@ -244,7 +255,11 @@ def test_each_rank_reads_its_own_index(app, register, find, statements):
         try:
             cursor = connection.cursor()
             cursor.execute("SET enable_seqscan = off")  # a few thousand rows: a scan would do
+            cursor.execute("DEALLOCATE ALL")
             for sql in statements:
+                if sql.startswith("PREPARE"):
+                    cursor.execute(sql)  # its EXECUTE is explained: the generic plan, made once
+                    continue
                 cursor.execute("EXPLAIN " + sql)
                 plans += [row[0] for row in cursor.fetchall()]
             connection.rollback()

@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from customer_management import domain
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def valid(**overrides):
@@ -200,3 +202,30 @@ def test_payment_terms_within_a_year_are_valid(days):
 @pytest.mark.parametrize("days", [-1, 366])
 def test_payment_terms_outside_a_year_are_refused(days):
     assert "payment_terms_days" in errors_of(valid(payment_terms_days=days))
+
+
+# Text as PostgreSQL holds it: any code point but NUL and the surrogates.
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=6)
+
+
+@given(prefix=_TEXT, rest=_TEXT, other=_TEXT)
+def test_after_prefix_bounds_exactly_the_texts_that_start_with_it(prefix, rest, other):
+    high = domain.after_prefix(prefix)
+    for text in (prefix + rest, other, prefix[:-1] + other, prefix + "\U0010ffff" + rest):
+        within = prefix <= text and (high is None or text < high)  # Python compares code points
+        assert within == text.startswith(prefix), (prefix, text, high)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "high"),
+    [
+        ("jan", "jao"),
+        ("de v", "de w"),
+        ("\u015f", "\u0160"),  # ş, Š
+        ("a\ud7ff", "a\ue000"),  # past the surrogates, which no text holds
+        ("ab\U0010ffff\U0010ffff", "ac"),
+        ("\U0010ffff", None),
+    ],
+)
+def test_after_prefix_steps_the_last_code_point_on(prefix, high):
+    assert domain.after_prefix(prefix) == high

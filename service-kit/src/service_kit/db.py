@@ -96,8 +96,14 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
             "connect_timeout": 5,
             "application_name": config["SERVICE_NAME"],
             # The service sees its own schema first; public holds extensions (pg_trgm).
+            # A prepared statement (service_kit.prepared: only those whose best plan is
+            # the same for any values) runs its generic plan from the first execution,
+            # instead of being planned for its values five times first. No parallel
+            # workers: starting them cost a one-row search 3-8 ms, and a request's
+            # backend would take the cores the other requests need (docs/decisions.md).
             "options": f"-c search_path={schema},public "
-            f"-c statement_timeout={config['DB_STATEMENT_TIMEOUT_MS']}",
+            f"-c statement_timeout={config['DB_STATEMENT_TIMEOUT_MS']} "
+            "-c plan_cache_mode=force_generic_plan -c max_parallel_workers_per_gather=0",
         },
     }
 

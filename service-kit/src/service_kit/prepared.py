@@ -8,10 +8,12 @@ statement once, sends ``PREPARE`` the first time a connection runs it (a prepare
 statement lives as long as the connection, whatever its transactions do), and then
 only ``EXECUTE`` with the values.
 
-Only for statements whose plan does not depend on the values, such as a lookup by
-key: after five executions PostgreSQL may run a prepared statement with a generic plan,
-made without the values. The customer search (LIKE patterns, whose index ranges come
-from the pattern) went from 3.0 to 9.5 ms a search prepared, measured, and is not.
+Only for statements whose best plan does not depend on the values, such as a lookup by
+key or an index range with bound limits: the service's connections run a prepared
+statement with its generic plan, made once without the values (``plan_cache_mode``,
+``service_kit.db``). A LIKE pattern bound as a value gives such a plan no index range:
+the customer search prepared so went from 3.0 to 9.5 ms, measured; prepared with its
+"starts with" as ranges it went to 1.7 ms (docs/performance.md).
 
 What it gives up: rows come back as the driver reads them, without SQLAlchemy's type
 processing (text, numbers, booleans; a UUID as text; an array of UUIDs as one string),
@@ -31,7 +33,7 @@ import weakref
 from typing import Any
 
 from sqlalchemy import CursorResult, Select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 # psycopg2's placeholders in compiled SQL, and the escaped percent sign.
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
@@ -49,11 +51,10 @@ class Prepared:
         self._compiled: tuple[str, str, list[tuple[str, Any, Any]]] | None = None
         self._prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
 
-    def _compile(self, connection: Connection) -> tuple[str, str, list[tuple[str, Any, Any]]]:
+    def sql(self, dialect: Dialect) -> tuple[str, str, list[tuple[str, Any, Any]]]:
         """(PREPARE text, EXECUTE text, [(value name, its conversion, the value the
         statement binds itself or None)]), once."""
         if self._compiled is None:
-            dialect = connection.dialect
             compiled = self.statement.compile(dialect=dialect)
             order: list[str] = []
 
@@ -78,14 +79,18 @@ class Prepared:
         return self._compiled
 
     def execute(self, connection: Connection, **values: Any) -> CursorResult[*tuple[Any, ...]]:
-        prepare, execute, conversions = self._compile(connection)
+        prepare, execute, _ = self.sql(connection.dialect)
         dbapi_connection = connection.connection.dbapi_connection
         if dbapi_connection not in self._prepared_on:
             connection.exec_driver_sql(prepare)
             with _LOCK:
                 self._prepared_on.add(dbapi_connection)
+        return connection.exec_driver_sql(execute, self.parameters(connection.dialect, values))
+
+    def parameters(self, dialect: Dialect, values: dict[str, Any]) -> dict[str, Any]:
+        """The EXECUTE's parameters for ``values``, each converted as SQLAlchemy would."""
         parameters = {}
-        for name, convert, own in conversions:
+        for name, convert, own in self.sql(dialect)[2]:
             value = values.get(name, own)
             parameters[name] = convert(value) if convert is not None else value
-        return connection.exec_driver_sql(execute, parameters)
+        return parameters

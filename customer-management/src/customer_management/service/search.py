@@ -64,6 +64,7 @@ from customer_management import domain
 from customer_management.models import NAME_WORDS_INDEXED, Customer, email_start, name_from_word
 from customer_management.rendering import CUSTOMER_JSON
 from service_kit.pagination import Page, decode_cursor, encode_cursor
+from service_kit.prepared import Prepared
 from service_kit.problems import Unprocessable
 from service_kit.sql_json import Rendered
 
@@ -86,6 +87,9 @@ _NAME_WORDS = [name_from_word(Customer.name_lower, word) for word in range(1, NA
 _EMAIL_START = email_start(Customer.email)
 _IDS = ARRAY(UUID(as_uuid=True))
 _NEED = bindparam("need", type_=Integer)
+# "Starts with q" as a range (domain.after_prefix): bound at run time, it still is an index range.
+_PREFIX_LOW = bindparam("prefix_low", type_=String)
+_PREFIX_HIGH = bindparam("prefix_high", type_=String)
 _AFTER = tuple_(
     bindparam("after_rank", type_=Integer),
     bindparam("after_key", type_=String),
@@ -167,9 +171,12 @@ def search_customers(
         exact=tuple(name for name, value in (("email", terms.email), ("phone", terms.phone)) if value),
     )
     escaped = escape_like(terms.fragment)
+    high = domain.after_prefix(terms.fragment)
     params: dict[str, Any] = {
         **{f"filter_{name}": value for name, value in filters.items()},
         "prefix": f"{escaped}%",
+        "prefix_low": terms.fragment,
+        "prefix_high": high,
         "contains": f"%{escaped}%",
         "email": terms.email,
         "phone": terms.phone,
@@ -180,15 +187,20 @@ def search_customers(
     found: list[tuple[_Position, str]] = []  # each customer's place and its rendered JSON
     if terms.rare:
         # Few customers hold it: all of them, ranked in one statement.
-        rows = connection.execute(_all_ranked(shape, after is not None), {**params, "need": need}).all()
+        rows = _all_ranked(shape, after is not None).execute(connection, **params, need=need).all()
         found = [(_Position(rank, key, id_), rendered) for id_, rendered, rank, key in rows]
     else:
         # A rank is read only when the ones before it leave the page short (q not being
         # read whole, there is no rank EXACT).
         for rank in (domain.NAME_WORD, domain.EMAIL_START):
             if len(found) < need and (after is None or after.rank <= rank):
-                statement = _ranked(shape, rank, keyset=after is not None and after.rank == rank)
-                rows = connection.execute(statement, {**params, "need": need - len(found)}).all()
+                keyset = after is not None and after.rank == rank
+                rank_params = {**params, "need": need - len(found)}
+                if high is not None:
+                    rows = _prepared_ranked(shape, rank, keyset).execute(connection, **rank_params).all()
+                else:
+                    statement = _ranked(shape, rank, keyset, ranged=False)
+                    rows = connection.execute(statement, rank_params).all()
                 found += [(_Position(rank, key, id_), rendered) for id_, rendered, key in rows]
         if len(found) < need:
             # A decoded cursor's id is a UUID (_decode).
@@ -211,9 +223,10 @@ def search_customers(
 
 
 @functools.cache
-def _all_ranked(shape: _Shape, keyset: bool) -> Select[Any]:
+def _all_ranked(shape: _Shape, keyset: bool) -> Prepared:
     """The next ``need`` customers holding the fragment, each's rank and key worked out
-    on the row: for a rare fragment, found through the trigram index."""
+    on the row: for a rare fragment, found through the trigram index (prepared: the plan
+    is that whatever the fragment, and planning it cost 0.4 ms a search)."""
     conditions = _Conditions(shape)
     exact = [(conditions.exact, domain.EXACT)] if conditions.exact is not None else []
     rank = case(
@@ -233,14 +246,26 @@ def _all_ranked(shape: _Shape, keyset: bool) -> Select[Any]:
     )
     if keyset:
         stmt = stmt.where(tuple_(rank, key, Customer.id) > _AFTER)
-    return stmt.order_by(rank, key, Customer.id).limit(_NEED)
+    return Prepared(stmt.order_by(rank, key, Customer.id).limit(_NEED))
 
 
 @functools.cache
-def _ranked(shape: _Shape, rank: int, keyset: bool) -> Select[Any]:
+def _prepared_ranked(shape: _Shape, rank: int, keyset: bool) -> Prepared:
+    """``_ranked`` with its ranges, prepared: planning its four index branches cost as
+    much as running them (0.4-0.6 ms a search), and the best plan is the same whatever
+    q is, each branch a walk of its index from ``prefix_low`` (the service's connections
+    take a prepared statement's generic plan at once: ``plan_cache_mode``)."""
+    return Prepared(_ranked(shape, rank, keyset, ranged=True))
+
+
+@functools.cache
+def _ranked(shape: _Shape, rank: int, keyset: bool, ranged: bool) -> Select[Any]:
     """The next ``need`` customers of ``rank`` (NAME_WORD or EMAIL_START), with their
     keys: a branch per index, each reading at most ``need`` rows in its order; with
-    ``keyset``, after the cursor's (``after_key``, ``after_id``)."""
+    ``keyset``, after the cursor's (``after_key``, ``after_id``). ``ranged``: "starts
+    with" as the key between ``prefix_low`` and ``prefix_high``, the index range a plan
+    made without the values needs, instead of as ``LIKE prefix`` (from which a plan made
+    with the values reads the range itself)."""
     conditions = _Conditions(shape)
     if rank == domain.NAME_WORD:
         parts = [
@@ -251,6 +276,8 @@ def _ranked(shape: _Shape, rank: int, keyset: bool) -> Select[Any]:
         parts = [(_EMAIL_START, conditions.email_start, conditions.before(rank))]
     branches = []
     for key, match, earlier in parts:
+        if ranged:  # the same customers (domain.after_prefix), as the index range itself
+            match = and_(key >= _PREFIX_LOW, key < _PREFIX_HIGH)
         branch = select(key.label("key"), Customer.id).where(*conditions.where, match, _none_of(earlier))
         if keyset:
             after = tuple_(bindparam("after_key", type_=String), bindparam("after_id", type_=Uuid))
