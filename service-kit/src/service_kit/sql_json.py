@@ -21,7 +21,7 @@ renders a schema so holds a test comparing, for varied rows, the text with
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import marshmallow as ma
 import orjson
@@ -35,8 +35,6 @@ Rendered = orjson.Fragment
 
 # Field types whose dump is the value itself, which to_json writes alike.
 _AS_IS = (ma.fields.String, ma.fields.UUID, ma.fields.Integer, ma.fields.Boolean, ma.fields.Raw)
-# A function takes at most 100 arguments (PostgreSQL's FUNC_MAX_ARGS): concat in parts.
-_MOST_ARGUMENTS = 100
 # datetime.isoformat: microseconds only when there are some, the offset as +HH:MM.
 _WHOLE_SECOND = 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'
 _WITH_MICROSECONDS = 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM'
@@ -136,10 +134,13 @@ _QUOTE = _text('"')
 
 
 def _concat(parts: list[Any]) -> ColumnElement[str]:
-    if len(parts) <= _MOST_ARGUMENTS:
-        return func.concat(*parts, type_=Text)
-    step = _MOST_ARGUMENTS
-    return _concat([func.concat(*parts[at : at + step], type_=Text) for at in range(0, len(parts), step)])
+    """The parts one after the other. Every part here is text and never NULL (each value
+    is coalesced to 'null', each optional member to ''), so ``||`` joins them: concat(),
+    which takes any type, looks up each argument's output function on every row."""
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.op("||", return_type=Text)(part)
+    return cast(ColumnElement[str], joined)
 
 
 def same_as_dump(rendered: str, dumped: Any) -> bool:
