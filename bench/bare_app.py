@@ -82,6 +82,8 @@ def _search(query: Query, q: str, *, limit: int) -> list[dict[str, Any]]:
         "prefix_high": high,
         "prefix": f"{escaped}%",
         "contains": f"%{escaped}%",
+        "fragment": terms.fragment,
+        "looked_up": f"%{service_search.escape_like(terms.looked_up)}%",
         "email": terms.email,
         "phone": terms.phone,
     }

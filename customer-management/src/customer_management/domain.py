@@ -110,6 +110,12 @@ RANKS = (EXACT, NAME_WORD, EMAIL_START, ELSEWHERE)
 # digits at a given place.
 RARE_DIGITS = 5
 
+# What the trigram index is asked for when the fragment is long (SearchTerms.looked_up):
+# the index reads, for each trigram, the customers holding it, so trigrams most
+# customers hold ("inf", "@gm", ".nl") cost the most and narrow the least.
+LOOKED_UP_DIGITS = 7  # 7 given digits in a row: about 1 phone number in 200,000
+SHORTEST_EMAIL_PART = 6
+
 
 @dataclass(frozen=True)
 class SearchTerms:
@@ -126,6 +132,23 @@ class SearchTerms:
         return bool(self.email or self.phone) or (
             self.fragment.isdigit() and len(self.fragment) >= RARE_DIGITS
         )
+
+    @property
+    def looked_up(self) -> str:
+        """The part of ``fragment`` a rare search asks the trigram index for; each
+        customer found is then checked for the whole fragment. Whoever holds the
+        fragment holds this part, so none is missed. Of a whole email address, the
+        longer of its local part and its domain's name ("info@bakker-bouw.nl":
+        "bakker-bouw", "jan.smit@gmail.com": "jan.smit"); of a long number, its last
+        LOOKED_UP_DIGITS digits; else all of it. (At a million customers the index took
+        10-13 ms for "info@kosterbloemen470260.nl" and 2.6 for "kosterbloemen470260".)"""
+        if self.email:
+            local, _, domain = self.fragment.rpartition("@")
+            part = max(local, domain.rpartition(".")[0], key=len)
+            return part if len(part) >= SHORTEST_EMAIL_PART else self.fragment
+        if self.fragment.isdigit() and len(self.fragment) > LOOKED_UP_DIGITS:
+            return self.fragment[-LOOKED_UP_DIGITS:]
+        return self.fragment
 
 
 def search_terms(q: str, *, region: str) -> SearchTerms:

@@ -129,6 +129,20 @@ def test_a_whole_email_address_comes_first_whatever_its_case(find, register):
     assert find("ann@exa") == [ann, contains_it]  # an email start, then anywhere
 
 
+def test_a_whole_address_or_number_is_looked_up_by_a_part_and_matched_whole(find, register):
+    # The index is asked for "bakker-bouw" and "2345678" (SearchTerms.looked_up); only
+    # customers holding all of q are found.
+    firm = register(kind="business", name="Bakker Bouw BV", email="info@bakker-bouw.nl")["id"]
+    holds_it = register(name="Jo Bakker", email="xinfo@bakker-bouw.nl")["id"]
+    register(name="Piet Bakker", email="piet@bakker-bouw.nl")  # the part, not all of q
+    register(name="Kees Bakker", email="info@bakker-bouw.com")
+    assert find("info@bakker-bouw.nl") == [firm, holds_it]
+    number = register(name="Ann Smit", phone="+31 6 12345678")["id"]
+    holds_the_digits = register(name="Jo Smit", email="x31612345678@example.com")["id"]
+    register(name="Bo Smit", phone="+31 6 22345678")  # the last seven digits only
+    assert find("+31 6 12345678") == [number, holds_the_digits]
+
+
 @pytest.mark.parametrize("q", ["de vries", "vries", "ann@ex", "12345678", "06 1234", "nl123", "acme"])
 def test_every_field_and_any_part_of_it_is_searched(find, register, q):
     ann = register(name="Ann de Vries", email="ann@example.com", phone="0612345678")["id"]

@@ -229,3 +229,20 @@ def test_after_prefix_bounds_exactly_the_texts_that_start_with_it(prefix, rest, 
 )
 def test_after_prefix_steps_the_last_code_point_on(prefix, high):
     assert domain.after_prefix(prefix) == high
+
+
+@pytest.mark.parametrize(
+    ("q", "looked_up"),
+    [
+        ("info@bakker-bouw.nl", "bakker-bouw"),  # not the "info@" and ".nl" most hold
+        ("jan.smit@gmail.com", "jan.smit"),
+        ("a@b.nl", "a@b.nl"),  # no part long enough: all of it
+        ("+31 6 12345678", "2345678"),
+        ("590990", "590990"),
+        ("de vries", "de vries"),
+    ],
+)
+def test_a_rare_search_asks_the_index_for_a_part_every_match_holds(q, looked_up):
+    terms = domain.search_terms(q, region="NL")
+    assert terms.looked_up == looked_up
+    assert looked_up in terms.fragment

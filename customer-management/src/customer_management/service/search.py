@@ -128,6 +128,12 @@ class _Conditions:
     def __init__(self, shape: _Shape) -> None:
         self.where = [FILTERS[name] == bindparam(f"filter_{name}") for name in shape.filters]
         self.contains = Customer.search_text.like(bindparam("contains", type_=String))
+        # The same customers, found through the index by a part of the fragment
+        # (SearchTerms.looked_up) and each checked for all of it.
+        self.contains_looked_up = and_(
+            Customer.search_text.like(bindparam("looked_up", type_=String)),
+            func.strpos(Customer.search_text, bindparam("fragment", type_=String)) > 0,
+        )
         exact = []
         if "email" in shape.exact:
             exact.append(func.lower(Customer.email) == bindparam("email", type_=String))
@@ -178,6 +184,8 @@ def search_customers(
         "prefix_low": terms.fragment,
         "prefix_high": high,
         "contains": f"%{escaped}%",
+        "fragment": terms.fragment,
+        "looked_up": f"%{escape_like(terms.looked_up)}%",
         "email": terms.email,
         "phone": terms.phone,
     }
@@ -242,7 +250,7 @@ def _all_ranked(shape: _Shape, keyset: bool) -> Prepared:
         else_=literal(""),
     ).collate("C")
     stmt = select(_ID_TEXT, CUSTOMER_JSON, rank.label("rank"), key.label("key")).where(
-        *conditions.where, conditions.contains
+        *conditions.where, conditions.contains_looked_up
     )
     if keyset:
         stmt = stmt.where(tuple_(rank, key, Customer.id) > _AFTER)
