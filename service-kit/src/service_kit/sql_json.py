@@ -74,13 +74,19 @@ def _object(
             source = getattr(model, read)  # the model's column (not a property)
         else:
             raise TypeError(f"{where}: no column and no source given to render it in SQL")
-        member = _concat([_text("," + orjson.dumps(key).decode() + ":"), _value(field, source, path=where)])
+        # Every member but the first starts with a comma; within JSONB, where any member
+        # may be left out, each does, and the first one's is dropped below.
+        comma = "," if parts or within is not None else ""
+        member = _concat([_text(comma + orjson.dumps(key).decode() + ":"), _value(field, source, path=where)])
         if within is not None:
             member = case((within.op("?")(_text(read)), member), else_=_text(""))
         parts.append(member)
-    # Each member starts with a comma; the first one's is dropped.
-    drop_first = func.substr(_concat(parts), literal_column("2"))
-    return _concat([_text("{"), drop_first, _text("}")]) if parts else _text("{}")
+    if not parts:
+        return _text("{}")
+    if within is None:
+        return _concat([_text("{"), *parts, _text("}")])
+    # (substr counts characters from the start of the text: only these short objects pay it.)
+    return _concat([_text("{"), func.substr(_concat(parts), literal_column("2")), _text("}")])
 
 
 def _value(field: ma.fields.Field, source: Any, *, path: str) -> ColumnElement[Any]:
