@@ -25,7 +25,13 @@ customer is repeated or skipped, and one registered meanwhile appears in its pla
 
 The statements are built once per shape (which filters, which exact forms, which
 ranks, where the cursor is) with bound parameters: building SQLAlchemy expressions of
-this size costs more than running them.
+this size costs more than running them. The ranked ones (NAME_WORD, EMAIL_START, and all
+ranks of a rare fragment) are prepared on each connection and run with the plan made
+without the values: planning them cost as much as running them. That plan is right for
+any q because "starts with" is written as an index range with bound limits
+(``domain.after_prefix``) and a rare fragment is looked up in the trigram index by a
+part that every match holds (``SearchTerms.looked_up``), each row then checked for all
+of it.
 """
 
 from __future__ import annotations
