@@ -93,11 +93,7 @@ def _search(query: Query, q: str, *, limit: int) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for rank in (domain.NAME_WORD, domain.EMAIL_START):
         if len(found) < need:
-            statement = (
-                service_search._prepared_ranked(shape, rank, False)
-                if high is not None
-                else service_search._ranked(shape, rank, False, ranged=False)
-            )
+            statement = service_search._ranked_statement(shape, rank, False, ranged=high is not None)
             found += _run(query, statement, {**params, "need": need - len(found)})
     if len(found) < need:
         session = cast(Session, _Cursor(query))

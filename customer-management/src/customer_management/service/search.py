@@ -209,12 +209,8 @@ def search_customers(
         for rank in (domain.NAME_WORD, domain.EMAIL_START):
             if len(found) < need and (after is None or after.rank <= rank):
                 keyset = after is not None and after.rank == rank
-                rank_params = {**params, "need": need - len(found)}
-                if high is not None:
-                    rows = _prepared_ranked(shape, rank, keyset).execute(connection, **rank_params).all()
-                else:
-                    statement = _ranked(shape, rank, keyset, ranged=False)
-                    rows = connection.execute(statement, rank_params).all()
+                statement = _ranked_statement(shape, rank, keyset, ranged=high is not None)
+                rows = _rows(connection, statement, {**params, "need": need - len(found)})
                 found += [(_Position(rank, key, id_), rendered) for id_, rendered, key in rows]
         if len(found) < need:
             # A decoded cursor's id is a UUID (_decode).
@@ -264,12 +260,21 @@ def _all_ranked(shape: _Shape, keyset: bool) -> Prepared:
 
 
 @functools.cache
-def _prepared_ranked(shape: _Shape, rank: int, keyset: bool) -> Prepared:
-    """``_ranked`` with its ranges, prepared: planning its four index branches cost as
-    much as running them (0.4-0.6 ms a search), and the best plan is the same whatever
-    q is, each branch a walk of its index from ``prefix_low`` (the service's connections
-    take a prepared statement's generic plan at once: ``plan_cache_mode``)."""
-    return Prepared(_ranked(shape, rank, keyset, ranged=True))
+def _ranked_statement(shape: _Shape, rank: int, keyset: bool, *, ranged: bool) -> Prepared | Select[Any]:
+    """``_ranked`` as a search runs it: with its ranges (``ranged``: q has an
+    ``after_prefix``), prepared - planning its four index branches cost as much as
+    running them (0.4-0.6 ms a search), and the best plan is the same whatever q is,
+    each branch a walk of its index from ``prefix_low`` (the service's connections take
+    a prepared statement's generic plan at once: ``plan_cache_mode``); else as text
+    with its LIKE, planned with the values."""
+    statement = _ranked(shape, rank, keyset, ranged)
+    return Prepared(statement) if ranged else statement
+
+
+def _rows(connection: Connection, statement: Prepared | Select[Any], params: dict[str, Any]) -> list[Any]:
+    if isinstance(statement, Prepared):
+        return list(statement.execute(connection, **params).all())
+    return list(connection.execute(statement, params).all())
 
 
 @functools.cache
