@@ -72,21 +72,10 @@ def _search(query: Query, q: str, *, limit: int) -> list[dict[str, Any]]:
     """The first page of customer-management's search for active customers, and one
     more row: its statements and its decisions (``search.search_customers``)."""
     terms = domain.search_terms(q, region="NL")
-    exact = tuple(name for name, value in (("email", terms.email), ("phone", terms.phone)) if value)
-    shape = service_search._Shape(filters=("status",), exact=exact)
-    escaped = service_search.escape_like(terms.fragment)
-    high = domain.after_prefix(terms.fragment)
-    params = {
-        "filter_status": "active",
-        "prefix_low": terms.fragment,
-        "prefix_high": high,
-        "prefix": f"{escaped}%",
-        "contains": f"%{escaped}%",
-        "fragment": terms.fragment,
-        "looked_up": f"%{service_search.escape_like(terms.looked_up)}%",
-        "email": terms.email,
-        "phone": terms.phone,
-    }
+    filters = {"status": "active"}
+    shape = service_search._shape(filters, terms)
+    params = service_search._parameters(filters, terms)
+    high = params["prefix_high"]
     need = limit + 1
     if terms.rare:
         return _run(query, service_search._all_ranked(shape, False), {**params, "need": need})

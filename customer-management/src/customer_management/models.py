@@ -21,7 +21,7 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column
 
 from service_kit.clock import utcnow
@@ -75,6 +75,13 @@ def email_start(email: ColumnElement[Any] | InstrumentedAttribute[Any]) -> Colum
     return func.lower(email.collate("C"))
 
 
+def search_digits(search_text: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[Any]:
+    """The digit grams of the search text (``domain.digit_grams``, in SQL: migration
+    0005's ``customers.digit_grams``), as ix_customers_search_digits indexes them."""
+    column = search_text if isinstance(search_text, ColumnElement) else search_text.expression
+    return func.customers.digit_grams(column, type_=ARRAY(Text))
+
+
 class Customer(Model):
     __tablename__ = "customers"
     __table_args__ = (
@@ -94,6 +101,12 @@ class Customer(Model):
             "search_text",
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_customers_search_digits",
+            search_digits(literal_column("search_text")),
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
         ),
         Index("ix_customers_phone", "phone"),
         *(

@@ -3,7 +3,10 @@ page, whether a fragment is common or rare (service/search.py)."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
+from customer_management import domain
 from customer_management.models import Customer, db
 from customer_management.service import search
 from sqlalchemy import event, insert, text
@@ -286,6 +289,37 @@ def test_each_rank_reads_its_own_index(app, register, find, statements):
         "ix_customers_name_word_3",
         "ix_customers_name_word_4",
         "ix_customers_email_start",
-        "ix_customers_search_text_trgm",  # the whole email address and phone number, and "vries" elsewhere
+        "ix_customers_search_text_trgm",  # the whole email address, and "vries" elsewhere
+        "ix_customers_search_digits",  # the phone number's last seven digits
     ):
         assert index in used, f"no statement reads {index}:\n{used}"
+
+
+def test_the_databases_digit_grams_are_the_domains(app):
+    rng = random.Random(7)
+    texts = ["", "12345", "1234", "+31612345678 nl123456789b01", "x470260@y.nl 99999 00000", "\u0663" * 6]
+    texts += [
+        "".join(rng.choice("0123456789 a+@.\u0663") for _ in range(rng.randint(0, 30))) for _ in range(300)
+    ]
+    with app.app_context(), db.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT t, customers.digit_grams(t) FROM unnest(:texts) AS t"), {"texts": texts}
+        )
+        assert {t: grams for t, grams in rows} == {t: domain.digit_grams(t) for t in texts}
+
+
+@pytest.mark.parametrize("q", ["470260", "n470260", "kosterbloemen470260", "info@kosterbloemen470260.nl"])
+def test_digits_anywhere_are_found_through_their_grams_and_matched_whole(
+    app, find, register, statements, monkeypatch, q
+):
+    # Rows enough that a fragment none of the first rows hold is looked up in an index.
+    monkeypatch.setattr(search, "FIRST_WINDOW", 8)
+    _customers(app, 20, lambda n: f"c{n}@example.com")
+    holds_it = register(name="Bloemen Koster", email="info@kosterbloemen470260.nl")["id"]
+    register(name="Piet Koster", email="info@kosterbloemen470261.nl")  # four of the five grams
+    register(name="Jan Koster", email="jan@koster.nl", phone="06 4702 6199")  # 47026 only
+    with app.app_context():
+        db.engine.dispose()  # new connections: the PREPARE of a rare search is sent, and seen, again
+    statements.clear()
+    assert find(q) == [holds_it]
+    assert any("digit_grams" in sql for sql in statements)

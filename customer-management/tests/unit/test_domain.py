@@ -246,3 +246,35 @@ def test_a_rare_search_asks_the_index_for_a_part_every_match_holds(q, looked_up)
     terms = domain.search_terms(q, region="NL")
     assert terms.looked_up == looked_up
     assert looked_up in terms.fragment
+
+
+# Digits and what surrounds them in a search text, other digits (Arabic-Indic) included.
+_DIGITISH = st.text(st.sampled_from("0123456789 +@.a\u0663"), max_size=24)
+
+
+@given(text=_DIGITISH, start=st.integers(0, 24), length=st.integers(0, 24))
+def test_a_text_holds_the_digit_grams_of_every_part_of_it(text, start, length):
+    part = text[start : start + length]
+    assert set(domain.digit_grams(part)) <= set(domain.digit_grams(text))
+
+
+@given(text=_DIGITISH)
+def test_digit_grams_are_each_five_ascii_digits_of_the_text_once_sorted(text):
+    grams = domain.digit_grams(text)
+    assert grams == sorted(set(grams))
+    assert all(len(gram) == domain.DIGIT_GRAM and gram.isascii() and gram.isdigit() for gram in grams)
+    assert all(gram in text for gram in grams)
+
+
+@pytest.mark.parametrize(
+    ("q", "grams"),
+    [
+        ("+31 6 12345678", ["23456", "34567", "45678"]),  # of the last seven digits looked up
+        ("879142", ["79142", "87914"]),
+        ("info@kosterbloemen470260.nl", ["47026", "70260"]),
+        ("jan.smit1234@gmail.com", []),  # four digits: the trigram index
+        ("de vries", []),
+    ],
+)
+def test_a_rare_search_asks_the_digits_index_for_the_grams_of_its_part(q, grams):
+    assert domain.search_terms(q, region="NL").looked_up_grams == grams

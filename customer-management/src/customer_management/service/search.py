@@ -48,6 +48,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Text,
     Uuid,
     and_,
     bindparam,
@@ -67,7 +68,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import type_coerce
 
 from customer_management import domain
-from customer_management.models import NAME_WORDS_INDEXED, Customer, email_start, name_from_word
+from customer_management.models import (
+    NAME_WORDS_INDEXED,
+    Customer,
+    email_start,
+    name_from_word,
+    search_digits,
+)
 from customer_management.rendering import CUSTOMER_JSON
 from service_kit.pagination import Page, decode_cursor, encode_cursor
 from service_kit.prepared import Prepared
@@ -92,6 +99,7 @@ FILTERS: dict[str, ColumnElement[Any]] = {
 _NAME_WORDS = [name_from_word(Customer.name_lower, word) for word in range(1, NAME_WORDS_INDEXED + 1)]
 _EMAIL_START = email_start(Customer.email)
 _IDS = ARRAY(UUID(as_uuid=True))
+_GRAMS = ARRAY(Text)
 _NEED = bindparam("need", type_=Integer)
 # "Starts with q" as a range (domain.after_prefix): bound at run time, it still is an index range.
 _PREFIX_LOW = bindparam("prefix_low", type_=String)
@@ -125,20 +133,26 @@ class _Shape:
 
     filters: tuple[str, ...]  # names of FILTERS in use
     exact: tuple[str, ...]  # "email", "phone": the whole forms q can be read as
+    digits: bool  # the part looked up has digit grams: the digits index finds it
 
 
 class _Conditions:
-    """The conditions of each rank, on bound parameters: ``prefix`` ('jan%'),
-    ``contains`` ('%jan%'), ``email`` and ``phone`` (q read whole), ``filter_<name>``."""
+    """The conditions of each rank, on bound parameters (``_parameters``): ``prefix``
+    ('jan%'), ``contains`` ('%jan%'), ``email`` and ``phone`` (q read whole),
+    ``filter_<name>``."""
 
     def __init__(self, shape: _Shape) -> None:
         self.where = [FILTERS[name] == bindparam(f"filter_{name}") for name in shape.filters]
         self.contains = Customer.search_text.like(bindparam("contains", type_=String))
-        # The same customers, found through the index by a part of the fragment
-        # (SearchTerms.looked_up) and each checked for all of it.
+        # The same customers, found through an index by a part of the fragment
+        # (SearchTerms.looked_up): by its digit grams where it has any, else by its
+        # trigrams; each then checked for all of the fragment.
+        if shape.digits:
+            looked_up = search_digits(Customer.search_text).contains(bindparam("grams", type_=_GRAMS))
+        else:
+            looked_up = Customer.search_text.like(bindparam("looked_up", type_=String))
         self.contains_looked_up = and_(
-            Customer.search_text.like(bindparam("looked_up", type_=String)),
-            func.strpos(Customer.search_text, bindparam("fragment", type_=String)) > 0,
+            looked_up, func.strpos(Customer.search_text, bindparam("fragment", type_=String)) > 0
         )
         exact = []
         if "email" in shape.exact:
@@ -178,23 +192,9 @@ def search_customers(
     """One page of the customers matching ``terms`` and ``filters`` (FILTERS' names:
     values as stored), each as the API shows it (``rendering.CUSTOMER_JSON``)."""
     after = _decode(cursor) if cursor else None
-    shape = _Shape(
-        filters=tuple(sorted(filters)),
-        exact=tuple(name for name, value in (("email", terms.email), ("phone", terms.phone)) if value),
-    )
-    escaped = escape_like(terms.fragment)
-    high = domain.after_prefix(terms.fragment)
-    params: dict[str, Any] = {
-        **{f"filter_{name}": value for name, value in filters.items()},
-        "prefix": f"{escaped}%",
-        "prefix_low": terms.fragment,
-        "prefix_high": high,
-        "contains": f"%{escaped}%",
-        "fragment": terms.fragment,
-        "looked_up": f"%{escape_like(terms.looked_up)}%",
-        "email": terms.email,
-        "phone": terms.phone,
-    }
+    shape = _shape(filters, terms)
+    params = _parameters(filters, terms)
+    high = params["prefix_high"]
     if after is not None:
         params.update(after_rank=after.rank, after_key=after.key, after_id=after.id)
     need = limit + 1  # one more than the page tells whether another follows
@@ -230,6 +230,31 @@ def search_customers(
         items=[Rendered(rendered) for _, rendered in shown],
         next_cursor=_encode(shown[-1][0]) if len(found) > limit else None,
     )
+
+
+def _shape(filters: Mapping[str, Any], terms: domain.SearchTerms) -> _Shape:
+    return _Shape(
+        filters=tuple(sorted(filters)),
+        exact=tuple(name for name, value in (("email", terms.email), ("phone", terms.phone)) if value),
+        digits=bool(terms.looked_up_grams),
+    )
+
+
+def _parameters(filters: Mapping[str, Any], terms: domain.SearchTerms) -> dict[str, Any]:
+    """The values the statements of a search for ``terms`` bind (``_Conditions``)."""
+    escaped = escape_like(terms.fragment)
+    return {
+        **{f"filter_{name}": value for name, value in filters.items()},
+        "prefix": f"{escaped}%",
+        "prefix_low": terms.fragment,
+        "prefix_high": domain.after_prefix(terms.fragment),
+        "contains": f"%{escaped}%",
+        "fragment": terms.fragment,
+        "looked_up": f"%{escape_like(terms.looked_up)}%",
+        "grams": terms.looked_up_grams,
+        "email": terms.email,
+        "phone": terms.phone,
+    }
 
 
 @functools.cache
@@ -363,11 +388,16 @@ def _window(shape: _Shape, after_start: bool) -> Select[Any]:
 
 @functools.cache
 def _rare(shape: _Shape, after_last: bool) -> Select[Any]:
-    """The first ``need`` customers of rank ELSEWHERE after ``last``, through the trigram
-    index: materialised, the candidates are planned without the ORDER BY, so never as a
-    walk of the primary key looking for a rare fragment."""
+    """The first ``need`` customers of rank ELSEWHERE after ``last``, through the digits
+    or the trigram index (``contains_looked_up``): materialised, the candidates are
+    planned without the ORDER BY, so never as a walk of the primary key looking for a
+    rare fragment."""
     conditions = _Conditions(shape)
-    candidates = select(Customer.id).where(*conditions.where, _elsewhere_hit(conditions))
+    candidates = select(Customer.id).where(
+        *conditions.where,
+        conditions.contains_looked_up,
+        _none_of(conditions.before(domain.ELSEWHERE)),
+    )
     if after_last:
         candidates = candidates.where(Customer.id > bindparam("last", type_=Uuid))
     rest = candidates.cte("rest").prefix_with("MATERIALIZED")
