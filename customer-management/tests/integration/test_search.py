@@ -323,3 +323,18 @@ def test_digits_anywhere_are_found_through_their_grams_and_matched_whole(
     statements.clear()
     assert find(q) == [holds_it]
     assert any("digit_grams" in sql for sql in statements)
+
+
+def test_words_anywhere_are_looked_up_one_by_one_and_matched_whole(
+    app, find, register, statements, monkeypatch
+):
+    monkeypatch.setattr(search, "FIRST_WINDOW", 8)
+    _customers(app, 20, lambda n: f"c{n}@example.com")
+    firm = register(kind="business", name="Garage Noord", contact_person="Koen Bruins", email="a@noord.nl")[
+        "id"
+    ]
+    register(kind="business", name="Bruins Koen BV", contact_person="Ann Smit", email="b@bruins.nl")
+    register(name="Koen de Bruin", email="koen@example.com")
+    statements.clear()
+    assert find("koen bru") == [firm]
+    assert any("'%koen%'" in sql and "'%bru%'" in sql for sql in statements)

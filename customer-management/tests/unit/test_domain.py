@@ -278,3 +278,21 @@ def test_digit_grams_are_each_five_ascii_digits_of_the_text_once_sorted(text):
 )
 def test_a_rare_search_asks_the_digits_index_for_the_grams_of_its_part(q, grams):
     assert domain.search_terms(q, region="NL").looked_up_grams == grams
+
+
+@pytest.mark.parametrize(
+    ("q", "words"),
+    [
+        ("koen bru", ["koen", "bru"]),
+        ("de vries transport bv", ["transport", "vries"]),  # short words have no inner trigram
+        ("van den berg-de jong bouw", ["berg", "bouw", "jong"]),  # the longest three
+        ("koen b", []),  # one word: all of q, word starts and ends with it
+        ("ayşe evers", []),  # only ASCII words: what makes a word depends on the database's locale
+        ("bakker", []),
+        ("info@bakker-bouw.nl", ["bakker", "bouw"]),  # of the part looked up
+    ],
+)
+def test_the_trigram_index_is_asked_for_each_word_of_the_part_looked_up(q, words):
+    terms = domain.search_terms(q, region="NL")
+    assert terms.looked_up_words == words
+    assert all(word in terms.looked_up for word in words)

@@ -134,6 +134,7 @@ class _Shape:
     filters: tuple[str, ...]  # names of FILTERS in use
     exact: tuple[str, ...]  # "email", "phone": the whole forms q can be read as
     digits: bool  # the part looked up has digit grams: the digits index finds it
+    words: int  # else the trigram index is asked for this many of its words, or (0) all of it
 
 
 class _Conditions:
@@ -146,13 +147,15 @@ class _Conditions:
         self.contains = Customer.search_text.like(bindparam("contains", type_=String))
         # The same customers, found through an index by a part of the fragment
         # (SearchTerms.looked_up): by its digit grams where it has any, else by its
-        # trigrams; each then checked for all of the fragment.
+        # trigrams, word by word where it has words enough; each then checked for all
+        # of the fragment.
         if shape.digits:
-            looked_up = search_digits(Customer.search_text).contains(bindparam("grams", type_=_GRAMS))
+            looked_up = [search_digits(Customer.search_text).contains(bindparam("grams", type_=_GRAMS))]
         else:
-            looked_up = Customer.search_text.like(bindparam("looked_up", type_=String))
+            names = [f"looked_up_{n}" for n in range(shape.words)] if shape.words else ["looked_up"]
+            looked_up = [Customer.search_text.like(bindparam(name, type_=String)) for name in names]
         self.contains_looked_up = and_(
-            looked_up, func.strpos(Customer.search_text, bindparam("fragment", type_=String)) > 0
+            *looked_up, func.strpos(Customer.search_text, bindparam("fragment", type_=String)) > 0
         )
         exact = []
         if "email" in shape.exact:
@@ -237,6 +240,7 @@ def _shape(filters: Mapping[str, Any], terms: domain.SearchTerms) -> _Shape:
         filters=tuple(sorted(filters)),
         exact=tuple(name for name, value in (("email", terms.email), ("phone", terms.phone)) if value),
         digits=bool(terms.looked_up_grams),
+        words=len(terms.looked_up_words),
     )
 
 
@@ -252,6 +256,8 @@ def _parameters(filters: Mapping[str, Any], terms: domain.SearchTerms) -> dict[s
         "fragment": terms.fragment,
         "looked_up": f"%{escape_like(terms.looked_up)}%",
         "grams": terms.looked_up_grams,
+        # Letters and digits only (SearchTerms.looked_up_words): nothing to escape.
+        **{f"looked_up_{n}": f"%{word}%" for n, word in enumerate(terms.looked_up_words)},
         "email": terms.email,
         "phone": terms.phone,
     }
