@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Computed,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -141,6 +142,11 @@ class Customer(Model):
     # The name lower-cased in the database's locale ("Şahin" -> "şahin"), compared byte-wise
     # (collation C): what the name word indexes are made of (name_from_word).
     name_lower: Mapped[str] = mapped_column(Text(collation="C"), Computed("lower(name)", persisted=True))
+    # The customer as the API shows it up to its times, rendered by a trigger whenever the
+    # row is written (rendering.HEAD_MEMBERS, migration 0006): the reads render the rest.
+    rendered_head: Mapped[str] = mapped_column(
+        Text, server_default=FetchedValue(), server_onupdate=FetchedValue(), deferred=True
+    )
 
     # UPDATE ... WHERE version = <read version>: a concurrent writer cannot be overwritten.
     __mapper_args__ = {"version_id_col": version}

@@ -20,7 +20,7 @@ renders a schema so holds a test comparing, for varied rows, the text with
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import marshmallow as ma
@@ -42,9 +42,46 @@ _WITH_MICROSECONDS = 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM'
 Source = ColumnElement[Any] | Mapping[str, Any]
 
 
-def json_object(schema: ma.Schema, model: Any = None, **sources: Source) -> ColumnElement[str]:
-    """The JSON text of ``schema``'s dump of each row (NULL never: an object always)."""
-    rendering = _object(schema, model, sources, path=type(schema).__name__)
+def json_object(
+    schema: ma.Schema,
+    model: Any = None,
+    *,
+    stored: tuple[ColumnElement[str], Sequence[str]] | None = None,
+    **sources: Source,
+) -> ColumnElement[str]:
+    """The JSON text of ``schema``'s dump of each row (NULL never: an object always).
+
+    ``stored``: (a column, the names of the schema's first fields): the column holds
+    those fields' members, rendered when the row was written (``json_members``, kept by
+    a trigger), and only the rest are rendered on reading."""
+    path = type(schema).__name__
+    if stored is None:
+        rendering = _object(schema, model, sources, path=path)
+    else:
+        column, names = stored
+        leading = list(schema.dump_fields)[: len(names)]
+        if leading != list(names):
+            raise TypeError(f"{path}: the stored fields {list(names)} are not its first ones {leading}")
+        rest = [
+            member
+            for name, member in _members(schema, model, sources, path=path, first=False)
+            if name not in names
+        ]
+        rendering = _concat([_text("{"), column, *rest, _text("}")])
+    return _opaque(rendering)
+
+
+def json_members(
+    schema: ma.Schema, model: Any = None, *, only: Sequence[str], **sources: Source
+) -> ColumnElement[str]:
+    """The members of the fields ``only`` as ``json_object`` writes them between its braces,
+    the first without a leading comma: what a ``stored`` column holds."""
+    path = type(schema).__name__
+    members = [member for name, member in _members(schema, model, sources, path=path) if name in only]
+    return _opaque(_concat(members))
+
+
+def _opaque(rendering: ColumnElement[Any]) -> ColumnElement[str]:
     # One opaque piece of SQL text: SQLAlchemy hashes a statement's cache key on every
     # execution, and a tuple of this expression's few hundred parts (Python does not
     # remember a tuple's hash) cost a read about 0.2M instructions; a string's hash is kept.
@@ -52,12 +89,20 @@ def json_object(schema: ma.Schema, model: Any = None, **sources: Source) -> Colu
     return literal_column(str(sql), Text)
 
 
-def _object(
-    schema: ma.Schema, model: Any, sources: Mapping[str, Source], *, path: str, within: Any = None
-) -> ColumnElement[Any]:
-    """The object's text; ``within``: the JSONB its fields are read from by key, where a
-    key it does not hold leaves the field out, as marshmallow leaves out a missing value."""
-    parts: list[Any] = []
+def _members(
+    schema: ma.Schema,
+    model: Any,
+    sources: Mapping[str, Source],
+    *,
+    path: str,
+    within: Any = None,
+    first: bool = True,
+) -> list[tuple[str, ColumnElement[Any]]]:
+    """(field name, its member's text) of each field in the schema's order; ``within``:
+    the JSONB its fields are read from by key, where a key it does not hold leaves the
+    field out, as marshmallow leaves out a missing value. ``first``: the first member is
+    the object's first (no leading comma)."""
+    parts: list[tuple[str, ColumnElement[Any]]] = []
     for name, field in schema.dump_fields.items():
         key = field.data_key if field.data_key is not None else name
         read = field.attribute or name
@@ -75,12 +120,20 @@ def _object(
         else:
             raise TypeError(f"{where}: no column and no source given to render it in SQL")
         # Every member but the first starts with a comma; within JSONB, where any member
-        # may be left out, each does, and the first one's is dropped below.
-        comma = "," if parts or within is not None else ""
+        # may be left out, each does, and the first one's is dropped by _object.
+        comma = "," if parts or within is not None or not first else ""
         member = _concat([_text(comma + orjson.dumps(key).decode() + ":"), _value(field, source, path=where)])
         if within is not None:
             member = case((within.op("?")(_text(read)), member), else_=_text(""))
-        parts.append(member)
+        parts.append((name, member))
+    return parts
+
+
+def _object(
+    schema: ma.Schema, model: Any, sources: Mapping[str, Source], *, path: str, within: Any = None
+) -> ColumnElement[Any]:
+    """The object's text (``_members`` between braces)."""
+    parts = [member for _, member in _members(schema, model, sources, path=path, within=within)]
     if not parts:
         return _text("{}")
     if within is None:

@@ -201,11 +201,13 @@ def search_customers(
     if after is not None:
         params.update(after_rank=after.rank, after_key=after.key, after_id=after.id)
     need = limit + 1  # one more than the page tells whether another follows
-    found: list[tuple[_Position, str]] = []  # each customer's place and its rendered JSON
+    # Each customer's rendered JSON and place (rank, key, id): plain tuples, a _Position
+    # made of the cursor's only (a frozen dataclass each was a visible part of a search).
+    found: list[tuple[str, int, str, uuid.UUID | str]] = []
     if terms.rare:
         # Few customers hold it: all of them, ranked in one statement.
         rows = _all_ranked(shape, after is not None).execute(connection, **params, need=need).all()
-        found = [(_Position(rank, key, id_), rendered) for id_, rendered, rank, key in rows]
+        found = [(rendered, rank, key, id_) for id_, rendered, rank, key in rows]
     else:
         # A rank is read only when the ones before it leave the page short (q not being
         # read whole, there is no rank EXACT).
@@ -214,7 +216,7 @@ def search_customers(
                 keyset = after is not None and after.rank == rank
                 statement = _ranked_statement(shape, rank, keyset, ranged=high is not None)
                 rows = _rows(connection, statement, {**params, "need": need - len(found)})
-                found += [(_Position(rank, key, id_), rendered) for id_, rendered, key in rows]
+                found += [(rendered, rank, key, id_) for id_, rendered, key in rows]
         if len(found) < need:
             # A decoded cursor's id is a UUID (_decode).
             start = (
@@ -225,13 +227,11 @@ def search_customers(
             if ids:
                 by_id = connection.execute(_RENDERED_BY_IDS, {"ids": ids})
                 customers = {id_: rendered for id_, rendered in by_id}
-            found += [
-                (_Position(domain.ELSEWHERE, "", id_), customers[id_]) for id_ in ids if id_ in customers
-            ]
+            found += [(customers[id_], domain.ELSEWHERE, "", id_) for id_ in ids if id_ in customers]
     shown = found[:limit]
     return Page(
-        items=[Rendered(rendered) for _, rendered in shown],
-        next_cursor=_encode(shown[-1][0]) if len(found) > limit else None,
+        items=[Rendered(row[0]) for row in shown],
+        next_cursor=_encode(_Position(*shown[-1][1:])) if len(found) > limit else None,
     )
 
 
