@@ -12,8 +12,7 @@ fragment (``domain.search_fragment``) is found, each once, in the best of the ra
   "de vries" before "vries"), then registration;
 - EMAIL_START: the email address starts with q (ix_customers_email_start), by address;
 - ELSEWHERE: the rest, in registration order: read in that order (primary key) when
-  the fragment is common, found through the trigram index (ix_customers_search_text_trgm)
-  when it is rare (``_elsewhere``).
+  the fragment is common, found through an index when it is rare (``_elsewhere``).
 
 A rank is read only when the ones before it leave the page short, so a first page
 reads about as many rows as it shows, whatever the number of customers. When q can
@@ -29,9 +28,13 @@ this size costs more than running them. The ranked ones (NAME_WORD, EMAIL_START,
 ranks of a rare fragment) are prepared on each connection and run with the plan made
 without the values: planning them cost as much as running them. That plan is right for
 any q because "starts with" is written as an index range with bound limits
-(``domain.after_prefix``) and a rare fragment is looked up in the trigram index by a
-part that every match holds (``SearchTerms.looked_up``), each row then checked for all
-of it.
+(``domain.after_prefix``) and a rare fragment is looked up by a part that every match
+holds (``SearchTerms.looked_up``), each row then checked for all of it: by that part's
+digit grams in the digits index (ix_customers_search_digits) where it has five digits
+in a row, else by its words one by one in the trigram index
+(ix_customers_search_text_trgm) where it has two, else whole (``_Conditions``).
+The customers come rendered as the API shows them, mostly when they were written
+(``rendering``).
 """
 
 from __future__ import annotations
