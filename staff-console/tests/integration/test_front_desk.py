@@ -119,6 +119,24 @@ def test_the_day_after_tomorrow_is_shown_on_the_board(garage: Garage) -> None:
     assert board.status_code == 200
 
 
+def test_checking_in_goes_back_to_the_day_the_board_showed(garage: Garage) -> None:
+    # Pages send no Referer: the form says which day it was on. (An appointment no one
+    # booked: the check-in is refused, and the answer still goes back to that day.)
+    import uuid
+
+    advisor = garage.signed_in("advisor")
+    day = date.today() + timedelta(days=2)
+    board = advisor.get(garage.console_url + "/board", params={"day": day.isoformat()}, timeout=10)
+    answer = advisor.post(
+        f"{garage.console_url}/board/appointments/{uuid.uuid4()}/check-in",
+        data={"csrf_token": csrf_of(board), "day": day.isoformat()},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith(f"/board?day={day.isoformat()}")
+
+
 def test_no_form_of_the_console_answers_500_to_bad_input(garage: Garage) -> None:
     """Every POST route (from the URL map), signed in as an admin (who may use them all),
     with made-up ids and with empty, nonsense and oversized fields: a page or a redirect,

@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from staff_console import garage
-from staff_console.formatting import back
 from staff_console.sign_in import signed_in
 
 blp = Blueprint("board", __name__)
@@ -89,4 +88,6 @@ def check_in(appointment_id: Any) -> Response:
         flash(_("Checked in."), "success")
     except garage.ServiceRefused as exc:
         flash(_("Could not check in: %(detail)s", detail=exc.detail), "error")
-    return back()
+    # Back to the day the board showed (the form says which: pages send no Referer), so a
+    # car checked in from another day's board is seen on it.
+    return redirect(url_for("board.today", day=_day(request.form.get("day")).isoformat()))
