@@ -12,7 +12,6 @@ from sqlalchemy import (
     ColumnElement,
     Computed,
     DateTime,
-    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -144,9 +143,9 @@ class Customer(Model):
     name_lower: Mapped[str] = mapped_column(Text(collation="C"), Computed("lower(name)", persisted=True))
     # The customer as the API shows it up to its times, rendered by a trigger whenever the
     # row is written (rendering.HEAD_MEMBERS, migration 0006): the reads render the rest.
-    rendered_head: Mapped[str] = mapped_column(
-        Text, server_default=FetchedValue(), server_onupdate=FetchedValue(), deferred=True
-    )
+    # The ORM never loads it, nor asks for it back (as a FetchedValue, every INSERT brought
+    # it back with RETURNING for nothing); the trigger overwrites the NULL an INSERT sends.
+    rendered_head: Mapped[str] = mapped_column(Text, deferred=True)
 
     # UPDATE ... WHERE version = <read version>: a concurrent writer cannot be overwritten.
     __mapper_args__ = {"version_id_col": version}

@@ -59,9 +59,7 @@ def json_object(
         rendering = _object(schema, model, sources, path=path)
     else:
         column, names = stored
-        leading = list(schema.dump_fields)[: len(names)]
-        if leading != list(names):
-            raise TypeError(f"{path}: the stored fields {list(names)} are not its first ones {leading}")
+        _check_leading(schema, names, path=path)
         rest = [
             member
             for name, member in _members(schema, model, sources, path=path, first=False)
@@ -74,11 +72,20 @@ def json_object(
 def json_members(
     schema: ma.Schema, model: Any = None, *, only: Sequence[str], **sources: Source
 ) -> ColumnElement[str]:
-    """The members of the fields ``only`` as ``json_object`` writes them between its braces,
-    the first without a leading comma: what a ``stored`` column holds."""
+    """The members of the fields ``only`` (the schema's first ones) as ``json_object``
+    writes them between its braces: what a ``stored`` column holds."""
     path = type(schema).__name__
+    _check_leading(schema, only, path=path)
     members = [member for name, member in _members(schema, model, sources, path=path) if name in only]
     return _opaque(_concat(members))
+
+
+def _check_leading(schema: ma.Schema, names: Sequence[str], *, path: str) -> None:
+    """A stored part is the schema's first fields: its members come first, the first
+    without a leading comma."""
+    leading = list(schema.dump_fields)[: len(names)]
+    if leading != list(names):
+        raise TypeError(f"{path}: the stored fields {list(names)} are not its first ones {leading}")
 
 
 def _opaque(rendering: ColumnElement[Any]) -> ColumnElement[str]:
